@@ -1,0 +1,3 @@
+DROP TABLE data_version;
+DROP TABLE assets;
+DROP TABLE categories;

@@ -1,0 +1,335 @@
+//! Public asset reads, answered from the in-memory snapshot.
+
+use actix_web::http::header::{self, HttpDate};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use std::time::SystemTime;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::format;
+use super::params::Params;
+use crate::app::AppState;
+use crate::domain::hours::london_time;
+use crate::domain::{asset::parse_tags, Asset, Wheelchair};
+use crate::error::{ApiError, Problem};
+use crate::index::query::{BBox, Near};
+use crate::index::{Cursor, Filter, Search, Snapshot, SortBy};
+
+pub const DEFAULT_RADIUS_M: f64 = 1500.0;
+pub const MAX_RADIUS_M: f64 = 50_000.0;
+pub const MAX_LIMIT: usize = 200;
+pub const MAX_K: usize = 100;
+const MAX_Q_WORDS: usize = 10;
+
+/// Query parameters of `GET /v1/assets` (documentation; parsing is in [`parse_search`]).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListQuery {
+    /// Categories, comma-separated (any of them), e.g. `museum,gallery`.
+    #[param(example = "museum,gallery")]
+    category: Option<String>,
+    /// Centre of a radius search, `lat,lon` in WGS84 degrees. Adds `distance_m` to each item
+    /// and makes `distance` the default sort.
+    #[param(example = "51.5194,-0.1270")]
+    near: Option<String>,
+    /// Radius in metres around `near`, 1 to 50000 (default 1500). Needs `near`.
+    #[param(example = 2000)]
+    radius_m: Option<f64>,
+    /// Bounding box `min_lon,min_lat,max_lon,max_lat` (WGS84); `min_lon > max_lon` crosses
+    /// the antimeridian. Combined with `near`, both must hold.
+    #[param(example = "-0.2,51.45,0.0,51.55")]
+    bbox: Option<String>,
+    /// Words that must all occur (case-insensitive) in the name, description or tags.
+    #[param(example = "local history")]
+    q: Option<String>,
+    /// `yes`: step-free access only; `limited`: step-free or limited access.
+    #[param(example = "yes")]
+    wheelchair: Option<String>,
+    /// `free`: free entry only.
+    #[param(example = "free")]
+    cost: Option<String>,
+    /// Tags, comma-separated; every one must be present.
+    #[param(example = "dementia-friendly")]
+    tag: Option<String>,
+    /// Open at this RFC 3339 time, evaluated in Europe/London. Assets with no known
+    /// opening hours never match. Not with `open_now`.
+    #[param(example = "2026-11-24T14:30:00Z")]
+    open_at: Option<String>,
+    /// `true`: open now (Europe/London). Not with `open_at`.
+    #[param(example = true)]
+    open_now: Option<bool>,
+    /// `distance` (needs `near`; the default with `near`), `name` (the default otherwise) or
+    /// `updated` (most recent first). Ties are broken by id.
+    #[param(example = "distance")]
+    sort: Option<String>,
+    /// Items per page, 1 to 200 (default 20).
+    #[param(example = 20)]
+    limit: Option<usize>,
+    /// `next_cursor` from the previous page. Paging never repeats or skips an item while
+    /// the data is unchanged.
+    cursor: Option<String>,
+    /// `json` (default), `geojson` or `csv`; overrides the `Accept` header.
+    #[param(example = "json")]
+    format: Option<String>,
+}
+
+const LIST_PARAMS: &[&str] = &[
+    "category", "near", "radius_m", "bbox", "q", "wheelchair", "cost", "tag", "open_at",
+    "open_now", "sort", "limit", "cursor", "format",
+];
+
+/// Turns `GET /v1/assets` parameters into a validated search.
+pub fn parse_search(p: &Params, snap: &Snapshot) -> Result<Search, ApiError> {
+    let near = match p.numbers("near", 2, "lat,lon in degrees, e.g. 51.5194,-0.1270")? {
+        None => None,
+        Some(v) => {
+            let (lat, lon) = (v[0], v[1]);
+            if lat.abs() > 90.0 || lon.abs() > 180.0 {
+                return Err(ApiError::param("near", "latitude must be within ±90 and longitude within ±180"));
+            }
+            Some((lat, lon))
+        }
+    };
+    let radius = p.f64_in("radius_m", 1.0, MAX_RADIUS_M)?;
+    if radius.is_some() && near.is_none() {
+        return Err(ApiError::param("radius_m", "needs near=lat,lon"));
+    }
+    let near = near.map(|(lat, lon)| Near { lat, lon, radius_m: radius.unwrap_or(DEFAULT_RADIUS_M) });
+
+    let bbox = match p.numbers("bbox", 4, "min_lon,min_lat,max_lon,max_lat in degrees")? {
+        None => None,
+        Some(v) => {
+            let b = BBox { min_lon: v[0], min_lat: v[1], max_lon: v[2], max_lat: v[3] };
+            if [b.min_lon, b.max_lon].iter().any(|x| x.abs() > 180.0)
+                || [b.min_lat, b.max_lat].iter().any(|y| y.abs() > 90.0)
+            {
+                return Err(ApiError::param("bbox", "longitudes must be within ±180 and latitudes within ±90"));
+            }
+            if b.min_lat > b.max_lat {
+                return Err(ApiError::param("bbox", "min_lat must not be greater than max_lat"));
+            }
+            Some(b)
+        }
+    };
+
+    let categories = p.list("category")?;
+    if let Some(cats) = &categories {
+        if let Some(bad) = cats.iter().find(|c| !snap.is_category(c)) {
+            let known: Vec<&str> = snap.categories().iter().map(|c| c.slug.as_str()).collect();
+            return Err(ApiError::param("category", format!("{bad:?} is not a category (one of {})", known.join(", "))));
+        }
+    }
+
+    let words: Vec<String> = p.get("q").map_or(Vec::new(), |q| q.split_whitespace().map(str::to_lowercase).collect());
+    if words.len() > MAX_Q_WORDS || p.get("q").is_some_and(|q| q.len() > 200) {
+        return Err(ApiError::param("q", format!("takes at most {MAX_Q_WORDS} words and 200 characters")));
+    }
+    let wheelchair = p.one_of("wheelchair", &["yes", "limited"])?.and_then(Wheelchair::parse);
+    let free_only = p.one_of("cost", &["free"])?.is_some();
+    let tags = match p.list("tag")? {
+        None => Vec::new(),
+        Some(t) => parse_tags(t.iter().map(String::as_str)).map_err(|e| ApiError::param("tag", e))?,
+    };
+
+    let open_at = p.timestamp("open_at")?;
+    let open_now = p.bool("open_now")?.unwrap_or(false);
+    if open_at.is_some() && open_now {
+        return Err(ApiError::param("open_now", "cannot be combined with open_at"));
+    }
+    let open_at = open_at.or(open_now.then(Utc::now)).map(london_time);
+
+    let sort = match p.one_of("sort", &["distance", "name", "updated"])? {
+        Some("distance") if near.is_none() => {
+            return Err(ApiError::param("sort", "distance needs near=lat,lon"))
+        }
+        Some("distance") => SortBy::Distance,
+        Some("updated") => SortBy::Updated,
+        Some(_) => SortBy::Name,
+        None if near.is_some() => SortBy::Distance,
+        None => SortBy::Name,
+    };
+    let limit = p.usize_in("limit", 20, 1, MAX_LIMIT)?;
+    let after = match p.get("cursor") {
+        None => None,
+        Some(c) => Some(Cursor::decode(c, sort).ok_or_else(|| {
+            ApiError::param("cursor", "is not a next_cursor returned by this endpoint for the same sort")
+        })?),
+    };
+
+    Ok(Search {
+        near,
+        bbox,
+        filter: Filter { categories, words, wheelchair, free_only, tags, open_at },
+        sort,
+        limit,
+        after,
+    })
+}
+
+/// Search published assets.
+///
+/// Radius, bounding-box and attribute filters with keyset paging. Answers JSON by default,
+/// a GeoJSON FeatureCollection for `Accept: application/geo+json` or `format=geojson`, and
+/// CSV in the import format for `Accept: text/csv` or `format=csv` (the total and next
+/// cursor are then in the `X-Total-Count` and `X-Next-Cursor` headers).
+#[utoipa::path(
+    get, path = "/v1/assets", tag = "assets", params(ListQuery),
+    responses(
+        (status = 200, description = "A page of matching assets",
+            headers(("X-Total-Count" = usize, description = "Every match, on every page"),
+                    ("X-Next-Cursor" = String, description = "Cursor of the next page, when there is one")),
+            content(
+                (AssetPage = "application/json"),
+                (AssetFeatureCollection = "application/geo+json"),
+                (String = "text/csv", example = "source,source_id,name,category,lat,lon,address,town,postcode,website,phone,email,opening_hours,wheelchair,cost,description,tags,status\nlibraries-taskforce-2016,1,Barking,library,51.5363871,0.0799942,\"2 Town Square, Barking\",Barking,IG11 7NB,https://www.lbbd.gov.uk/libraries,,barking.library@lbbd.gov.uk,,unknown,free,,local-authority-led;statutory,published\n"))),
+        (status = 400, description = "A parameter is malformed or out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "The Accept header names no format this endpoint serves", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_assets(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let p = Params::parse(req.query_string(), LIST_PARAMS, &["category", "tag"])?;
+    let format = format::negotiate(&req, p.one_of("format", &["json", "geojson", "csv"])?)?;
+    let snap = state.snapshot.load();
+    let search = parse_search(&p, &snap)?;
+    let page = snap.search(&search);
+    Ok(format::page(&snap, &page.hits, page.next.map(|c| c.encode()), page.total, format))
+}
+
+/// Query parameters of `GET /v1/assets/nearest`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct NearestQuery {
+    /// Latitude in WGS84 degrees.
+    #[param(example = 53.4808)]
+    lat: f64,
+    /// Longitude in WGS84 degrees.
+    #[param(example = -2.2426)]
+    lon: f64,
+    /// Categories, comma-separated (any of them); all categories when absent.
+    #[param(example = "museum")]
+    category: Option<String>,
+    /// How many, 1 to 100 (default 5).
+    #[param(example = 10)]
+    k: Option<usize>,
+}
+
+/// The k nearest published assets, whatever their distance.
+///
+/// Nearest first by great-circle distance (ties by id), each with `distance_m`.
+#[utoipa::path(
+    get, path = "/v1/assets/nearest", tag = "assets", params(NearestQuery),
+    responses(
+        (status = 200, description = "Nearest assets, nearest first", body = AssetItems),
+        (status = 400, description = "A parameter is missing, malformed or out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn nearest_assets(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let p = Params::parse(req.query_string(), &["lat", "lon", "category", "k"], &["category"])?;
+    let lat = p.f64_in("lat", -90.0, 90.0)?.ok_or_else(|| ApiError::param("lat", "is required"))?;
+    let lon = p.f64_in("lon", -180.0, 180.0)?.ok_or_else(|| ApiError::param("lon", "is required"))?;
+    let k = p.usize_in("k", 5, 1, MAX_K)?;
+    let snap = state.snapshot.load();
+    let categories = p.list("category")?;
+    if let Some(bad) = categories.iter().flatten().find(|c| !snap.is_category(c)) {
+        return Err(ApiError::param("category", format!("{bad:?} is not a category")));
+    }
+    let hits = snap.nearest(lat, lon, categories.as_deref(), k);
+    Ok(format::json_items(&snap, &hits))
+}
+
+/// One published asset.
+///
+/// With `ETag` (the asset's version) and `Last-Modified`; a matching `If-None-Match`
+/// answers `304 Not Modified`.
+#[utoipa::path(
+    get, path = "/v1/assets/{id}", tag = "assets",
+    params(("id" = Uuid, Path, description = "Asset id", example = "0b6f6a52-1f7e-4c1e-9d7a-2f3f1b8e4a10"),
+           ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response")),
+    responses(
+        (status = 200, description = "The asset", body = Asset,
+            headers(("ETag" = String, description = "Changes whenever the asset changes"),
+                    ("Last-Modified" = String, description = "When the asset last changed"))),
+        (status = 304, description = "Unchanged since the ETag in If-None-Match"),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No published asset has this id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_asset(req: HttpRequest, id: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::param("id", "must be a UUID"))?;
+    let snap = state.snapshot.load();
+    let entry = snap.get(&id).ok_or_else(|| ApiError::NotFound(format!("no published asset has id {id}")))?;
+    let etag = etag(&entry.asset);
+    let last_modified = HttpDate::from(SystemTime::from(entry.asset.updated_at));
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*" || t.trim().strip_prefix("W/") == Some(&etag)));
+    let mut res = if matches { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    res.insert_header((header::ETAG, etag)).insert_header((header::LAST_MODIFIED, last_modified));
+    if matches {
+        return Ok(res.finish());
+    }
+    let mut body = String::with_capacity(entry.json_open().len() + 1);
+    body.push_str(entry.json_open());
+    body.push('}');
+    Ok(res.content_type("application/json").body(body))
+}
+
+/// The strong ETag of an asset: its version, which every update increments.
+pub fn etag(a: &Asset) -> String {
+    format!("\"{}\"", a.version)
+}
+
+/// Documentation shapes of list responses (the handlers write these bytes directly).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct AssetHit {
+    #[schema(inline)]
+    #[serde(flatten)]
+    asset: Asset,
+    /// Great-circle distance from `near` (or the query point) in metres.
+    distance_m: Option<f64>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct AssetPage {
+    items: Vec<AssetHit>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    next_cursor: Option<String>,
+    /// Every match, on every page.
+    total: usize,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct AssetItems {
+    items: Vec<AssetHit>,
+}
+
+/// A GeoJSON Feature whose properties are the asset (and `distance_m`).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct AssetFeature {
+    #[schema(example = "Feature")]
+    r#type: String,
+    id: Uuid,
+    /// `{"type": "Point", "coordinates": [lon, lat]}`.
+    #[schema(value_type = Object)]
+    geometry: serde_json::Value,
+    properties: AssetHit,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct AssetFeatureCollection {
+    #[schema(example = "FeatureCollection")]
+    r#type: String,
+    features: Vec<AssetFeature>,
+    next_cursor: Option<String>,
+    total: usize,
+}

@@ -1,0 +1,130 @@
+//! Response bodies for lists of assets: JSON, GeoJSON (RFC 7946) and CSV (the import format).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::domain::asset::CSV_COLUMNS;
+use crate::error::ApiError;
+use crate::index::{Hit, Snapshot};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    GeoJson,
+    Csv,
+}
+
+pub const GEOJSON: &str = "application/geo+json";
+pub const CSV: &str = "text/csv; charset=utf-8";
+
+/// Picks the format: an explicit `format` parameter wins, then the `Accept` header
+/// (highest q first), then JSON.
+pub fn negotiate(req: &HttpRequest, explicit: Option<&str>) -> Result<Format, ApiError> {
+    match explicit {
+        Some("json") => return Ok(Format::Json),
+        Some("geojson") => return Ok(Format::GeoJson),
+        Some("csv") => return Ok(Format::Csv),
+        _ => {}
+    }
+    let Some(accept) = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Ok(Format::Json);
+    };
+    let mut best: Option<(f32, Format)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let format = match media.as_str() {
+            "application/json" | "application/*" | "*/*" => Format::Json,
+            "application/geo+json" => Format::GeoJson,
+            "text/csv" | "text/*" => Format::Csv,
+            _ => continue,
+        };
+        if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, format));
+        }
+    }
+    best.map(|(_, f)| f).ok_or_else(|| {
+        ApiError::NotAcceptable(format!(
+            "cannot answer with {accept:?}: this endpoint serves application/json, {GEOJSON} and text/csv"
+        ))
+    })
+}
+
+/// Appends one item: the precomputed object plus `distance_m` when known.
+fn push_item(out: &mut String, snap: &Snapshot, h: &Hit) {
+    out.push_str(snap.entry(h.idx).json_open());
+    if let Some(d) = h.distance_m {
+        out.push_str(",\"distance_m\":");
+        out.push_str(ryu::Buffer::new().format_finite(d));
+    }
+    out.push('}');
+}
+
+/// `{"items": [...]` without closing the object, so callers can add members.
+fn items_json(snap: &Snapshot, hits: &[Hit]) -> String {
+    let mut out = String::with_capacity(32 + hits.len() * 700);
+    out.push_str("{\"items\":[");
+    for (i, h) in hits.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_item(&mut out, snap, h);
+    }
+    out.push(']');
+    out
+}
+
+pub fn json_items(snap: &Snapshot, hits: &[Hit]) -> HttpResponse {
+    let mut out = items_json(snap, hits);
+    out.push('}');
+    HttpResponse::Ok().content_type("application/json").body(out)
+}
+
+/// A page of a list: `{"items", "next_cursor", "total"}` in the negotiated format.
+pub fn page(snap: &Snapshot, hits: &[Hit], next: Option<String>, total: usize, format: Format) -> HttpResponse {
+    let cursor_json = next.as_ref().map_or("null".to_string(), |c| format!("\"{c}\""));
+    let mut res = HttpResponse::Ok();
+    res.insert_header(("X-Total-Count", total.to_string()));
+    if let Some(c) = &next {
+        res.insert_header(("X-Next-Cursor", c.as_str()));
+    }
+    match format {
+        Format::Json => {
+            let mut out = items_json(snap, hits);
+            out.push_str(&format!(",\"next_cursor\":{cursor_json},\"total\":{total}}}"));
+            res.content_type("application/json").body(out)
+        }
+        Format::GeoJson => {
+            let mut out = String::with_capacity(64 + hits.len() * 800);
+            out.push_str("{\"type\":\"FeatureCollection\",\"features\":[");
+            for (i, h) in hits.iter().enumerate() {
+                let a = &snap.entry(h.idx).asset;
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&format!(
+                    "{{\"type\":\"Feature\",\"id\":\"{}\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{},{}]}},\"properties\":",
+                    a.id, a.fields.lon, a.fields.lat
+                ));
+                push_item(&mut out, snap, h);
+                out.push('}');
+            }
+            out.push_str(&format!("],\"next_cursor\":{cursor_json},\"total\":{total}}}"));
+            res.content_type(GEOJSON).body(out)
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::with_capacity(hits.len() * 300));
+            let written = w.write_record(CSV_COLUMNS).and_then(|_| {
+                hits.iter().try_for_each(|h| w.write_record(snap.entry(h.idx).asset.fields.to_raw().cells()))
+            });
+            match written.map_err(|e| e.to_string()).and_then(|_| w.into_inner().map_err(|e| e.to_string())) {
+                Ok(body) => res.content_type(CSV).body(body),
+                Err(e) => actix_web::ResponseError::error_response(&ApiError::Internal(e)),
+            }
+        }
+    }
+}

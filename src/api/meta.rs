@@ -1,0 +1,67 @@
+//! Categories and health checks.
+
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use crate::index::CategoryCount;
+
+#[derive(Serialize, ToSchema)]
+pub struct CategoryList {
+    pub items: Vec<CategoryCount>,
+}
+
+/// The category vocabulary, with the number of published assets in each.
+#[utoipa::path(
+    get, path = "/v1/categories", tag = "assets",
+    responses((status = 200, description = "Every category", body = CategoryList,
+        example = json!({"items": [{"slug": "library", "label": "Library",
+            "description": "Public libraries, including community-managed libraries", "assets": 2986}]})))
+)]
+pub async fn list_categories(state: web::Data<AppState>) -> HttpResponse {
+    let snap = state.snapshot.load();
+    HttpResponse::Ok().json(CategoryList { items: snap.categories().to_vec() })
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
+pub struct Live {
+    pub status: &'static str,
+}
+
+/// Liveness: the process answers HTTP.
+#[utoipa::path(get, path = "/health/live", tag = "health",
+    responses((status = 200, description = "Alive", body = Live)))]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(Live { status: "ok" })
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "ready", "snapshot_version": 42, "published_assets": 2986, "snapshot_age_s": 0.8}))]
+pub struct Ready {
+    pub status: &'static str,
+    /// The data version the in-memory snapshot was built from.
+    pub snapshot_version: i64,
+    pub published_assets: usize,
+    /// Seconds since the snapshot was built.
+    pub snapshot_age_s: f64,
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/health/ready", tag = "health",
+    responses((status = 200, description = "Ready", body = Ready),
+        (status = 503, description = "The database is unreachable", body = Problem, content_type = "application/problem+json")))]
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    web::block(move || store.ping()).await??;
+    let snap = state.snapshot.load();
+    let age = (chrono::Utc::now() - snap.built_at).num_milliseconds() as f64 / 1000.0;
+    Ok(HttpResponse::Ok().json(Ready {
+        status: "ready",
+        snapshot_version: snap.version,
+        published_assets: snap.len(),
+        snapshot_age_s: age,
+    }))
+}

@@ -1,0 +1,64 @@
+//! The HTTP API: thin handlers over the snapshot and the store, and the OpenAPI document.
+
+pub mod assets;
+pub mod format;
+pub mod meta;
+pub mod params;
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse, Route};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "community-assets",
+        description = "A directory of arts, heritage and culture near people — museums, libraries, \
+galleries, theatres, cafes — for social prescribing: link-worker tools, patient apps and council \
+sites search it; analysts measure where such places are missing.\n\nEvery error is RFC 9457 \
+`application/problem+json` naming the parameter or field at fault. Distances are great-circle \
+(haversine, mean Earth radius 6,371,008.8 m), in metres. Only published assets are public.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    paths(
+        assets::list_assets,
+        assets::nearest_assets,
+        assets::get_asset,
+        meta::list_categories,
+        meta::live,
+        meta::ready,
+    ),
+    tags(
+        (name = "assets", description = "Search and read published assets"),
+        (name = "health", description = "Liveness and readiness probes"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document as committed in `openapi/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut s = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Registers every route; used by the server and by tests. Each path is one resource, so
+/// a request with another method gets `405 Method Not Allowed`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let resource = |path: &str, route: Route| web::resource(path).route(route);
+    // `nearest` before `{id}`, so the literal path wins.
+    cfg.service(resource("/v1/assets/nearest", web::get().to(assets::nearest_assets)))
+        .service(resource("/v1/assets", web::get().to(assets::list_assets)))
+        .service(resource("/v1/assets/{id}", web::get().to(assets::get_asset)))
+        .service(resource("/v1/categories", web::get().to(meta::list_categories)))
+        .service(resource("/health/live", web::get().to(meta::live)))
+        .service(resource("/health/ready", web::get().to(meta::ready)))
+        .service(resource("/docs", web::get().to(docs_redirect)))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()));
+}
+
+/// `/docs` -> `/docs/`, where the bundled Swagger UI lives (no network access needed).
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
+}

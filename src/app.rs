@@ -1,0 +1,90 @@
+//! Start-up: the shared state, the snapshot refresher and the HTTP server.
+
+use actix_web::dev::Server;
+use actix_web::middleware::{ErrorHandlers, NormalizePath, TrailingSlash};
+use actix_web::{web, App, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::{render_problem, ApiError};
+use crate::index::{Snapshot, SnapshotCell};
+use crate::store::{assets, Store, StoreError};
+
+/// What every request handler shares: the source of truth and the read model.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub snapshot: Arc<SnapshotCell>,
+}
+
+impl AppState {
+    /// Builds the first snapshot from the database.
+    pub fn load(store: Store) -> Result<Self, StoreError> {
+        let snap = build_snapshot(&store)?;
+        Ok(AppState { store, snapshot: Arc::new(SnapshotCell::new(snap)) })
+    }
+
+    /// Rebuilds the snapshot if the database changed since it was built. Returns whether
+    /// it did.
+    pub fn refresh(&self) -> Result<bool, StoreError> {
+        let current = assets::data_version(&mut *self.store.conn()?)?;
+        if current == self.snapshot.load().version {
+            return Ok(false);
+        }
+        self.snapshot.store_if_newer(build_snapshot(&self.store)?);
+        Ok(true)
+    }
+
+    /// Polls the database's data version every `interval` and rebuilds the snapshot when
+    /// another process (an import, another instance) has written. A failed poll (the
+    /// database is down) keeps serving the last snapshot and tries again next time.
+    pub fn spawn_refresher(&self, interval: Duration) {
+        let state = self.clone();
+        std::thread::Builder::new()
+            .name("snapshot-refresh".into())
+            .spawn(move || loop {
+                std::thread::sleep(interval);
+                let started = Instant::now();
+                match state.refresh() {
+                    Ok(true) => tracing::info!(
+                        version = state.snapshot.load().version,
+                        assets = state.snapshot.load().len(),
+                        ms = started.elapsed().as_millis() as u64,
+                        "snapshot rebuilt"
+                    ),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "snapshot refresh failed; serving the last snapshot"),
+                }
+            })
+            .expect("spawn the snapshot refresher thread");
+    }
+}
+
+fn build_snapshot(store: &Store) -> Result<Snapshot, StoreError> {
+    let src = assets::load_snapshot_source(&mut *store.conn()?)?;
+    Ok(Snapshot::build(src.version, &src.categories, src.published))
+}
+
+/// Errors in query strings and JSON bodies that actix itself rejects become problem+json.
+fn query_error(err: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    ApiError::param("query", err.to_string()).into()
+}
+
+/// Starts the HTTP server on an already-bound listener (port 0 in tests).
+pub fn serve(listener: TcpListener, state: AppState, workers: Option<usize>) -> std::io::Result<Server> {
+    let data = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .wrap(ErrorHandlers::new().default_handler(render_problem))
+            .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
+            .configure(crate::api::configure)
+    })
+    .listen(listener)?;
+    if let Some(n) = workers {
+        server = server.workers(n);
+    }
+    Ok(server.shutdown_timeout(30).run())
+}

@@ -1,0 +1,7 @@
+//! Domain types that can only be built valid ("parse, don't validate").
+
+pub mod asset;
+pub mod hours;
+
+pub use asset::{Asset, AssetFields, Cost, FieldError, RawAsset, Status, Wheelchair};
+pub use hours::Hours;

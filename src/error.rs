@@ -1,0 +1,164 @@
+//! One error type for the HTTP API, rendered once as RFC 9457 `application/problem+json`.
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::FieldError;
+use crate::store::StoreError;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem details object.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "about:blank", "title": "Bad Request", "status": 400,
+    "detail": "radius_m: must be a number from 1 to 50000",
+    "invalid-params": [{"name": "radius_m", "reason": "must be a number from 1 to 50000"}]
+}))]
+pub struct Problem {
+    /// A URI identifying the problem type; `about:blank` means the status says it all.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The query parameters that were wrong, and why.
+    #[serde(rename = "invalid-params", skip_serializing_if = "Vec::is_empty")]
+    pub invalid_params: Vec<InvalidParam>,
+    /// The body fields that were wrong, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InvalidParam {
+    pub name: String,
+    pub reason: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{name}: {reason}")]
+    BadParam { name: String, reason: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    NotAcceptable(String),
+    #[error("the request body has invalid fields")]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn param(name: &str, reason: impl Into<String>) -> Self {
+        ApiError::BadParam { name: name.to_string(), reason: reason.into() }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(m) => ApiError::Unavailable(m),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadParam { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let detail = match self {
+            // Internal details go to the log, not to the client.
+            ApiError::Internal(m) => {
+                tracing::error!(error = %m, "internal error");
+                "the server could not complete the request".to_string()
+            }
+            other => other.to_string(),
+        };
+        let mut p = problem(status, detail);
+        match self {
+            ApiError::BadParam { name, reason } => {
+                p.invalid_params.push(InvalidParam { name: name.clone(), reason: reason.clone() })
+            }
+            ApiError::Invalid(errors) => p.errors = errors.clone(),
+            _ => {}
+        }
+        let mut res = HttpResponse::build(status);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            res.insert_header((header::RETRY_AFTER, "5"));
+        }
+        res.content_type(PROBLEM_JSON).json(p)
+    }
+}
+
+fn problem(status: StatusCode, detail: String) -> Problem {
+    Problem {
+        kind: "about:blank".into(),
+        title: status.canonical_reason().unwrap_or("Error").into(),
+        status: status.as_u16(),
+        detail,
+        invalid_params: Vec::new(),
+        errors: Vec::new(),
+    }
+}
+
+/// Middleware hook: any error response that is not already problem+json (actix's own 404,
+/// 405, 413, malformed-path errors and so on) is rewritten as one, so clients see a single
+/// error format.
+pub fn render_problem<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let detail = match status {
+        StatusCode::NOT_FOUND => format!("no resource at {}", res.request().path()),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            format!("{} is not allowed on {}", res.request().method(), res.request().path())
+        }
+        _ => res
+            .response()
+            .error()
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string()),
+    };
+    let body = serde_json::to_string(&problem(status, detail)).unwrap_or_default();
+    let (req, mut res) = res.into_parts();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    let res = res.set_body(body).map_into_boxed_body();
+    let res: ServiceResponse<EitherBody<B, BoxBody>> =
+        ServiceResponse::new(req, res).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(res))
+}

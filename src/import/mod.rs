@@ -1,0 +1,319 @@
+//! Asset import from CSV and GeoJSON (optionally gzip-compressed): all or nothing, with
+//! every rejected row reported by line (or feature index), field and reason.
+
+use flate2::read::MultiGzDecoder;
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::Path;
+
+use crate::domain::asset::{salvage_contacts, CSV_COLUMNS};
+use crate::domain::{AssetFields, RawAsset};
+use crate::store::assets::{categories, upsert_by_source, ImportCounts};
+use crate::store::{Store, StoreError};
+
+/// Columns every import must have.
+const REQUIRED_COLUMNS: [&str; 6] = ["source", "source_id", "name", "category", "lat", "lon"];
+
+/// A rejected row: where it is, which field, and why.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct RowError {
+    /// `line N` (CSV, 1-based, where the record starts) or `feature N` (GeoJSON, 0-based).
+    pub location: String,
+    pub field: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.location, self.field, self.reason)
+    }
+}
+
+/// How strictly an import treats invalid optional contact fields (website, e-mail, phone).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Contacts {
+    /// Keep the first valid value of several, or drop the value, with a warning (default:
+    /// real open data is full of placeholders such as "NA").
+    #[default]
+    Salvage,
+    /// Reject the row, like any other invalid field.
+    Strict,
+}
+
+/// A successful import: what changed, and the contact values that were salvaged.
+#[derive(Debug)]
+pub struct ImportOutcome {
+    pub counts: ImportCounts,
+    pub warnings: Vec<RowError>,
+}
+
+/// Valid rows ready to store, with the warnings raised while salvaging them.
+pub struct ParsedAssets {
+    pub rows: Vec<AssetFields>,
+    pub warnings: Vec<RowError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {0}")]
+    Io(String),
+    #[error("{} row(s) rejected; nothing was imported", .0.len())]
+    Rejected(Vec<RowError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Reads a whole file, gunzipping it when it starts with the gzip magic bytes.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, ImportError> {
+    let io = |e: std::io::Error| ImportError::Io(format!("{}: {e}", path.display()));
+    let raw = std::fs::read(path).map_err(io)?;
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::with_capacity(raw.len() * 4);
+        MultiGzDecoder::new(raw.as_slice()).read_to_end(&mut out).map_err(io)?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}
+
+/// Removes a UTF-8 byte-order mark.
+pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// Imports an asset file into the store; see [`parse_assets`] for the formats.
+pub fn import_assets_file(
+    store: &Store,
+    path: &Path,
+    contacts: Contacts,
+    dry_run: bool,
+) -> Result<ImportOutcome, ImportError> {
+    let bytes = read_bytes(path)?;
+    let mut conn = store.conn()?;
+    let known: HashSet<String> = categories(&mut conn)?.into_iter().map(|c| c.slug).collect();
+    let parsed = parse_assets(&bytes, &known, contacts).map_err(ImportError::Rejected)?;
+    let counts = upsert_by_source(&mut conn, parsed.rows, dry_run)?;
+    Ok(ImportOutcome { counts, warnings: parsed.warnings })
+}
+
+/// Parses and validates a CSV or GeoJSON asset file (GeoJSON when the first non-blank
+/// character is `{`). Returns every row, or every error.
+pub fn parse_assets(
+    bytes: &[u8],
+    categories: &HashSet<String>,
+    contacts: Contacts,
+) -> Result<ParsedAssets, Vec<RowError>> {
+    let bytes = strip_bom(bytes);
+    let is_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let raws = if is_json { read_geojson(bytes)? } else { read_csv(bytes)? };
+
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let mut rows = Vec::with_capacity(raws.len());
+    let mut seen: HashMap<(String, String), String> = HashMap::new();
+    let at = |location: &str, e: crate::domain::FieldError| RowError {
+        location: location.to_string(),
+        field: e.field,
+        reason: e.reason,
+    };
+    for (location, mut raw) in raws {
+        if contacts == Contacts::Salvage {
+            warnings.extend(salvage_contacts(&mut raw).into_iter().map(|e| at(&location, e)));
+        }
+        match AssetFields::parse(&raw, categories, true) {
+            Ok(fields) => {
+                let key = (fields.source.clone().unwrap_or_default(), fields.source_id.clone().unwrap_or_default());
+                if let Some(first) = seen.get(&key) {
+                    errors.push(RowError {
+                        location,
+                        field: "source_id".into(),
+                        reason: format!("duplicates the source and source_id of {first}"),
+                    });
+                } else {
+                    seen.insert(key, location);
+                    rows.push(fields);
+                }
+            }
+            Err(field_errors) => errors.extend(field_errors.into_iter().map(|e| at(&location, e))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(ParsedAssets { rows, warnings })
+    } else {
+        Err(errors)
+    }
+}
+
+fn file_error(reason: impl Into<String>) -> Vec<RowError> {
+    vec![RowError { location: "file".into(), field: "-".into(), reason: reason.into() }]
+}
+
+fn read_csv(bytes: &[u8]) -> Result<Vec<(String, RawAsset)>, Vec<RowError>> {
+    let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| file_error(format!("cannot read the header line: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let mut errors = Vec::new();
+    let header_error = |field: &str, reason: String| RowError { location: "line 1".into(), field: field.into(), reason };
+    for h in &headers {
+        if !CSV_COLUMNS.contains(&h.as_str()) {
+            errors.push(header_error(h, format!("is not an import column (columns: {})", CSV_COLUMNS.join(","))));
+        }
+    }
+    for r in REQUIRED_COLUMNS {
+        if !headers.iter().any(|h| h == r) {
+            errors.push(header_error(r, "required column is missing".into()));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    let mut out = Vec::new();
+    for record in rdr.records() {
+        match record {
+            Ok(rec) => {
+                let line = rec.position().map_or(0, |p| p.line());
+                let mut raw = RawAsset::default();
+                for (h, v) in headers.iter().zip(rec.iter()) {
+                    if let Some(cell) = raw.cell_mut(h) {
+                        *cell = v.to_string();
+                    }
+                }
+                out.push((format!("line {line}"), raw));
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                let reason = match e.kind() {
+                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                        format!("has {len} fields, the header has {expected_len}")
+                    }
+                    csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".into(),
+                    other => format!("{other:?}"),
+                };
+                errors.push(RowError { location: format!("line {line}"), field: "-".into(), reason });
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+fn read_geojson(bytes: &[u8]) -> Result<Vec<(String, RawAsset)>, Vec<RowError>> {
+    let doc: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| file_error(format!("is not valid JSON: {e}")))?;
+    if doc.get("type").and_then(|t| t.as_str()) != Some("FeatureCollection") {
+        return Err(file_error("must be a GeoJSON FeatureCollection"));
+    }
+    let features = doc
+        .get("features")
+        .and_then(|f| f.as_array())
+        .ok_or_else(|| file_error("a FeatureCollection needs a features array"))?;
+    let mut out = Vec::with_capacity(features.len());
+    let mut errors = Vec::new();
+    for (i, feature) in features.iter().enumerate() {
+        let location = format!("feature {i}");
+        let coords = feature
+            .get("geometry")
+            .filter(|g| g.get("type").and_then(|t| t.as_str()) == Some("Point"))
+            .and_then(|g| g.get("coordinates"))
+            .and_then(|c| c.as_array())
+            .filter(|c| c.len() >= 2 && c.iter().all(|x| x.is_number()));
+        let Some(coords) = coords else {
+            errors.push(RowError {
+                location,
+                field: "geometry".into(),
+                reason: "must be a Point with [lon, lat] coordinates".into(),
+            });
+            continue;
+        };
+        let mut raw = RawAsset { lon: coords[0].to_string(), lat: coords[1].to_string(), ..Default::default() };
+        if let Some(props) = feature.get("properties").and_then(|p| p.as_object()) {
+            for (k, v) in props {
+                if k == "lat" || k == "lon" {
+                    continue; // the geometry is the position
+                }
+                if let Some(cell) = raw.cell_mut(k) {
+                    *cell = match v {
+                        serde_json::Value::Null => String::new(),
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Array(items) => items
+                            .iter()
+                            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                            .collect::<Vec<_>>()
+                            .join(";"),
+                        other => other.to_string(),
+                    };
+                }
+            }
+        }
+        out.push((location, raw));
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cats() -> HashSet<String> {
+        ["library", "museum"].iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn csv_with_quoted_line_breaks_reports_the_starting_line() {
+        let csv = "source,source_id,name,category,lat,lon,address\n\
+                   s,1,A,library,51.5,-0.1,\"1 High St\nTown\"\n\
+                   s,2,B,zoo,51.5,-0.1,\n\
+                   s,1,C,museum,51.5,-0.1,\n";
+        let errs = parse_assets(csv.as_bytes(), &cats(), Contacts::Strict).unwrap_err();
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert_eq!((errs[0].location.as_str(), errs[0].field.as_str()), ("line 4", "category"));
+        assert_eq!((errs[1].location.as_str(), errs[1].field.as_str()), ("line 5", "source_id"));
+    }
+
+    #[test]
+    fn placeholder_contacts_are_salvaged_with_warnings_or_rejected_when_strict() {
+        let csv = "source,source_id,name,category,lat,lon,website,email\n\
+                   s,1,A,library,51.5,-0.1,\"https://a.example.org/x\nhttp://b.example.org\",NA\n";
+        let parsed = parse_assets(csv.as_bytes(), &cats(), Contacts::Salvage).unwrap();
+        assert_eq!(parsed.rows[0].website.as_deref(), Some("https://a.example.org/x"));
+        assert_eq!(parsed.rows[0].email, None);
+        assert_eq!(parsed.warnings.len(), 2);
+        assert!(parsed.warnings.iter().all(|w| w.location == "line 2"));
+        let errs = parse_assets(csv.as_bytes(), &cats(), Contacts::Strict).unwrap_err();
+        assert_eq!(errs.len(), 2);
+    }
+
+    #[test]
+    fn unknown_and_missing_columns_are_rejected() {
+        let errs = parse_assets(b"source,name,postcod\n", &cats(), Contacts::Strict).unwrap_err();
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert!(fields.contains(&"postcod") && fields.contains(&"source_id") && fields.contains(&"lat"));
+    }
+
+    #[test]
+    fn geojson_points_with_tag_arrays() {
+        let doc = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","geometry":{"type":"Point","coordinates":[-0.1,51.5]},
+             "properties":{"source":"s","source_id":7,"name":"A","category":"museum","tags":["family","free-entry"]}},
+            {"type":"Feature","geometry":{"type":"LineString","coordinates":[[0,0],[1,1]]},"properties":{}}]}"#;
+        let errs = parse_assets(doc.as_bytes(), &cats(), Contacts::Strict).unwrap_err();
+        assert_eq!(errs[0].location, "feature 1");
+        let ok = &doc[..doc.find(",\n            {\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\"").unwrap()];
+        let rows = parse_assets(format!("{ok}]}}").as_bytes(), &cats(), Contacts::Strict).unwrap().rows;
+        assert_eq!(rows[0].source_id.as_deref(), Some("7"));
+        assert_eq!(rows[0].tags, vec!["family", "free-entry"]);
+        assert_eq!((rows[0].lat, rows[0].lon), (51.5, -0.1));
+    }
+}

@@ -1,0 +1,299 @@
+//! Queries over a snapshot: radius, bounding box, filters, keyset paging and k-nearest.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::NaiveDateTime;
+use rstar::{RTree, AABB};
+use std::cmp::Ordering;
+use uuid::Uuid;
+
+use super::geo::{chord2_for, haversine_m, unit_vector};
+use super::{Entry, Snapshot, SpherePoint};
+use crate::domain::{Cost, Wheelchair};
+
+/// A circle on the Earth.
+#[derive(Clone, Copy, Debug)]
+pub struct Near {
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_m: f64,
+}
+
+/// A WGS84 box; `min_lon > max_lon` means it crosses the antimeridian.
+#[derive(Clone, Copy, Debug)]
+pub struct BBox {
+    pub min_lon: f64,
+    pub min_lat: f64,
+    pub max_lon: f64,
+    pub max_lat: f64,
+}
+
+impl BBox {
+    fn contains(&self, lat: f64, lon: f64) -> bool {
+        let lon_ok = if self.min_lon <= self.max_lon {
+            (self.min_lon..=self.max_lon).contains(&lon)
+        } else {
+            lon >= self.min_lon || lon <= self.max_lon
+        };
+        lon_ok && (self.min_lat..=self.max_lat).contains(&lat)
+    }
+
+    fn envelopes(&self) -> Vec<AABB<[f64; 2]>> {
+        let env = |a: f64, b: f64| AABB::from_corners([a, self.min_lat], [b, self.max_lat]);
+        if self.min_lon <= self.max_lon {
+            vec![env(self.min_lon, self.max_lon)]
+        } else {
+            vec![env(self.min_lon, 180.0), env(-180.0, self.max_lon)]
+        }
+    }
+}
+
+/// Attribute filters; every one given must hold.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Any of these categories; `None` is every category.
+    pub categories: Option<Vec<String>>,
+    /// Lower-case words that must all occur in the name, description or tags.
+    pub words: Vec<String>,
+    /// `Yes`: step-free only; `Limited`: step-free or limited access.
+    pub wheelchair: Option<Wheelchair>,
+    pub free_only: bool,
+    /// Tags that must all be present.
+    pub tags: Vec<String>,
+    /// Open at this Europe/London wall-clock time (unknown hours never match).
+    pub open_at: Option<NaiveDateTime>,
+}
+
+impl Filter {
+    fn matches(&self, e: &Entry) -> bool {
+        let f = &e.asset.fields;
+        if let Some(cats) = &self.categories {
+            if !cats.iter().any(|c| *c == f.category) {
+                return false;
+            }
+        }
+        let wheelchair_ok = match self.wheelchair {
+            None => true,
+            Some(Wheelchair::Yes) => f.wheelchair == Wheelchair::Yes,
+            Some(_) => matches!(f.wheelchair, Wheelchair::Yes | Wheelchair::Limited),
+        };
+        wheelchair_ok
+            && (!self.free_only || f.cost == Cost::Free)
+            && self.tags.iter().all(|t| f.tags.contains(t))
+            && self.words.iter().all(|w| e.text.contains(w.as_str()))
+            && self.open_at.is_none_or(|t| e.hours.as_ref().is_some_and(|h| h.is_open_at(t)))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortBy {
+    Distance,
+    Name,
+    /// Most recently updated first.
+    Updated,
+}
+
+/// Where the previous page ended: the sort key and id of its last item.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cursor {
+    Distance(f64, Uuid),
+    Name(String, Uuid),
+    Updated(i64, Uuid),
+}
+
+impl Cursor {
+    /// An opaque, URL-safe token.
+    pub fn encode(&self) -> String {
+        let raw = match self {
+            Cursor::Distance(d, id) => format!("d|{:016x}|{id}", d.to_bits()),
+            Cursor::Name(n, id) => format!("n|{id}|{n}"),
+            Cursor::Updated(t, id) => format!("u|{t}|{id}"),
+        };
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    /// Decodes a token made by [`Cursor::encode`] for the same sort order.
+    pub fn decode(token: &str, sort: SortBy) -> Option<Cursor> {
+        let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
+        let raw = String::from_utf8(bytes).ok()?;
+        let mut parts = raw.splitn(3, '|');
+        let (kind, a, b) = (parts.next()?, parts.next()?, parts.next()?);
+        match (kind, sort) {
+            ("d", SortBy::Distance) => {
+                let d = f64::from_bits(u64::from_str_radix(a, 16).ok()?);
+                d.is_finite().then_some(Cursor::Distance(d, Uuid::parse_str(b).ok()?))
+            }
+            ("n", SortBy::Name) => Some(Cursor::Name(b.to_string(), Uuid::parse_str(a).ok()?)),
+            ("u", SortBy::Updated) => Some(Cursor::Updated(a.parse().ok()?, Uuid::parse_str(b).ok()?)),
+            _ => None,
+        }
+    }
+}
+
+/// A search over the published assets.
+#[derive(Clone, Debug)]
+pub struct Search {
+    pub near: Option<Near>,
+    pub bbox: Option<BBox>,
+    pub filter: Filter,
+    pub sort: SortBy,
+    pub limit: usize,
+    pub after: Option<Cursor>,
+}
+
+/// A matching asset: its index in the snapshot and, for `near` searches, its distance.
+#[derive(Clone, Copy, Debug)]
+pub struct Hit {
+    pub idx: u32,
+    pub distance_m: Option<f64>,
+}
+
+/// One page of a search.
+#[derive(Debug)]
+pub struct Page {
+    pub hits: Vec<Hit>,
+    /// Every match, on every page.
+    pub total: usize,
+    pub next: Option<Cursor>,
+}
+
+impl Snapshot {
+    fn trees(&self, categories: Option<&[String]>) -> Vec<&RTree<SpherePoint>> {
+        match categories {
+            None => vec![&self.sphere_all],
+            Some(cats) => cats.iter().filter_map(|c| self.sphere_by_category.get(c)).collect(),
+        }
+    }
+
+    pub fn search(&self, s: &Search) -> Page {
+        let f = &s.filter;
+        let mut hits = Vec::new();
+        if let Some(n) = s.near {
+            let q = unit_vector(n.lat, n.lon);
+            let r2 = chord2_for(n.radius_m);
+            for tree in self.trees(f.categories.as_deref()) {
+                for p in tree.locate_within_distance(q, r2) {
+                    let e = self.entry(p.data);
+                    let (lat, lon) = (e.asset.fields.lat, e.asset.fields.lon);
+                    let d = haversine_m(n.lat, n.lon, lat, lon);
+                    if d <= n.radius_m && s.bbox.is_none_or(|b| b.contains(lat, lon)) && f.matches(e) {
+                        hits.push(Hit { idx: p.data, distance_m: Some(d) });
+                    }
+                }
+            }
+        } else if let Some(b) = s.bbox {
+            for env in b.envelopes() {
+                for p in self.plane.locate_in_envelope(&env) {
+                    if f.matches(self.entry(p.data)) {
+                        hits.push(Hit { idx: p.data, distance_m: None });
+                    }
+                }
+            }
+        } else {
+            for (i, e) in self.entries.iter().enumerate() {
+                if f.matches(e) {
+                    hits.push(Hit { idx: i as u32, distance_m: None });
+                }
+            }
+        }
+
+        let total = hits.len();
+        if let Some(c) = &s.after {
+            hits.retain(|h| self.cmp_to_cursor(h, c) == Ordering::Greater);
+        }
+        let cmp = |a: &Hit, b: &Hit| self.cmp_hits(s.sort, a, b);
+        if hits.len() > s.limit + 1 {
+            hits.select_nth_unstable_by(s.limit, cmp);
+            hits.truncate(s.limit + 1);
+        }
+        hits.sort_unstable_by(cmp);
+        let next = if hits.len() > s.limit {
+            hits.truncate(s.limit);
+            hits.last().map(|h| self.cursor_of(s.sort, h))
+        } else {
+            None
+        };
+        Page { hits, total, next }
+    }
+
+    fn cmp_hits(&self, sort: SortBy, a: &Hit, b: &Hit) -> Ordering {
+        let (ea, eb) = (self.entry(a.idx), self.entry(b.idx));
+        let key = match sort {
+            SortBy::Distance => a.distance_m.unwrap_or(0.0).total_cmp(&b.distance_m.unwrap_or(0.0)),
+            SortBy::Name => ea.name_key.cmp(&eb.name_key),
+            SortBy::Updated => eb.asset.updated_at.cmp(&ea.asset.updated_at),
+        };
+        key.then(ea.asset.id.cmp(&eb.asset.id))
+    }
+
+    fn cmp_to_cursor(&self, h: &Hit, c: &Cursor) -> Ordering {
+        let e = self.entry(h.idx);
+        let (key, id) = match c {
+            Cursor::Distance(d, id) => (h.distance_m.unwrap_or(0.0).total_cmp(d), id),
+            Cursor::Name(n, id) => (e.name_key.as_ref().cmp(n.as_str()), id),
+            Cursor::Updated(t, id) => (t.cmp(&e.asset.updated_at.timestamp_micros()), id),
+        };
+        key.then(e.asset.id.cmp(id))
+    }
+
+    fn cursor_of(&self, sort: SortBy, h: &Hit) -> Cursor {
+        let e = self.entry(h.idx);
+        let id = e.asset.id;
+        match sort {
+            SortBy::Distance => Cursor::Distance(h.distance_m.unwrap_or(0.0), id),
+            SortBy::Name => Cursor::Name(e.name_key.to_string(), id),
+            SortBy::Updated => Cursor::Updated(e.asset.updated_at.timestamp_micros(), id),
+        }
+    }
+
+    /// The `k` published assets nearest to a point, whatever their distance, nearest first
+    /// (ties by id).
+    pub fn nearest(&self, lat: f64, lon: f64, categories: Option<&[String]>, k: usize) -> Vec<Hit> {
+        let q = unit_vector(lat, lon);
+        let mut cands: Vec<(f64, u32)> = Vec::new();
+        for tree in self.trees(categories) {
+            let mut kth = f64::INFINITY;
+            for (n, (p, d2)) in tree.nearest_neighbor_iter_with_distance_2(&q).enumerate() {
+                // Past the k-th, keep only near-ties: chord and haversine round differently.
+                if n >= k && d2 > kth * (1.0 + 1e-9) + 1e-18 {
+                    break;
+                }
+                if n + 1 == k {
+                    kth = d2;
+                }
+                cands.push((d2, p.data));
+            }
+        }
+        let mut hits: Vec<Hit> = cands
+            .into_iter()
+            .map(|(_, idx)| {
+                let f = &self.entry(idx).asset.fields;
+                Hit { idx, distance_m: Some(haversine_m(lat, lon, f.lat, f.lon)) }
+            })
+            .collect();
+        hits.sort_unstable_by(|a, b| self.cmp_hits(SortBy::Distance, a, b));
+        hits.truncate(k);
+        hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips_and_is_bound_to_its_sort() {
+        let id = Uuid::new_v4();
+        for (c, sort) in [
+            (Cursor::Distance(1234.5678, id), SortBy::Distance),
+            (Cursor::Name("st. mary's | hall".into(), id), SortBy::Name),
+            (Cursor::Updated(1_700_000_000_000_000, id), SortBy::Updated),
+        ] {
+            let t = c.encode();
+            assert_eq!(Cursor::decode(&t, sort), Some(c));
+            let other = if sort == SortBy::Name { SortBy::Distance } else { SortBy::Name };
+            assert_eq!(Cursor::decode(&t, other), None);
+        }
+        assert_eq!(Cursor::decode("not a cursor!", SortBy::Name), None);
+    }
+}

@@ -1,0 +1,145 @@
+//! Command line: run the service, import data, print the OpenAPI document.
+
+use clap::{Parser, Subcommand};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use community_assets::app::{self, AppState};
+use community_assets::import::{import_assets_file, Contacts, ImportError};
+use community_assets::store::Store;
+
+#[derive(Parser)]
+#[command(name = "community-assets", version, about = "A directory of arts, heritage and culture near people")]
+struct Cli {
+    /// `postgres://…` or `postgresql://…` for PostgreSQL; anything else is a SQLite file path.
+    #[arg(long, env = "DATABASE_URL", default_value = "./data/community-assets.sqlite3", global = true, hide_env_values = true)]
+    database_url: String,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (the default).
+    Serve(ServeArgs),
+    /// Import data files.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(clap::Args, Default)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "WORKERS")]
+    workers: Option<usize>,
+    /// How often to check the database for writes by other processes, in milliseconds.
+    /// Another instance's write is visible here within this interval plus one rebuild.
+    #[arg(long, env = "REFRESH_INTERVAL_MS", default_value_t = 1000)]
+    refresh_interval_ms: u64,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import assets from CSV or GeoJSON (optionally .gz): upsert by (source, source_id),
+    /// all or nothing.
+    Assets {
+        file: PathBuf,
+        /// Validate and count, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Reject rows with an invalid website, e-mail or phone instead of dropping the
+        /// value with a warning.
+        #[arg(long)]
+        strict: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,actix_server=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => serve(&cli.database_url, ServeArgs { bind: "127.0.0.1:8080".into(), refresh_interval_ms: 1000, ..Default::default() }),
+        Some(Command::Serve(args)) => serve(&cli.database_url, args),
+        Some(Command::Openapi) => {
+            print!("{}", community_assets::api::openapi_json());
+            Ok(())
+        }
+        Some(Command::Import(ImportCommand::Assets { file, dry_run, strict })) => {
+            let contacts = if strict { Contacts::Strict } else { Contacts::Salvage };
+            import_assets(&cli.database_url, &file, contacts, dry_run)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open_store(url: &str) -> Result<Store, String> {
+    let store = Store::open(url).map_err(|e| e.to_string())?;
+    tracing::info!(database = %store.backend().redacted(), "database ready");
+    Ok(store)
+}
+
+fn serve(url: &str, args: ServeArgs) -> Result<(), String> {
+    let started = Instant::now();
+    let store = open_store(url)?;
+    let state = AppState::load(store).map_err(|e| e.to_string())?;
+    let snap = state.snapshot.load();
+    tracing::info!(assets = snap.len(), version = snap.version, ms = started.elapsed().as_millis() as u64, "snapshot built");
+    drop(snap);
+    state.spawn_refresher(Duration::from_millis(args.refresh_interval_ms.max(50)));
+    let listener = TcpListener::bind(&args.bind).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(ms = started.elapsed().as_millis() as u64, "listening on http://{addr}; API explorer at http://{addr}/docs/");
+    actix_web::rt::System::new().block_on(async move {
+        app::serve(listener, state, args.workers).map_err(|e| e.to_string())?.await.map_err(|e| e.to_string())
+    })
+}
+
+fn import_assets(url: &str, file: &std::path::Path, contacts: Contacts, dry_run: bool) -> Result<(), String> {
+    let store = open_store(url)?;
+    let started = Instant::now();
+    match import_assets_file(&store, file, contacts, dry_run) {
+        Ok(outcome) => {
+            for w in &outcome.warnings {
+                eprintln!("warning: {w}");
+            }
+            let c = outcome.counts;
+            println!(
+                "{}inserted {}, updated {}, unchanged {}; {} contact value(s) salvaged ({:.1} s)",
+                if dry_run { "dry run, nothing changed: " } else { "" },
+                c.inserted,
+                c.updated,
+                c.unchanged,
+                outcome.warnings.len(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Err(ImportError::Rejected(errors)) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            Err(format!("{} problem(s) in {}; nothing was imported", errors.len(), file.display()))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}

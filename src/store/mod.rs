@@ -1,0 +1,209 @@
+//! The database: SQLite (default) or PostgreSQL behind one diesel connection type.
+//!
+//! Every query is written once against [`DbConnection`]; only connection set-up and
+//! migrations know which backend is underneath.
+
+pub mod assets;
+pub mod models;
+pub mod schema;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::path::Path;
+use std::time::Duration;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection type for both backends (diesel's `MultiConnection`).
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Errors from the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<r2d2::PoolError> for StoreError {
+    fn from(e: r2d2::PoolError) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+/// Which backend a `DATABASE_URL` names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl Backend {
+    /// `postgres://` or `postgresql://` is PostgreSQL; anything else is a SQLite file path.
+    pub fn from_url(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres(url.to_string())
+        } else {
+            Backend::Sqlite(url.strip_prefix("sqlite://").unwrap_or(url).to_string())
+        }
+    }
+
+    /// A description safe to log: no password.
+    pub fn redacted(&self) -> String {
+        match self {
+            Backend::Sqlite(path) => format!("SQLite file {path}"),
+            Backend::Postgres(url) => {
+                let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+                let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+                format!("PostgreSQL {scheme}://{host}")
+            }
+        }
+    }
+}
+
+/// Opens connections of the configured backend and sets SQLite's pragmas on each.
+#[derive(Clone, Debug)]
+pub struct Manager {
+    backend: Backend,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.backend {
+            Backend::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Pg)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite(path) => {
+                let mut c =
+                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the writer; FULL sync makes a commit durable
+                // before it is acknowledged; the busy timeout queues writers instead of failing.
+                c.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(c))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// A pool of connections to the source of truth.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool<Manager>,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects, creating the SQLite file's folder if needed, and runs pending migrations.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        let backend = Backend::from_url(url);
+        if let Backend::Sqlite(path) = &backend {
+            if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        let size = match backend {
+            Backend::Postgres(_) => 8,
+            Backend::Sqlite(_) => 4,
+        };
+        let pool = Pool::builder()
+            .max_size(size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(5))
+            .test_on_check_out(true)
+            .build(Manager { backend: backend.clone() })
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let store = Store { pool, backend };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    pub fn conn(&self) -> Result<PooledConnection<Manager>, StoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        let err = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration(e.to_string());
+        match &mut *conn {
+            DbConnection::Pg(c) => {
+                // Several instances may start at once: one migrates, the others wait.
+                c.batch_execute("SELECT pg_advisory_lock(726101)")?;
+                let r = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()).map_err(err);
+                c.batch_execute("SELECT pg_advisory_unlock(726101)")?;
+                r
+            }
+            DbConnection::Sqlite(c) => {
+                c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()).map_err(err)
+            }
+        }
+    }
+
+    /// Whether the database answers a trivial query now.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.conn()?.batch_execute("SELECT 1")?;
+        Ok(())
+    }
+}
+
+/// Runs `f` in a transaction that sees one consistent state of the database, even across
+/// several statements (PostgreSQL defaults to READ COMMITTED, which would not).
+pub fn consistent_read<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    conn.transaction(|c| {
+        if let DbConnection::Pg(_) = c {
+            c.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        f(c)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_from_url() {
+        assert_eq!(Backend::from_url("postgres://u@h/db"), Backend::Postgres("postgres://u@h/db".into()));
+        assert_eq!(Backend::from_url("./x.sqlite3"), Backend::Sqlite("./x.sqlite3".into()));
+        assert_eq!(Backend::from_url("sqlite:///tmp/x"), Backend::Sqlite("/tmp/x".into()));
+        assert_eq!(
+            Backend::from_url("postgresql://user:secret@db:5432/x").redacted(),
+            "PostgreSQL postgresql://db:5432/x"
+        );
+    }
+}
