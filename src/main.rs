@@ -12,6 +12,7 @@ use community_assets::store::Store;
 
 #[derive(Parser)]
 #[command(name = "community-assets", version, about = "A directory of arts, heritage and culture near people")]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     /// `postgres://…` or `postgresql://…` for PostgreSQL; anything else is a SQLite file path.
     #[arg(long, env = "DATABASE_URL", default_value = "./data/community-assets.sqlite3", global = true, hide_env_values = true)]
@@ -19,6 +20,10 @@ struct Cli {
 
     #[command(subcommand)]
     command: Option<Command>,
+
+    /// With no subcommand, the service runs with these options.
+    #[command(flatten)]
+    serve: ServeArgs,
 }
 
 #[derive(Subcommand)]
@@ -32,7 +37,7 @@ enum Command {
     Openapi,
 }
 
-#[derive(clap::Args, Default)]
+#[derive(clap::Args)]
 struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
@@ -72,7 +77,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        None => serve(&cli.database_url, ServeArgs { bind: "127.0.0.1:8080".into(), refresh_interval_ms: 1000, ..Default::default() }),
+        None => serve(&cli.database_url, cli.serve),
         Some(Command::Serve(args)) => serve(&cli.database_url, args),
         Some(Command::Openapi) => {
             print!("{}", community_assets::api::openapi_json());

@@ -261,8 +261,8 @@ pub async fn get_asset(req: HttpRequest, id: web::Path<String>, state: web::Data
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::param("id", "must be a UUID"))?;
     let snap = state.snapshot.load();
     let entry = snap.get(&id).ok_or_else(|| ApiError::NotFound(format!("no published asset has id {id}")))?;
-    let etag = etag(&entry.asset);
-    let last_modified = HttpDate::from(SystemTime::from(entry.asset.updated_at));
+    let etag = etag(entry.version);
+    let last_modified = HttpDate::from(SystemTime::from(entry.updated_at));
     let matches = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -280,8 +280,8 @@ pub async fn get_asset(req: HttpRequest, id: web::Path<String>, state: web::Data
 }
 
 /// The strong ETag of an asset: its version, which every update increments.
-pub fn etag(a: &Asset) -> String {
-    format!("\"{}\"", a.version)
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
 }
 
 /// Documentation shapes of list responses (the handlers write these bytes directly).

@@ -102,13 +102,13 @@ pub fn page(snap: &Snapshot, hits: &[Hit], next: Option<String>, total: usize, f
             let mut out = String::with_capacity(64 + hits.len() * 800);
             out.push_str("{\"type\":\"FeatureCollection\",\"features\":[");
             for (i, h) in hits.iter().enumerate() {
-                let a = &snap.entry(h.idx).asset;
+                let e = snap.entry(h.idx);
                 if i > 0 {
                     out.push(',');
                 }
                 out.push_str(&format!(
                     "{{\"type\":\"Feature\",\"id\":\"{}\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{},{}]}},\"properties\":",
-                    a.id, a.fields.lon, a.fields.lat
+                    e.id, e.lon, e.lat
                 ));
                 push_item(&mut out, snap, h);
                 out.push('}');
@@ -119,7 +119,7 @@ pub fn page(snap: &Snapshot, hits: &[Hit], next: Option<String>, total: usize, f
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::with_capacity(hits.len() * 300));
             let written = w.write_record(CSV_COLUMNS).and_then(|_| {
-                hits.iter().try_for_each(|h| w.write_record(snap.entry(h.idx).asset.fields.to_raw().cells()))
+                hits.iter().try_for_each(|h| w.write_record(snap.entry(h.idx).asset().fields.to_raw().cells()))
             });
             match written.map_err(|e| e.to_string()).and_then(|_| w.into_inner().map_err(|e| e.to_string())) {
                 Ok(body) => res.content_type(CSV).body(body),

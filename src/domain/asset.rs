@@ -43,7 +43,7 @@ string_enum!(
 );
 
 /// A stored asset: the editable fields plus identity and bookkeeping.
-#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "id": "0b6f6a52-1f7e-4c1e-9d7a-2f3f1b8e4a10", "name": "Barking Library", "category": "library",
     "lat": 51.5363871, "lon": 0.0799942, "address": "2 Town Square, Barking", "town": "Barking",
@@ -66,7 +66,7 @@ pub struct Asset {
 }
 
 /// The fields a curator or an import sets, already validated.
-#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AssetFields {
     pub name: String,
     /// A category slug from `GET /v1/categories`.

@@ -48,6 +48,7 @@ pub struct ImportOutcome {
 }
 
 /// Valid rows ready to store, with the warnings raised while salvaging them.
+#[derive(Debug)]
 pub struct ParsedAssets {
     pub rows: Vec<AssetFields>,
     pub warnings: Vec<RowError>,

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
-use crate::domain::{Asset, Hours};
+use crate::domain::{Asset, Cost, Hours, Wheelchair};
 use crate::store::models::Category;
 
 pub use query::{Cursor, Filter, Hit, Page, Search, SortBy};
@@ -22,46 +22,87 @@ pub use query::{Cursor, Filter, Hit, Page, Search, SortBy};
 type SpherePoint = GeomWithData<[f64; 3], u32>;
 type PlanePoint = GeomWithData<[f64; 2], u32>;
 
-/// One published asset with what queries need precomputed.
+/// One published asset, compact: what filters and sorting need, and the asset's JSON.
+/// The full [`Asset`] is not kept (it would double the memory); [`Entry::asset`] decodes it
+/// from the JSON for the rarer CSV output.
 pub struct Entry {
-    pub asset: Asset,
+    pub id: Uuid,
+    pub lat: f64,
+    pub lon: f64,
+    pub category: Arc<str>,
+    pub wheelchair: Wheelchair,
+    pub cost: Cost,
+    pub tags: Box<[Box<str>]>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
     /// The asset's JSON object without its closing brace, so that list responses can
     /// append `distance_m` and write items without serialising them again.
     json_open: Box<str>,
-    /// Lower-cased name, description and tags, for `q`.
+    /// Lower-cased name, then description and tags, for `q`; the name is also the
+    /// `sort=name` key.
     text: Box<str>,
-    /// Lower-cased name, the `sort=name` key.
-    name_key: Box<str>,
-    hours: Option<Hours>,
+    name_len: usize,
+    hours: Option<Arc<Hours>>,
+}
+
+/// Shared pieces that many entries repeat: categories and parsed opening hours (real
+/// listings repeat a few dozen patterns, and parsing is the costliest part of a build).
+#[derive(Default)]
+struct Interner {
+    categories: HashMap<String, Arc<str>>,
+    hours: HashMap<String, Option<Arc<Hours>>>,
 }
 
 impl Entry {
-    fn new(asset: Asset) -> Self {
+    fn new(asset: Asset, interner: &mut Interner) -> Self {
         let f = &asset.fields;
         let mut json = serde_json::to_string(&asset).unwrap_or_else(|_| "{}".into());
         json.pop(); // the closing '}'
+        let name = f.name.to_lowercase();
         let text = format!(
-            "{}\n{}\n{}",
-            f.name,
-            f.description.as_deref().unwrap_or(""),
+            "{name}\n{}\n{}",
+            f.description.as_deref().unwrap_or("").to_lowercase(),
             f.tags.join(" ")
-        )
-        .to_lowercase();
+        );
         // Stored hours were validated when written; one that no longer parses (a newer
         // parser, a hand edit) is treated as unknown rather than failing the snapshot.
-        let hours = f.opening_hours.as_deref().and_then(|h| Hours::parse(h).ok());
+        let hours = f.opening_hours.as_ref().and_then(|h| {
+            interner.hours.entry(h.clone()).or_insert_with(|| Hours::parse(h).ok().map(Arc::new)).clone()
+        });
+        let category = interner.categories.entry(f.category.clone()).or_insert_with(|| f.category.as_str().into()).clone();
         Entry {
-            name_key: f.name.to_lowercase().into(),
+            id: asset.id,
+            lat: f.lat,
+            lon: f.lon,
+            category,
+            wheelchair: f.wheelchair,
+            cost: f.cost,
+            tags: f.tags.iter().map(|t| t.as_str().into()).collect(),
+            updated_at: asset.updated_at,
+            version: asset.version,
             json_open: json.into(),
+            name_len: name.len(),
             text: text.into(),
             hours,
-            asset,
         }
     }
 
     /// The asset's JSON object with its closing brace omitted.
     pub fn json_open(&self) -> &str {
         &self.json_open
+    }
+
+    /// The lower-cased name: the `sort=name` key.
+    pub fn name_key(&self) -> &str {
+        &self.text[..self.name_len]
+    }
+
+    /// The full asset, decoded from its JSON.
+    pub fn asset(&self) -> Asset {
+        let mut json = String::with_capacity(self.json_open.len() + 1);
+        json.push_str(&self.json_open);
+        json.push('}');
+        serde_json::from_str(&json).expect("the snapshot's JSON is produced from an Asset")
     }
 }
 
@@ -94,7 +135,8 @@ impl Snapshot {
     pub fn build(version: i64, categories: &[Category], published: Vec<Asset>) -> Self {
         let mut published = published;
         published.sort_unstable_by_key(|a| a.id);
-        let entries: Vec<Entry> = published.into_iter().map(Entry::new).collect();
+        let mut interner = Interner::default();
+        let entries: Vec<Entry> = published.into_iter().map(|a| Entry::new(a, &mut interner)).collect();
 
         let mut by_category: HashMap<String, Vec<SpherePoint>> = HashMap::new();
         let mut all = Vec::with_capacity(entries.len());
@@ -102,12 +144,11 @@ impl Snapshot {
         let mut by_id = HashMap::with_capacity(entries.len());
         for (i, e) in entries.iter().enumerate() {
             let i = i as u32;
-            let f = &e.asset.fields;
-            let p = SpherePoint::new(geo::unit_vector(f.lat, f.lon), i);
-            by_category.entry(f.category.clone()).or_default().push(p);
+            let p = SpherePoint::new(geo::unit_vector(e.lat, e.lon), i);
+            by_category.entry(e.category.to_string()).or_default().push(p);
             all.push(p);
-            plane.push(PlanePoint::new([f.lon, f.lat], i));
-            by_id.insert(e.asset.id, i);
+            plane.push(PlanePoint::new([e.lon, e.lat], i));
+            by_id.insert(e.id, i);
         }
         let counts: HashMap<&str, usize> =
             by_category.iter().map(|(k, v)| (k.as_str(), v.len())).collect();

@@ -66,20 +66,19 @@ pub struct Filter {
 
 impl Filter {
     fn matches(&self, e: &Entry) -> bool {
-        let f = &e.asset.fields;
         if let Some(cats) = &self.categories {
-            if !cats.iter().any(|c| *c == f.category) {
+            if !cats.iter().any(|c| **c == *e.category) {
                 return false;
             }
         }
         let wheelchair_ok = match self.wheelchair {
             None => true,
-            Some(Wheelchair::Yes) => f.wheelchair == Wheelchair::Yes,
-            Some(_) => matches!(f.wheelchair, Wheelchair::Yes | Wheelchair::Limited),
+            Some(Wheelchair::Yes) => e.wheelchair == Wheelchair::Yes,
+            Some(_) => matches!(e.wheelchair, Wheelchair::Yes | Wheelchair::Limited),
         };
         wheelchair_ok
-            && (!self.free_only || f.cost == Cost::Free)
-            && self.tags.iter().all(|t| f.tags.contains(t))
+            && (!self.free_only || e.cost == Cost::Free)
+            && self.tags.iter().all(|t| e.tags.iter().any(|et| **et == **t))
             && self.words.iter().all(|w| e.text.contains(w.as_str()))
             && self.open_at.is_none_or(|t| e.hours.as_ref().is_some_and(|h| h.is_open_at(t)))
     }
@@ -174,7 +173,7 @@ impl Snapshot {
             for tree in self.trees(f.categories.as_deref()) {
                 for p in tree.locate_within_distance(q, r2) {
                     let e = self.entry(p.data);
-                    let (lat, lon) = (e.asset.fields.lat, e.asset.fields.lon);
+                    let (lat, lon) = (e.lat, e.lon);
                     let d = haversine_m(n.lat, n.lon, lat, lon);
                     if d <= n.radius_m && s.bbox.is_none_or(|b| b.contains(lat, lon)) && f.matches(e) {
                         hits.push(Hit { idx: p.data, distance_m: Some(d) });
@@ -220,29 +219,29 @@ impl Snapshot {
         let (ea, eb) = (self.entry(a.idx), self.entry(b.idx));
         let key = match sort {
             SortBy::Distance => a.distance_m.unwrap_or(0.0).total_cmp(&b.distance_m.unwrap_or(0.0)),
-            SortBy::Name => ea.name_key.cmp(&eb.name_key),
-            SortBy::Updated => eb.asset.updated_at.cmp(&ea.asset.updated_at),
+            SortBy::Name => ea.name_key().cmp(eb.name_key()),
+            SortBy::Updated => eb.updated_at.cmp(&ea.updated_at),
         };
-        key.then(ea.asset.id.cmp(&eb.asset.id))
+        key.then(ea.id.cmp(&eb.id))
     }
 
     fn cmp_to_cursor(&self, h: &Hit, c: &Cursor) -> Ordering {
         let e = self.entry(h.idx);
         let (key, id) = match c {
             Cursor::Distance(d, id) => (h.distance_m.unwrap_or(0.0).total_cmp(d), id),
-            Cursor::Name(n, id) => (e.name_key.as_ref().cmp(n.as_str()), id),
-            Cursor::Updated(t, id) => (t.cmp(&e.asset.updated_at.timestamp_micros()), id),
+            Cursor::Name(n, id) => (e.name_key().cmp(n.as_str()), id),
+            Cursor::Updated(t, id) => (t.cmp(&e.updated_at.timestamp_micros()), id),
         };
-        key.then(e.asset.id.cmp(id))
+        key.then(e.id.cmp(id))
     }
 
     fn cursor_of(&self, sort: SortBy, h: &Hit) -> Cursor {
         let e = self.entry(h.idx);
-        let id = e.asset.id;
+        let id = e.id;
         match sort {
             SortBy::Distance => Cursor::Distance(h.distance_m.unwrap_or(0.0), id),
-            SortBy::Name => Cursor::Name(e.name_key.to_string(), id),
-            SortBy::Updated => Cursor::Updated(e.asset.updated_at.timestamp_micros(), id),
+            SortBy::Name => Cursor::Name(e.name_key().to_string(), id),
+            SortBy::Updated => Cursor::Updated(e.updated_at.timestamp_micros(), id),
         }
     }
 
@@ -267,8 +266,8 @@ impl Snapshot {
         let mut hits: Vec<Hit> = cands
             .into_iter()
             .map(|(_, idx)| {
-                let f = &self.entry(idx).asset.fields;
-                Hit { idx, distance_m: Some(haversine_m(lat, lon, f.lat, f.lon)) }
+                let e = self.entry(idx);
+                Hit { idx, distance_m: Some(haversine_m(lat, lon, e.lat, e.lon)) }
             })
             .collect();
         hits.sort_unstable_by(|a, b| self.cmp_hits(SortBy::Distance, a, b));

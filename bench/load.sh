@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# HTTP benchmark: 100,000 synthetic assets (placed where people live) plus the 3,238 real
+# libraries, served by a release build on 127.0.0.1, loaded with wrk at concurrency 16 from
+# random population-weighted centres. Prints requests/s, p50/p99 latency, start-up time and
+# resident memory. Needs ../shared/data; installs wrk from Debian's packages if missing.
+#
+#   bench/load.sh                       # SQLite (default)
+#   DATABASE_URL=postgres://... bench/load.sh
+#   DURATION=30s bench/load.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${DATA:-../shared/data}
+OUT=bench/out
+DURATION=${DURATION:-20s}
+PORT=${PORT:-18181}
+mkdir -p "$OUT"
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+
+cargo build --release --quiet --bins
+BIN=target/release/community-assets
+
+[ -s "$OUT/synthetic-100k.csv" ] || target/release/generate-assets 100000 2019 "$DATA" > "$OUT/synthetic-100k.csv"
+# Query centres: another population-weighted sample, as lat,lon lines.
+target/release/generate-assets 2000 7 "$DATA" | python3 -c '
+import csv, sys
+for row in csv.DictReader(sys.stdin):
+    print(row["lat"] + "," + row["lon"])' > "$OUT/centres.txt"
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  rm -f "$OUT"/bench.sqlite3*
+  export DATABASE_URL="$OUT/bench.sqlite3"
+fi
+echo "== import (${DATABASE_URL%%://*})"
+$BIN import assets "$DATA/assets_england_libraries_2016.csv" 2>/dev/null
+/usr/bin/time -f "import of 100k synthetic rows: %e s wall, %M KiB max RSS" \
+  $BIN import assets "$OUT/synthetic-100k.csv"
+
+echo "== start-up"
+start=$(date +%s.%N)
+$BIN serve --bind "127.0.0.1:$PORT" 2>"$OUT/server.log" &
+PID=$!
+trap 'kill $PID 2>/dev/null || true' EXIT
+until curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null; do sleep 0.02; done
+echo "ready after $(echo "$(date +%s.%N) - $start" | bc) s (process start to /health/ready answering)"
+grep -o 'snapshot built.*' "$OUT/server.log" | sed 's/\x1b\[[0-9;]*m//g' || true
+
+run() {
+  local name=$1 path=$2
+  wrk -t1 -c16 -d5s -s bench/wrk-query.lua "http://127.0.0.1:$PORT" -- "$OUT/centres.txt" "$path" >/dev/null # warm-up
+  echo "== $name ($DURATION, 16 connections): $path"
+  wrk -t1 -c16 -d"$DURATION" -s bench/wrk-query.lua "http://127.0.0.1:$PORT" -- "$OUT/centres.txt" "$path" | grep RESULT
+}
+run nearby '/v1/assets?near={lat},{lon}&radius_m=2000&limit=50'
+run nearest '/v1/assets/nearest?lat={lat}&lon={lon}&category=museum&k=10'
+echo "== resident memory after load: $(grep VmRSS /proc/$PID/status | awk '{print $2/1024 " MiB"}')"
