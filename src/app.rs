@@ -22,7 +22,10 @@ impl AppState {
     /// Builds the first snapshot from the database.
     pub fn load(store: Store) -> Result<Self, StoreError> {
         let snap = build_snapshot(&store)?;
-        Ok(AppState { store, snapshot: Arc::new(SnapshotCell::new(snap)) })
+        Ok(AppState {
+            store,
+            snapshot: Arc::new(SnapshotCell::new(snap)),
+        })
     }
 
     /// Rebuilds the snapshot if the database changed since it was built. Returns whether
@@ -67,12 +70,19 @@ fn build_snapshot(store: &Store) -> Result<Snapshot, StoreError> {
 }
 
 /// Errors in query strings and JSON bodies that actix itself rejects become problem+json.
-fn query_error(err: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
+fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
     ApiError::param("query", err.to_string()).into()
 }
 
 /// Starts the HTTP server on an already-bound listener (port 0 in tests).
-pub fn serve(listener: TcpListener, state: AppState, workers: Option<usize>) -> std::io::Result<Server> {
+pub fn serve(
+    listener: TcpListener,
+    state: AppState,
+    workers: Option<usize>,
+) -> std::io::Result<Server> {
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()

@@ -60,7 +60,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn param(name: &str, reason: impl Into<String>) -> Self {
-        ApiError::BadParam { name: name.to_string(), reason: reason.into() }
+        ApiError::BadParam {
+            name: name.to_string(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -103,9 +106,10 @@ impl ResponseError for ApiError {
         };
         let mut p = problem(status, detail);
         match self {
-            ApiError::BadParam { name, reason } => {
-                p.invalid_params.push(InvalidParam { name: name.clone(), reason: reason.clone() })
-            }
+            ApiError::BadParam { name, reason } => p.invalid_params.push(InvalidParam {
+                name: name.clone(),
+                reason: reason.clone(),
+            }),
             ApiError::Invalid(errors) => p.errors = errors.clone(),
             _ => {}
         }
@@ -146,7 +150,11 @@ pub fn render_problem<B: MessageBody + 'static>(
     let detail = match status {
         StatusCode::NOT_FOUND => format!("no resource at {}", res.request().path()),
         StatusCode::METHOD_NOT_ALLOWED => {
-            format!("{} is not allowed on {}", res.request().method(), res.request().path())
+            format!(
+                "{} is not allowed on {}",
+                res.request().method(),
+                res.request().path()
+            )
         }
         _ => res
             .response()
@@ -156,7 +164,8 @@ pub fn render_problem<B: MessageBody + 'static>(
     };
     let body = serde_json::to_string(&problem(status, detail)).unwrap_or_default();
     let (req, mut res) = res.into_parts();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     let res = res.set_body(body).map_into_boxed_body();
     let res: ServiceResponse<EitherBody<B, BoxBody>> =
         ServiceResponse::new(req, res).map_into_right_body();

@@ -11,11 +11,21 @@ use community_assets::import::{import_assets_file, Contacts, ImportError};
 use community_assets::store::Store;
 
 #[derive(Parser)]
-#[command(name = "community-assets", version, about = "A directory of arts, heritage and culture near people")]
+#[command(
+    name = "community-assets",
+    version,
+    about = "A directory of arts, heritage and culture near people"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     /// `postgres://…` or `postgresql://…` for PostgreSQL; anything else is a SQLite file path.
-    #[arg(long, env = "DATABASE_URL", default_value = "./data/community-assets.sqlite3", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "./data/community-assets.sqlite3",
+        global = true,
+        hide_env_values = true
+    )]
     database_url: String,
 
     #[command(subcommand)]
@@ -83,8 +93,16 @@ fn main() -> ExitCode {
             print!("{}", community_assets::api::openapi_json());
             Ok(())
         }
-        Some(Command::Import(ImportCommand::Assets { file, dry_run, strict })) => {
-            let contacts = if strict { Contacts::Strict } else { Contacts::Salvage };
+        Some(Command::Import(ImportCommand::Assets {
+            file,
+            dry_run,
+            strict,
+        })) => {
+            let contacts = if strict {
+                Contacts::Strict
+            } else {
+                Contacts::Salvage
+            };
             import_assets(&cli.database_url, &file, contacts, dry_run)
         }
     };
@@ -108,18 +126,35 @@ fn serve(url: &str, args: ServeArgs) -> Result<(), String> {
     let store = open_store(url)?;
     let state = AppState::load(store).map_err(|e| e.to_string())?;
     let snap = state.snapshot.load();
-    tracing::info!(assets = snap.len(), version = snap.version, ms = started.elapsed().as_millis() as u64, "snapshot built");
+    tracing::info!(
+        assets = snap.len(),
+        version = snap.version,
+        ms = started.elapsed().as_millis() as u64,
+        "snapshot built"
+    );
     drop(snap);
     state.spawn_refresher(Duration::from_millis(args.refresh_interval_ms.max(50)));
-    let listener = TcpListener::bind(&args.bind).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    let listener = TcpListener::bind(&args.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(ms = started.elapsed().as_millis() as u64, "listening on http://{addr}; API explorer at http://{addr}/docs/");
+    tracing::info!(
+        ms = started.elapsed().as_millis() as u64,
+        "listening on http://{addr}; API explorer at http://{addr}/docs/"
+    );
     actix_web::rt::System::new().block_on(async move {
-        app::serve(listener, state, args.workers).map_err(|e| e.to_string())?.await.map_err(|e| e.to_string())
+        app::serve(listener, state, args.workers)
+            .map_err(|e| e.to_string())?
+            .await
+            .map_err(|e| e.to_string())
     })
 }
 
-fn import_assets(url: &str, file: &std::path::Path, contacts: Contacts, dry_run: bool) -> Result<(), String> {
+fn import_assets(
+    url: &str,
+    file: &std::path::Path,
+    contacts: Contacts,
+    dry_run: bool,
+) -> Result<(), String> {
     let store = open_store(url)?;
     let started = Instant::now();
     match import_assets_file(&store, file, contacts, dry_run) {
@@ -130,7 +165,11 @@ fn import_assets(url: &str, file: &std::path::Path, contacts: Contacts, dry_run:
             let c = outcome.counts;
             println!(
                 "{}inserted {}, updated {}, unchanged {}; {} contact value(s) salvaged ({:.1} s)",
-                if dry_run { "dry run, nothing changed: " } else { "" },
+                if dry_run {
+                    "dry run, nothing changed: "
+                } else {
+                    ""
+                },
                 c.inserted,
                 c.updated,
                 c.unchanged,
@@ -143,7 +182,11 @@ fn import_assets(url: &str, file: &std::path::Path, contacts: Contacts, dry_run:
             for e in &errors {
                 eprintln!("{e}");
             }
-            Err(format!("{} problem(s) in {}; nothing was imported", errors.len(), file.display()))
+            Err(format!(
+                "{} problem(s) in {}; nothing was imported",
+                errors.len(),
+                file.display()
+            ))
         }
         Err(e) => Err(e.to_string()),
     }

@@ -43,11 +43,17 @@ impl Rng {
 
 /// Reads LSOA points (`LSOA11CD,LSOA11NM,lat,lon`) and the IoD population denominators
 /// (File 6: code in the first column, `Total population…` with thousands separators).
-pub fn read_populated_points(points: &Path, population: &Path) -> Result<Vec<PopulatedPoint>, ImportError> {
+pub fn read_populated_points(
+    points: &Path,
+    population: &Path,
+) -> Result<Vec<PopulatedPoint>, ImportError> {
     let bad = |p: &Path, why: String| ImportError::Io(format!("{}: {why}", p.display()));
     let pop_bytes = read_bytes(population)?;
     let mut rdr = csv::Reader::from_reader(strip_bom(&pop_bytes));
-    let headers = rdr.headers().map_err(|e| bad(population, e.to_string()))?.clone();
+    let headers = rdr
+        .headers()
+        .map_err(|e| bad(population, e.to_string()))?
+        .clone();
     let col = headers
         .iter()
         .position(|h| h.starts_with("Total population"))
@@ -55,7 +61,10 @@ pub fn read_populated_points(points: &Path, population: &Path) -> Result<Vec<Pop
     let mut pop = std::collections::HashMap::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| bad(population, e.to_string()))?;
-        let n: f64 = rec[col].replace(',', "").parse().map_err(|_| bad(population, format!("bad population {:?}", &rec[col])))?;
+        let n: f64 = rec[col]
+            .replace(',', "")
+            .parse()
+            .map_err(|_| bad(population, format!("bad population {:?}", &rec[col])))?;
         pop.insert(rec[0].to_string(), n);
     }
 
@@ -64,12 +73,24 @@ pub fn read_populated_points(points: &Path, population: &Path) -> Result<Vec<Pop
     let mut out = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| bad(points, e.to_string()))?;
-        let parse = |i: usize| rec[i].parse::<f64>().map_err(|_| bad(points, format!("bad coordinate {:?}", &rec[i])));
+        let parse = |i: usize| {
+            rec[i]
+                .parse::<f64>()
+                .map_err(|_| bad(points, format!("bad coordinate {:?}", &rec[i])))
+        };
         let (lat, lon) = (parse(2)?, parse(3)?);
         // "Camden 001A" -> "Camden": the district, a plausible place name.
-        let name = rec[1].rsplit_once(' ').map_or(&rec[1], |(n, _)| n).to_string();
+        let name = rec[1]
+            .rsplit_once(' ')
+            .map_or(&rec[1], |(n, _)| n)
+            .to_string();
         if let Some(&population) = pop.get(&rec[0]) {
-            out.push(PopulatedPoint { name, lat, lon, population });
+            out.push(PopulatedPoint {
+                name,
+                lat,
+                lon,
+                population,
+            });
         }
     }
     Ok(out)
@@ -96,8 +117,14 @@ const HOURS: [&str; 6] = [
     "We-Su 11:00-23:00",
 ];
 const TAGS: [&str; 8] = [
-    "family", "dementia-friendly", "autism-friendly", "free-wifi", "workshops", "volunteering",
-    "quiet-space", "older-people",
+    "family",
+    "dementia-friendly",
+    "autism-friendly",
+    "free-wifi",
+    "workshops",
+    "volunteering",
+    "quiet-space",
+    "older-people",
 ];
 const WHEELCHAIR: [&str; 4] = ["yes", "yes", "limited", "unknown"];
 const COST: [&str; 4] = ["free", "free", "paid", "donation"];
@@ -114,7 +141,9 @@ pub fn generate(areas: &[PopulatedPoint], n: usize, seed: u64) -> Vec<RawAsset> 
     (0..n)
         .map(|i| {
             let target = rng.unit() * sum;
-            let area = &areas[cumulative.partition_point(|&c| c <= target).min(areas.len() - 1)];
+            let area = &areas[cumulative
+                .partition_point(|&c| c <= target)
+                .min(areas.len() - 1)];
             // Uniform in a 400 m disc around the area's point.
             let r = 400.0 * rng.unit().sqrt();
             let theta = rng.unit() * std::f64::consts::TAU;
@@ -168,13 +197,29 @@ mod tests {
     #[test]
     fn same_seed_same_data() {
         let areas = vec![
-            PopulatedPoint { name: "A".into(), lat: 51.5, lon: -0.1, population: 1000.0 },
-            PopulatedPoint { name: "B".into(), lat: 53.4, lon: -2.2, population: 3000.0 },
+            PopulatedPoint {
+                name: "A".into(),
+                lat: 51.5,
+                lon: -0.1,
+                population: 1000.0,
+            },
+            PopulatedPoint {
+                name: "B".into(),
+                lat: 53.4,
+                lon: -2.2,
+                population: 3000.0,
+            },
         ];
         let a = generate(&areas, 200, 7);
         let b = generate(&areas, 200, 7);
-        assert_eq!(a.iter().map(|r| r.cells().join(",")).collect::<Vec<_>>(), b.iter().map(|r| r.cells().join(",")).collect::<Vec<_>>());
+        assert_eq!(
+            a.iter().map(|r| r.cells().join(",")).collect::<Vec<_>>(),
+            b.iter().map(|r| r.cells().join(",")).collect::<Vec<_>>()
+        );
         let in_b = a.iter().filter(|r| r.town == "B").count();
-        assert!((100..190).contains(&in_b), "population weighting: {in_b} of 200 in B");
+        assert!(
+            (100..190).contains(&in_b),
+            "population weighting: {in_b} of 200 in B"
+        );
     }
 }

@@ -76,8 +76,20 @@ pub struct ListQuery {
 }
 
 const LIST_PARAMS: &[&str] = &[
-    "category", "near", "radius_m", "bbox", "q", "wheelchair", "cost", "tag", "open_at",
-    "open_now", "sort", "limit", "cursor", "format",
+    "category",
+    "near",
+    "radius_m",
+    "bbox",
+    "q",
+    "wheelchair",
+    "cost",
+    "tag",
+    "open_at",
+    "open_now",
+    "sort",
+    "limit",
+    "cursor",
+    "format",
 ];
 
 /// Turns `GET /v1/assets` parameters into a validated search.
@@ -87,7 +99,10 @@ pub fn parse_search(p: &Params, snap: &Snapshot) -> Result<Search, ApiError> {
         Some(v) => {
             let (lat, lon) = (v[0], v[1]);
             if lat.abs() > 90.0 || lon.abs() > 180.0 {
-                return Err(ApiError::param("near", "latitude must be within ±90 and longitude within ±180"));
+                return Err(ApiError::param(
+                    "near",
+                    "latitude must be within ±90 and longitude within ±180",
+                ));
             }
             Some((lat, lon))
         }
@@ -96,19 +111,34 @@ pub fn parse_search(p: &Params, snap: &Snapshot) -> Result<Search, ApiError> {
     if radius.is_some() && near.is_none() {
         return Err(ApiError::param("radius_m", "needs near=lat,lon"));
     }
-    let near = near.map(|(lat, lon)| Near { lat, lon, radius_m: radius.unwrap_or(DEFAULT_RADIUS_M) });
+    let near = near.map(|(lat, lon)| Near {
+        lat,
+        lon,
+        radius_m: radius.unwrap_or(DEFAULT_RADIUS_M),
+    });
 
     let bbox = match p.numbers("bbox", 4, "min_lon,min_lat,max_lon,max_lat in degrees")? {
         None => None,
         Some(v) => {
-            let b = BBox { min_lon: v[0], min_lat: v[1], max_lon: v[2], max_lat: v[3] };
+            let b = BBox {
+                min_lon: v[0],
+                min_lat: v[1],
+                max_lon: v[2],
+                max_lat: v[3],
+            };
             if [b.min_lon, b.max_lon].iter().any(|x| x.abs() > 180.0)
                 || [b.min_lat, b.max_lat].iter().any(|y| y.abs() > 90.0)
             {
-                return Err(ApiError::param("bbox", "longitudes must be within ±180 and latitudes within ±90"));
+                return Err(ApiError::param(
+                    "bbox",
+                    "longitudes must be within ±180 and latitudes within ±90",
+                ));
             }
             if b.min_lat > b.max_lat {
-                return Err(ApiError::param("bbox", "min_lat must not be greater than max_lat"));
+                return Err(ApiError::param(
+                    "bbox",
+                    "min_lat must not be greater than max_lat",
+                ));
             }
             Some(b)
         }
@@ -118,25 +148,40 @@ pub fn parse_search(p: &Params, snap: &Snapshot) -> Result<Search, ApiError> {
     if let Some(cats) = &categories {
         if let Some(bad) = cats.iter().find(|c| !snap.is_category(c)) {
             let known: Vec<&str> = snap.categories().iter().map(|c| c.slug.as_str()).collect();
-            return Err(ApiError::param("category", format!("{bad:?} is not a category (one of {})", known.join(", "))));
+            return Err(ApiError::param(
+                "category",
+                format!("{bad:?} is not a category (one of {})", known.join(", ")),
+            ));
         }
     }
 
-    let words: Vec<String> = p.get("q").map_or(Vec::new(), |q| q.split_whitespace().map(str::to_lowercase).collect());
+    let words: Vec<String> = p.get("q").map_or(Vec::new(), |q| {
+        q.split_whitespace().map(str::to_lowercase).collect()
+    });
     if words.len() > MAX_Q_WORDS || p.get("q").is_some_and(|q| q.len() > 200) {
-        return Err(ApiError::param("q", format!("takes at most {MAX_Q_WORDS} words and 200 characters")));
+        return Err(ApiError::param(
+            "q",
+            format!("takes at most {MAX_Q_WORDS} words and 200 characters"),
+        ));
     }
-    let wheelchair = p.one_of("wheelchair", &["yes", "limited"])?.and_then(Wheelchair::parse);
+    let wheelchair = p
+        .one_of("wheelchair", &["yes", "limited"])?
+        .and_then(Wheelchair::parse);
     let free_only = p.one_of("cost", &["free"])?.is_some();
     let tags = match p.list("tag")? {
         None => Vec::new(),
-        Some(t) => parse_tags(t.iter().map(String::as_str)).map_err(|e| ApiError::param("tag", e))?,
+        Some(t) => {
+            parse_tags(t.iter().map(String::as_str)).map_err(|e| ApiError::param("tag", e))?
+        }
     };
 
     let open_at = p.timestamp("open_at")?;
     let open_now = p.bool("open_now")?.unwrap_or(false);
     if open_at.is_some() && open_now {
-        return Err(ApiError::param("open_now", "cannot be combined with open_at"));
+        return Err(ApiError::param(
+            "open_now",
+            "cannot be combined with open_at",
+        ));
     }
     let open_at = open_at.or(open_now.then(Utc::now)).map(london_time);
 
@@ -154,14 +199,24 @@ pub fn parse_search(p: &Params, snap: &Snapshot) -> Result<Search, ApiError> {
     let after = match p.get("cursor") {
         None => None,
         Some(c) => Some(Cursor::decode(c, sort).ok_or_else(|| {
-            ApiError::param("cursor", "is not a next_cursor returned by this endpoint for the same sort")
+            ApiError::param(
+                "cursor",
+                "is not a next_cursor returned by this endpoint for the same sort",
+            )
         })?),
     };
 
     Ok(Search {
         near,
         bbox,
-        filter: Filter { categories, words, wheelchair, free_only, tags, open_at },
+        filter: Filter {
+            categories,
+            words,
+            wheelchair,
+            free_only,
+            tags,
+            open_at,
+        },
         sort,
         limit,
         after,
@@ -188,13 +243,22 @@ pub fn parse_search(p: &Params, snap: &Snapshot) -> Result<Search, ApiError> {
         (status = 406, description = "The Accept header names no format this endpoint serves", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn list_assets(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_assets(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let p = Params::parse(req.query_string(), LIST_PARAMS, &["category", "tag"])?;
     let format = format::negotiate(&req, p.one_of("format", &["json", "geojson", "csv"])?)?;
     let snap = state.snapshot.load();
     let search = parse_search(&p, &snap)?;
     let page = snap.search(&search);
-    Ok(format::page(&snap, &page.hits, page.next.map(|c| c.encode()), page.total, format))
+    Ok(format::page(
+        &snap,
+        &page.hits,
+        page.next.map(|c| c.encode()),
+        page.total,
+        format,
+    ))
 }
 
 /// Query parameters of `GET /v1/assets/nearest`.
@@ -226,15 +290,29 @@ pub struct NearestQuery {
         (status = 400, description = "A parameter is missing, malformed or out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn nearest_assets(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let p = Params::parse(req.query_string(), &["lat", "lon", "category", "k"], &["category"])?;
-    let lat = p.f64_in("lat", -90.0, 90.0)?.ok_or_else(|| ApiError::param("lat", "is required"))?;
-    let lon = p.f64_in("lon", -180.0, 180.0)?.ok_or_else(|| ApiError::param("lon", "is required"))?;
+pub async fn nearest_assets(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let p = Params::parse(
+        req.query_string(),
+        &["lat", "lon", "category", "k"],
+        &["category"],
+    )?;
+    let lat = p
+        .f64_in("lat", -90.0, 90.0)?
+        .ok_or_else(|| ApiError::param("lat", "is required"))?;
+    let lon = p
+        .f64_in("lon", -180.0, 180.0)?
+        .ok_or_else(|| ApiError::param("lon", "is required"))?;
     let k = p.usize_in("k", 5, 1, MAX_K)?;
     let snap = state.snapshot.load();
     let categories = p.list("category")?;
     if let Some(bad) = categories.iter().flatten().find(|c| !snap.is_category(c)) {
-        return Err(ApiError::param("category", format!("{bad:?} is not a category")));
+        return Err(ApiError::param(
+            "category",
+            format!("{bad:?} is not a category"),
+        ));
     }
     let hits = snap.nearest(lat, lon, categories.as_deref(), k);
     Ok(format::json_items(&snap, &hits))
@@ -257,19 +335,34 @@ pub async fn nearest_assets(req: HttpRequest, state: web::Data<AppState>) -> Res
         (status = 404, description = "No published asset has this id", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get_asset(req: HttpRequest, id: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn get_asset(
+    req: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::param("id", "must be a UUID"))?;
     let snap = state.snapshot.load();
-    let entry = snap.get(&id).ok_or_else(|| ApiError::NotFound(format!("no published asset has id {id}")))?;
+    let entry = snap
+        .get(&id)
+        .ok_or_else(|| ApiError::NotFound(format!("no published asset has id {id}")))?;
     let etag = etag(entry.version);
     let last_modified = HttpDate::from(SystemTime::from(entry.updated_at));
     let matches = req
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*" || t.trim().strip_prefix("W/") == Some(&etag)));
-    let mut res = if matches { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-    res.insert_header((header::ETAG, etag)).insert_header((header::LAST_MODIFIED, last_modified));
+        .is_some_and(|v| {
+            v.split(',').any(|t| {
+                t.trim() == etag || t.trim() == "*" || t.trim().strip_prefix("W/") == Some(&etag)
+            })
+        });
+    let mut res = if matches {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    res.insert_header((header::ETAG, etag))
+        .insert_header((header::LAST_MODIFIED, last_modified));
     if matches {
         return Ok(res.finish());
     }

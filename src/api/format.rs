@@ -26,7 +26,11 @@ pub fn negotiate(req: &HttpRequest, explicit: Option<&str>) -> Result<Format, Ap
         Some("csv") => return Ok(Format::Csv),
         _ => {}
     }
-    let Some(accept) = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+    let Some(accept) = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+    else {
         return Ok(Format::Json);
     };
     let mut best: Option<(f32, Format)> = None;
@@ -81,12 +85,22 @@ fn items_json(snap: &Snapshot, hits: &[Hit]) -> String {
 pub fn json_items(snap: &Snapshot, hits: &[Hit]) -> HttpResponse {
     let mut out = items_json(snap, hits);
     out.push('}');
-    HttpResponse::Ok().content_type("application/json").body(out)
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(out)
 }
 
 /// A page of a list: `{"items", "next_cursor", "total"}` in the negotiated format.
-pub fn page(snap: &Snapshot, hits: &[Hit], next: Option<String>, total: usize, format: Format) -> HttpResponse {
-    let cursor_json = next.as_ref().map_or("null".to_string(), |c| format!("\"{c}\""));
+pub fn page(
+    snap: &Snapshot,
+    hits: &[Hit],
+    next: Option<String>,
+    total: usize,
+    format: Format,
+) -> HttpResponse {
+    let cursor_json = next
+        .as_ref()
+        .map_or("null".to_string(), |c| format!("\"{c}\""));
     let mut res = HttpResponse::Ok();
     res.insert_header(("X-Total-Count", total.to_string()));
     if let Some(c) = &next {
@@ -95,7 +109,9 @@ pub fn page(snap: &Snapshot, hits: &[Hit], next: Option<String>, total: usize, f
     match format {
         Format::Json => {
             let mut out = items_json(snap, hits);
-            out.push_str(&format!(",\"next_cursor\":{cursor_json},\"total\":{total}}}"));
+            out.push_str(&format!(
+                ",\"next_cursor\":{cursor_json},\"total\":{total}}}"
+            ));
             res.content_type("application/json").body(out)
         }
         Format::GeoJson => {
@@ -113,15 +129,22 @@ pub fn page(snap: &Snapshot, hits: &[Hit], next: Option<String>, total: usize, f
                 push_item(&mut out, snap, h);
                 out.push('}');
             }
-            out.push_str(&format!("],\"next_cursor\":{cursor_json},\"total\":{total}}}"));
+            out.push_str(&format!(
+                "],\"next_cursor\":{cursor_json},\"total\":{total}}}"
+            ));
             res.content_type(GEOJSON).body(out)
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::with_capacity(hits.len() * 300));
             let written = w.write_record(CSV_COLUMNS).and_then(|_| {
-                hits.iter().try_for_each(|h| w.write_record(snap.entry(h.idx).asset().fields.to_raw().cells()))
+                hits.iter().try_for_each(|h| {
+                    w.write_record(snap.entry(h.idx).asset().fields.to_raw().cells())
+                })
             });
-            match written.map_err(|e| e.to_string()).and_then(|_| w.into_inner().map_err(|e| e.to_string())) {
+            match written
+                .map_err(|e| e.to_string())
+                .and_then(|_| w.into_inner().map_err(|e| e.to_string()))
+            {
                 Ok(body) => res.content_type(CSV).body(body),
                 Err(e) => actix_web::ResponseError::error_response(&ApiError::Internal(e)),
             }

@@ -22,7 +22,9 @@ pub struct CategoryList {
 )]
 pub async fn list_categories(state: web::Data<AppState>) -> HttpResponse {
     let snap = state.snapshot.load();
-    HttpResponse::Ok().json(CategoryList { items: snap.categories().to_vec() })
+    HttpResponse::Ok().json(CategoryList {
+        items: snap.categories().to_vec(),
+    })
 }
 
 #[derive(Serialize, ToSchema)]

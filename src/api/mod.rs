@@ -48,17 +48,28 @@ pub fn openapi_json() -> String {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let resource = |path: &str, route: Route| web::resource(path).route(route);
     // `nearest` before `{id}`, so the literal path wins.
-    cfg.service(resource("/v1/assets/nearest", web::get().to(assets::nearest_assets)))
-        .service(resource("/v1/assets", web::get().to(assets::list_assets)))
-        .service(resource("/v1/assets/{id}", web::get().to(assets::get_asset)))
-        .service(resource("/v1/categories", web::get().to(meta::list_categories)))
-        .service(resource("/health/live", web::get().to(meta::live)))
-        .service(resource("/health/ready", web::get().to(meta::ready)))
-        .service(resource("/docs", web::get().to(docs_redirect)))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()));
+    cfg.service(resource(
+        "/v1/assets/nearest",
+        web::get().to(assets::nearest_assets),
+    ))
+    .service(resource("/v1/assets", web::get().to(assets::list_assets)))
+    .service(resource(
+        "/v1/assets/{id}",
+        web::get().to(assets::get_asset),
+    ))
+    .service(resource(
+        "/v1/categories",
+        web::get().to(meta::list_categories),
+    ))
+    .service(resource("/health/live", web::get().to(meta::live)))
+    .service(resource("/health/ready", web::get().to(meta::ready)))
+    .service(resource("/docs", web::get().to(docs_redirect)))
+    .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()));
 }
 
 /// `/docs` -> `/docs/`, where the bundled Swagger UI lives (no network access needed).
 async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
 }

@@ -18,7 +18,10 @@ impl Params {
     /// `repeatable` may appear more than once (their values are joined as a list).
     pub fn parse(query: &str, allowed: &[&str], repeatable: &[&str]) -> Result<Self, ApiError> {
         if query.len() > MAX_QUERY_LEN {
-            return Err(ApiError::param("query", format!("must be at most {MAX_QUERY_LEN} bytes")));
+            return Err(ApiError::param(
+                "query",
+                format!("must be at most {MAX_QUERY_LEN} bytes"),
+            ));
         }
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
             .map_err(|_| ApiError::param("query", "is not a valid URL-encoded query string"))?;
@@ -26,7 +29,10 @@ impl Params {
             if !allowed.contains(&name.as_str()) {
                 return Err(ApiError::param(
                     name,
-                    format!("is not a parameter of this endpoint (accepted: {})", allowed.join(", ")),
+                    format!(
+                        "is not a parameter of this endpoint (accepted: {})",
+                        allowed.join(", ")
+                    ),
                 ));
             }
             if !repeatable.contains(&name.as_str()) && pairs[..i].iter().any(|(n, _)| n == name) {
@@ -44,9 +50,9 @@ impl Params {
             .map(|(_, v)| v.trim())
     }
 
-    /// A comma-separated (or repeated) list, lower-cased, without empty items.
+    /// A comma-separated (or repeated) list, lower-cased, without empty or repeated items.
     pub fn list(&self, name: &str) -> Result<Option<Vec<String>>, ApiError> {
-        let values: Vec<String> = self
+        let mut values: Vec<String> = self
             .pairs
             .iter()
             .filter(|(n, _)| n == name)
@@ -54,27 +60,48 @@ impl Params {
             .map(|s| s.trim().to_lowercase())
             .filter(|s| !s.is_empty())
             .collect();
+        let mut seen = std::collections::HashSet::new();
+        values.retain(|v| seen.insert(v.clone()));
         if values.len() > MAX_LIST_VALUES {
-            return Err(ApiError::param(name, format!("takes at most {MAX_LIST_VALUES} values")));
+            return Err(ApiError::param(
+                name,
+                format!("takes at most {MAX_LIST_VALUES} values"),
+            ));
         }
         Ok((!values.is_empty()).then_some(values))
     }
 
     /// A number within `[min, max]`.
     pub fn f64_in(&self, name: &str, min: f64, max: f64) -> Result<Option<f64>, ApiError> {
-        let Some(v) = self.get(name) else { return Ok(None) };
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
         match v.parse::<f64>() {
             Ok(x) if x.is_finite() && (min..=max).contains(&x) => Ok(Some(x)),
-            _ => Err(ApiError::param(name, format!("must be a number from {min} to {max}, got {v:?}"))),
+            _ => Err(ApiError::param(
+                name,
+                format!("must be a number from {min} to {max}, got {v:?}"),
+            )),
         }
     }
 
     /// A whole number within `[min, max]`, or `default` when absent.
-    pub fn usize_in(&self, name: &str, default: usize, min: usize, max: usize) -> Result<usize, ApiError> {
-        let Some(v) = self.get(name) else { return Ok(default) };
+    pub fn usize_in(
+        &self,
+        name: &str,
+        default: usize,
+        min: usize,
+        max: usize,
+    ) -> Result<usize, ApiError> {
+        let Some(v) = self.get(name) else {
+            return Ok(default);
+        };
         match v.parse::<usize>() {
             Ok(x) if (min..=max).contains(&x) => Ok(x),
-            _ => Err(ApiError::param(name, format!("must be a whole number from {min} to {max}, got {v:?}"))),
+            _ => Err(ApiError::param(
+                name,
+                format!("must be a whole number from {min} to {max}, got {v:?}"),
+            )),
         }
     }
 
@@ -84,34 +111,55 @@ impl Params {
             None => Ok(None),
             Some("true") => Ok(Some(true)),
             Some("false") => Ok(Some(false)),
-            Some(v) => Err(ApiError::param(name, format!("must be true or false, got {v:?}"))),
+            Some(v) => Err(ApiError::param(
+                name,
+                format!("must be true or false, got {v:?}"),
+            )),
         }
     }
 
     /// An RFC 3339 timestamp with an offset, e.g. `2026-11-24T14:30:00Z`.
     pub fn timestamp(&self, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
-        let Some(v) = self.get(name) else { return Ok(None) };
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
         DateTime::parse_from_rfc3339(v)
             .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(|_| ApiError::param(name, format!("must be an RFC 3339 time such as 2026-11-24T14:30:00Z, got {v:?}")))
+            .map_err(|_| {
+                ApiError::param(
+                    name,
+                    format!("must be an RFC 3339 time such as 2026-11-24T14:30:00Z, got {v:?}"),
+                )
+            })
     }
 
     /// One of a fixed set of words.
     pub fn one_of<'a>(&self, name: &str, choices: &[&'a str]) -> Result<Option<&'a str>, ApiError> {
-        let Some(v) = self.get(name) else { return Ok(None) };
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
         choices
             .iter()
             .find(|c| c.eq_ignore_ascii_case(v))
             .copied()
             .map(Some)
-            .ok_or_else(|| ApiError::param(name, format!("must be one of {}, got {v:?}", choices.join(", "))))
+            .ok_or_else(|| {
+                ApiError::param(
+                    name,
+                    format!("must be one of {}, got {v:?}", choices.join(", ")),
+                )
+            })
     }
 
     /// `n` comma-separated numbers.
     pub fn numbers(&self, name: &str, n: usize, shape: &str) -> Result<Option<Vec<f64>>, ApiError> {
-        let Some(v) = self.get(name) else { return Ok(None) };
-        let nums: Option<Vec<f64>> =
-            v.split(',').map(|s| s.trim().parse::<f64>().ok().filter(|x| x.is_finite())).collect();
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
+        let nums: Option<Vec<f64>> = v
+            .split(',')
+            .map(|s| s.trim().parse::<f64>().ok().filter(|x| x.is_finite()))
+            .collect();
         match nums {
             Some(nums) if nums.len() == n => Ok(Some(nums)),
             _ => Err(ApiError::param(name, format!("must be {shape}, got {v:?}"))),
@@ -131,7 +179,7 @@ mod tests {
     fn rejects_unknown_and_repeated_names() {
         assert!(matches!(parse("zzz=1"), Err(ApiError::BadParam { name, .. }) if name == "zzz"));
         assert!(matches!(parse("a=1&a=2"), Err(ApiError::BadParam { name, .. }) if name == "a"));
-        let p = parse("cat=a,b&cat=C").unwrap();
+        let p = parse("cat=a,b&cat=C,a").unwrap();
         assert_eq!(p.list("cat").unwrap().unwrap(), vec!["a", "b", "c"]);
     }
 

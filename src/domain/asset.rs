@@ -103,7 +103,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &str, reason: impl Into<String>) -> Self {
-        Self { field: field.to_string(), reason: reason.into() }
+        Self {
+            field: field.to_string(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -133,8 +136,23 @@ pub struct RawAsset {
 
 /// The column names of the import and export CSV, in order.
 pub const CSV_COLUMNS: [&str; 18] = [
-    "source", "source_id", "name", "category", "lat", "lon", "address", "town", "postcode",
-    "website", "phone", "email", "opening_hours", "wheelchair", "cost", "description", "tags",
+    "source",
+    "source_id",
+    "name",
+    "category",
+    "lat",
+    "lon",
+    "address",
+    "town",
+    "postcode",
+    "website",
+    "phone",
+    "email",
+    "opening_hours",
+    "wheelchair",
+    "cost",
+    "description",
+    "tags",
     "status",
 ];
 
@@ -142,9 +160,23 @@ impl RawAsset {
     /// The cells in [`CSV_COLUMNS`] order.
     pub fn cells(&self) -> [&str; 18] {
         [
-            &self.source, &self.source_id, &self.name, &self.category, &self.lat, &self.lon,
-            &self.address, &self.town, &self.postcode, &self.website, &self.phone, &self.email,
-            &self.opening_hours, &self.wheelchair, &self.cost, &self.description, &self.tags,
+            &self.source,
+            &self.source_id,
+            &self.name,
+            &self.category,
+            &self.lat,
+            &self.lon,
+            &self.address,
+            &self.town,
+            &self.postcode,
+            &self.website,
+            &self.phone,
+            &self.email,
+            &self.opening_hours,
+            &self.wheelchair,
+            &self.cost,
+            &self.description,
+            &self.tags,
             &self.status,
         ]
     }
@@ -211,7 +243,10 @@ impl AssetFields {
             } else {
                 let mut known: Vec<&str> = categories.iter().map(String::as_str).collect();
                 known.sort_unstable();
-                Err(format!("is not a known category (one of {})", known.join(", ")))
+                Err(format!(
+                    "is not a known category (one of {})",
+                    known.join(", ")
+                ))
             },
         );
 
@@ -229,7 +264,10 @@ impl AssetFields {
             Some(p) => match normalise_postcode(&p) {
                 Some(n) => Some(n),
                 None => {
-                    check("postcode", Err("is not a UK postcode (e.g. SW1A 1AA)".into()));
+                    check(
+                        "postcode",
+                        Err("is not a UK postcode (e.g. SW1A 1AA)".into()),
+                    );
                     None
                 }
             },
@@ -259,7 +297,8 @@ impl AssetFields {
         let status = if raw.status.trim().is_empty() {
             Ok(Status::Published)
         } else {
-            enum_cell(&raw.status, Status::parse, Status::ALL).map(|s| s.unwrap_or(Status::Published))
+            enum_cell(&raw.status, Status::parse, Status::ALL)
+                .map(|s| s.unwrap_or(Status::Published))
         };
         check("status", unit(&status));
 
@@ -271,10 +310,25 @@ impl AssetFields {
         check("source", opt_max_len(&source, MAX_SHORT));
         check("source_id", opt_max_len(&source_id, MAX_SHORT));
         if require_source {
-            check("source", source.as_ref().map(|_| ()).ok_or_else(|| "is required".into()));
-            check("source_id", source_id.as_ref().map(|_| ()).ok_or_else(|| "is required".into()));
+            check(
+                "source",
+                source
+                    .as_ref()
+                    .map(|_| ())
+                    .ok_or_else(|| "is required".into()),
+            );
+            check(
+                "source_id",
+                source_id
+                    .as_ref()
+                    .map(|_| ())
+                    .ok_or_else(|| "is required".into()),
+            );
         } else if source.is_some() != source_id.is_some() {
-            check("source_id", Err("source and source_id are given together or not at all".into()));
+            check(
+                "source_id",
+                Err("source and source_id are given together or not at all".into()),
+            );
         }
 
         if !errors.is_empty() {
@@ -372,7 +426,9 @@ pub fn parse_coordinate(s: &str, limit: f64) -> Result<f64, String> {
     match t.parse::<f64>() {
         Ok(v) if v.is_finite() && v.abs() <= limit => Ok(v),
         Ok(_) => Err(format!("must be a number from -{limit} to {limit}")),
-        Err(_) => Err(format!("must be a number from -{limit} to {limit}, got {t:?}")),
+        Err(_) => Err(format!(
+            "must be a number from -{limit} to {limit}, got {t:?}"
+        )),
     }
 }
 
@@ -381,7 +437,9 @@ fn enum_cell<T>(s: &str, parse: fn(&str) -> Option<T>, all: &[&str]) -> Result<O
     if t.is_empty() {
         return Ok(None);
     }
-    parse(&t).map(Some).ok_or_else(|| format!("must be one of {}", all.join(", ")))
+    parse(&t)
+        .map(Some)
+        .ok_or_else(|| format!("must be one of {}", all.join(", ")))
 }
 
 /// Tags are lower-case words joined by hyphens or underscores, e.g. `dementia-friendly`.
@@ -393,7 +451,9 @@ pub fn parse_tags<'a>(cells: impl Iterator<Item = &'a str>) -> Result<Vec<String
             continue;
         }
         if tag.chars().count() > MAX_TAG
-            || !tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            || !tag
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
             return Err(format!(
                 "tag {tag:?} must be 1 to {MAX_TAG} letters, digits, '-' or '_'"
@@ -409,17 +469,25 @@ pub fn parse_tags<'a>(cells: impl Iterator<Item = &'a str>) -> Result<Vec<String
 
 /// Upper-cases a UK postcode and puts the single space before the inward code.
 fn normalise_postcode(p: &str) -> Option<String> {
-    let compact: String = p.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+    let compact: String = p
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
     let bytes = compact.as_bytes();
     if !(5..=7).contains(&bytes.len()) || !bytes.iter().all(u8::is_ascii_alphanumeric) {
         return None;
     }
     let (outward, inward) = compact.split_at(compact.len() - 3);
     let ib = inward.as_bytes();
-    let ok_inward = ib[0].is_ascii_digit() && ib[1].is_ascii_alphabetic() && ib[2].is_ascii_alphabetic();
+    let ok_inward =
+        ib[0].is_ascii_digit() && ib[1].is_ascii_alphabetic() && ib[2].is_ascii_alphabetic();
     let ok_outward = outward.as_bytes()[0].is_ascii_alphabetic();
     (ok_inward && ok_outward).then(|| format!("{outward} {inward}"))
 }
+
+/// A rule for one text field.
+type Check = fn(&str) -> Result<(), String>;
 
 /// Imports of real-world open data meet placeholder contact details ("NA", "As above",
 /// several URLs in one cell). Contact fields are optional, so a lenient import keeps the
@@ -427,7 +495,7 @@ fn normalise_postcode(p: &str) -> Option<String> {
 /// rejecting the whole row. Returns the warning, if any.
 pub fn salvage_contacts(raw: &mut RawAsset) -> Vec<FieldError> {
     let mut warnings = Vec::new();
-    let checks: [(&str, fn(&str) -> Result<(), String>, &mut String); 3] = [
+    let checks: [(&str, Check, &mut String); 3] = [
         ("website", check_url, &mut raw.website),
         ("email", check_email, &mut raw.email),
         ("phone", check_uk_phone, &mut raw.phone),
@@ -437,10 +505,16 @@ pub fn salvage_contacts(raw: &mut RawAsset) -> Vec<FieldError> {
         if value.is_empty() || check(value).is_ok() {
             continue;
         }
-        let first_valid = value.split_whitespace().find(|v| check(v).is_ok()).map(str::to_string);
+        let first_valid = value
+            .split_whitespace()
+            .find(|v| check(v).is_ok())
+            .map(str::to_string);
         let reason = match &first_valid {
             Some(v) => format!("kept {v:?}, the first valid value of {value:?}"),
-            None => format!("dropped {value:?}: {}", check(value).err().unwrap_or_default()),
+            None => format!(
+                "dropped {value:?}: {}",
+                check(value).err().unwrap_or_default()
+            ),
         };
         warnings.push(FieldError::new(field, reason));
         *cell = first_valid.unwrap_or_default();
@@ -449,12 +523,16 @@ pub fn salvage_contacts(raw: &mut RawAsset) -> Vec<FieldError> {
 }
 
 fn check_url(u: &str) -> Result<(), String> {
-    let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"));
     let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
     match host {
         _ if u.len() > MAX_URL => Err(too_long(MAX_URL)),
         Some(h) if h.contains('.') && !u.contains(char::is_whitespace) => Ok(()),
-        _ => Err(format!("must be an http:// or https:// URL with a host, got {u:?}")),
+        _ => Err(format!(
+            "must be an http:// or https:// URL with a host, got {u:?}"
+        )),
     }
 }
 
@@ -467,7 +545,9 @@ fn check_email(e: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("must be an e-mail address like name@example.org, got {e:?}"))
+        Err(format!(
+            "must be an e-mail address like name@example.org, got {e:?}"
+        ))
     }
 }
 
@@ -477,7 +557,9 @@ fn check_uk_phone(p: &str) -> Result<(), String> {
     let allowed = p.chars().all(|c| c.is_ascii_digit() || " -()+".contains(c));
     let digits: String = p.chars().filter(char::is_ascii_digit).collect();
     let national = if p.trim_start().starts_with('+') {
-        digits.strip_prefix("44").filter(|_| p.matches('+').count() == 1)
+        digits
+            .strip_prefix("44")
+            .filter(|_| p.matches('+').count() == 1)
     } else {
         digits.strip_prefix('0').filter(|_| !p.contains('+'))
     };
@@ -492,7 +574,10 @@ mod tests {
     use super::*;
 
     fn cats() -> HashSet<String> {
-        ["library", "museum"].iter().map(|s| s.to_string()).collect()
+        ["library", "museum"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     }
 
     fn raw() -> RawAsset {
@@ -536,8 +621,17 @@ mod tests {
         let errs = AssetFields::parse(&r, &cats(), true).unwrap_err();
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
         for f in [
-            "name", "category", "lat", "lon", "website", "email", "phone", "opening_hours",
-            "wheelchair", "postcode", "source_id",
+            "name",
+            "category",
+            "lat",
+            "lon",
+            "website",
+            "email",
+            "phone",
+            "opening_hours",
+            "wheelchair",
+            "postcode",
+            "source_id",
         ] {
             assert!(fields.contains(&f), "{f} missing from {fields:?}");
         }

@@ -70,7 +70,9 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, ImportError> {
     let raw = std::fs::read(path).map_err(io)?;
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(raw.len() * 4);
-        MultiGzDecoder::new(raw.as_slice()).read_to_end(&mut out).map_err(io)?;
+        MultiGzDecoder::new(raw.as_slice())
+            .read_to_end(&mut out)
+            .map_err(io)?;
         Ok(out)
     } else {
         Ok(raw)
@@ -94,7 +96,10 @@ pub fn import_assets_file(
     let known: HashSet<String> = categories(&mut conn)?.into_iter().map(|c| c.slug).collect();
     let parsed = parse_assets(&bytes, &known, contacts).map_err(ImportError::Rejected)?;
     let counts = upsert_by_source(&mut conn, parsed.rows, dry_run)?;
-    Ok(ImportOutcome { counts, warnings: parsed.warnings })
+    Ok(ImportOutcome {
+        counts,
+        warnings: parsed.warnings,
+    })
 }
 
 /// Parses and validates a CSV or GeoJSON asset file (GeoJSON when the first non-blank
@@ -106,7 +111,11 @@ pub fn parse_assets(
 ) -> Result<ParsedAssets, Vec<RowError>> {
     let bytes = strip_bom(bytes);
     let is_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    let raws = if is_json { read_geojson(bytes)? } else { read_csv(bytes)? };
+    let raws = if is_json {
+        read_geojson(bytes)?
+    } else {
+        read_csv(bytes)?
+    };
 
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
@@ -119,11 +128,18 @@ pub fn parse_assets(
     };
     for (location, mut raw) in raws {
         if contacts == Contacts::Salvage {
-            warnings.extend(salvage_contacts(&mut raw).into_iter().map(|e| at(&location, e)));
+            warnings.extend(
+                salvage_contacts(&mut raw)
+                    .into_iter()
+                    .map(|e| at(&location, e)),
+            );
         }
         match AssetFields::parse(&raw, categories, true) {
             Ok(fields) => {
-                let key = (fields.source.clone().unwrap_or_default(), fields.source_id.clone().unwrap_or_default());
+                let key = (
+                    fields.source.clone().unwrap_or_default(),
+                    fields.source_id.clone().unwrap_or_default(),
+                );
                 if let Some(first) = seen.get(&key) {
                     errors.push(RowError {
                         location,
@@ -146,11 +162,17 @@ pub fn parse_assets(
 }
 
 fn file_error(reason: impl Into<String>) -> Vec<RowError> {
-    vec![RowError { location: "file".into(), field: "-".into(), reason: reason.into() }]
+    vec![RowError {
+        location: "file".into(),
+        field: "-".into(),
+        reason: reason.into(),
+    }]
 }
 
 fn read_csv(bytes: &[u8]) -> Result<Vec<(String, RawAsset)>, Vec<RowError>> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(bytes);
     let headers: Vec<String> = rdr
         .headers()
         .map_err(|e| file_error(format!("cannot read the header line: {e}")))?
@@ -158,10 +180,20 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<(String, RawAsset)>, Vec<RowError>> {
         .map(|h| h.trim().to_string())
         .collect();
     let mut errors = Vec::new();
-    let header_error = |field: &str, reason: String| RowError { location: "line 1".into(), field: field.into(), reason };
+    let header_error = |field: &str, reason: String| RowError {
+        location: "line 1".into(),
+        field: field.into(),
+        reason,
+    };
     for h in &headers {
         if !CSV_COLUMNS.contains(&h.as_str()) {
-            errors.push(header_error(h, format!("is not an import column (columns: {})", CSV_COLUMNS.join(","))));
+            errors.push(header_error(
+                h,
+                format!(
+                    "is not an import column (columns: {})",
+                    CSV_COLUMNS.join(",")
+                ),
+            ));
         }
     }
     for r in REQUIRED_COLUMNS {
@@ -189,13 +221,19 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<(String, RawAsset)>, Vec<RowError>> {
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
                 let reason = match e.kind() {
-                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => {
                         format!("has {len} fields, the header has {expected_len}")
                     }
                     csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".into(),
                     other => format!("{other:?}"),
                 };
-                errors.push(RowError { location: format!("line {line}"), field: "-".into(), reason });
+                errors.push(RowError {
+                    location: format!("line {line}"),
+                    field: "-".into(),
+                    reason,
+                });
             }
         }
     }
@@ -234,7 +272,11 @@ fn read_geojson(bytes: &[u8]) -> Result<Vec<(String, RawAsset)>, Vec<RowError>> 
             });
             continue;
         };
-        let mut raw = RawAsset { lon: coords[0].to_string(), lat: coords[1].to_string(), ..Default::default() };
+        let mut raw = RawAsset {
+            lon: coords[0].to_string(),
+            lat: coords[1].to_string(),
+            ..Default::default()
+        };
         if let Some(props) = feature.get("properties").and_then(|p| p.as_object()) {
             for (k, v) in props {
                 if k == "lat" || k == "lon" {
@@ -268,7 +310,10 @@ mod tests {
     use super::*;
 
     fn cats() -> HashSet<String> {
-        ["library", "museum"].iter().map(|s| s.to_string()).collect()
+        ["library", "museum"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     }
 
     #[test]
@@ -279,8 +324,14 @@ mod tests {
                    s,1,C,museum,51.5,-0.1,\n";
         let errs = parse_assets(csv.as_bytes(), &cats(), Contacts::Strict).unwrap_err();
         assert_eq!(errs.len(), 2, "{errs:?}");
-        assert_eq!((errs[0].location.as_str(), errs[0].field.as_str()), ("line 4", "category"));
-        assert_eq!((errs[1].location.as_str(), errs[1].field.as_str()), ("line 5", "source_id"));
+        assert_eq!(
+            (errs[0].location.as_str(), errs[0].field.as_str()),
+            ("line 4", "category")
+        );
+        assert_eq!(
+            (errs[1].location.as_str(), errs[1].field.as_str()),
+            ("line 5", "source_id")
+        );
     }
 
     #[test]
@@ -288,7 +339,10 @@ mod tests {
         let csv = "source,source_id,name,category,lat,lon,website,email\n\
                    s,1,A,library,51.5,-0.1,\"https://a.example.org/x\nhttp://b.example.org\",NA\n";
         let parsed = parse_assets(csv.as_bytes(), &cats(), Contacts::Salvage).unwrap();
-        assert_eq!(parsed.rows[0].website.as_deref(), Some("https://a.example.org/x"));
+        assert_eq!(
+            parsed.rows[0].website.as_deref(),
+            Some("https://a.example.org/x")
+        );
         assert_eq!(parsed.rows[0].email, None);
         assert_eq!(parsed.warnings.len(), 2);
         assert!(parsed.warnings.iter().all(|w| w.location == "line 2"));
@@ -300,7 +354,9 @@ mod tests {
     fn unknown_and_missing_columns_are_rejected() {
         let errs = parse_assets(b"source,name,postcod\n", &cats(), Contacts::Strict).unwrap_err();
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
-        assert!(fields.contains(&"postcod") && fields.contains(&"source_id") && fields.contains(&"lat"));
+        assert!(
+            fields.contains(&"postcod") && fields.contains(&"source_id") && fields.contains(&"lat")
+        );
     }
 
     #[test]
@@ -311,8 +367,12 @@ mod tests {
             {"type":"Feature","geometry":{"type":"LineString","coordinates":[[0,0],[1,1]]},"properties":{}}]}"#;
         let errs = parse_assets(doc.as_bytes(), &cats(), Contacts::Strict).unwrap_err();
         assert_eq!(errs[0].location, "feature 1");
-        let ok = &doc[..doc.find(",\n            {\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\"").unwrap()];
-        let rows = parse_assets(format!("{ok}]}}").as_bytes(), &cats(), Contacts::Strict).unwrap().rows;
+        let ok = &doc[..doc
+            .find(",\n            {\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\"")
+            .unwrap()];
+        let rows = parse_assets(format!("{ok}]}}").as_bytes(), &cats(), Contacts::Strict)
+            .unwrap()
+            .rows;
         assert_eq!(rows[0].source_id.as_deref(), Some("7"));
         assert_eq!(rows[0].tags, vec!["family", "free-entry"]);
         assert_eq!((rows[0].lat, rows[0].lon), (51.5, -0.1));

@@ -49,7 +49,10 @@ mod tests {
         let chord2 = |p: [f64; 3]| (0..3).map(|i| (p[i] - q[i]).powi(2)).sum::<f64>();
         let a = (52.01, -1.0);
         let b = (52.0, -1.02);
-        let (da, db) = (haversine_m(52.0, -1.0, a.0, a.1), haversine_m(52.0, -1.0, b.0, b.1));
+        let (da, db) = (
+            haversine_m(52.0, -1.0, a.0, a.1),
+            haversine_m(52.0, -1.0, b.0, b.1),
+        );
         let (ca, cb) = (chord2(unit_vector(a.0, a.1)), chord2(unit_vector(b.0, b.1)));
         assert_eq!(da < db, ca < cb);
         assert!(ca <= chord2_for(da));

@@ -67,9 +67,17 @@ impl Entry {
         // Stored hours were validated when written; one that no longer parses (a newer
         // parser, a hand edit) is treated as unknown rather than failing the snapshot.
         let hours = f.opening_hours.as_ref().and_then(|h| {
-            interner.hours.entry(h.clone()).or_insert_with(|| Hours::parse(h).ok().map(Arc::new)).clone()
+            interner
+                .hours
+                .entry(h.clone())
+                .or_insert_with(|| Hours::parse(h).ok().map(Arc::new))
+                .clone()
         });
-        let category = interner.categories.entry(f.category.clone()).or_insert_with(|| f.category.as_str().into()).clone();
+        let category = interner
+            .categories
+            .entry(f.category.clone())
+            .or_insert_with(|| f.category.as_str().into())
+            .clone();
         Entry {
             id: asset.id,
             lat: f.lat,
@@ -136,7 +144,10 @@ impl Snapshot {
         let mut published = published;
         published.sort_unstable_by_key(|a| a.id);
         let mut interner = Interner::default();
-        let entries: Vec<Entry> = published.into_iter().map(|a| Entry::new(a, &mut interner)).collect();
+        let entries: Vec<Entry> = published
+            .into_iter()
+            .map(|a| Entry::new(a, &mut interner))
+            .collect();
 
         let mut by_category: HashMap<String, Vec<SpherePoint>> = HashMap::new();
         let mut all = Vec::with_capacity(entries.len());
@@ -145,13 +156,18 @@ impl Snapshot {
         for (i, e) in entries.iter().enumerate() {
             let i = i as u32;
             let p = SpherePoint::new(geo::unit_vector(e.lat, e.lon), i);
-            by_category.entry(e.category.to_string()).or_default().push(p);
+            by_category
+                .entry(e.category.to_string())
+                .or_default()
+                .push(p);
             all.push(p);
             plane.push(PlanePoint::new([e.lon, e.lat], i));
             by_id.insert(e.id, i);
         }
-        let counts: HashMap<&str, usize> =
-            by_category.iter().map(|(k, v)| (k.as_str(), v.len())).collect();
+        let counts: HashMap<&str, usize> = by_category
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.len()))
+            .collect();
         let categories = categories
             .iter()
             .map(|c| CategoryCount {
@@ -220,6 +236,12 @@ impl SnapshotCell {
     /// Installs `s` unless the current snapshot is already as new (two rebuilds racing).
     pub fn store_if_newer(&self, s: Snapshot) {
         let s = Arc::new(s);
-        self.0.rcu(|cur| if s.version >= cur.version { s.clone() } else { cur.clone() });
+        self.0.rcu(|cur| {
+            if s.version >= cur.version {
+                s.clone()
+            } else {
+                cur.clone()
+            }
+        });
     }
 }

@@ -78,9 +78,14 @@ impl Filter {
         };
         wheelchair_ok
             && (!self.free_only || e.cost == Cost::Free)
-            && self.tags.iter().all(|t| e.tags.iter().any(|et| **et == **t))
+            && self
+                .tags
+                .iter()
+                .all(|t| e.tags.iter().any(|et| **et == **t))
             && self.words.iter().all(|w| e.text.contains(w.as_str()))
-            && self.open_at.is_none_or(|t| e.hours.as_ref().is_some_and(|h| h.is_open_at(t)))
+            && self
+                .open_at
+                .is_none_or(|t| e.hours.as_ref().is_some_and(|h| h.is_open_at(t)))
     }
 }
 
@@ -120,10 +125,13 @@ impl Cursor {
         match (kind, sort) {
             ("d", SortBy::Distance) => {
                 let d = f64::from_bits(u64::from_str_radix(a, 16).ok()?);
-                d.is_finite().then_some(Cursor::Distance(d, Uuid::parse_str(b).ok()?))
+                d.is_finite()
+                    .then_some(Cursor::Distance(d, Uuid::parse_str(b).ok()?))
             }
             ("n", SortBy::Name) => Some(Cursor::Name(b.to_string(), Uuid::parse_str(a).ok()?)),
-            ("u", SortBy::Updated) => Some(Cursor::Updated(a.parse().ok()?, Uuid::parse_str(b).ok()?)),
+            ("u", SortBy::Updated) => {
+                Some(Cursor::Updated(a.parse().ok()?, Uuid::parse_str(b).ok()?))
+            }
             _ => None,
         }
     }
@@ -160,7 +168,10 @@ impl Snapshot {
     fn trees(&self, categories: Option<&[String]>) -> Vec<&RTree<SpherePoint>> {
         match categories {
             None => vec![&self.sphere_all],
-            Some(cats) => cats.iter().filter_map(|c| self.sphere_by_category.get(c)).collect(),
+            Some(cats) => cats
+                .iter()
+                .filter_map(|c| self.sphere_by_category.get(c))
+                .collect(),
         }
     }
 
@@ -175,8 +186,14 @@ impl Snapshot {
                     let e = self.entry(p.data);
                     let (lat, lon) = (e.lat, e.lon);
                     let d = haversine_m(n.lat, n.lon, lat, lon);
-                    if d <= n.radius_m && s.bbox.is_none_or(|b| b.contains(lat, lon)) && f.matches(e) {
-                        hits.push(Hit { idx: p.data, distance_m: Some(d) });
+                    if d <= n.radius_m
+                        && s.bbox.is_none_or(|b| b.contains(lat, lon))
+                        && f.matches(e)
+                    {
+                        hits.push(Hit {
+                            idx: p.data,
+                            distance_m: Some(d),
+                        });
                     }
                 }
             }
@@ -184,14 +201,20 @@ impl Snapshot {
             for env in b.envelopes() {
                 for p in self.plane.locate_in_envelope(&env) {
                     if f.matches(self.entry(p.data)) {
-                        hits.push(Hit { idx: p.data, distance_m: None });
+                        hits.push(Hit {
+                            idx: p.data,
+                            distance_m: None,
+                        });
                     }
                 }
             }
         } else {
             for (i, e) in self.entries.iter().enumerate() {
                 if f.matches(e) {
-                    hits.push(Hit { idx: i as u32, distance_m: None });
+                    hits.push(Hit {
+                        idx: i as u32,
+                        distance_m: None,
+                    });
                 }
             }
         }
@@ -218,7 +241,10 @@ impl Snapshot {
     fn cmp_hits(&self, sort: SortBy, a: &Hit, b: &Hit) -> Ordering {
         let (ea, eb) = (self.entry(a.idx), self.entry(b.idx));
         let key = match sort {
-            SortBy::Distance => a.distance_m.unwrap_or(0.0).total_cmp(&b.distance_m.unwrap_or(0.0)),
+            SortBy::Distance => a
+                .distance_m
+                .unwrap_or(0.0)
+                .total_cmp(&b.distance_m.unwrap_or(0.0)),
             SortBy::Name => ea.name_key().cmp(eb.name_key()),
             SortBy::Updated => eb.updated_at.cmp(&ea.updated_at),
         };
@@ -267,7 +293,10 @@ impl Snapshot {
             .into_iter()
             .map(|(_, idx)| {
                 let e = self.entry(idx);
-                Hit { idx, distance_m: Some(haversine_m(lat, lon, e.lat, e.lon)) }
+                Hit {
+                    idx,
+                    distance_m: Some(haversine_m(lat, lon, e.lat, e.lon)),
+                }
             })
             .collect();
         hits.sort_unstable_by(|a, b| self.cmp_hits(SortBy::Distance, a, b));
@@ -290,7 +319,11 @@ mod tests {
         ] {
             let t = c.encode();
             assert_eq!(Cursor::decode(&t, sort), Some(c));
-            let other = if sort == SortBy::Name { SortBy::Distance } else { SortBy::Name };
+            let other = if sort == SortBy::Name {
+                SortBy::Distance
+            } else {
+                SortBy::Name
+            };
             assert_eq!(Cursor::decode(&t, other), None);
         }
         assert_eq!(Cursor::decode("not a cursor!", SortBy::Name), None);

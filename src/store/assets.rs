@@ -18,11 +18,16 @@ pub struct SnapshotSource {
 }
 
 pub fn data_version(conn: &mut DbConnection) -> Result<i64, StoreError> {
-    Ok(data_version::table.select(data_version::version).first(conn)?)
+    Ok(data_version::table
+        .select(data_version::version)
+        .first(conn)?)
 }
 
 pub fn categories(conn: &mut DbConnection) -> Result<Vec<Category>, StoreError> {
-    Ok(categories::table.select(Category::as_select()).order(categories::slug).load(conn)?)
+    Ok(categories::table
+        .select(Category::as_select())
+        .order(categories::slug)
+        .load(conn)?)
 }
 
 pub fn load_snapshot_source(conn: &mut DbConnection) -> Result<SnapshotSource, StoreError> {
@@ -36,7 +41,11 @@ pub fn load_snapshot_source(conn: &mut DbConnection) -> Result<SnapshotSource, S
             .into_iter()
             .map(AssetRow::into_asset)
             .collect::<Result<_, _>>()?;
-        Ok(SnapshotSource { version, categories, published })
+        Ok(SnapshotSource {
+            version,
+            categories,
+            published,
+        })
     })
 }
 
@@ -80,7 +89,10 @@ pub fn upsert_by_source(
                 .load(c)?;
             for row in found {
                 let a = row.into_asset()?;
-                let key = (a.fields.source.clone().unwrap_or_default(), a.fields.source_id.clone().unwrap_or_default());
+                let key = (
+                    a.fields.source.clone().unwrap_or_default(),
+                    a.fields.source_id.clone().unwrap_or_default(),
+                );
                 existing.insert(key, a);
             }
         }
@@ -90,7 +102,10 @@ pub fn upsert_by_source(
         let mut inserts = Vec::new();
         let mut updates = Vec::new();
         for fields in rows {
-            let key = (fields.source.clone().unwrap_or_default(), fields.source_id.clone().unwrap_or_default());
+            let key = (
+                fields.source.clone().unwrap_or_default(),
+                fields.source_id.clone().unwrap_or_default(),
+            );
             match existing.remove(&key) {
                 Some(old) if old.fields == fields => counts.unchanged += 1,
                 Some(old) => {
@@ -129,7 +144,9 @@ pub fn upsert_by_source(
             };
         }
         for row in &updates {
-            diesel::update(assets::table.find(&row.id)).set(row).execute(c)?;
+            diesel::update(assets::table.find(&row.id))
+                .set(row)
+                .execute(c)?;
         }
         Ok(counts)
     })

@@ -104,7 +104,8 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -124,7 +125,10 @@ impl Store {
     pub fn open(url: &str) -> Result<Self, StoreError> {
         let backend = Backend::from_url(url);
         if let Backend::Sqlite(path) = &backend {
-            if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Some(dir) = Path::new(path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
                 std::fs::create_dir_all(dir).map_err(|e| {
                     StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
                 })?;
@@ -139,7 +143,9 @@ impl Store {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(5))
             .test_on_check_out(true)
-            .build(Manager { backend: backend.clone() })
+            .build(Manager {
+                backend: backend.clone(),
+            })
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let store = Store { pool, backend };
         store.migrate()?;
@@ -156,18 +162,23 @@ impl Store {
 
     fn migrate(&self) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
-        let err = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration(e.to_string());
+        let err =
+            |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration(e.to_string());
         match &mut *conn {
             DbConnection::Pg(c) => {
                 // Several instances may start at once: one migrates, the others wait.
                 c.batch_execute("SELECT pg_advisory_lock(726101)")?;
-                let r = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()).map_err(err);
+                let r = c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|_| ())
+                    .map_err(err);
                 c.batch_execute("SELECT pg_advisory_unlock(726101)")?;
                 r
             }
-            DbConnection::Sqlite(c) => {
-                c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()).map_err(err)
-            }
+            DbConnection::Sqlite(c) => c
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|_| ())
+                .map_err(err),
         }
     }
 
@@ -198,9 +209,18 @@ mod tests {
 
     #[test]
     fn backend_from_url() {
-        assert_eq!(Backend::from_url("postgres://u@h/db"), Backend::Postgres("postgres://u@h/db".into()));
-        assert_eq!(Backend::from_url("./x.sqlite3"), Backend::Sqlite("./x.sqlite3".into()));
-        assert_eq!(Backend::from_url("sqlite:///tmp/x"), Backend::Sqlite("/tmp/x".into()));
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db"),
+            Backend::Postgres("postgres://u@h/db".into())
+        );
+        assert_eq!(
+            Backend::from_url("./x.sqlite3"),
+            Backend::Sqlite("./x.sqlite3".into())
+        );
+        assert_eq!(
+            Backend::from_url("sqlite:///tmp/x"),
+            Backend::Sqlite("/tmp/x".into())
+        );
         assert_eq!(
             Backend::from_url("postgresql://user:secret@db:5432/x").redacted(),
             "PostgreSQL postgresql://db:5432/x"

@@ -46,7 +46,8 @@ pub struct Category {
 }
 
 fn micros_to_time(us: i64) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::from_timestamp_micros(us).ok_or_else(|| StoreError::Invalid(format!("bad timestamp {us}")))
+    DateTime::from_timestamp_micros(us)
+        .ok_or_else(|| StoreError::Invalid(format!("bad timestamp {us}")))
 }
 
 impl AssetRow {
@@ -82,11 +83,14 @@ impl AssetRow {
     /// Rows were validated when written; a row that no longer parses means the database
     /// was edited by hand, and is reported rather than served wrong.
     pub fn into_asset(self) -> Result<Asset, StoreError> {
-        let bad = |what: &str, v: &str| StoreError::Invalid(format!("asset {}: bad {what} {v:?}", self.id));
+        let bad = |what: &str, v: &str| {
+            StoreError::Invalid(format!("asset {}: bad {what} {v:?}", self.id))
+        };
         Ok(Asset {
             id: Uuid::parse_str(&self.id).map_err(|_| bad("id", &self.id))?,
             fields: AssetFields {
-                wheelchair: Wheelchair::parse(&self.wheelchair).ok_or_else(|| bad("wheelchair", &self.wheelchair))?,
+                wheelchair: Wheelchair::parse(&self.wheelchair)
+                    .ok_or_else(|| bad("wheelchair", &self.wheelchair))?,
                 cost: Cost::parse(&self.cost).ok_or_else(|| bad("cost", &self.cost))?,
                 status: Status::parse(&self.status).ok_or_else(|| bad("status", &self.status))?,
                 tags: serde_json::from_str(&self.tags).map_err(|_| bad("tags", &self.tags))?,
