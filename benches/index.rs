@@ -15,7 +15,14 @@ use community_assets::store::models::Category;
 use community_assets::synth::{generate, read_populated_points, Rng};
 
 const SLUGS: [&str; 9] = [
-    "museum", "library", "gallery", "theatre", "cafe", "arts_centre", "heritage", "cinema",
+    "museum",
+    "library",
+    "gallery",
+    "theatre",
+    "cafe",
+    "arts_centre",
+    "heritage",
+    "cinema",
     "community_centre",
 ];
 
@@ -41,7 +48,11 @@ fn inputs() -> (Vec<Asset>, Vec<Category>, Vec<(f64, f64)>) {
         .collect();
     let categories: Vec<Category> = SLUGS
         .iter()
-        .map(|s| Category { slug: s.to_string(), label: s.to_string(), description: String::new() })
+        .map(|s| Category {
+            slug: s.to_string(),
+            label: s.to_string(),
+            description: String::new(),
+        })
         .collect();
     // Query centres where people live: other synthetic points from another seed.
     let centres = generate(&areas, 1000, 7)
@@ -68,7 +79,11 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let (lat, lon) = centre();
             let s = Search {
-                near: Some(Near { lat, lon, radius_m: 2000.0 }),
+                near: Some(Near {
+                    lat,
+                    lon,
+                    radius_m: 2000.0,
+                }),
                 bbox: None,
                 filter: Filter::default(),
                 sort: SortBy::Distance,
@@ -90,7 +105,11 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let (lat, lon) = centre();
             let s = Search {
-                near: Some(Near { lat, lon, radius_m: 2000.0 }),
+                near: Some(Near {
+                    lat,
+                    lon,
+                    radius_m: 2000.0,
+                }),
                 bbox: None,
                 filter: Filter {
                     open_at: Some(at),
