@@ -1,0 +1,213 @@
+//! Imports are all or nothing, upsert by (source, source_id), and the command line reports
+//! every problem with its line. On SQLite and PostgreSQL.
+
+mod support;
+
+use diesel::prelude::*;
+use std::io::Write;
+use std::process::Command;
+use support::{backends, shared_data, TestDb, LIBRARIES};
+
+use community_assets::import::{import_assets_file, Contacts, ImportError};
+use community_assets::store::schema::assets;
+use community_assets::store::Store;
+
+const HEADER: &str = "source,source_id,name,category,lat,lon,address,town,postcode,website,phone,email,opening_hours,wheelchair,cost,description,tags,status";
+
+fn count(store: &Store) -> i64 {
+    assets::table
+        .count()
+        .get_result(&mut *store.conn().unwrap())
+        .unwrap()
+}
+
+/// 1,000 valid rows, one of them with a quoted line break, then one bad row at a known line.
+fn big_file_with_one_bad_row() -> (String, usize) {
+    let mut s = format!("{HEADER}\n");
+    for i in 0..1000 {
+        let address = if i == 10 {
+            "\"1 High Street\nSecond line\""
+        } else {
+            ""
+        };
+        s.push_str(&format!(
+            "bulk,{i},Place {i},museum,{},-1.5,{address},,,,,,,,,,,\n",
+            52.0 + i as f64 * 1e-4
+        ));
+    }
+    // Lines: header 1, rows 2..=1001, plus one extra physical line from the line break.
+    s.push_str("bulk,bad,Bad Place,zoo,52.5,-1.5,,,,,,,,,,,,\n");
+    (s, 1003)
+}
+
+#[test]
+fn one_bad_row_changes_nothing_and_is_reported_by_line() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let store = Store::open(&db.url).unwrap();
+        import_assets_file(&store, &shared_data(LIBRARIES), Contacts::Salvage, false).unwrap();
+        let before = count(&store);
+        let (csv, bad_line) = big_file_with_one_bad_row();
+        let path = db.temp_path("big.csv");
+        std::fs::write(&path, csv).unwrap();
+        match import_assets_file(&store, &path, Contacts::Salvage, false) {
+            Err(ImportError::Rejected(errors)) => {
+                assert_eq!(errors.len(), 1, "{errors:?}");
+                assert_eq!(errors[0].location, format!("line {bad_line}"));
+                assert_eq!(errors[0].field, "category");
+            }
+            other => panic!("{backend:?}: expected a rejection, got {other:?}"),
+        }
+        assert_eq!(
+            count(&store),
+            before,
+            "{backend:?}: a failed import changes nothing"
+        );
+    }
+}
+
+#[test]
+fn reimport_updates_only_what_changed() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let store = Store::open(&db.url).unwrap();
+        let libs = shared_data(LIBRARIES);
+        let first = import_assets_file(&store, &libs, Contacts::Salvage, false).unwrap();
+        assert_eq!(
+            (
+                first.counts.inserted,
+                first.counts.updated,
+                first.counts.unchanged
+            ),
+            (3238, 0, 0)
+        );
+        assert_eq!(
+            first.warnings.len(),
+            71,
+            "placeholder contacts in the real file"
+        );
+        let again = import_assets_file(&store, &libs, Contacts::Salvage, false).unwrap();
+        assert_eq!(
+            (
+                again.counts.inserted,
+                again.counts.updated,
+                again.counts.unchanged
+            ),
+            (0, 0, 3238)
+        );
+
+        // Rename one library in a copy: exactly one update, version 2.
+        let text = std::fs::read_to_string(&libs).unwrap();
+        let changed = text.replacen(",Barking,library,", ",Barking Central Library,library,", 1);
+        assert_ne!(text, changed);
+        let path = db.temp_path("changed.csv");
+        std::fs::write(&path, changed).unwrap();
+        let third = import_assets_file(&store, &path, Contacts::Salvage, false).unwrap();
+        assert_eq!(
+            (
+                third.counts.inserted,
+                third.counts.updated,
+                third.counts.unchanged
+            ),
+            (0, 1, 3237)
+        );
+        let (name, version): (String, i64) = assets::table
+            .filter(assets::source_id.eq("1"))
+            .select((assets::name, assets::version))
+            .first(&mut *store.conn().unwrap())
+            .unwrap();
+        assert_eq!((name.as_str(), version), ("Barking Central Library", 2));
+
+        // A dry run counts and changes nothing.
+        let dry = import_assets_file(&store, &libs, Contacts::Salvage, true).unwrap();
+        assert_eq!(dry.counts.updated, 1);
+        let (name, _): (String, i64) = assets::table
+            .filter(assets::source_id.eq("1"))
+            .select((assets::name, assets::version))
+            .first(&mut *store.conn().unwrap())
+            .unwrap();
+        assert_eq!(name, "Barking Central Library");
+
+        // Strict mode rejects the placeholders instead.
+        match import_assets_file(&store, &libs, Contacts::Strict, false) {
+            Err(ImportError::Rejected(errors)) => assert_eq!(errors.len(), 71),
+            other => panic!("expected a strict rejection, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn gzip_and_geojson_import_the_same() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let store = Store::open(&db.url).unwrap();
+        let gz = db.temp_path("libraries.csv.gz");
+        let mut enc = flate2::write::GzEncoder::new(
+            std::fs::File::create(&gz).unwrap(),
+            flate2::Compression::fast(),
+        );
+        enc.write_all(&std::fs::read(shared_data(LIBRARIES)).unwrap())
+            .unwrap();
+        enc.finish().unwrap();
+        let out = import_assets_file(&store, &gz, Contacts::Salvage, false).unwrap();
+        assert_eq!(out.counts.inserted, 3238);
+
+        let geojson = r#"{"type":"FeatureCollection","features":[
+          {"type":"Feature","geometry":{"type":"Point","coordinates":[-1.8904,52.4862]},
+           "properties":{"source":"geo","source_id":"a","name":"Museum and Art Gallery","category":"museum",
+                         "wheelchair":"yes","cost":"free","tags":["family"],"opening_hours":"Mo-Su 10:00-17:00"}}]}"#;
+        let path = db.temp_path("museums.geojson");
+        std::fs::write(&path, geojson).unwrap();
+        let out = import_assets_file(&store, &path, Contacts::Salvage, false).unwrap();
+        assert_eq!(out.counts.inserted, 1);
+        let (lat, lon): (f64, f64) = assets::table
+            .filter(assets::source.eq("geo"))
+            .select((assets::lat, assets::lon))
+            .first(&mut *store.conn().unwrap())
+            .unwrap();
+        assert_eq!((lat, lon), (52.4862, -1.8904));
+    }
+}
+
+#[test]
+fn the_command_line_imports_and_reports_every_bad_line() {
+    let db = TestDb::new(support::Backend::Sqlite);
+    let bin = env!("CARGO_BIN_EXE_community-assets");
+    let out = Command::new(bin)
+        .args(["import", "assets"])
+        .arg(shared_data(LIBRARIES))
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("inserted 3238, updated 0, unchanged 0"));
+
+    let bad = db.temp_path("bad.csv");
+    std::fs::write(&bad, format!("{HEADER}\ns,1,A,library,95,0,,,,,,,,,,,,\ns,2,B,library,51,0,,,XYZ,,,,Mo-Fr 25:00,,,,,\n")).unwrap();
+    let out = Command::new(bin)
+        .args(["import", "assets"])
+        .arg(&bad)
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "line 2: lat:",
+        "line 3: postcode:",
+        "line 3: opening_hours:",
+        "nothing was imported",
+    ] {
+        assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
+    }
+
+    let out = Command::new(bin).arg("openapi").output().unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        community_assets::api::openapi_json()
+    );
+}

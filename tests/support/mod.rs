@@ -1,0 +1,256 @@
+//! Test harness: the real server on a random port over a fresh database (a temporary SQLite
+//! file, or a fresh PostgreSQL database when `TEST_DATABASE_URL` is set), spoken to over HTTP.
+#![allow(dead_code)]
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use community_assets::app::{serve, AppState};
+use community_assets::import::{import_assets_file, Contacts};
+use community_assets::store::Store;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// SQLite always; PostgreSQL too when `TEST_DATABASE_URL` is set (else a notice, once).
+pub fn backends() -> Vec<Backend> {
+    static NOTICE: Once = Once::new();
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        vec![Backend::Sqlite, Backend::Postgres]
+    } else {
+        NOTICE.call_once(|| {
+            eprintln!("NOTICE: TEST_DATABASE_URL is unset: skipping PostgreSQL tests")
+        });
+        vec![Backend::Sqlite]
+    }
+}
+
+pub fn shared_data(name: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(name);
+    assert!(
+        p.exists(),
+        "missing {}: the tests read the real data in ../shared/data",
+        p.display()
+    );
+    p
+}
+
+pub const LIBRARIES: &str = "assets_england_libraries_2016.csv";
+
+/// A fresh, empty database of one backend, removed on drop.
+pub struct TestDb {
+    pub url: String,
+    dir: Option<PathBuf>,
+    pg_admin: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> Self {
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("ca-test-{tag}"));
+                std::fs::create_dir_all(&dir).unwrap();
+                TestDb {
+                    url: dir.join("db.sqlite3").display().to_string(),
+                    dir: Some(dir),
+                    pg_admin: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin = std::env::var("TEST_DATABASE_URL").unwrap();
+                let name = format!("ca_test_{tag}");
+                PgConnection::establish(&admin)
+                    .expect("connect to TEST_DATABASE_URL")
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .unwrap();
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    dir: None,
+                    pg_admin: Some((admin, name)),
+                }
+            }
+        }
+    }
+
+    pub fn temp_path(&self, file: &str) -> PathBuf {
+        let dir = self.dir.clone().unwrap_or_else(|| {
+            let d = std::env::temp_dir().join(format!("ca-test-{}", uuid::Uuid::new_v4().simple()));
+            std::fs::create_dir_all(&d).unwrap();
+            d
+        });
+        dir.join(file)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some((admin, name)) = &self.pg_admin {
+            if let Ok(mut c) = PgConnection::establish(admin) {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// The real service on 127.0.0.1 and a random port.
+pub struct TestApp {
+    pub base_url: String,
+    pub state: AppState,
+    pub store: Store,
+    pub db: TestDb,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    /// A service over a fresh database, after importing `files` (paths) in order.
+    pub fn spawn(backend: Backend, files: &[&Path]) -> Self {
+        let db = TestDb::new(backend);
+        let store = Store::open(&db.url).expect("open store");
+        for f in files {
+            import_assets_file(&store, f, Contacts::Salvage, false).expect("import");
+        }
+        let state = AppState::load(store.clone()).expect("load snapshot");
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let st = state.clone();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = serve(listener, st, Some(1)).expect("start server");
+                tx.send(server.handle()).unwrap();
+                server.await
+            })
+        });
+        let handle = rx.recv().unwrap();
+        TestApp {
+            base_url,
+            state,
+            store,
+            db,
+            handle,
+        }
+    }
+
+    pub fn with_libraries(backend: Backend) -> Self {
+        Self::spawn(backend, &[&shared_data(LIBRARIES)])
+    }
+
+    /// Imports a file into this app's database and refreshes the snapshot now.
+    pub fn import(&self, path: &Path) {
+        import_assets_file(&self.store, path, Contacts::Salvage, false).expect("import");
+        self.state.refresh().expect("refresh");
+    }
+
+    pub fn get(&self, path_and_query: &str) -> Resp {
+        self.request("GET", path_and_query, &[])
+    }
+
+    pub fn request(&self, method: &str, path_and_query: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut req = ureq::request(method, &format!("{}{}", self.base_url, path_and_query));
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let resp = match req.call() {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path_and_query}: {e}"),
+        };
+        let status = resp.status();
+        let headers = resp
+            .headers_names()
+            .into_iter()
+            .map(|h| {
+                let v = resp.header(&h).unwrap_or("").to_string();
+                (h, v)
+            })
+            .collect();
+        let body = resp.into_string().unwrap();
+        assert!(
+            status < 500,
+            "{method} {path_and_query} answered {status}: {body}"
+        );
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop the server before the database is dropped.
+        let h = self.handle.clone();
+        std::thread::spawn(move || actix_web::rt::System::new().block_on(h.stop(false)))
+            .join()
+            .ok();
+    }
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// One row of the real libraries file, read independently of the crate.
+#[derive(Clone, Debug)]
+pub struct LibraryRow {
+    pub source_id: String,
+    pub name: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub published: bool,
+}
+
+pub fn library_rows() -> Vec<LibraryRow> {
+    let mut rdr = csv::Reader::from_path(shared_data(LIBRARIES)).unwrap();
+    rdr.deserialize::<std::collections::HashMap<String, String>>()
+        .map(|r| {
+            let r = r.unwrap();
+            LibraryRow {
+                source_id: r["source_id"].clone(),
+                name: r["name"].trim().to_string(),
+                lat: r["lat"].parse().unwrap(),
+                lon: r["lon"].parse().unwrap(),
+                published: r["status"] != "archived",
+            }
+        })
+        .collect()
+}
+
+/// Great-circle distance in metres, written here independently of the crate's geometry.
+pub fn brute_haversine(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    const R: f64 = 6_371_008.8;
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * R * a.sqrt().asin()
+}
