@@ -62,6 +62,22 @@ fn inputs() -> (Vec<Asset>, Vec<Category>, Vec<(f64, f64)>) {
     (assets, categories, centres)
 }
 
+/// The benchmark query: 2 km around a point, nearest first, 50 a page.
+fn near_2km(lat: f64, lon: f64, filter: Filter) -> Search {
+    Search {
+        near: Some(Near {
+            lat,
+            lon,
+            radius_m: 2000.0,
+        }),
+        bbox: None,
+        filter,
+        sort: SortBy::Distance,
+        limit: 50,
+        after: None,
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let (assets, categories, centres) = inputs();
     c.bench_function("snapshot_build_100k", |b| {
@@ -78,19 +94,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("near_2000m_limit_50", |b| {
         b.iter(|| {
             let (lat, lon) = centre();
-            let s = Search {
-                near: Some(Near {
-                    lat,
-                    lon,
-                    radius_m: 2000.0,
-                }),
-                bbox: None,
-                filter: Filter::default(),
-                sort: SortBy::Distance,
-                limit: 50,
-                after: None,
-            };
-            black_box(snap.search(&s).total)
+            black_box(snap.search(&near_2km(lat, lon, Filter::default())).total)
         })
     });
     let museum = vec!["museum".to_string()];
@@ -104,23 +108,12 @@ fn bench(c: &mut Criterion) {
         let at = community_assets::domain::hours::london_time(Utc::now());
         b.iter(|| {
             let (lat, lon) = centre();
-            let s = Search {
-                near: Some(Near {
-                    lat,
-                    lon,
-                    radius_m: 2000.0,
-                }),
-                bbox: None,
-                filter: Filter {
-                    open_at: Some(at),
-                    wheelchair: Some(community_assets::domain::Wheelchair::Limited),
-                    ..Filter::default()
-                },
-                sort: SortBy::Distance,
-                limit: 50,
-                after: None,
+            let filter = Filter {
+                open_at: Some(at),
+                wheelchair: Some(community_assets::domain::Wheelchair::Limited),
+                ..Filter::default()
             };
-            black_box(snap.search(&s).total)
+            black_box(snap.search(&near_2km(lat, lon, filter)).total)
         })
     });
 }
