@@ -6,12 +6,13 @@
 #
 #   bench/load.sh                       # SQLite (default)
 #   DATABASE_URL=postgres://... bench/load.sh
-#   DURATION=30s bench/load.sh
+#   DURATION=30s RUNS=5 bench/load.sh     # each endpoint RUNS times; the median is printed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
 OUT=bench/out
 DURATION=${DURATION:-20s}
+RUNS=${RUNS:-3}
 PORT=${PORT:-18181}
 mkdir -p "$OUT"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
@@ -47,8 +48,12 @@ grep -o 'snapshot built.*' "$OUT/server.log" | sed 's/\x1b\[[0-9;]*m//g' || true
 run() {
   local name=$1 path=$2
   wrk -t1 -c16 -d5s -s bench/wrk-query.lua "http://127.0.0.1:$PORT" -- "$OUT/centres.txt" "$path" >/dev/null # warm-up
-  echo "== $name ($DURATION, 16 connections): $path"
-  wrk -t1 -c16 -d"$DURATION" -s bench/wrk-query.lua "http://127.0.0.1:$PORT" -- "$OUT/centres.txt" "$path" | grep RESULT
+  echo "== $name ($RUNS runs of $DURATION, 16 connections): $path"
+  for _ in $(seq "$RUNS"); do
+    wrk -t1 -c16 -d"$DURATION" -s bench/wrk-query.lua "http://127.0.0.1:$PORT" -- "$OUT/centres.txt" "$path" | grep RESULT
+  done | tee "$OUT/$name.txt"
+  # Median of the runs, by requests/s (the machine is shared and noisy).
+  sort -t= -k3 -n "$OUT/$name.txt" | sed -n "$(( (RUNS + 1) / 2 ))p" | sed 's/^RESULT/MEDIAN/'
 }
 run nearby '/v1/assets?near={lat},{lon}&radius_m=2000&limit=50'
 run nearest '/v1/assets/nearest?lat={lat}&lon={lon}&category=museum&k=10'

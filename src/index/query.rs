@@ -3,7 +3,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::NaiveDateTime;
-use rstar::{RTree, AABB};
+use rstar::{PointDistance, RTree, AABB};
 use std::cmp::Ordering;
 use uuid::Uuid;
 
@@ -97,7 +97,8 @@ pub enum SortBy {
     Updated,
 }
 
-/// Where the previous page ended: the sort key and id of its last item.
+/// Where the previous page ended: the sort key and id of its last item. For distance
+/// the key is the squared unit-sphere chord, which orders exactly as the distance.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cursor {
     Distance(f64, Uuid),
@@ -152,7 +153,21 @@ pub struct Search {
 #[derive(Clone, Copy, Debug)]
 pub struct Hit {
     pub idx: u32,
+    /// Great-circle distance in metres; computed only for the hits returned.
     pub distance_m: Option<f64>,
+    /// Squared chord to the query point on the unit sphere: orders exactly as the
+    /// great-circle distance, and costs no trigonometry.
+    chord2: f64,
+}
+
+impl Hit {
+    fn new(idx: u32, chord2: f64) -> Self {
+        Hit {
+            idx,
+            distance_m: None,
+            chord2,
+        }
+    }
 }
 
 /// One page of a search.
@@ -180,20 +195,20 @@ impl Snapshot {
         let mut hits = Vec::new();
         if let Some(n) = s.near {
             let q = unit_vector(n.lat, n.lon);
-            let r2 = chord2_for(n.radius_m);
+            let outer = chord2_for(n.radius_m);
+            // Points this far inside the circle need no exact check; only those in the thin
+            // shell of rounding doubt near the edge get a haversine distance.
+            let inner = outer * (1.0 - 1e-8);
             for tree in self.trees(f.categories.as_deref()) {
-                for p in tree.locate_within_distance(q, r2) {
+                for (p, c2) in tree
+                    .locate_within_distance(q, outer)
+                    .map(|p| (p, p.geom().distance_2(&q)))
+                {
                     let e = self.entry(p.data);
-                    let (lat, lon) = (e.lat, e.lon);
-                    let d = haversine_m(n.lat, n.lon, lat, lon);
-                    if d <= n.radius_m
-                        && s.bbox.is_none_or(|b| b.contains(lat, lon))
-                        && f.matches(e)
-                    {
-                        hits.push(Hit {
-                            idx: p.data,
-                            distance_m: Some(d),
-                        });
+                    let inside =
+                        c2 <= inner || haversine_m(n.lat, n.lon, e.lat, e.lon) <= n.radius_m;
+                    if inside && s.bbox.is_none_or(|b| b.contains(e.lat, e.lon)) && f.matches(e) {
+                        hits.push(Hit::new(p.data, c2));
                     }
                 }
             }
@@ -201,20 +216,14 @@ impl Snapshot {
             for env in b.envelopes() {
                 for p in self.plane.locate_in_envelope(&env) {
                     if f.matches(self.entry(p.data)) {
-                        hits.push(Hit {
-                            idx: p.data,
-                            distance_m: None,
-                        });
+                        hits.push(Hit::new(p.data, 0.0));
                     }
                 }
             }
         } else {
             for (i, e) in self.entries.iter().enumerate() {
                 if f.matches(e) {
-                    hits.push(Hit {
-                        idx: i as u32,
-                        distance_m: None,
-                    });
+                    hits.push(Hit::new(i as u32, 0.0));
                 }
             }
         }
@@ -235,16 +244,23 @@ impl Snapshot {
         } else {
             None
         };
+        if let Some(n) = s.near {
+            self.set_distances(&mut hits, n.lat, n.lon);
+        }
         Page { hits, total, next }
+    }
+
+    fn set_distances(&self, hits: &mut [Hit], lat: f64, lon: f64) {
+        for h in hits {
+            let e = self.entry(h.idx);
+            h.distance_m = Some(haversine_m(lat, lon, e.lat, e.lon));
+        }
     }
 
     fn cmp_hits(&self, sort: SortBy, a: &Hit, b: &Hit) -> Ordering {
         let (ea, eb) = (self.entry(a.idx), self.entry(b.idx));
         let key = match sort {
-            SortBy::Distance => a
-                .distance_m
-                .unwrap_or(0.0)
-                .total_cmp(&b.distance_m.unwrap_or(0.0)),
+            SortBy::Distance => a.chord2.total_cmp(&b.chord2),
             SortBy::Name => ea.name_key().cmp(eb.name_key()),
             SortBy::Updated => eb.updated_at.cmp(&ea.updated_at),
         };
@@ -254,7 +270,7 @@ impl Snapshot {
     fn cmp_to_cursor(&self, h: &Hit, c: &Cursor) -> Ordering {
         let e = self.entry(h.idx);
         let (key, id) = match c {
-            Cursor::Distance(d, id) => (h.distance_m.unwrap_or(0.0).total_cmp(d), id),
+            Cursor::Distance(c2, id) => (h.chord2.total_cmp(c2), id),
             Cursor::Name(n, id) => (e.name_key().cmp(n.as_str()), id),
             Cursor::Updated(t, id) => (t.cmp(&e.updated_at.timestamp_micros()), id),
         };
@@ -265,7 +281,7 @@ impl Snapshot {
         let e = self.entry(h.idx);
         let id = e.id;
         match sort {
-            SortBy::Distance => Cursor::Distance(h.distance_m.unwrap_or(0.0), id),
+            SortBy::Distance => Cursor::Distance(h.chord2, id),
             SortBy::Name => Cursor::Name(e.name_key().to_string(), id),
             SortBy::Updated => Cursor::Updated(e.updated_at.timestamp_micros(), id),
         }
@@ -275,32 +291,23 @@ impl Snapshot {
     /// (ties by id).
     pub fn nearest(&self, lat: f64, lon: f64, categories: Option<&[String]>, k: usize) -> Vec<Hit> {
         let q = unit_vector(lat, lon);
-        let mut cands: Vec<(f64, u32)> = Vec::new();
+        let mut hits: Vec<Hit> = Vec::new();
         for tree in self.trees(categories) {
             let mut kth = f64::INFINITY;
-            for (n, (p, d2)) in tree.nearest_neighbor_iter_with_distance_2(&q).enumerate() {
-                // Past the k-th, keep only near-ties: chord and haversine round differently.
-                if n >= k && d2 > kth * (1.0 + 1e-9) + 1e-18 {
+            for (n, (p, c2)) in tree.nearest_neighbor_iter_with_distance_2(&q).enumerate() {
+                // Past the k-th, keep only exact ties: the id decides among them.
+                if n >= k && c2 > kth {
                     break;
                 }
                 if n + 1 == k {
-                    kth = d2;
+                    kth = c2;
                 }
-                cands.push((d2, p.data));
+                hits.push(Hit::new(p.data, c2));
             }
         }
-        let mut hits: Vec<Hit> = cands
-            .into_iter()
-            .map(|(_, idx)| {
-                let e = self.entry(idx);
-                Hit {
-                    idx,
-                    distance_m: Some(haversine_m(lat, lon, e.lat, e.lon)),
-                }
-            })
-            .collect();
         hits.sort_unstable_by(|a, b| self.cmp_hits(SortBy::Distance, a, b));
         hits.truncate(k);
+        self.set_distances(&mut hits, lat, lon);
         hits
     }
 }
