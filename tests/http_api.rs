@@ -535,3 +535,94 @@ fn a_write_by_another_process_becomes_visible_after_refresh() {
         assert!(!app.state.refresh().unwrap(), "nothing new: no rebuild");
     }
 }
+
+/// Deterministic garbage in every parameter of every endpoint: always a 2xx, 304 or 4xx
+/// (the harness fails on any 5xx), and every 4xx is problem+json.
+#[test]
+fn no_input_yields_a_server_error() {
+    let app = TestApp::with_libraries(support::Backend::Sqlite);
+    let mut rng = community_assets::synth::Rng::new(42);
+    let values = [
+        "",
+        "0",
+        "-1",
+        "1e309",
+        "NaN",
+        "inf",
+        "51.5,-0.1",
+        "51.5,-0.1,3",
+        ",,,",
+        "%00",
+        "%FF%FE",
+        "a,b,c",
+        "2026-02-30T25:61:00Z",
+        "true",
+        "false",
+        "\u{1F600}",
+        "'; DROP TABLE assets; --",
+        "999999999999999999999",
+        "-0",
+        "0x10",
+        "museum,,museum",
+        "yes",
+        "limited",
+        "free",
+        "distance",
+        "name",
+        "updated",
+        "geojson",
+        "csv",
+    ];
+    let params = [
+        "category",
+        "near",
+        "radius_m",
+        "bbox",
+        "q",
+        "wheelchair",
+        "cost",
+        "tag",
+        "open_at",
+        "open_now",
+        "sort",
+        "limit",
+        "cursor",
+        "format",
+        "lat",
+        "lon",
+        "k",
+        "zzz",
+    ];
+    let paths = [
+        "/v1/assets",
+        "/v1/assets/nearest",
+        "/v1/categories",
+        "/health/live",
+    ];
+    for _ in 0..400 {
+        let path = rng.pick(&paths);
+        let n = rng.next_u64() % 4;
+        let query: Vec<String> = (0..n)
+            .map(|_| {
+                let v: String = rng
+                    .pick(&values)
+                    .chars()
+                    .map(|c| if c == ' ' { '+' } else { c })
+                    .collect();
+                format!(
+                    "{}={}",
+                    rng.pick(&params),
+                    v.replace('#', "%23").replace('&', "%26")
+                )
+            })
+            .collect();
+        let r = app.get(&format!("{path}?{}", query.join("&")));
+        if r.status >= 400 {
+            assert_eq!(
+                r.header("content-type"),
+                Some("application/problem+json"),
+                "{path}?{query:?}"
+            );
+        }
+    }
+}
