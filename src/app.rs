@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::error::{render_problem, ApiError};
+use crate::error::render_problem;
 use crate::index::{Snapshot, SnapshotCell};
 use crate::store::{assets, Store, StoreError};
 
@@ -69,14 +69,6 @@ fn build_snapshot(store: &Store) -> Result<Snapshot, StoreError> {
     Ok(Snapshot::build(src.version, &src.categories, src.published))
 }
 
-/// Errors in query strings and JSON bodies that actix itself rejects become problem+json.
-fn query_error(
-    err: actix_web::error::QueryPayloadError,
-    _: &actix_web::HttpRequest,
-) -> actix_web::Error {
-    ApiError::param("query", err.to_string()).into()
-}
-
 /// Starts the HTTP server on an already-bound listener (port 0 in tests).
 pub fn serve(
     listener: TcpListener,
@@ -87,7 +79,6 @@ pub fn serve(
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            .app_data(web::QueryConfig::default().error_handler(query_error))
             .wrap(ErrorHandlers::new().default_handler(render_problem))
             .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
             .configure(crate::api::configure)

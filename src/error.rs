@@ -9,7 +9,6 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::FieldError;
 use crate::store::StoreError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -31,9 +30,6 @@ pub struct Problem {
     /// The query parameters that were wrong, and why.
     #[serde(rename = "invalid-params", skip_serializing_if = "Vec::is_empty")]
     pub invalid_params: Vec<InvalidParam>,
-    /// The body fields that were wrong, and why.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -50,8 +46,6 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     NotAcceptable(String),
-    #[error("the request body has invalid fields")]
-    Invalid(Vec<FieldError>),
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -88,7 +82,6 @@ impl ResponseError for ApiError {
             ApiError::BadParam { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
-            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -105,13 +98,11 @@ impl ResponseError for ApiError {
             other => other.to_string(),
         };
         let mut p = problem(status, detail);
-        match self {
-            ApiError::BadParam { name, reason } => p.invalid_params.push(InvalidParam {
+        if let ApiError::BadParam { name, reason } = self {
+            p.invalid_params.push(InvalidParam {
                 name: name.clone(),
                 reason: reason.clone(),
-            }),
-            ApiError::Invalid(errors) => p.errors = errors.clone(),
-            _ => {}
+            });
         }
         let mut res = HttpResponse::build(status);
         if status == StatusCode::SERVICE_UNAVAILABLE {
@@ -128,7 +119,6 @@ fn problem(status: StatusCode, detail: String) -> Problem {
         status: status.as_u16(),
         detail,
         invalid_params: Vec::new(),
-        errors: Vec::new(),
     }
 }
 

@@ -192,10 +192,6 @@ impl Snapshot {
         }
     }
 
-    pub fn empty() -> Self {
-        Self::build(0, &[], Vec::new())
-    }
-
     pub fn len(&self) -> usize {
         self.entries.len()
     }
