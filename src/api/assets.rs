@@ -69,6 +69,9 @@ pub struct ListQuery {
     limit: Option<usize>,
     /// `next_cursor` from the previous page. Paging never repeats or skips an item while
     /// the data is unchanged.
+    #[param(
+        example = "ZHwzZjc5YmQ1ZTdkMDAwMDAwfDFiZWFmNjY0LTA2NWUtNDFjZC04ZTQ0LWMxMzRkNzA4NjJhMA"
+    )]
     cursor: Option<String>,
     /// `json` (default), `geojson` or `csv`; overrides the `Accept` header.
     #[param(example = "json")]
@@ -389,6 +392,15 @@ pub struct AssetHit {
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"items": [{"id": "1beaf664-065e-41cd-8e44-c134d70862a0", "name": "Barking", "category": "library",
+    "lat": 51.5363871, "lon": 0.0799942, "address": "2 Town Square, Barking", "town": "Barking",
+    "postcode": "IG11 7NB", "website": "https://www.lbbd.gov.uk/libraries", "phone": null,
+    "email": "barking.library@lbbd.gov.uk", "description": null, "opening_hours": null,
+    "wheelchair": "unknown", "cost": "free", "tags": ["local-authority-led", "statutory"],
+    "source": "libraries-taskforce-2016", "source_id": "1", "status": "published",
+    "last_verified_at": null, "created_at": "2026-11-24T11:29:21.013411Z",
+    "updated_at": "2026-11-24T11:29:21.013411Z", "version": 1, "distance_m": 412.7}],
+    "next_cursor": "ZHwzZjc5YmQ1ZTdkMDAwMDAwfDFiZWFmNjY0LTA2NWUtNDFjZC04ZTQ0LWMxMzRkNzA4NjJhMA", "total": 37}))]
 #[allow(dead_code)]
 pub struct AssetPage {
     items: Vec<AssetHit>,
@@ -399,6 +411,14 @@ pub struct AssetPage {
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"items": [{"id": "1beaf664-065e-41cd-8e44-c134d70862a0", "name": "Barking", "category": "library",
+    "lat": 51.5363871, "lon": 0.0799942, "address": "2 Town Square, Barking", "town": "Barking",
+    "postcode": "IG11 7NB", "website": "https://www.lbbd.gov.uk/libraries", "phone": null,
+    "email": "barking.library@lbbd.gov.uk", "description": null, "opening_hours": null,
+    "wheelchair": "unknown", "cost": "free", "tags": ["local-authority-led", "statutory"],
+    "source": "libraries-taskforce-2016", "source_id": "1", "status": "published",
+    "last_verified_at": null, "created_at": "2026-11-24T11:29:21.013411Z",
+    "updated_at": "2026-11-24T11:29:21.013411Z", "version": 1, "distance_m": 412.7}]}))]
 #[allow(dead_code)]
 pub struct AssetItems {
     items: Vec<AssetHit>,
