@@ -328,12 +328,13 @@ pub async fn nearest_assets(
 #[utoipa::path(
     get, path = "/v1/assets/{id}", tag = "assets",
     params(("id" = Uuid, Path, description = "Asset id", example = "0b6f6a52-1f7e-4c1e-9d7a-2f3f1b8e4a10"),
-           ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response")),
+           ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response"),
+           ("If-Modified-Since" = Option<String>, Header, description = "A Last-Modified value from an earlier response (ignored when If-None-Match is given)")),
     responses(
         (status = 200, description = "The asset", body = Asset,
             headers(("ETag" = String, description = "Changes whenever the asset changes"),
                     ("Last-Modified" = String, description = "When the asset last changed"))),
-        (status = 304, description = "Unchanged since the ETag in If-None-Match"),
+        (status = 304, description = "Unchanged since the ETag in If-None-Match (or the time in If-Modified-Since)"),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No published asset has this id", body = Problem, content_type = "application/problem+json"),
     )
@@ -350,15 +351,22 @@ pub async fn get_asset(
         .ok_or_else(|| ApiError::NotFound(format!("no published asset has id {id}")))?;
     let etag = etag(entry.version);
     let last_modified = HttpDate::from(SystemTime::from(entry.updated_at));
-    let matches = req
-        .headers()
+    // RFC 9110: If-None-Match wins; If-Modified-Since is only consulted without it.
+    let headers = req.headers();
+    let matches = match headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',').any(|t| {
-                t.trim() == etag || t.trim() == "*" || t.trim().strip_prefix("W/") == Some(&etag)
-            })
-        });
+    {
+        Some(v) => v.split(',').any(|t| {
+            let t = t.trim();
+            t == etag || t == "*" || t.strip_prefix("W/") == Some(&etag)
+        }),
+        None => headers
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<HttpDate>().ok())
+            .is_some_and(|since| SystemTime::from(since) >= SystemTime::from(last_modified)),
+    };
     let mut res = if matches {
         HttpResponse::NotModified()
     } else {
