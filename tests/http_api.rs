@@ -401,6 +401,23 @@ fn filters_formats_and_conditional_get() {
             .status,
             200
         );
+        let path = format!("/v1/assets/{id}");
+        let last_modified = r.header("last-modified").unwrap().to_string();
+        let status = |h: &[(&str, &str)]| app.request("GET", &path, h).status;
+        assert_eq!(status(&[("If-Modified-Since", &last_modified)]), 304);
+        assert_eq!(
+            status(&[("If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT")]),
+            200
+        );
+        let both = [
+            ("If-None-Match", "\"999\""),
+            ("If-Modified-Since", last_modified.as_str()),
+        ];
+        assert_eq!(
+            status(&both),
+            200,
+            "If-None-Match wins over If-Modified-Since"
+        );
         assert_eq!(
             app.get("/v1/assets/00000000-0000-4000-8000-000000000000")
                 .status,

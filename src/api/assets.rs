@@ -350,7 +350,11 @@ pub async fn get_asset(
         .get(&id)
         .ok_or_else(|| ApiError::NotFound(format!("no published asset has id {id}")))?;
     let etag = etag(entry.version);
-    let last_modified = HttpDate::from(SystemTime::from(entry.updated_at));
+    // HTTP dates have whole seconds; truncating keeps If-Modified-Since comparisons exact.
+    let last_modified = HttpDate::from(
+        SystemTime::UNIX_EPOCH
+            + std::time::Duration::from_secs(entry.updated_at.timestamp().max(0) as u64),
+    );
     // RFC 9110: If-None-Match wins; If-Modified-Since is only consulted without it.
     let headers = req.headers();
     let matches = match headers
