@@ -95,6 +95,11 @@ impl ResponseError for ApiError {
                 tracing::error!(error = %m, "internal error");
                 "the server could not complete the request".to_string()
             }
+            ApiError::Unavailable(m) => {
+                tracing::warn!(error = %m, "database unavailable");
+                "the database is unavailable; public reads still work, try again shortly"
+                    .to_string()
+            }
             other => other.to_string(),
         };
         let mut p = problem(status, detail);

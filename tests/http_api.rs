@@ -267,7 +267,7 @@ t,m4,Draft Cafe,cafe,51.5303,-0.1203,,yes,free,,,draft
 fn filters_formats_and_conditional_get() {
     for backend in backends() {
         let app = TestApp::with_libraries(backend);
-        let extra = app.db.temp_path("extra.csv");
+        let extra = app.temp_path("extra.csv");
         std::fs::write(&extra, EXTRA).unwrap();
         app.import(&extra);
         let near = "/v1/assets?near=51.53,-0.12&radius_m=500&category=museum,gallery,theatre,cafe";
@@ -342,7 +342,7 @@ fn filters_formats_and_conditional_get() {
         let rows = r.body.lines().count() - 1;
         let total: usize = r.header("x-total-count").unwrap().parse().unwrap();
         assert_eq!(rows, total.min(200));
-        let export = app.db.temp_path("export.csv");
+        let export = app.temp_path("export.csv");
         std::fs::write(&export, &r.body).unwrap();
         let outcome = community_assets::import::import_assets_file(
             &app.store,
@@ -538,7 +538,7 @@ fn a_write_by_another_process_becomes_visible_after_refresh() {
         let app = TestApp::spawn(backend, &[]);
         assert_eq!(app.get("/v1/assets").json()["total"], 0);
         // Another process (here: the import function on the same database) writes...
-        let other = community_assets::store::Store::open(&app.db.url).unwrap();
+        let other = community_assets::store::Store::open(&app.url).unwrap();
         community_assets::import::import_assets_file(
             &other,
             &support::shared_data(support::LIBRARIES),

@@ -182,9 +182,12 @@ impl Store {
         }
     }
 
-    /// Whether the database answers a trivial query now.
+    /// Whether the database answers a trivial query now. Waits at most 2 s for a
+    /// connection, so a readiness probe answers quickly when the database is down.
     pub fn ping(&self) -> Result<(), StoreError> {
-        self.conn()?.batch_execute("SELECT 1")?;
+        self.pool
+            .get_timeout(Duration::from_secs(2))?
+            .batch_execute("SELECT 1")?;
         Ok(())
     }
 }

@@ -45,6 +45,13 @@ pub fn shared_data(name: &str) -> PathBuf {
 
 pub const LIBRARIES: &str = "assets_england_libraries_2016.csv";
 
+/// A new empty folder under the system's temporary directory.
+pub fn scratch_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ca-test-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
 /// A fresh, empty database of one backend, removed on drop.
 pub struct TestDb {
     pub url: String,
@@ -83,12 +90,7 @@ impl TestDb {
     }
 
     pub fn temp_path(&self, file: &str) -> PathBuf {
-        let dir = self.dir.clone().unwrap_or_else(|| {
-            let d = std::env::temp_dir().join(format!("ca-test-{}", uuid::Uuid::new_v4().simple()));
-            std::fs::create_dir_all(&d).unwrap();
-            d
-        });
-        dir.join(file)
+        self.dir.clone().unwrap_or_else(scratch_dir).join(file)
     }
 }
 
@@ -108,9 +110,12 @@ impl Drop for TestDb {
 /// The real service on 127.0.0.1 and a random port.
 pub struct TestApp {
     pub base_url: String,
+    /// The database URL the app uses.
+    pub url: String,
     pub state: AppState,
     pub store: Store,
-    pub db: TestDb,
+    /// The fresh database this app owns, if it made one.
+    db: Option<TestDb>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -118,7 +123,14 @@ impl TestApp {
     /// A service over a fresh database, after importing `files` (paths) in order.
     pub fn spawn(backend: Backend, files: &[&Path]) -> Self {
         let db = TestDb::new(backend);
-        let store = Store::open(&db.url).expect("open store");
+        let mut app = Self::spawn_at(&db.url.clone(), files);
+        app.db = Some(db);
+        app
+    }
+
+    /// A service over an existing database URL.
+    pub fn spawn_at(url: &str, files: &[&Path]) -> Self {
+        let store = Store::open(url).expect("open store");
         for f in files {
             import_assets_file(&store, f, Contacts::Salvage, false).expect("import");
         }
@@ -137,15 +149,24 @@ impl TestApp {
         let handle = rx.recv().unwrap();
         TestApp {
             base_url,
+            url: url.to_string(),
             state,
             store,
-            db,
+            db: None,
             handle,
         }
     }
 
     pub fn with_libraries(backend: Backend) -> Self {
         Self::spawn(backend, &[&shared_data(LIBRARIES)])
+    }
+
+    /// A path for a scratch file, in a fresh temporary folder.
+    pub fn temp_path(&self, file: &str) -> PathBuf {
+        match &self.db {
+            Some(db) => db.temp_path(file),
+            None => scratch_dir().join(file),
+        }
     }
 
     /// Imports a file into this app's database and refreshes the snapshot now.
@@ -159,6 +180,23 @@ impl TestApp {
     }
 
     pub fn request(&self, method: &str, path_and_query: &str, headers: &[(&str, &str)]) -> Resp {
+        let r = self.request_any(method, path_and_query, headers);
+        assert!(
+            r.status < 500,
+            "{method} {path_and_query} answered {}: {}",
+            r.status,
+            r.body
+        );
+        r
+    }
+
+    /// Like [`TestApp::request`], but a 5xx is returned rather than failing the test.
+    pub fn request_any(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let mut req = ureq::request(method, &format!("{}{}", self.base_url, path_and_query));
         for (k, v) in headers {
             req = req.set(k, v);
@@ -178,10 +216,6 @@ impl TestApp {
             })
             .collect();
         let body = resp.into_string().unwrap();
-        assert!(
-            status < 500,
-            "{method} {path_and_query} answered {status}: {body}"
-        );
         Resp {
             status,
             headers,
