@@ -83,11 +83,11 @@ fn bench(c: &mut Criterion) {
     c.bench_function("snapshot_build_100k", |b| {
         b.iter_batched(
             || assets.clone(),
-            |a| black_box(Snapshot::build(2, &categories, a).len()),
+            |a| black_box(Snapshot::build(2, &categories, a, Default::default()).len()),
             criterion::BatchSize::LargeInput,
         )
     });
-    let snap = Snapshot::build(1, &categories, assets);
+    let snap = Snapshot::build(1, &categories, assets, Default::default());
     let mut rng = Rng::new(1);
     let mut centre = move || centres[(rng.next_u64() % centres.len() as u64) as usize];
 

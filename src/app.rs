@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::render_problem;
-use crate::index::{Snapshot, SnapshotCell};
+use crate::index::{AreaSet, Snapshot, SnapshotCell};
 use crate::store::{assets, Store, StoreError};
 
 /// What every request handler shares: the source of truth and the read model.
@@ -21,7 +21,7 @@ pub struct AppState {
 impl AppState {
     /// Builds the first snapshot from the database.
     pub fn load(store: Store) -> Result<Self, StoreError> {
-        let snap = build_snapshot(&store)?;
+        let snap = build_snapshot(&store, None)?;
         Ok(AppState {
             store,
             snapshot: Arc::new(SnapshotCell::new(snap)),
@@ -32,10 +32,12 @@ impl AppState {
     /// it did.
     pub fn refresh(&self) -> Result<bool, StoreError> {
         let current = assets::data_version(&mut *self.store.conn()?)?;
-        if current == self.snapshot.load().version {
+        let previous = self.snapshot.load();
+        if current == previous.version {
             return Ok(false);
         }
-        self.snapshot.store_if_newer(build_snapshot(&self.store)?);
+        self.snapshot
+            .store_if_newer(build_snapshot(&self.store, Some(&previous))?);
         Ok(true)
     }
 
@@ -64,9 +66,21 @@ impl AppState {
     }
 }
 
-fn build_snapshot(store: &Store) -> Result<Snapshot, StoreError> {
-    let src = assets::load_snapshot_source(&mut *store.conn()?)?;
-    Ok(Snapshot::build(src.version, &src.categories, src.published))
+/// Builds a snapshot, reusing the areas of `previous` when their version is unchanged.
+fn build_snapshot(store: &Store, previous: Option<&Snapshot>) -> Result<Snapshot, StoreError> {
+    let held = previous.map(|s| s.areas.info.version);
+    let src = assets::load_snapshot_source(&mut *store.conn()?, held)?;
+    let areas = match (src.areas, previous) {
+        (Some(rows), _) => Arc::new(AreaSet::build(src.area_info, rows)),
+        (None, Some(prev)) => prev.areas.clone(),
+        (None, None) => Arc::new(AreaSet::empty()),
+    };
+    Ok(Snapshot::build(
+        src.version,
+        &src.categories,
+        src.published,
+        areas,
+    ))
 }
 
 /// Starts the HTTP server on an already-bound listener (port 0 in tests).

@@ -46,6 +46,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     NotAcceptable(String),
+    /// The request is valid but the data it needs is not there yet (e.g. no areas).
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -82,6 +85,7 @@ impl ResponseError for ApiError {
             ApiError::BadParam { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

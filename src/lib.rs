@@ -6,9 +6,11 @@
 
 pub mod api;
 pub mod app;
+pub mod areas;
 pub mod domain;
 pub mod error;
 pub mod import;
 pub mod index;
+pub mod reports;
 pub mod store;
 pub mod synth;

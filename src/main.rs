@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use community_assets::app::{self, AppState};
+use community_assets::import::areas::{import_areas_files, AreaFiles};
 use community_assets::import::{import_assets_file, Contacts, ImportError};
 use community_assets::store::Store;
 
@@ -75,6 +76,33 @@ enum ImportCommand {
         #[arg(long)]
         strict: bool,
     },
+    /// Import statistical areas with their deprivation (the English Indices of
+    /// Deprivation files as published, optionally .gz), replacing the active vintage
+    /// atomically. Needs --points or --boundaries (or both).
+    Areas {
+        /// The IMD file (IoD File 1, or File 7): code, name, local authority, IMD rank and
+        /// decile (and score when present).
+        #[arg(long)]
+        imd: PathBuf,
+        /// The domains file (IoD File 2): ranks and deciles of the seven domains.
+        #[arg(long)]
+        domains: Option<PathBuf>,
+        /// The population file (IoD File 6): total population.
+        #[arg(long)]
+        population: Option<PathBuf>,
+        /// Representative points: lat/lon or British National Grid easting/northing.
+        #[arg(long)]
+        points: Option<PathBuf>,
+        /// GeoJSON boundaries (Polygon or MultiPolygon features with the area code).
+        #[arg(long)]
+        boundaries: Option<PathBuf>,
+        /// The index's name, e.g. IoD2025 (default: from the IMD file's name or geography).
+        #[arg(long)]
+        vintage: Option<String>,
+        /// Validate and count, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -104,6 +132,25 @@ fn main() -> ExitCode {
                 Contacts::Salvage
             };
             import_assets(&cli.database_url, &file, contacts, dry_run)
+        }
+        Some(Command::Import(ImportCommand::Areas {
+            imd,
+            domains,
+            population,
+            points,
+            boundaries,
+            vintage,
+            dry_run,
+        })) => {
+            let files = AreaFiles {
+                imd,
+                domains,
+                population,
+                points,
+                boundaries,
+                vintage,
+            };
+            import_areas(&cli.database_url, &files, dry_run)
         }
     };
     match result {
@@ -178,16 +225,55 @@ fn import_assets(
             );
             Ok(())
         }
-        Err(ImportError::Rejected(errors)) => {
+        Err(e) => Err(import_failure(e, &file.display().to_string())),
+    }
+}
+
+/// Prints every rejected row and says that nothing changed.
+fn import_failure(e: ImportError, what: &str) -> String {
+    match e {
+        ImportError::Rejected(errors) => {
             for e in &errors {
                 eprintln!("{e}");
             }
-            Err(format!(
-                "{} problem(s) in {}; nothing was imported",
-                errors.len(),
-                file.display()
-            ))
+            format!(
+                "{} problem(s) in {what}; nothing was imported",
+                errors.len()
+            )
         }
-        Err(e) => Err(e.to_string()),
+        e => format!("{e}; nothing was imported"),
     }
+}
+
+fn import_areas(url: &str, files: &AreaFiles, dry_run: bool) -> Result<(), String> {
+    let store = open_store(url)?;
+    let started = Instant::now();
+    let outcome = import_areas_files(&store, files, dry_run)
+        .map_err(|e| import_failure(e, "the area files"))?;
+    let p = &outcome.parsed;
+    for note in &p.notes {
+        eprintln!("note: {note}");
+    }
+    let count =
+        |f: fn(&community_assets::domain::Area) -> bool| p.areas.iter().filter(|a| f(a)).count();
+    println!(
+        "{}{} areas of {} on {} ({} with population, {} with domains; {}) ({:.1} s)",
+        if dry_run {
+            "dry run, nothing changed: "
+        } else {
+            "imported "
+        },
+        p.areas.len(),
+        p.index_name,
+        p.geography,
+        count(|a| a.population.is_some()),
+        count(|a| a.income_rank.is_some()),
+        if files.boundaries.is_some() {
+            "with boundaries"
+        } else {
+            "points only"
+        },
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

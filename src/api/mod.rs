@@ -1,9 +1,11 @@
 //! The HTTP API: thin handlers over the snapshot and the store, and the OpenAPI document.
 
+pub mod areas;
 pub mod assets;
 pub mod format;
 pub mod meta;
 pub mod params;
+pub mod reports;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse, Route};
@@ -26,11 +28,25 @@ sites search it; analysts measure where such places are missing.\n\nEvery error 
         assets::nearest_assets,
         assets::get_asset,
         meta::list_categories,
+        areas::list_areas,
+        areas::get_area,
+        reports::access_gaps,
+        reports::access_gaps_svg,
+        reports::access_by_decile,
+        reports::access_by_decile_svg,
+        reports::local_authorities,
+        reports::what_if,
         meta::live,
         meta::ready,
     ),
     tags(
         (name = "assets", description = "Search and read published assets"),
+        (name = "areas", description = "Statistical areas (LSOAs) with the English Indices of \
+Deprivation. Each asset carries the `area_code` of the area containing it: by point in polygon \
+when boundaries were imported, otherwise the area with the nearest representative point."),
+        (name = "reports", description = "Access-gap reports for analysts and commissioners: \
+distances from each area's representative point to the nearest published asset, by \
+deprivation. Computed from the in-memory snapshot and cached until the data change."),
         (name = "health", description = "Liveness and readiness probes"),
     )
 )]
@@ -56,6 +72,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource(
         "/v1/assets/{id}",
         web::get().to(assets::get_asset),
+    ))
+    .service(resource("/v1/areas", web::get().to(areas::list_areas)))
+    .service(resource("/v1/areas/{code}", web::get().to(areas::get_area)))
+    .service(resource(
+        "/v1/reports/access-gaps",
+        web::get().to(reports::access_gaps),
+    ))
+    .service(resource(
+        "/v1/reports/access-gaps.svg",
+        web::get().to(reports::access_gaps_svg),
+    ))
+    .service(resource(
+        "/v1/reports/access-by-decile",
+        web::get().to(reports::access_by_decile),
+    ))
+    .service(resource(
+        "/v1/reports/access-by-decile.svg",
+        web::get().to(reports::access_by_decile_svg),
+    ))
+    .service(resource(
+        "/v1/reports/local-authorities",
+        web::get().to(reports::local_authorities),
+    ))
+    .service(resource(
+        "/v1/reports/what-if",
+        web::post().to(reports::what_if),
     ))
     .service(resource(
         "/v1/categories",

@@ -1,7 +1,9 @@
 //! Domain types that can only be built valid ("parse, don't validate").
 
+pub mod area;
 pub mod asset;
 pub mod hours;
 
+pub use area::{Area, AreaSetInfo};
 pub use asset::{Asset, AssetFields, Cost, FieldError, RawAsset, Status, Wheelchair};
 pub use hours::Hours;

@@ -1,6 +1,8 @@
 //! Asset import from CSV and GeoJSON (optionally gzip-compressed): all or nothing, with
 //! every rejected row reported by line (or feature index), field and reason.
 
+pub mod areas;
+
 use flate2::read::MultiGzDecoder;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;

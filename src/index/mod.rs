@@ -3,6 +3,7 @@
 //! A snapshot is built once from the database and never changed; a newer one replaces it
 //! with an atomic pointer swap ([`SnapshotCell`]), so readers never wait for a rebuild.
 
+pub mod areas;
 pub mod geo;
 pub mod query;
 
@@ -17,9 +18,10 @@ use uuid::Uuid;
 use crate::domain::{Asset, Cost, Hours, Wheelchair};
 use crate::store::models::Category;
 
+pub use areas::AreaSet;
 pub use query::{Cursor, Filter, Hit, Page, Search, SortBy};
 
-type SpherePoint = GeomWithData<[f64; 3], u32>;
+pub(crate) type SpherePoint = GeomWithData<[f64; 3], u32>;
 type PlanePoint = GeomWithData<[f64; 2], u32>;
 
 /// One published asset, compact: what filters and sorting need, and the asset's JSON.
@@ -43,6 +45,8 @@ pub struct Entry {
     text: Box<str>,
     name_len: usize,
     hours: Option<Arc<Hours>>,
+    /// The area containing the asset, in the snapshot's [`AreaSet`].
+    pub area: Option<u32>,
 }
 
 /// Shared pieces that many entries repeat: categories and parsed opening hours (real
@@ -54,10 +58,18 @@ struct Interner {
 }
 
 impl Entry {
-    fn new(asset: Asset, interner: &mut Interner) -> Self {
+    fn new(asset: Asset, interner: &mut Interner, areas: &AreaSet) -> Self {
         let f = &asset.fields;
+        let area = areas.locate(f.lat, f.lon);
         let mut json = serde_json::to_string(&asset).unwrap_or_else(|_| "{}".into());
         json.pop(); // the closing '}'
+        json.push_str(",\"area_code\":");
+        match area {
+            Some(i) => {
+                json.push_str(&serde_json::to_string(&areas.area(i).code).unwrap_or_default())
+            }
+            None => json.push_str("null"),
+        }
         let name = f.name.to_lowercase();
         let text = format!(
             "{name}\n{}\n{}",
@@ -92,6 +104,7 @@ impl Entry {
             name_len: name.len(),
             text: text.into(),
             hours,
+            area,
         }
     }
 
@@ -137,16 +150,25 @@ pub struct Snapshot {
     /// Longitude/latitude tree for bounding boxes.
     plane: RTree<PlanePoint>,
     categories: Vec<CategoryCount>,
+    /// The active vintage's areas (shared between snapshots while it is unchanged).
+    pub areas: Arc<AreaSet>,
+    /// Reports computed from this snapshot, kept until a newer snapshot replaces it.
+    pub reports: crate::reports::Cache,
 }
 
 impl Snapshot {
-    pub fn build(version: i64, categories: &[Category], published: Vec<Asset>) -> Self {
+    pub fn build(
+        version: i64,
+        categories: &[Category],
+        published: Vec<Asset>,
+        areas: Arc<AreaSet>,
+    ) -> Self {
         let mut published = published;
         published.sort_unstable_by_key(|a| a.id);
         let mut interner = Interner::default();
         let entries: Vec<Entry> = published
             .into_iter()
-            .map(|a| Entry::new(a, &mut interner))
+            .map(|a| Entry::new(a, &mut interner, &areas))
             .collect();
 
         let mut by_category: HashMap<String, Vec<SpherePoint>> = HashMap::new();
@@ -189,6 +211,8 @@ impl Snapshot {
             by_id,
             entries,
             categories,
+            areas,
+            reports: Default::default(),
         }
     }
 
@@ -214,6 +238,11 @@ impl Snapshot {
 
     pub fn is_category(&self, slug: &str) -> bool {
         self.categories.iter().any(|c| c.slug == slug)
+    }
+
+    /// The great-circle tree of a category's published assets.
+    pub fn category_tree(&self, slug: &str) -> Option<&RTree<SpherePoint>> {
+        self.sphere_by_category.get(slug)
     }
 }
 

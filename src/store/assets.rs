@@ -8,13 +8,16 @@ use uuid::Uuid;
 use super::models::{AssetRow, Category};
 use super::schema::{assets, categories, data_version};
 use super::{consistent_read, DbConnection, StoreError};
-use crate::domain::{Asset, AssetFields};
+use crate::domain::{Area, AreaSetInfo, Asset, AssetFields};
 
 /// Everything the in-memory snapshot is built from, read in one consistent transaction.
 pub struct SnapshotSource {
     pub version: i64,
     pub categories: Vec<Category>,
     pub published: Vec<Asset>,
+    pub area_info: AreaSetInfo,
+    /// The areas, unless the caller already holds this area version.
+    pub areas: Option<Vec<Area>>,
 }
 
 pub fn data_version(conn: &mut DbConnection) -> Result<i64, StoreError> {
@@ -30,9 +33,20 @@ pub fn categories(conn: &mut DbConnection) -> Result<Vec<Category>, StoreError> 
         .load(conn)?)
 }
 
-pub fn load_snapshot_source(conn: &mut DbConnection) -> Result<SnapshotSource, StoreError> {
+/// Reads what a snapshot is built from. Areas change rarely and are costly to parse, so
+/// they are only read when their version differs from `held_area_version`.
+pub fn load_snapshot_source(
+    conn: &mut DbConnection,
+    held_area_version: Option<i64>,
+) -> Result<SnapshotSource, StoreError> {
     consistent_read(conn, |c| {
         let version = data_version(c)?;
+        let area_info = super::areas::area_set_info(c)?;
+        let areas = if Some(area_info.version) == held_area_version {
+            None
+        } else {
+            Some(super::areas::load_areas(c)?)
+        };
         let categories = categories(c)?;
         let published = assets::table
             .filter(assets::status.eq("published"))
@@ -45,6 +59,8 @@ pub fn load_snapshot_source(conn: &mut DbConnection) -> Result<SnapshotSource, S
             version,
             categories,
             published,
+            area_info,
+            areas,
         })
     })
 }

@@ -45,3 +45,44 @@ diesel::table! {
 
 diesel::joinable!(assets -> categories (category));
 diesel::allow_tables_to_appear_in_same_query!(assets, categories);
+
+diesel::table! {
+    areas (code) {
+        code -> Text,
+        name -> Text,
+        la_code -> Text,
+        la_name -> Text,
+        nation -> Text,
+        lat -> Double,
+        lon -> Double,
+        population -> Nullable<BigInt>,
+        imd_score -> Nullable<Double>,
+        imd_rank -> Integer,
+        imd_decile -> Integer,
+        income_rank -> Nullable<Integer>,
+        income_decile -> Nullable<Integer>,
+        employment_rank -> Nullable<Integer>,
+        employment_decile -> Nullable<Integer>,
+        education_rank -> Nullable<Integer>,
+        education_decile -> Nullable<Integer>,
+        health_rank -> Nullable<Integer>,
+        health_decile -> Nullable<Integer>,
+        crime_rank -> Nullable<Integer>,
+        crime_decile -> Nullable<Integer>,
+        housing_rank -> Nullable<Integer>,
+        housing_decile -> Nullable<Integer>,
+        environment_rank -> Nullable<Integer>,
+        environment_decile -> Nullable<Integer>,
+        boundary -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    area_set (id) {
+        id -> Integer,
+        version -> BigInt,
+        index_name -> Nullable<Text>,
+        geography -> Nullable<Text>,
+        imported_at -> Nullable<BigInt>,
+    }
+}

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use community_assets::app::{serve, AppState};
+use community_assets::import::areas::{import_areas_files, AreaFiles};
 use community_assets::import::{import_assets_file, Contacts};
 use community_assets::store::Store;
 
@@ -201,28 +202,70 @@ impl TestApp {
         for (k, v) in headers {
             req = req.set(k, v);
         }
-        let resp = match req.call() {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{method} {path_and_query}: {e}"),
-        };
-        let status = resp.status();
-        let headers = resp
-            .headers_names()
-            .into_iter()
-            .map(|h| {
-                let v = resp.header(&h).unwrap_or("").to_string();
-                (h, v)
-            })
-            .collect();
-        let body = resp.into_string().unwrap();
-        Resp {
-            status,
-            headers,
-            body,
-        }
+        finish(method, path_and_query, req.call())
+    }
+
+    /// POSTs a JSON body; like [`TestApp::request`], a 5xx fails the test.
+    pub fn post_json(&self, path: &str, body: &str) -> Resp {
+        let req = ureq::post(&format!("{}{}", self.base_url, path))
+            .set("Content-Type", "application/json");
+        let r = finish("POST", path, req.send_string(body));
+        assert!(
+            r.status < 500,
+            "POST {path} answered {}: {}",
+            r.status,
+            r.body
+        );
+        r
+    }
+
+    /// Imports areas into this app's database and refreshes the snapshot now.
+    pub fn import_areas(&self, files: &AreaFiles) {
+        import_areas_files(&self.store, files, false).expect("import areas");
+        self.state.refresh().expect("refresh");
     }
 }
+
+fn finish(method: &str, path: &str, result: Result<ureq::Response, ureq::Error>) -> Resp {
+    let resp = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {path}: {e}"),
+    };
+    let status = resp.status();
+    let headers = resp
+        .headers_names()
+        .into_iter()
+        .map(|h| {
+            let v = resp.header(&h).unwrap_or("").to_string();
+            (h, v)
+        })
+        .collect();
+    let body = resp.into_string().unwrap();
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// The official IoD2019 files in ../shared/data, with the 2011 points and/or boundaries.
+pub fn official_area_files(points: bool, boundaries: bool) -> AreaFiles {
+    AreaFiles {
+        imd: shared_data(IMD_FILE),
+        domains: Some(shared_data(DOMAINS_FILE)),
+        population: Some(shared_data(POPULATION_FILE)),
+        points: points.then(|| shared_data(POINTS_2011)),
+        boundaries: boundaries.then(|| shared_data(BOUNDARIES_2011)),
+        vintage: None,
+    }
+}
+
+pub const IMD_FILE: &str = "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz";
+pub const DOMAINS_FILE: &str = "File_2_-_IoD2019_Domains_of_Deprivation.csv.gz";
+pub const POPULATION_FILE: &str = "File_6_-_IoD2019_Population_Denominators.csv.gz";
+pub const POINTS_2011: &str = "lsoa2011_centroids_england.csv.gz";
+pub const BOUNDARIES_2011: &str = "lsoa2011_boundaries_england.geojson.gz";
 
 impl Drop for TestApp {
     fn drop(&mut self) {

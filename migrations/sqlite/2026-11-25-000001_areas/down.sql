@@ -1,0 +1,2 @@
+DROP TABLE area_set;
+DROP TABLE areas;

@@ -1,0 +1,765 @@
+//! Area import from the official files as published: the English Indices of Deprivation
+//! CSVs (File 1 IMD, File 2 domains, File 6 population, or File 7 with everything; the
+//! 2019 and 2025 header variants, a UTF-8 byte-order mark, thousands separators such as
+//! `"29,199"`), a point file (lat/lon or British National Grid easting/northing) and
+//! GeoJSON boundaries. Any file may be gzip-compressed. All or nothing: every problem is
+//! reported with its file, line (or feature) and reason.
+//!
+//! Columns are found by what their headers say rather than by position, so a new vintage
+//! whose headers read `LSOA code (2021)` or `... mid 2022 ...` imports unchanged.
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::{read_bytes, strip_bom, ImportError, RowError};
+use crate::areas::{bng, boundary};
+use crate::domain::area::{nation_of, DOMAINS};
+use crate::domain::{Area, AreaSetInfo};
+use crate::store::areas::replace_areas;
+use crate::store::Store;
+
+/// The files of one area import; `imd` is required, and points or boundaries (or both).
+#[derive(Clone, Debug, Default)]
+pub struct AreaFiles {
+    pub imd: PathBuf,
+    pub domains: Option<PathBuf>,
+    pub population: Option<PathBuf>,
+    pub points: Option<PathBuf>,
+    pub boundaries: Option<PathBuf>,
+    /// The index's name, e.g. `IoD2025`; guessed from the IMD file's name or geography.
+    pub vintage: Option<String>,
+}
+
+/// Areas ready to store.
+#[derive(Debug)]
+pub struct ParsedAreas {
+    pub areas: Vec<Area>,
+    pub index_name: String,
+    pub geography: String,
+    /// What was skipped without being an error (e.g. Welsh areas in a boundary file).
+    pub notes: Vec<String>,
+}
+
+/// A finished (or dry-run) import.
+#[derive(Debug)]
+pub struct AreaOutcome {
+    pub parsed: ParsedAreas,
+    /// The new active vintage; `None` in a dry run.
+    pub info: Option<AreaSetInfo>,
+}
+
+/// Reads, checks and (unless `dry_run`) stores the areas, replacing the active vintage.
+pub fn import_areas_files(
+    store: &Store,
+    files: &AreaFiles,
+    dry_run: bool,
+) -> Result<AreaOutcome, ImportError> {
+    let mut parsed = parse_area_files(files)?;
+    let info = if dry_run {
+        None
+    } else {
+        let info = replace_areas(
+            &mut *store.conn()?,
+            &parsed.areas,
+            &parsed.index_name,
+            &parsed.geography,
+        )?;
+        Some(info)
+    };
+    // The boundaries are in the database now; the caller needs only the counts.
+    parsed.areas.iter_mut().for_each(|a| a.boundary = None);
+    Ok(AreaOutcome { parsed, info })
+}
+
+/// Reads and checks every file; see the module documentation.
+pub fn parse_area_files(files: &AreaFiles) -> Result<ParsedAreas, ImportError> {
+    if files.points.is_none() && files.boundaries.is_none() {
+        return Err(ImportError::Io(
+            "give --points or --boundaries (or both): every area needs a location".into(),
+        ));
+    }
+    let imd = Table::read(&files.imd)?;
+    let mut errors = Vec::new();
+    let (areas, lines) = read_imd(&imd, &mut errors);
+    let mut join = Join {
+        index: areas
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.code.clone(), i))
+            .collect(),
+        areas,
+        lines,
+        imd_label: imd.label.clone(),
+        errors,
+        notes: Vec::new(),
+    };
+    let mut geographies = vec![(imd.label.clone(), imd.geography_year())];
+
+    if let Some(path) = &files.domains {
+        let t = Table::read(path)?;
+        let slots: Vec<(usize, Option<usize>, Option<usize>)> = DOMAIN_PREFIXES
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let col = |m| t.find(|h| is_domain(h, p, m));
+                (k, col("rank"), col("decile"))
+            })
+            .filter(|(_, r, d)| r.is_some() || d.is_some())
+            .collect();
+        if slots.is_empty() {
+            join.errors.push(row_error(
+                &format!("{} line 1", t.label),
+                "header",
+                "has no domain rank or decile columns (e.g. \"Income Rank (where 1 is most deprived)\")".into(),
+            ));
+            return Err(ImportError::Rejected(join.errors));
+        }
+        let imd_rank = t.find(|h| is_imd(h, "rank"));
+        join.table(&t, "domains", |a, rec| {
+            // File 2 repeats the IMD rank: a mismatch means files of different vintages.
+            if let Some(col) = imd_rank {
+                if count(rec.get(col).unwrap_or("")) != Some(a.imd_rank as i64) {
+                    return Err((
+                        "imd_rank".into(),
+                        format!(
+                        "is {:?} here but {} in the IMD file: are the files from the same vintage?",
+                        rec.get(col).unwrap_or(""), a.imd_rank
+                    ),
+                    ));
+                }
+            }
+            let mut domains = a.domains_mut();
+            for &(k, rank, decile) in &slots {
+                let name = DOMAINS[k];
+                let (r, d) = &mut domains[k];
+                if let Some(col) = rank {
+                    let v = whole(rec, col, 1, i32::MAX as i64)
+                        .map_err(|e| (format!("{name}_rank"), e))?;
+                    **r = Some(v as i32);
+                }
+                if let Some(col) = decile {
+                    let v = whole(rec, col, 1, 10).map_err(|e| (format!("{name}_decile"), e))?;
+                    **d = Some(v as i32);
+                }
+            }
+            Ok(())
+        });
+    }
+
+    if let Some(path) = &files.population {
+        let t = Table::read(path)?;
+        match t.find(|h| h.starts_with("total population")) {
+            None => join.errors.push(row_error(
+                &format!("{} line 1", t.label),
+                "header",
+                "has no total population column".into(),
+            )),
+            Some(col) => join.table(&t, "population", |a, rec| {
+                let v = whole(rec, col, 0, i64::MAX).map_err(|e| ("population".to_string(), e))?;
+                a.population = Some(v);
+                Ok(())
+            }),
+        }
+    }
+
+    if let Some(path) = &files.points {
+        let t = Table::read(path)?;
+        geographies.push((t.label.clone(), t.geography_year()));
+        match PointColumns::find(&t) {
+            Err(e) => join
+                .errors
+                .push(row_error(&format!("{} line 1", t.label), "header", e)),
+            Ok(cols) => join.table(&t, "point", |a, rec| {
+                (a.lat, a.lon) = cols.point(rec)?;
+                Ok(())
+            }),
+        }
+    }
+
+    if let Some(path) = &files.boundaries {
+        let label = file_label(path);
+        let bytes = read_bytes(path)?;
+        let reject = |reason: String| ImportError::Rejected(vec![row_error(&label, "-", reason)]);
+        let doc: Value = serde_json::from_slice(strip_bom(&bytes))
+            .map_err(|e| reject(format!("is not valid JSON: {e}")))?;
+        let features = doc
+            .get("features")
+            .and_then(Value::as_array)
+            .ok_or_else(|| reject("is not a GeoJSON FeatureCollection".into()))?;
+        let code_of = |f: &Value| {
+            f.get("properties")?
+                .as_object()?
+                .iter()
+                .find(|(k, _)| is_area_code(&k.to_lowercase()))
+                .map(|(k, v)| (k.to_lowercase(), v.as_str().map(str::to_string)))
+        };
+        geographies.push((
+            label.clone(),
+            features
+                .first()
+                .and_then(code_of)
+                .and_then(|(k, _)| year_of(&k)),
+        ));
+        let records = features.iter().enumerate().map(|(n, f)| {
+            (
+                format!("{label} feature {n}"),
+                code_of(f).and_then(|(_, c)| c),
+                f,
+            )
+        });
+        let representative = files.points.is_none();
+        join.records(&label, "boundary", records, |a, f| {
+            let shape = f
+                .get("geometry")
+                .ok_or_else(|| "is missing".to_string())
+                .and_then(boundary::parse)
+                .map_err(|e| ("geometry".to_string(), e))?;
+            if representative {
+                (a.lat, a.lon) = boundary::interior_point(&shape).ok_or((
+                    "geometry".to_string(),
+                    "has no interior point (empty or degenerate)".to_string(),
+                ))?;
+            }
+            a.boundary = Some(boundary::to_geojson(&shape));
+            Ok(())
+        });
+    }
+
+    let known: Vec<&(String, Option<u16>)> =
+        geographies.iter().filter(|(_, y)| y.is_some()).collect();
+    if let Some(first) = known.first() {
+        for other in &known[1..] {
+            if other.1 != first.1 {
+                join.errors.push(row_error(
+                    &other.0,
+                    "geography",
+                    format!(
+                        "is LSOA {} but {} is LSOA {}: use files of the same geography",
+                        other.1.unwrap_or(0),
+                        first.0,
+                        first.1.unwrap_or(0)
+                    ),
+                ));
+            }
+        }
+    }
+    if !join.errors.is_empty() {
+        return Err(ImportError::Rejected(join.errors));
+    }
+    let year = known.first().and_then(|k| k.1);
+    let geography = year.map_or("LSOA".to_string(), |y| format!("LSOA {y}"));
+    let index_name = files
+        .vintage
+        .clone()
+        .or_else(|| index_from_name(&imd.label))
+        .or_else(|| match year {
+            Some(2011) => Some("IoD2019".into()),
+            Some(2021) => Some("IoD2025".into()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "IoD".into());
+    Ok(ParsedAreas {
+        areas: join.areas,
+        index_name,
+        geography,
+        notes: join.notes,
+    })
+}
+
+/// What a file's record adds to an area, or the (field, reason) why it cannot.
+type Filled = Result<(), (String, String)>;
+
+/// Joins other files' records to the IMD file's areas by code: every area must be given
+/// exactly once; records of areas that are not in the IMD file (e.g. Welsh areas in an
+/// England and Wales boundary file) are skipped and counted in a note.
+struct Join {
+    areas: Vec<Area>,
+    index: HashMap<String, usize>,
+    /// The IMD file's line of each area, for errors about a missing record.
+    lines: Vec<u64>,
+    imd_label: String,
+    errors: Vec<RowError>,
+    notes: Vec<String>,
+}
+
+impl Join {
+    fn table(
+        &mut self,
+        t: &Table,
+        what: &str,
+        fill: impl FnMut(&mut Area, &csv::StringRecord) -> Filled,
+    ) {
+        let Some(code) = t.find(is_area_code) else {
+            self.errors.push(row_error(
+                &format!("{} line 1", t.label),
+                "header",
+                "has no area code column".into(),
+            ));
+            return;
+        };
+        let records = t.rows.iter().map(|(line, rec)| {
+            (
+                format!("{} line {line}", t.label),
+                rec.get(code).map(|c| c.trim().to_string()),
+                rec,
+            )
+        });
+        self.records(&t.label, what, records, fill);
+    }
+
+    fn records<'r, T: 'r>(
+        &mut self,
+        label: &str,
+        what: &str,
+        records: impl Iterator<Item = (String, Option<String>, &'r T)>,
+        mut fill: impl FnMut(&mut Area, &T) -> Filled,
+    ) {
+        let mut seen = vec![false; self.areas.len()];
+        let mut skipped = 0;
+        for (location, code, record) in records {
+            let Some(code) = code.filter(|c| !c.is_empty()) else {
+                self.errors
+                    .push(row_error(&location, "code", "has no area code".into()));
+                continue;
+            };
+            let Some(&i) = self.index.get(&code) else {
+                skipped += 1;
+                continue;
+            };
+            if std::mem::replace(&mut seen[i], true) {
+                self.errors.push(row_error(
+                    &location,
+                    "code",
+                    format!("{code} appears more than once"),
+                ));
+            } else if let Err((field, reason)) = fill(&mut self.areas[i], record) {
+                self.errors.push(row_error(&location, &field, reason));
+            }
+        }
+        for i in (0..seen.len()).filter(|&i| !seen[i]) {
+            self.errors.push(row_error(
+                &format!("{} line {}", self.imd_label, self.lines[i]),
+                what,
+                format!("{} has no row in {label}", self.areas[i].code),
+            ));
+        }
+        if skipped > 0 {
+            self.notes.push(format!(
+                "{skipped} record(s) of {label} name areas that are not in {} and were skipped",
+                self.imd_label
+            ));
+        }
+    }
+}
+
+const DOMAIN_PREFIXES: [&str; 7] = [
+    "income",
+    "employment",
+    "education",
+    "health",
+    "crime",
+    "barriers to housing",
+    "living environment",
+];
+
+/// A CSV file read whole: lower-cased headers and records with their line numbers.
+struct Table {
+    label: String,
+    headers: Vec<String>,
+    rows: Vec<(u64, csv::StringRecord)>,
+}
+
+impl Table {
+    fn read(path: &Path) -> Result<Table, ImportError> {
+        let label = file_label(path);
+        let bytes = read_bytes(path)?;
+        let mut rdr = csv::ReaderBuilder::new().from_reader(strip_bom(&bytes));
+        let fail = |line: u64, reason: String| {
+            ImportError::Rejected(vec![row_error(
+                &format!("{label} line {line}"),
+                "-",
+                reason,
+            )])
+        };
+        let headers = rdr
+            .headers()
+            .map_err(|e| fail(1, format!("cannot read the header line: {e}")))?
+            .iter()
+            .map(|h| h.trim().to_lowercase())
+            .collect();
+        let mut rows = Vec::new();
+        let mut errors = Vec::new();
+        for rec in rdr.records() {
+            match rec {
+                Ok(r) => rows.push((r.position().map_or(0, |p| p.line()), r)),
+                Err(e) => errors.push(row_error(
+                    &format!("{label} line {}", e.position().map_or(0, |p| p.line())),
+                    "-",
+                    match e.kind() {
+                        csv::ErrorKind::UnequalLengths {
+                            expected_len, len, ..
+                        } => format!("has {len} fields, the header has {expected_len}"),
+                        csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".into(),
+                        other => format!("{other:?}"),
+                    },
+                )),
+            }
+        }
+        if errors.is_empty() {
+            Ok(Table {
+                label,
+                headers,
+                rows,
+            })
+        } else {
+            Err(ImportError::Rejected(errors))
+        }
+    }
+
+    fn find(&self, pred: impl Fn(&str) -> bool) -> Option<usize> {
+        self.headers.iter().position(|h| pred(h))
+    }
+
+    /// A required column, or an error naming it.
+    fn column(
+        &self,
+        pred: impl Fn(&str) -> bool,
+        what: &str,
+        errors: &mut Vec<RowError>,
+    ) -> Option<usize> {
+        let found = self.find(pred);
+        if found.is_none() {
+            errors.push(row_error(
+                &format!("{} line 1", self.label),
+                "header",
+                format!("has no {what} column"),
+            ));
+        }
+        found
+    }
+
+    fn geography_year(&self) -> Option<u16> {
+        self.headers
+            .iter()
+            .find(|h| is_area_code(h))
+            .and_then(|h| year_of(h))
+    }
+}
+
+/// The columns of a point file.
+enum PointColumns {
+    LatLon(usize, usize),
+    Grid(usize, usize),
+    /// `x`/`y`: British National Grid metres or longitude/latitude degrees, told apart by
+    /// magnitude (grid values in Great Britain are far beyond ±180).
+    XY(usize, usize),
+}
+
+impl PointColumns {
+    fn find(t: &Table) -> Result<Self, String> {
+        let any = |names: &[&str]| t.find(|h| names.contains(&h));
+        if let (Some(lat), Some(lon)) = (
+            any(&["lat", "latitude"]),
+            any(&["lon", "long", "lng", "longitude"]),
+        ) {
+            return Ok(PointColumns::LatLon(lat, lon));
+        }
+        if let (Some(e), Some(n)) = (
+            any(&["easting", "eastings", "east", "bng_e"]),
+            any(&["northing", "northings", "north", "bng_n"]),
+        ) {
+            return Ok(PointColumns::Grid(e, n));
+        }
+        if let (Some(x), Some(y)) = (any(&["x"]), any(&["y"])) {
+            return Ok(PointColumns::XY(x, y));
+        }
+        Err("needs lat and lon columns, or easting and northing (British National Grid), or x and y".into())
+    }
+
+    fn point(&self, rec: &csv::StringRecord) -> Result<(f64, f64), (String, String)> {
+        let num = |col: usize, name: &str| {
+            let v = rec.get(col).unwrap_or("").trim();
+            v.replace(',', "")
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| (name.to_string(), format!("is not a number: {v:?}")))
+        };
+        let (lat, lon) = match *self {
+            PointColumns::LatLon(a, o) => (num(a, "lat")?, num(o, "lon")?),
+            PointColumns::Grid(e, n) => grid(num(e, "easting")?, num(n, "northing")?)?,
+            PointColumns::XY(x, y) => {
+                let (x, y) = (num(x, "x")?, num(y, "y")?);
+                if x.abs() <= 180.0 && y.abs() <= 90.0 {
+                    (y, x)
+                } else {
+                    grid(x, y)?
+                }
+            }
+        };
+        if lat.abs() > 90.0 || lon.abs() > 180.0 {
+            return Err((
+                "lat".into(),
+                format!("{lat},{lon} is not a latitude within ±90 and longitude within ±180"),
+            ));
+        }
+        Ok((lat, lon))
+    }
+}
+
+fn grid(e: f64, n: f64) -> Result<(f64, f64), (String, String)> {
+    if !bng::in_grid(e, n) {
+        return Err((
+            "easting".into(),
+            format!("{e},{n} is outside the British National Grid"),
+        ));
+    }
+    Ok(bng::bng_to_wgs84(e, n))
+}
+
+fn read_imd(t: &Table, errors: &mut Vec<RowError>) -> (Vec<Area>, Vec<u64>) {
+    let cols = (
+        t.column(
+            is_area_code,
+            "area code (e.g. \"LSOA code (2011)\")",
+            errors,
+        ),
+        t.column(is_area_name, "area name", errors),
+        t.column(
+            |h| {
+                h.starts_with("local authority district code")
+                    || h == "la_code"
+                    || (h.starts_with("lad") && h.ends_with("cd"))
+            },
+            "local authority district code",
+            errors,
+        ),
+        t.column(
+            |h| {
+                h.starts_with("local authority district name")
+                    || h == "la_name"
+                    || (h.starts_with("lad") && h.ends_with("nm"))
+            },
+            "local authority district name",
+            errors,
+        ),
+        t.column(|h| is_imd(h, "rank"), "IMD rank", errors),
+        t.column(|h| is_imd(h, "decile"), "IMD decile", errors),
+    );
+    let (Some(code), Some(name), Some(la_code), Some(la_name), Some(rank), Some(decile)) = cols
+    else {
+        return (Vec::new(), Vec::new());
+    };
+    let score = t.find(|h| is_imd(h, "score"));
+    let mut areas = Vec::with_capacity(t.rows.len());
+    let mut lines = Vec::with_capacity(t.rows.len());
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for (line, rec) in &t.rows {
+        let location = format!("{} line {line}", t.label);
+        let text = |col: usize| rec.get(col).unwrap_or("").trim().to_string();
+        let mut problems = Vec::new();
+        let c = text(code);
+        if c.is_empty() {
+            problems.push(("code".to_string(), "is empty".to_string()));
+        } else if let Some(first) = seen.insert(c.clone(), *line) {
+            problems.push((
+                "code".into(),
+                format!("{c} appears more than once (first on line {first})"),
+            ));
+        }
+        for (col, field) in [(name, "name"), (la_code, "la_code"), (la_name, "la_name")] {
+            if text(col).is_empty() {
+                problems.push((field.into(), "is empty".into()));
+            }
+        }
+        let r = whole(rec, rank, 1, i32::MAX as i64).map_err(|e| ("imd_rank".to_string(), e));
+        let d = whole(rec, decile, 1, 10).map_err(|e| ("imd_decile".to_string(), e));
+        let s = match score.map(&text).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => v
+                .replace(',', "")
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .map(Some)
+                .ok_or(("imd_score".to_string(), format!("is not a number: {v:?}"))),
+        };
+        problems.extend(
+            [r.as_ref().err(), d.as_ref().err(), s.as_ref().err()]
+                .into_iter()
+                .flatten()
+                .cloned(),
+        );
+        if !problems.is_empty() {
+            errors.extend(
+                problems
+                    .into_iter()
+                    .map(|(f, reason)| row_error(&location, &f, reason)),
+            );
+            continue;
+        }
+        areas.push(Area {
+            nation: nation_of(&c).to_string(),
+            code: c,
+            name: text(name),
+            la_code: text(la_code),
+            la_name: text(la_name),
+            lat: 0.0,
+            lon: 0.0,
+            population: None,
+            imd_score: s.unwrap_or(None),
+            imd_rank: r.unwrap_or(0) as i32,
+            imd_decile: d.unwrap_or(0) as i32,
+            income_rank: None,
+            income_decile: None,
+            employment_rank: None,
+            employment_decile: None,
+            education_rank: None,
+            education_decile: None,
+            health_rank: None,
+            health_decile: None,
+            crime_rank: None,
+            crime_decile: None,
+            housing_rank: None,
+            housing_decile: None,
+            environment_rank: None,
+            environment_decile: None,
+            boundary: None,
+        });
+        lines.push(*line);
+    }
+    if areas.is_empty() && errors.is_empty() {
+        errors.push(row_error(&t.label, "-", "has no areas".into()));
+    }
+    (areas, lines)
+}
+
+fn row_error(location: &str, field: &str, reason: String) -> RowError {
+    RowError {
+        location: location.to_string(),
+        field: field.to_string(),
+        reason,
+    }
+}
+
+fn file_label(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// `LSOA code (2011)`, `lsoa11cd`, `LSOA21CD`, `code`, `area_code`.
+fn is_area_code(h: &str) -> bool {
+    (h.starts_with("lsoa") && (h.contains("code") || h.ends_with("cd")))
+        || h == "code"
+        || h == "area_code"
+}
+
+fn is_area_name(h: &str) -> bool {
+    (h.starts_with("lsoa") && (h.contains("name") || h.ends_with("nm")))
+        || h == "name"
+        || h == "area_name"
+}
+
+fn is_imd(h: &str, measure: &str) -> bool {
+    h.starts_with("index of multiple deprivation") && h.contains(measure)
+}
+
+/// A domain column, e.g. `Income Rank (where 1 is most deprived)`; not the IDACI/IDAOPI
+/// supplementary indices or the sub-domains.
+fn is_domain(h: &str, prefix: &str, measure: &str) -> bool {
+    h.starts_with(prefix)
+        && h.contains(measure)
+        && !h.contains("affecting")
+        && !h.contains("sub-domain")
+}
+
+/// The geography year in a code header: `(2011)`, `lsoa11cd`, `LSOA21CD`.
+fn year_of(h: &str) -> Option<u16> {
+    if h.contains("2011") || h.starts_with("lsoa11") {
+        Some(2011)
+    } else if h.contains("2021") || h.starts_with("lsoa21") {
+        Some(2021)
+    } else {
+        None
+    }
+}
+
+/// `IoD2025` from names such as `File_1_-_IMD2019_...` or `IoD2025_File_1.csv`.
+fn index_from_name(name: &str) -> Option<String> {
+    let lower = name.to_lowercase();
+    ["iod", "imd"].iter().find_map(|p| {
+        let at = lower.find(p)? + 3;
+        let year = lower.get(at..at + 4)?;
+        year.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| format!("IoD{year}"))
+    })
+}
+
+/// A whole number, allowing thousands separators (`"29,199"`).
+fn count(v: &str) -> Option<i64> {
+    let digits: String = v
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != ' ')
+        .collect();
+    digits.parse().ok()
+}
+
+fn whole(rec: &csv::StringRecord, col: usize, min: i64, max: i64) -> Result<i64, String> {
+    let v = rec.get(col).unwrap_or("").trim();
+    match count(v) {
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "must be a whole number from {min} to {max}, got {v:?}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_variants_of_2019_and_2025() {
+        for h in [
+            "lsoa code (2011)",
+            "lsoa code (2021)",
+            "lsoa11cd",
+            "lsoa21cd",
+            "code",
+        ] {
+            assert!(is_area_code(h), "{h}");
+        }
+        assert!(!is_area_code("local authority district code (2019)"));
+        assert_eq!(year_of("lsoa code (2021)"), Some(2021));
+        assert_eq!(year_of("lsoa11cd"), Some(2011));
+        assert!(is_imd(
+            "index of multiple deprivation (imd) rank (where 1 is most deprived)",
+            "rank"
+        ));
+        assert!(is_domain(
+            "barriers to housing and services decile (where 1 is most deprived 10% of lsoas)",
+            "barriers to housing",
+            "decile"
+        ));
+        assert!(!is_domain(
+            "income deprivation affecting children index (idaci) rank (where 1 is most deprived)",
+            "income",
+            "rank"
+        ));
+        assert_eq!(count("\"29,199\"".trim_matches('"')), Some(29199));
+        assert_eq!(
+            index_from_name("File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz").as_deref(),
+            Some("IoD2019")
+        );
+        assert_eq!(
+            index_from_name("File_1_IoD2025_Index.csv").as_deref(),
+            Some("IoD2025")
+        );
+        assert_eq!(index_from_name("areas.csv"), None);
+    }
+}
