@@ -3,64 +3,15 @@
 //!
 //! `cargo bench --bench index` (needs ../shared/data).
 
-use chrono::Utc;
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use std::collections::HashSet;
-use std::path::Path;
+mod common;
 
-use community_assets::domain::{Asset, AssetFields};
+use chrono::Utc;
+use common::inputs;
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+
 use community_assets::index::query::Near;
 use community_assets::index::{Filter, Search, Snapshot, SortBy};
-use community_assets::store::models::Category;
-use community_assets::synth::{generate, read_populated_points, Rng};
-
-const SLUGS: [&str; 9] = [
-    "museum",
-    "library",
-    "gallery",
-    "theatre",
-    "cafe",
-    "arts_centre",
-    "heritage",
-    "cinema",
-    "community_centre",
-];
-
-fn inputs() -> (Vec<Asset>, Vec<Category>, Vec<(f64, f64)>) {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    let areas = read_populated_points(
-        &data.join("lsoa2011_centroids_england.csv.gz"),
-        &data.join("File_6_-_IoD2019_Population_Denominators.csv.gz"),
-    )
-    .expect("read ../shared/data");
-    let known: HashSet<String> = SLUGS.iter().map(|s| s.to_string()).collect();
-    let now = Utc::now();
-    let assets: Vec<Asset> = generate(&areas, 100_000, 2019)
-        .iter()
-        .map(|raw| Asset {
-            id: uuid::Uuid::new_v4(),
-            fields: AssetFields::parse(raw, &known, true).expect("synthetic rows are valid"),
-            last_verified_at: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        })
-        .collect();
-    let categories: Vec<Category> = SLUGS
-        .iter()
-        .map(|s| Category {
-            slug: s.to_string(),
-            label: s.to_string(),
-            description: String::new(),
-        })
-        .collect();
-    // Query centres where people live: other synthetic points from another seed.
-    let centres = generate(&areas, 1000, 7)
-        .iter()
-        .map(|r| (r.lat.parse().unwrap_or(52.0), r.lon.parse().unwrap_or(-1.0)))
-        .collect();
-    (assets, categories, centres)
-}
+use community_assets::synth::Rng;
 
 /// The benchmark query: 2 km around a point, nearest first, 50 a page.
 fn near_2km(lat: f64, lon: f64, filter: Filter) -> Search {

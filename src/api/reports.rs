@@ -114,6 +114,15 @@ fn respond(req: &HttpRequest, r: &Rendered, started: Instant) -> HttpResponse {
     }
 }
 
+/// JSON or CSV, for reports whose rows are not areas: `format`, else `Accept`.
+fn json_or_csv(req: &HttpRequest, p: &Params) -> Result<Format, ApiError> {
+    let explicit = p.one_of("format", &["json", "csv"])?;
+    Ok(match format::negotiate(req, explicit)? {
+        Format::Csv => Format::Csv,
+        _ => Format::Json,
+    })
+}
+
 fn json<T: Serialize>(value: &T) -> Result<(&'static str, Vec<u8>), ApiError> {
     serde_json::to_vec(value)
         .map(|b| ("application/json", b))
@@ -305,14 +314,7 @@ pub async fn access_by_decile(
 ) -> Result<HttpResponse, ApiError> {
     let started = Instant::now();
     let p = Params::parse(req.query_string(), DECILE_PARAMS, &["category", "la"])?;
-    let format = match p.one_of("format", &["json", "csv"])? {
-        Some("csv") => Format::Csv,
-        Some(_) => Format::Json,
-        None => match format::negotiate(&req, None)? {
-            Format::GeoJson => Format::Json,
-            f => f,
-        },
-    };
+    let format = json_or_csv(&req, &p)?;
     let snap = state.snapshot.load();
     let scope = scope(&p, &snap)?;
     let key = format!("decile|{scope:?}|{format:?}");
@@ -433,8 +435,8 @@ fn la_suffix(snap: &Snapshot, scope: &Scope) -> String {
 
 /// A map of access gaps (SVG).
 ///
-/// Area points coloured by IMD decile, gap areas (deciles up to `max_decile`, farther than
-/// `threshold_m` from every requested category) emphasised, assets of the requested
+/// Area points coloured by IMD decile, gap areas (as in `access-gaps`: deciles up to
+/// `max_decile`, a gap for at least one requested category) emphasised, assets of the requested
 /// categories marked; all of England or the local authorities in `la`.
 #[utoipa::path(
     get, path = "/v1/reports/access-gaps.svg", tag = "reports",
@@ -459,12 +461,8 @@ pub async fn access_gaps_svg(
     let scope = scope(&p, &snap)?;
     let r = cached(&snap, &format!("gaps.svg|{scope:?}"), || {
         let report = access::access_gaps(&snap, &scope, GapSort::Population, None);
-        let gaps: std::collections::HashSet<&str> = report
-            .rows
-            .iter()
-            .filter(|r| r.access.iter().all(|a| a.gap))
-            .map(|r| r.area_code.as_str())
-            .collect();
+        let gaps: std::collections::HashSet<&str> =
+            report.rows.iter().map(|r| r.area_code.as_str()).collect();
         let in_la = |la: &str| scope.la.as_ref().is_none_or(|l| l.iter().any(|c| c == la));
         let areas: Vec<charts::MapArea> = snap
             .areas
@@ -485,10 +483,15 @@ pub async fn access_gaps_svg(
             .map(|e| (e.lat, e.lon))
             .collect();
         let title = format!(
-            "Areas in deciles 1-{} more than {} m from a {}{}",
+            "Areas in deciles 1-{} more than {} m from a {}{}{}",
             scope.max_decile,
             scope.threshold_m,
-            scope.categories.join(" or "),
+            scope.categories.join(", "),
+            if scope.categories.len() > 1 {
+                " (any of them)"
+            } else {
+                ""
+            },
             la_suffix(&snap, &scope)
         );
         charts::gap_map(&title, &areas, &assets)
@@ -529,14 +532,7 @@ pub async fn local_authorities(
         &["category", "threshold_m", "max_decile", "la", "format"],
         &["category", "la"],
     )?;
-    let format = match p.one_of("format", &["json", "csv"])? {
-        Some("csv") => Format::Csv,
-        Some(_) => Format::Json,
-        None => match format::negotiate(&req, None)? {
-            Format::GeoJson => Format::Json,
-            f => f,
-        },
-    };
+    let format = json_or_csv(&req, &p)?;
     let snap = state.snapshot.load();
     let scope = scope(&p, &snap)?;
     let r = cached(&snap, &format!("la|{scope:?}|{format:?}"), || {

@@ -61,6 +61,25 @@ fn ring(v: &Value) -> Result<LineString<f64>, String> {
     Ok(LineString(coords))
 }
 
+/// Reads a boundary as stored (written by [`to_geojson`] from a checked shape) straight
+/// into coordinates, without the intermediate JSON tree that [`parse`] walks: every
+/// instance reads all 33,000 boundaries at start-up and after each area import.
+pub fn parse_stored(text: &str) -> Option<MultiPolygon<f64>> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        coordinates: Vec<Vec<Vec<[f64; 2]>>>,
+    }
+    let stored: Stored = serde_json::from_str(text).ok()?;
+    let polygons = stored.coordinates.into_iter().map(|rings| {
+        let mut rings = rings
+            .into_iter()
+            .map(|r| LineString(r.into_iter().map(|[x, y]| Coord { x, y }).collect()));
+        let exterior = rings.next().unwrap_or_else(|| LineString(Vec::new()));
+        Polygon::new(exterior, rings.collect())
+    });
+    Some(MultiPolygon(polygons.collect()))
+}
+
 /// A point inside the boundary, as (lat, lon): the representative point when no point
 /// file is given (a centroid can fall outside a concave area).
 pub fn interior_point(mp: &MultiPolygon<f64>) -> Option<(f64, f64)> {
@@ -103,6 +122,7 @@ mod tests {
         assert!(mp.contains(&geo::Point::new(lon, lat)));
         let again = parse(&serde_json::from_str(&to_geojson(&mp)).unwrap()).unwrap();
         assert_eq!(again, mp);
+        assert_eq!(parse_stored(&to_geojson(&mp)), Some(mp));
 
         let open = json!({"type": "Polygon", "coordinates": [[[0.0, 51.0], [1.0, 51.0], [1.0, 52.0], [0.0, 52.0]]]});
         assert!(parse(&open).unwrap_err().contains("not closed"));

@@ -44,8 +44,7 @@ impl AreaSet {
             .iter_mut()
             .map(|a| {
                 let text = a.boundary.take()?;
-                let value = serde_json::from_str(&text).ok()?;
-                boundary::parse(&value).ok()
+                boundary::parse_stored(&text)
             })
             .collect();
         let envelopes = shapes
