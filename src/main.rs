@@ -80,25 +80,8 @@ enum ImportCommand {
     /// Deprivation files as published, optionally .gz), replacing the active vintage
     /// atomically. Needs --points or --boundaries (or both).
     Areas {
-        /// The IMD file (IoD File 1, or File 7): code, name, local authority, IMD rank and
-        /// decile (and score when present).
-        #[arg(long)]
-        imd: PathBuf,
-        /// The domains file (IoD File 2): ranks and deciles of the seven domains.
-        #[arg(long)]
-        domains: Option<PathBuf>,
-        /// The population file (IoD File 6): total population.
-        #[arg(long)]
-        population: Option<PathBuf>,
-        /// Representative points: lat/lon or British National Grid easting/northing.
-        #[arg(long)]
-        points: Option<PathBuf>,
-        /// GeoJSON boundaries (Polygon or MultiPolygon features with the area code).
-        #[arg(long)]
-        boundaries: Option<PathBuf>,
-        /// The index's name, e.g. IoD2025 (default: from the IMD file's name or geography).
-        #[arg(long)]
-        vintage: Option<String>,
+        #[command(flatten)]
+        files: AreaFiles,
         /// Validate and count, change nothing.
         #[arg(long)]
         dry_run: bool,
@@ -133,23 +116,7 @@ fn main() -> ExitCode {
             };
             import_assets(&cli.database_url, &file, contacts, dry_run)
         }
-        Some(Command::Import(ImportCommand::Areas {
-            imd,
-            domains,
-            population,
-            points,
-            boundaries,
-            vintage,
-            dry_run,
-        })) => {
-            let files = AreaFiles {
-                imd,
-                domains,
-                population,
-                points,
-                boundaries,
-                vintage,
-            };
+        Some(Command::Import(ImportCommand::Areas { files, dry_run })) => {
             import_areas(&cli.database_url, &files, dry_run)
         }
     };

@@ -960,3 +960,41 @@ fn iod2025_headers_grid_points_and_rejections() {
         assert_eq!(v["vintage"]["version"], 2);
     }
 }
+
+/// The LSOA 2021 points and boundaries in ../shared/data import too (33,755 areas). There
+/// is no IoD2025 file beside them, so the IMD file here is constructed from the 2021 codes
+/// (ranks in code order) in the published 2025 header layout.
+#[test]
+fn the_2021_geography_files_import() {
+    let codes: Vec<Vec<String>> = csv_rows(&gz_text("lsoa2021_centroids_england.csv.gz"));
+    let mut imd = String::from("LSOA code (2021),LSOA name (2021),Local Authority District code (2024),Local Authority District name (2024),Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived),Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)\n");
+    for (i, r) in codes.iter().enumerate() {
+        imd.push_str(&format!(
+            "{},\"{}\",E00000000,Constructed,\"{}\",{}\n",
+            r[0],
+            r[1],
+            i + 1,
+            i * 10 / codes.len() + 1
+        ));
+    }
+    for backend in backends() {
+        let app = TestApp::spawn(backend, &[]);
+        let path = app.temp_path("IoD2025_constructed_imd.csv");
+        std::fs::write(&path, &imd).unwrap();
+        app.import_areas(&community_assets::import::areas::AreaFiles {
+            imd: path,
+            points: Some(shared_data("lsoa2021_centroids_england.csv.gz")),
+            boundaries: Some(shared_data("lsoa2021_boundaries_england.geojson.gz")),
+            ..Default::default()
+        });
+        let v = app.get("/v1/areas?limit=1").json();
+        assert_eq!(v["total"], codes.len());
+        assert_eq!(v["total"], 33_755);
+        assert_eq!(v["vintage"]["geography"], "LSOA 2021");
+        assert_eq!(v["vintage"]["index_name"], "IoD2025");
+        let one = app
+            .get(&format!("/v1/areas/{}?format=geojson", codes[0][0]))
+            .json();
+        assert_eq!(one["geometry"]["type"], "MultiPolygon");
+    }
+}

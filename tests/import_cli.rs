@@ -211,3 +211,43 @@ fn the_command_line_imports_and_reports_every_bad_line() {
         community_assets::api::openapi_json()
     );
 }
+
+/// `import areas` with the official files as published, then a mismatched geography: the
+/// command fails, names the problem, and the areas already there stay.
+#[test]
+fn command_line_imports_the_official_area_files() {
+    use support::{DOMAINS_FILE, IMD_FILE, POINTS_2011, POPULATION_FILE};
+    let db = TestDb::new(support::Backend::Sqlite);
+    let bin = env!("CARGO_BIN_EXE_community-assets");
+    let run = |points: &str| {
+        Command::new(bin)
+            .args(["import", "areas", "--imd"])
+            .arg(shared_data(IMD_FILE))
+            .arg("--domains")
+            .arg(shared_data(DOMAINS_FILE))
+            .arg("--population")
+            .arg(shared_data(POPULATION_FILE))
+            .arg("--points")
+            .arg(shared_data(points))
+            .env("DATABASE_URL", &db.url)
+            .output()
+            .unwrap()
+    };
+    let out = run(POINTS_2011);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(
+        "imported 32844 areas of IoD2019 on LSOA 2011 (32844 with population, 32844 with domains; points only)"
+    ));
+    let out = run("lsoa2021_centroids_england.csv.gz");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("lsoa2021_centroids_england.csv.gz: geography: is LSOA 2021 but File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz is LSOA 2011"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    let store = Store::open(&db.url).unwrap();
+    let areas = community_assets::store::areas::load_areas(&mut *store.conn().unwrap()).unwrap();
+    assert_eq!(areas.len(), 32_844);
+}

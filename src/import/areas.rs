@@ -20,14 +20,27 @@ use crate::store::areas::replace_areas;
 use crate::store::Store;
 
 /// The files of one area import; `imd` is required, and points or boundaries (or both).
-#[derive(Clone, Debug, Default)]
+/// Also the command line's `import areas` options.
+#[derive(Clone, Debug, Default, clap::Args)]
 pub struct AreaFiles {
+    /// The IMD file (IoD File 1, or File 7): code, name, local authority, IMD rank and
+    /// decile (and score when present).
+    #[arg(long)]
     pub imd: PathBuf,
+    /// The domains file (IoD File 2): ranks and deciles of the seven domains.
+    #[arg(long)]
     pub domains: Option<PathBuf>,
+    /// The population file (IoD File 6): total population.
+    #[arg(long)]
     pub population: Option<PathBuf>,
+    /// Representative points: lat/lon or British National Grid easting/northing.
+    #[arg(long)]
     pub points: Option<PathBuf>,
+    /// GeoJSON boundaries (Polygon or MultiPolygon features with the area code).
+    #[arg(long)]
     pub boundaries: Option<PathBuf>,
-    /// The index's name, e.g. `IoD2025`; guessed from the IMD file's name or geography.
+    /// The index's name, e.g. IoD2025 (default: from the IMD file's name or geography).
+    #[arg(long)]
     pub vintage: Option<String>,
 }
 
