@@ -248,6 +248,6 @@ fn command_line_imports_the_official_area_files() {
     assert!(err.contains("lsoa2021_centroids_england.csv.gz: geography: is LSOA 2021 but File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz is LSOA 2011"), "{err}");
     assert!(err.contains("nothing was imported"), "{err}");
     let store = Store::open(&db.url).unwrap();
-    let areas = community_assets::store::areas::load_areas(&mut *store.conn().unwrap()).unwrap();
+    let areas = community_assets::store::areas::load_areas(&mut store.conn().unwrap()).unwrap();
     assert_eq!(areas.len(), 32_844);
 }
