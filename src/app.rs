@@ -7,6 +7,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::auth::token::TokenKeys;
+use crate::auth::Auth;
 use crate::error::render_problem;
 use crate::index::{AreaSet, Snapshot, SnapshotCell};
 use crate::store::{assets, Store, StoreError};
@@ -16,16 +18,27 @@ use crate::store::{assets, Store, StoreError};
 pub struct AppState {
     pub store: Store,
     pub snapshot: Arc<SnapshotCell>,
+    pub auth: Arc<Auth>,
 }
 
 impl AppState {
-    /// Builds the first snapshot from the database.
+    /// Builds the first snapshot from the database; token keys come from the environment
+    /// (see [`TokenKeys::from_env`]).
     pub fn load(store: Store) -> Result<Self, StoreError> {
         let snap = build_snapshot(&store, None)?;
         Ok(AppState {
             store,
             snapshot: Arc::new(SnapshotCell::new(snap)),
+            auth: Arc::new(Auth::new(TokenKeys::from_env())),
         })
+    }
+
+    /// The same state with other token keys (tests, embedding).
+    pub fn with_token_keys(self, keys: Result<TokenKeys, String>) -> Self {
+        AppState {
+            auth: Arc::new(Auth::new(keys)),
+            ..self
+        }
     }
 
     /// Rebuilds the snapshot if the database changed since it was built. Returns whether

@@ -51,6 +51,26 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     Unavailable(String),
+    /// A part of the service is switched off by its configuration (e.g. no JWT secret).
+    #[error("{0}")]
+    Disabled(String),
+    /// No valid bearer token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A valid token whose role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// `If-Match` names another version.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// A conditional request was required.
+    #[error("{0}")]
+    PreconditionRequired(String),
+    /// The body's fields are invalid; every one is listed.
+    #[error("{} field(s) are invalid", .0.len())]
+    InvalidFields(Vec<InvalidParam>),
+    #[error("{message}")]
+    TooManyRequests { retry_after_s: u64, message: String },
     #[error("internal error")]
     Internal(String),
 }
@@ -68,6 +88,11 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(m) => ApiError::Unavailable(m),
+            StoreError::NotFound(m) => ApiError::NotFound(m),
+            StoreError::VersionMismatch { current } => ApiError::PreconditionFailed(format!(
+                "the asset has changed since you read it: it is now at version {current} (ETag \"{current}\"); read it again and reapply your change"
+            )),
+            StoreError::Invalid(m) => ApiError::Conflict(m),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -86,7 +111,13 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Disabled(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -107,15 +138,29 @@ impl ResponseError for ApiError {
             other => other.to_string(),
         };
         let mut p = problem(status, detail);
-        if let ApiError::BadParam { name, reason } = self {
-            p.invalid_params.push(InvalidParam {
+        match self {
+            ApiError::BadParam { name, reason } => p.invalid_params.push(InvalidParam {
                 name: name.clone(),
                 reason: reason.clone(),
-            });
+            }),
+            ApiError::InvalidFields(fields) => p.invalid_params = fields.clone(),
+            _ => {}
         }
         let mut res = HttpResponse::build(status);
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            res.insert_header((header::RETRY_AFTER, "5"));
+        match self {
+            ApiError::Unavailable(_) => {
+                res.insert_header((header::RETRY_AFTER, "5"));
+            }
+            ApiError::TooManyRequests { retry_after_s, .. } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_s.to_string()));
+            }
+            ApiError::Unauthorized(_) => {
+                res.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    "Bearer realm=\"community-assets\"",
+                ));
+            }
+            _ => {}
         }
         res.content_type(PROBLEM_JSON).json(p)
     }

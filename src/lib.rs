@@ -7,6 +7,7 @@
 pub mod api;
 pub mod app;
 pub mod areas;
+pub mod auth;
 pub mod domain;
 pub mod error;
 pub mod import;

@@ -44,8 +44,26 @@ enum Command {
     /// Import data files.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Manage the accounts of admins and editors.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Add an account. The password (at least 12 characters) is read from the environment
+    /// variable COMMUNITY_ASSETS_PASSWORD if set, else from the first line of standard input.
+    Add {
+        username: String,
+        #[arg(long, value_parser = ["admin", "editor"])]
+        role: String,
+    },
+    /// Disable an account; its tokens stop working at once.
+    Disable { username: String },
+    /// List the accounts.
+    List,
 }
 
 #[derive(clap::Args)]
@@ -100,6 +118,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => serve(&cli.database_url, cli.serve),
         Some(Command::Serve(args)) => serve(&cli.database_url, args),
+        Some(Command::Users(cmd)) => users(&cli.database_url, cmd),
         Some(Command::Openapi) => {
             print!("{}", community_assets::api::openapi_json());
             Ok(())
@@ -210,6 +229,52 @@ fn import_failure(e: ImportError, what: &str) -> String {
         }
         e => format!("{e}; nothing was imported"),
     }
+}
+
+fn users(url: &str, cmd: UsersCommand) -> Result<(), String> {
+    use community_assets::api::admin::check_username;
+    use community_assets::auth::{password, MIN_PASSWORD_LEN};
+    use community_assets::store::users;
+    let store = open_store(url)?;
+    let mut conn = store.conn().map_err(|e| e.to_string())?;
+    match cmd {
+        UsersCommand::Add { username, role } => {
+            check_username(&username).map_err(|e| format!("username {e}"))?;
+            let password = match std::env::var("COMMUNITY_ASSETS_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .map_err(|e| format!("cannot read the password: {e}"))?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            if password.chars().count() < MIN_PASSWORD_LEN {
+                return Err(format!(
+                    "the password must be at least {MIN_PASSWORD_LEN} characters"
+                ));
+            }
+            let hash = password::hash(&password)?;
+            users::add(&mut conn, &username, &hash, &role).map_err(|e| e.to_string())?;
+            println!("added {role} {username}");
+        }
+        UsersCommand::Disable { username } => {
+            users::disable(&mut conn, &username).map_err(|e| e.to_string())?;
+            println!("disabled {username}; their tokens no longer work");
+        }
+        UsersCommand::List => {
+            for u in users::list(&mut conn).map_err(|e| e.to_string())? {
+                println!(
+                    "{}\t{}\t{}",
+                    u.username,
+                    u.role,
+                    if u.active { "active" } else { "disabled" }
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn import_areas(url: &str, files: &AreaFiles, dry_run: bool) -> Result<(), String> {

@@ -1,7 +1,9 @@
 //! The HTTP API: thin handlers over the snapshot and the store, and the OpenAPI document.
 
+pub mod admin;
 pub mod areas;
 pub mod assets;
+pub mod auth;
 pub mod format;
 pub mod meta;
 pub mod params;
@@ -36,6 +38,19 @@ sites search it; analysts measure where such places are missing.\n\nEvery error 
         reports::access_by_decile_svg,
         reports::local_authorities,
         reports::what_if,
+        auth::token,
+        admin::list_assets,
+        admin::create_asset,
+        admin::get_asset,
+        admin::replace_asset,
+        admin::patch_asset,
+        admin::archive_asset,
+        admin::asset_action,
+        admin::asset_history,
+        admin::audit_trail,
+        admin::list_users,
+        admin::create_user,
+        admin::disable_user,
         meta::live,
         meta::ready,
     ),
@@ -47,10 +62,35 @@ when boundaries were imported, otherwise the area with the nearest representativ
         (name = "reports", description = "Access-gap reports for analysts and commissioners: \
 distances from each area's representative point to the nearest published asset, by \
 deprivation. Computed from the in-memory snapshot and cached until the data change."),
+        (name = "admin", description = "Curation by admins and editors: a bearer token from \
+`POST /v1/auth/token` is required (401 without or with a bad one, 403 for the wrong role; 503 \
+when the server has no JWT secret). Every write is audited and visible in the public API before \
+the response returns."),
         (name = "health", description = "Liveness and readiness probes"),
-    )
+    ),
+    modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;
+
+/// The `bearer` security scheme that admin operations name.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An access token from POST /v1/auth/token"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The OpenAPI document as committed in `openapi/openapi.json`.
 pub fn openapi_json() -> String {
@@ -98,6 +138,40 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource(
         "/v1/reports/what-if",
         web::post().to(reports::what_if),
+    ))
+    .service(resource("/v1/auth/token", web::post().to(auth::token)))
+    .service(
+        web::resource("/v1/admin/assets")
+            .route(web::get().to(admin::list_assets))
+            .route(web::post().to(admin::create_asset)),
+    )
+    .service(
+        web::resource("/v1/admin/assets/{id}")
+            .route(web::get().to(admin::get_asset))
+            .route(web::put().to(admin::replace_asset))
+            .route(web::patch().to(admin::patch_asset))
+            .route(web::delete().to(admin::archive_asset)),
+    )
+    .service(resource(
+        "/v1/admin/assets/{id}/history",
+        web::get().to(admin::asset_history),
+    ))
+    .service(resource(
+        "/v1/admin/assets/{id}/{action}",
+        web::post().to(admin::asset_action),
+    ))
+    .service(resource(
+        "/v1/admin/audit",
+        web::get().to(admin::audit_trail),
+    ))
+    .service(
+        web::resource("/v1/admin/users")
+            .route(web::get().to(admin::list_users))
+            .route(web::post().to(admin::create_user)),
+    )
+    .service(resource(
+        "/v1/admin/users/{username}/disable",
+        web::post().to(admin::disable_user),
     ))
     .service(resource(
         "/v1/categories",

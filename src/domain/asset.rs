@@ -205,6 +205,32 @@ impl RawAsset {
             _ => return None,
         })
     }
+
+    /// The cells of a JSON object (GeoJSON properties, an API body): strings as they are,
+    /// numbers as written, arrays (tags) joined with `;`, null as empty. Keys that are not
+    /// asset fields are returned, for the caller to refuse or ignore.
+    pub fn from_json(object: &serde_json::Map<String, serde_json::Value>) -> (Self, Vec<String>) {
+        use serde_json::Value;
+        let mut raw = RawAsset::default();
+        let mut unknown = Vec::new();
+        for (k, v) in object {
+            let Some(cell) = raw.cell_mut(k) else {
+                unknown.push(k.clone());
+                continue;
+            };
+            *cell = match v {
+                Value::Null => String::new(),
+                Value::String(s) => s.clone(),
+                Value::Array(items) => items
+                    .iter()
+                    .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                other => other.to_string(),
+            };
+        }
+        (raw, unknown)
+    }
 }
 
 const MAX_NAME: usize = 200;

@@ -274,30 +274,11 @@ fn read_geojson(bytes: &[u8]) -> Result<Vec<(String, RawAsset)>, Vec<RowError>> 
             });
             continue;
         };
-        let mut raw = RawAsset {
-            lon: coords[0].to_string(),
-            lat: coords[1].to_string(),
-            ..Default::default()
-        };
-        if let Some(props) = feature.get("properties").and_then(|p| p.as_object()) {
-            for (k, v) in props {
-                if k == "lat" || k == "lon" {
-                    continue; // the geometry is the position
-                }
-                if let Some(cell) = raw.cell_mut(k) {
-                    *cell = match v {
-                        serde_json::Value::Null => String::new(),
-                        serde_json::Value::String(s) => s.clone(),
-                        serde_json::Value::Array(items) => items
-                            .iter()
-                            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
-                            .collect::<Vec<_>>()
-                            .join(";"),
-                        other => other.to_string(),
-                    };
-                }
-            }
-        }
+        let props = feature.get("properties").and_then(|p| p.as_object());
+        let (mut raw, _) = props.map(RawAsset::from_json).unwrap_or_default();
+        // The geometry is the position, whatever the properties say.
+        raw.lon = coords[0].to_string();
+        raw.lat = coords[1].to_string();
         out.push((location, raw));
     }
     if errors.is_empty() {

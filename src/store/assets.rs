@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::models::{AssetRow, Category};
 use super::schema::{assets, categories, data_version};
-use super::{consistent_read, DbConnection, StoreError};
+use super::{audit, consistent_read, DbConnection, StoreError};
 use crate::domain::{Area, AreaSetInfo, Asset, AssetFields};
 
 /// Everything the in-memory snapshot is built from, read in one consistent transaction.
@@ -113,7 +113,7 @@ pub fn upsert_by_source(
             }
         }
 
-        let now = Utc::now();
+        let now = now();
         let mut counts = ImportCounts::default();
         let mut inserts = Vec::new();
         let mut updates = Vec::new();
@@ -166,4 +166,161 @@ pub fn upsert_by_source(
         }
         Ok(counts)
     })
+}
+
+/// The current time at the precision the database keeps (microseconds), so that what a
+/// write returns and records equals what a later read gives.
+pub fn now() -> chrono::DateTime<Utc> {
+    chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_default()
+}
+
+pub fn get(conn: &mut DbConnection, id: &Uuid) -> Result<Option<Asset>, StoreError> {
+    assets::table
+        .find(id.to_string())
+        .select(AssetRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(AssetRow::into_asset)
+        .transpose()
+}
+
+/// Creates an asset (new id, version 1) with its audit entry.
+pub fn create(
+    conn: &mut DbConnection,
+    fields: AssetFields,
+    username: &str,
+) -> Result<Asset, StoreError> {
+    conn.transaction(|c| {
+        bump_version(c)?;
+        let now = now();
+        let asset = Asset {
+            id: Uuid::new_v4(),
+            fields,
+            last_verified_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        diesel::insert_into(assets::table)
+            .values(AssetRow::from_asset(&asset))
+            .execute(c)?;
+        audit::record(c, username, "create", None, Some(&asset))?;
+        Ok(asset)
+    })
+}
+
+/// Changes one asset in one transaction: `change` gets the current asset and returns what
+/// it should become. Nothing is written when it is unchanged; otherwise the version goes
+/// up, and the write is conditional on the version read, so two concurrent writers can
+/// never both win. With `expected_version` (from `If-Match`), another version is a
+/// [`StoreError::VersionMismatch`]. Returns the asset and whether it changed.
+pub fn modify<E: From<StoreError>>(
+    conn: &mut DbConnection,
+    id: &Uuid,
+    expected_version: Option<i64>,
+    username: &str,
+    action: &str,
+    change: impl FnOnce(&Asset) -> Result<Asset, E>,
+) -> Result<(Asset, bool), E> {
+    let mut refused: Option<E> = None;
+    let result = conn.transaction(|c| {
+        bump_version(c)?;
+        let old =
+            get(c, id)?.ok_or_else(|| StoreError::NotFound(format!("no asset has id {id}")))?;
+        if expected_version.is_some_and(|v| v != old.version) {
+            return Err(StoreError::VersionMismatch {
+                current: old.version,
+            });
+        }
+        let new = match change(&old) {
+            Ok(new) => new,
+            Err(e) => {
+                refused = Some(e);
+                return Err(StoreError::Invalid("refused".into()));
+            }
+        };
+        if new.fields == old.fields && new.last_verified_at == old.last_verified_at {
+            return Ok((old, false));
+        }
+        let new = Asset {
+            id: old.id,
+            created_at: old.created_at,
+            updated_at: now(),
+            version: old.version + 1,
+            ..new
+        };
+        let n = diesel::update(
+            assets::table
+                .find(id.to_string())
+                .filter(assets::version.eq(old.version)),
+        )
+        .set(AssetRow::from_asset(&new))
+        .execute(c)?;
+        if n == 0 {
+            return Err(StoreError::VersionMismatch {
+                current: old.version + 1,
+            });
+        }
+        audit::record(c, username, action, Some(&old), Some(&new))?;
+        Ok((new, true))
+    });
+    match (result, refused) {
+        (_, Some(e)) => Err(e),
+        (r, None) => r.map_err(E::from),
+    }
+}
+
+/// Which assets the admin list shows: any status.
+#[derive(Clone, Debug, Default)]
+pub struct AdminQuery {
+    pub statuses: Option<Vec<String>>,
+    pub categories: Option<Vec<String>>,
+    /// Text the name contains (case-insensitive).
+    pub q: Option<String>,
+    /// Assets after this id (the page cursor).
+    pub after_id: Option<String>,
+    pub limit: i64,
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// A page of assets by id, and how many match in all.
+pub fn list(conn: &mut DbConnection, q: &AdminQuery) -> Result<(Vec<Asset>, i64), StoreError> {
+    let filtered = || {
+        let mut query = assets::table.into_boxed();
+        if let Some(s) = &q.statuses {
+            query = query.filter(assets::status.eq_any(s.clone()));
+        }
+        if let Some(c) = &q.categories {
+            query = query.filter(assets::category.eq_any(c.clone()));
+        }
+        if let Some(text) = &q.q {
+            let escaped = text
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            query = query.filter(
+                lower(assets::name)
+                    .like(format!("%{escaped}%"))
+                    .escape('\\'),
+            );
+        }
+        query
+    };
+    let total: i64 = filtered().count().get_result(conn)?;
+    let mut page = filtered();
+    if let Some(after) = &q.after_id {
+        page = page.filter(assets::id.gt(after.clone()));
+    }
+    let rows: Vec<AssetRow> = page
+        .select(AssetRow::as_select())
+        .order(assets::id)
+        .limit(q.limit)
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(AssetRow::into_asset)
+        .collect::<Result<_, _>>()?;
+    Ok((items, total))
 }

@@ -5,8 +5,10 @@
 
 pub mod areas;
 pub mod assets;
+pub mod audit;
 pub mod models;
 pub mod schema;
+pub mod users;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -36,6 +38,11 @@ pub enum StoreError {
     Migration(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// A conditional write found another version: someone else changed the record.
+    #[error("the asset is at version {current}")]
+    VersionMismatch { current: i64 },
 }
 
 impl From<r2d2::PoolError> for StoreError {

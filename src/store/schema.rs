@@ -86,3 +86,26 @@ diesel::table! {
         imported_at -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    users (username) {
+        username -> Text,
+        password_hash -> Text,
+        role -> Text,
+        active -> Bool,
+        token_version -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> BigInt,
+        username -> Text,
+        action -> Text,
+        asset_id -> Nullable<Text>,
+        before -> Nullable<Text>,
+        after -> Nullable<Text>,
+    }
+}

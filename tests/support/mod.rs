@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use community_assets::app::{serve, AppState};
+use community_assets::auth::token::TokenKeys;
 use community_assets::import::areas::{import_areas_files, AreaFiles};
 use community_assets::import::{import_assets_file, Contacts};
 use community_assets::store::Store;
@@ -43,6 +44,9 @@ pub fn shared_data(name: &str) -> PathBuf {
     );
     p
 }
+
+/// The JWT secret of test servers.
+pub const TEST_SECRET: &[u8] = b"test-secret-of-at-least-32-bytes-for-hs256";
 
 pub const LIBRARIES: &str = "assets_england_libraries_2016.csv";
 
@@ -135,7 +139,13 @@ impl TestApp {
         for f in files {
             import_assets_file(&store, f, Contacts::Salvage, false).expect("import");
         }
-        let state = AppState::load(store.clone()).expect("load snapshot");
+        let state = AppState::load(store.clone())
+            .expect("load snapshot")
+            .with_token_keys(TokenKeys::new(
+                ("test-key".into(), TEST_SECRET.to_vec()),
+                None,
+                3600,
+            ));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = std::sync::mpsc::channel();
@@ -203,6 +213,50 @@ impl TestApp {
             req = req.set(k, v);
         }
         finish(method, path_and_query, req.call())
+    }
+
+    /// Any method with an optional body; a 5xx fails the test.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Resp {
+        let mut req = ureq::request(method, &format!("{}{}", self.base_url, path));
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let r = match body {
+            Some(b) => finish(
+                method,
+                path,
+                req.set("Content-Type", "application/json").send_string(b),
+            ),
+            None => finish(method, path, req.call()),
+        };
+        assert!(
+            r.status < 500,
+            "{method} {path} answered {}: {}",
+            r.status,
+            r.body
+        );
+        r
+    }
+
+    /// Adds an account directly in the database.
+    pub fn add_user(&self, username: &str, role: &str, password: &str) {
+        let hash = community_assets::auth::password::hash(password).unwrap();
+        community_assets::store::users::add(&mut self.store.conn().unwrap(), username, &hash, role)
+            .unwrap();
+    }
+
+    /// A bearer token for an account, through the API.
+    pub fn token(&self, username: &str, password: &str) -> String {
+        let body = serde_json::json!({"username": username, "password": password}).to_string();
+        let r = self.post_json("/v1/auth/token", &body);
+        assert_eq!(r.status, 200, "login {username}: {}", r.body);
+        r.json()["access_token"].as_str().unwrap().to_string()
     }
 
     /// POSTs a JSON body; like [`TestApp::request`], a 5xx fails the test.

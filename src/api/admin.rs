@@ -1,0 +1,701 @@
+//! The admin API: curating assets with conflict detection and an audit trail, and managing
+//! accounts. Every handler first checks the bearer token and role ([`authorize`]); every
+//! write runs in one transaction with its audit entry, and the snapshot is rebuilt before
+//! the response, so the public API shows the change as soon as the client hears of it.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashSet;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::assets::etag;
+use super::auth::authorize;
+use super::params::Params;
+use crate::app::AppState;
+use crate::auth::{password, Role, MIN_PASSWORD_LEN};
+use crate::domain::{Asset, AssetFields, RawAsset, Status};
+use crate::error::{ApiError, InvalidParam, Problem};
+use crate::store::assets::{self as store, AdminQuery};
+use crate::store::audit::{self, AuditEntry, AuditQuery};
+use crate::store::users::{self, User};
+
+/// Fields of an asset that the server sets; a body may carry them (e.g. a GET sent back
+/// with changes) and they are ignored.
+const READ_ONLY: [&str; 6] = [
+    "id",
+    "created_at",
+    "updated_at",
+    "version",
+    "last_verified_at",
+    "area_code",
+];
+
+const MAX_ADMIN_LIMIT: usize = 500;
+
+/// The known categories, for validation.
+fn categories(state: &AppState) -> HashSet<String> {
+    state
+        .snapshot
+        .load()
+        .categories()
+        .iter()
+        .map(|c| c.slug.clone())
+        .collect()
+}
+
+/// Validates a JSON object as asset fields: 422 listing every invalid or unknown field.
+fn fields_from(body: &Value, categories: &HashSet<String>) -> Result<AssetFields, ApiError> {
+    let object = body.as_object().ok_or_else(|| {
+        ApiError::InvalidFields(vec![InvalidParam {
+            name: "body".into(),
+            reason: "must be a JSON object of asset fields".into(),
+        }])
+    })?;
+    let (raw, unknown) = RawAsset::from_json(object);
+    let mut errors: Vec<InvalidParam> = unknown
+        .into_iter()
+        .filter(|k| !READ_ONLY.contains(&k.as_str()))
+        .map(|k| InvalidParam {
+            name: k,
+            reason: "is not an asset field".into(),
+        })
+        .collect();
+    match AssetFields::parse(&raw, categories, false) {
+        Ok(fields) if errors.is_empty() => Ok(fields),
+        Ok(_) => Err(ApiError::InvalidFields(errors)),
+        Err(field_errors) => {
+            errors.extend(field_errors.into_iter().map(|e| InvalidParam {
+                name: e.field,
+                reason: e.reason,
+            }));
+            Err(ApiError::InvalidFields(errors))
+        }
+    }
+}
+
+fn json_body(body: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::param("body", format!("is not valid JSON: {e}")))
+}
+
+fn asset_id(id: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(id).map_err(|_| ApiError::param("id", "must be a UUID"))
+}
+
+/// The version `If-Match` asks for: `None` for `*` or no header (unless `required`, then
+/// 428). An ETag that is not one of ours can match nothing: 412.
+fn if_match(req: &HttpRequest, required: bool) -> Result<Option<i64>, ApiError> {
+    let Some(v) = req.headers().get(header::IF_MATCH) else {
+        return if required {
+            Err(ApiError::PreconditionRequired(
+                "If-Match with the asset's ETag is required, so that a change never overwrites another one unseen".into(),
+            ))
+        } else {
+            Ok(None)
+        };
+    };
+    let v = v.to_str().unwrap_or("").trim();
+    if v == "*" {
+        return Ok(None);
+    }
+    v.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| {
+            ApiError::PreconditionFailed(format!("If-Match {v:?} is not an ETag of this asset"))
+        })
+}
+
+/// An asset with its ETag.
+fn asset_response(mut res: actix_web::HttpResponseBuilder, asset: &Asset) -> HttpResponse {
+    res.insert_header((header::ETAG, etag(asset.version)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(asset)
+}
+
+/// Runs a write, then rebuilds the snapshot so the public API already shows it.
+async fn write<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let st = state.clone();
+    web::block(move || {
+        let out = f(&st)?;
+        st.refresh()?;
+        Ok::<_, ApiError>(out)
+    })
+    .await?
+}
+
+/// Documentation of the admin list's parameters.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AdminListQuery {
+    /// `published`, `draft`, `archived`, comma-separated (default all).
+    #[param(example = "draft")]
+    status: Option<String>,
+    /// Categories, comma-separated.
+    category: Option<String>,
+    /// Text the name contains (case-insensitive).
+    q: Option<String>,
+    /// 1 to 500 (default 50).
+    limit: Option<usize>,
+    /// `next_cursor` of the previous page (assets are in id order).
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AdminAssetPage {
+    pub items: Vec<Asset>,
+    pub next_cursor: Option<String>,
+    pub total: i64,
+}
+
+/// List assets of any status.
+///
+/// Drafts and archived assets included; filter by status, category and name.
+#[utoipa::path(
+    get, path = "/v1/admin/assets", tag = "admin", params(AdminListQuery), operation_id = "admin_list_assets",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of assets", body = AdminAssetPage),
+        (status = 400, description = "A parameter is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The admin API is disabled (no JWT secret) or the database is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_assets(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state, Role::Editor).await?;
+    let p = Params::parse(
+        req.query_string(),
+        &["status", "category", "q", "limit", "cursor"],
+        &["status", "category"],
+    )?;
+    let statuses = p.list("status")?;
+    if let Some(bad) = statuses
+        .iter()
+        .flatten()
+        .find(|s| Status::parse(s).is_none())
+    {
+        return Err(ApiError::param(
+            "status",
+            format!("{bad:?} is not one of published, draft, archived"),
+        ));
+    }
+    let limit = p.usize_in("limit", 50, 1, MAX_ADMIN_LIMIT)?;
+    let q = AdminQuery {
+        statuses,
+        categories: p.list("category")?,
+        q: p.get("q").map(str::to_string),
+        after_id: p.get("cursor").map(str::to_string),
+        limit: limit as i64 + 1,
+    };
+    let st = state.clone();
+    let (mut items, total) = web::block(move || store::list(&mut *st.store.conn()?, &q)).await??;
+    let next_cursor = (items.len() > limit).then(|| {
+        items.truncate(limit);
+        items[limit - 1].id.to_string()
+    });
+    Ok(HttpResponse::Ok().json(AdminAssetPage {
+        items,
+        next_cursor,
+        total,
+    }))
+}
+
+/// Create an asset.
+///
+/// The body is the asset's fields (as in `GET /v1/assets/{id}`; `status` defaults to
+/// `published`). Every invalid field is listed in a 422.
+#[utoipa::path(
+    post, path = "/v1/admin/assets", tag = "admin", security(("bearer" = [])),
+    request_body(content = AssetFields, example = json!({"name": "Toxteth Library", "category": "library",
+        "lat": 53.3946, "lon": -2.9678, "address": "Windsor Street", "town": "Liverpool", "postcode": "L8 1XF",
+        "opening_hours": "Mo-Fr 09:00-17:00", "wheelchair": "yes", "cost": "free", "tags": ["wifi"], "status": "draft"})),
+    responses(
+        (status = 201, description = "Created", body = Asset,
+            headers(("ETag" = String, description = "The version, for If-Match"), ("Location" = String, description = "The new asset"))),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another asset has this source and source_id", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_asset(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = authorize(&req, &state, Role::Editor).await?;
+    let fields = fields_from(&json_body(&body)?, &categories(&state))?;
+    let asset = write(&state, move |st| {
+        Ok(store::create(
+            &mut *st.store.conn()?,
+            fields,
+            &user.username,
+        )?)
+    })
+    .await?;
+    let mut res = HttpResponse::Created();
+    res.insert_header((header::LOCATION, format!("/v1/admin/assets/{}", asset.id)));
+    Ok(asset_response(res, &asset))
+}
+
+/// Read an asset of any status, with its ETag.
+#[utoipa::path(
+    get, path = "/v1/admin/assets/{id}", tag = "admin", security(("bearer" = [])), operation_id = "admin_get_asset",
+    params(("id" = Uuid, Path, description = "Asset id")),
+    responses(
+        (status = 200, description = "The asset", body = Asset, headers(("ETag" = String, description = "The version, for If-Match"))),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No asset has this id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_asset(
+    req: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state, Role::Editor).await?;
+    let id = asset_id(&id)?;
+    let st = state.clone();
+    let asset = web::block(move || store::get(&mut *st.store.conn()?, &id))
+        .await??
+        .ok_or_else(|| ApiError::NotFound(format!("no asset has id {id}")))?;
+    Ok(asset_response(HttpResponse::Ok(), &asset))
+}
+
+/// Replace an asset's fields.
+///
+/// `If-Match` with the ETag last read is required: 412 when the asset has changed since
+/// (someone else's edit is never overwritten unseen), 428 without it.
+#[utoipa::path(
+    put, path = "/v1/admin/assets/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Asset id"), ("If-Match" = String, Header, description = "The ETag last read")),
+    request_body = AssetFields,
+    responses(
+        (status = 200, description = "The asset as it now is", body = Asset, headers(("ETag" = String, description = "The new version"))),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No asset has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The asset has changed since that ETag", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn replace_asset(
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = authorize(&req, &state, Role::Editor).await?;
+    let id = asset_id(&id)?;
+    let expected = if_match(&req, true)?;
+    let fields = fields_from(&json_body(&body)?, &categories(&state))?;
+    let (asset, _) = write(&state, move |st| {
+        store::modify(
+            &mut *st.store.conn()?,
+            &id,
+            expected,
+            &user.username,
+            "update",
+            |old| {
+                Ok::<_, ApiError>(Asset {
+                    fields,
+                    ..old.clone()
+                })
+            },
+        )
+    })
+    .await?;
+    Ok(asset_response(HttpResponse::Ok(), &asset))
+}
+
+/// RFC 7396 JSON Merge Patch: objects merge, `null` removes, anything else replaces.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+
+/// Change some fields of an asset (JSON Merge Patch, RFC 7396).
+///
+/// `{"opening_hours": "Mo-Sa 10:00-16:00", "phone": null}` sets the hours and removes the
+/// phone. `If-Match` is required as for `PUT`.
+#[utoipa::path(
+    patch, path = "/v1/admin/assets/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Asset id"), ("If-Match" = String, Header, description = "The ETag last read")),
+    request_body(content = Object, content_type = "application/merge-patch+json",
+        example = json!({"opening_hours": "Mo-Sa 10:00-16:00", "phone": null})),
+    responses(
+        (status = 200, description = "The asset as it now is", body = Asset, headers(("ETag" = String, description = "The new version"))),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No asset has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The asset has changed since that ETag", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The patched asset has invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn patch_asset(
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = authorize(&req, &state, Role::Editor).await?;
+    let id = asset_id(&id)?;
+    let expected = if_match(&req, true)?;
+    let patch = json_body(&body)?;
+    if !patch.is_object() {
+        return Err(ApiError::param(
+            "body",
+            "must be a JSON object (a merge patch)",
+        ));
+    }
+    let known = categories(&state);
+    let (asset, _) = write(&state, move |st| {
+        store::modify(
+            &mut *st.store.conn()?,
+            &id,
+            expected,
+            &user.username,
+            "patch",
+            |old| {
+                let mut doc = serde_json::to_value(&old.fields)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                merge_patch(&mut doc, &patch);
+                let fields = fields_from(&doc, &known)?;
+                Ok::<_, ApiError>(Asset {
+                    fields,
+                    ..old.clone()
+                })
+            },
+        )
+    })
+    .await?;
+    Ok(asset_response(HttpResponse::Ok(), &asset))
+}
+
+/// Status changes and verification, with an optional `If-Match`.
+async fn transition(
+    req: HttpRequest,
+    id: &str,
+    state: web::Data<AppState>,
+    action: &'static str,
+) -> Result<HttpResponse, ApiError> {
+    let user = authorize(&req, &state, Role::Editor).await?;
+    let id = asset_id(id)?;
+    let expected = if_match(&req, false)?;
+    let (asset, _) = write(&state, move |st| {
+        store::modify(
+            &mut *st.store.conn()?,
+            &id,
+            expected,
+            &user.username,
+            action,
+            |old| {
+                let mut new = old.clone();
+                match action {
+                    "archive" => new.fields.status = Status::Archived,
+                    "restore" | "unpublish" => new.fields.status = Status::Draft,
+                    "publish" => new.fields.status = Status::Published,
+                    _ => new.last_verified_at = Some(store::now()),
+                }
+                Ok::<_, ApiError>(new)
+            },
+        )
+    })
+    .await?;
+    Ok(asset_response(HttpResponse::Ok(), &asset))
+}
+
+/// Archive an asset.
+///
+/// Sets its status to `archived` (it leaves the public API); nothing is ever deleted
+/// through the API. `If-Match` is honoured when given.
+#[utoipa::path(
+    delete, path = "/v1/admin/assets/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Asset id"), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    responses(
+        (status = 200, description = "The archived asset", body = Asset),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No asset has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The asset has changed since that ETag", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn archive_asset(
+    req: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    transition(req, &id, state, "archive").await
+}
+
+/// Restore, publish, unpublish or verify an asset.
+///
+/// `restore` (archived to draft), `publish`, `unpublish` (to draft), `verify` (sets
+/// `last_verified_at` to now). `If-Match` is honoured when given.
+#[utoipa::path(
+    post, path = "/v1/admin/assets/{id}/{action}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Asset id"),
+        ("action" = String, Path, description = "`restore`, `publish`, `unpublish` or `verify`"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    responses(
+        (status = 200, description = "The asset as it now is", body = Asset),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No asset has this id, or no such action", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The asset has changed since that ETag", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn asset_action(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, action) = path.into_inner();
+    let action = match action.as_str() {
+        "restore" => "restore",
+        "publish" => "publish",
+        "unpublish" => "unpublish",
+        "verify" => "verify",
+        other => {
+            return Err(ApiError::NotFound(format!(
+                "no action {other:?}: restore, publish, unpublish or verify"
+            )))
+        }
+    };
+    transition(req, &id, state, action).await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditEntry>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The audit trail.
+///
+/// Every write, oldest first: who, when, which action, the record before and after.
+#[utoipa::path(
+    get, path = "/v1/admin/audit", tag = "admin", security(("bearer" = [])),
+    params(("asset_id" = Option<Uuid>, Query, description = "Only this asset"),
+        ("user" = Option<String>, Query, description = "Only this user's writes"),
+        ("since" = Option<String>, Query, description = "RFC 3339: only writes at or after this time"),
+        ("limit" = Option<usize>, Query, description = "1 to 500 (default 100)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    responses(
+        (status = 200, description = "A page of entries", body = AuditPage),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn audit_trail(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state, Role::Editor).await?;
+    let p = Params::parse(
+        req.query_string(),
+        &["asset_id", "user", "since", "limit", "cursor"],
+        &[],
+    )?;
+    let limit = p.usize_in("limit", 100, 1, MAX_ADMIN_LIMIT)?;
+    let after_id = match p.get("cursor") {
+        None => None,
+        Some(c) => Some(
+            c.parse::<i64>()
+                .map_err(|_| ApiError::param("cursor", "is not a next_cursor of this endpoint"))?,
+        ),
+    };
+    let q = AuditQuery {
+        asset_id: p
+            .get("asset_id")
+            .map(asset_id)
+            .transpose()?
+            .map(|u| u.to_string()),
+        username: p.get("user").map(str::to_string),
+        since: p.timestamp("since")?.map(|t| t.timestamp_micros()),
+        after_id,
+        limit: limit as i64,
+    };
+    Ok(HttpResponse::Ok().json(audit_page(&state, q).await?))
+}
+
+async fn audit_page(state: &web::Data<AppState>, q: AuditQuery) -> Result<AuditPage, ApiError> {
+    let limit = q.limit as usize;
+    let st = state.clone();
+    let items = web::block(move || audit::list(&mut *st.store.conn()?, &q)).await??;
+    let next_cursor = (items.len() == limit).then(|| items[limit - 1].id.to_string());
+    Ok(AuditPage { items, next_cursor })
+}
+
+/// One asset's history: its audit entries, oldest first.
+#[utoipa::path(
+    get, path = "/v1/admin/assets/{id}/history", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Asset id"),
+        ("limit" = Option<usize>, Query, description = "1 to 500 (default 100)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    responses(
+        (status = 200, description = "The asset's entries", body = AuditPage),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn asset_history(
+    req: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state, Role::Editor).await?;
+    let id = asset_id(&id)?;
+    let p = Params::parse(req.query_string(), &["limit", "cursor"], &[])?;
+    let q = AuditQuery {
+        asset_id: Some(id.to_string()),
+        after_id: p
+            .get("cursor")
+            .map(|c| {
+                c.parse::<i64>()
+                    .map_err(|_| ApiError::param("cursor", "is not a next_cursor of this endpoint"))
+            })
+            .transpose()?,
+        limit: p.usize_in("limit", 100, 1, MAX_ADMIN_LIMIT)? as i64,
+        ..Default::default()
+    };
+    Ok(HttpResponse::Ok().json(audit_page(&state, q).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserList {
+    pub items: Vec<User>,
+}
+
+/// List accounts (admins only).
+#[utoipa::path(
+    get, path = "/v1/admin/users", tag = "admin", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every account (no password hashes)", body = UserList),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_users(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state, Role::Admin).await?;
+    let st = state.clone();
+    let items = web::block(move || users::list(&mut *st.store.conn()?)).await??;
+    Ok(HttpResponse::Ok().json(UserList { items }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "ben", "password": "a long passphrase here", "role": "editor"}))]
+pub struct NewUser {
+    /// 1 to 64 letters, digits, `.`, `_` or `-`.
+    pub username: String,
+    /// At least 12 characters.
+    pub password: String,
+    pub role: Role,
+}
+
+/// Create an account (admins only).
+#[utoipa::path(
+    post, path = "/v1/admin/users", tag = "admin", security(("bearer" = [])), request_body = NewUser,
+    responses(
+        (status = 201, description = "Created", body = User),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_user(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state, Role::Admin).await?;
+    let new: NewUser = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::param(
+            "body",
+            format!("must be {{\"username\", \"password\", \"role\"}}: {e}"),
+        )
+    })?;
+    let mut errors = Vec::new();
+    if let Err(reason) = check_username(&new.username) {
+        errors.push(InvalidParam {
+            name: "username".into(),
+            reason,
+        });
+    }
+    if new.password.chars().count() < MIN_PASSWORD_LEN {
+        errors.push(InvalidParam {
+            name: "password".into(),
+            reason: format!("must be at least {MIN_PASSWORD_LEN} characters"),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::InvalidFields(errors));
+    }
+    let st = state.clone();
+    let user = web::block(move || -> Result<User, ApiError> {
+        let hash = password::hash(&new.password).map_err(ApiError::Internal)?;
+        Ok(users::add(
+            &mut *st.store.conn()?,
+            &new.username,
+            &hash,
+            new.role.as_str(),
+        )?)
+    })
+    .await??;
+    Ok(HttpResponse::Created().json(user))
+}
+
+/// Usernames: short, and safe to show in logs and the audit trail.
+pub fn check_username(name: &str) -> Result<(), String> {
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    ok.then_some(())
+        .ok_or_else(|| "must be 1 to 64 letters, digits, '.', '_' or '-'".into())
+}
+
+/// Disable an account (admins only); its tokens stop working at once.
+#[utoipa::path(
+    post, path = "/v1/admin/users/{username}/disable", tag = "admin", security(("bearer" = [])),
+    params(("username" = String, Path, description = "The account")),
+    responses(
+        (status = 200, description = "The disabled account", body = User),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn disable_user(
+    req: HttpRequest,
+    name: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state, Role::Admin).await?;
+    let st = state.clone();
+    let user = web::block(move || users::disable(&mut *st.store.conn()?, &name)).await??;
+    Ok(HttpResponse::Ok().json(user))
+}

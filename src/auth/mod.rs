@@ -1,0 +1,58 @@
+//! Accounts and tokens: argon2id password hashes, HS256 JSON Web Tokens with a key id (so
+//! keys can rotate), and slowing down failed logins.
+
+pub mod password;
+pub mod throttle;
+pub mod token;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// What a user may do: `admin` manages users and everything; `editor` curates listings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Editor,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "editor" => Some(Role::Editor),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Editor => "editor",
+        }
+    }
+
+    /// Whether this role may do what `needed` may: an admin may do everything.
+    pub fn allows(self, needed: Role) -> bool {
+        self == Role::Admin || self == needed
+    }
+}
+
+/// Shortest accepted password.
+pub const MIN_PASSWORD_LEN: usize = 12;
+
+/// What the HTTP layer needs to authenticate: the token keys (or why there are none) and
+/// the failed-login throttle.
+pub struct Auth {
+    pub keys: Result<token::TokenKeys, String>,
+    pub logins: throttle::Throttle,
+}
+
+impl Auth {
+    pub fn new(keys: Result<token::TokenKeys, String>) -> Self {
+        Auth {
+            keys,
+            logins: Default::default(),
+        }
+    }
+}

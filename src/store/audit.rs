@@ -1,0 +1,124 @@
+//! The audit trail: one entry per write, in the write's own transaction, so that no change
+//! is ever committed without its entry.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::schema::audit_log;
+use super::{DbConnection, StoreError};
+use crate::domain::Asset;
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+struct Row {
+    id: i64,
+    at: i64,
+    username: String,
+    action: String,
+    asset_id: Option<String>,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_log)]
+struct NewRow<'a> {
+    at: i64,
+    username: &'a str,
+    action: &'a str,
+    asset_id: Option<&'a str>,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+/// One write: who, when, which action, and the record before and after.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": 42, "at": "2026-11-25T10:12:03.120Z", "username": "ann",
+    "action": "update", "asset_id": "1beaf664-065e-41cd-8e44-c134d70862a0",
+    "before": {"name": "Barking", "version": 1}, "after": {"name": "Barking Library", "version": 2}}))]
+pub struct AuditEntry {
+    /// Increasing: the order of the writes.
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub username: String,
+    /// `create`, `update`, `patch`, `archive`, `restore`, `publish`, `unpublish`, `verify`,
+    /// `import`, `approve-suggestion`.
+    pub action: String,
+    pub asset_id: Option<String>,
+    /// The asset as it was (null for a creation).
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<serde_json::Value>,
+    /// The asset as it became.
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<serde_json::Value>,
+}
+
+impl From<Row> for AuditEntry {
+    fn from(r: Row) -> Self {
+        let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+        AuditEntry {
+            id: r.id,
+            at: DateTime::from_timestamp_micros(r.at).unwrap_or_default(),
+            username: r.username,
+            action: r.action,
+            asset_id: r.asset_id,
+            before: json(r.before),
+            after: json(r.after),
+        }
+    }
+}
+
+/// Records a write; call inside the write's transaction.
+pub fn record(
+    conn: &mut DbConnection,
+    username: &str,
+    action: &str,
+    before: Option<&Asset>,
+    after: Option<&Asset>,
+) -> Result<(), StoreError> {
+    let id = after.or(before).map(|a| a.id.to_string());
+    let json = |a: Option<&Asset>| a.and_then(|a| serde_json::to_string(a).ok());
+    diesel::insert_into(audit_log::table)
+        .values(NewRow {
+            at: Utc::now().timestamp_micros(),
+            username,
+            action,
+            asset_id: id.as_deref(),
+            before: json(before),
+            after: json(after),
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Which entries to list, oldest first.
+#[derive(Clone, Debug, Default)]
+pub struct AuditQuery {
+    pub asset_id: Option<String>,
+    pub username: Option<String>,
+    /// Microseconds since the epoch.
+    pub since: Option<i64>,
+    /// Entries after this id (the page cursor).
+    pub after_id: Option<i64>,
+    pub limit: i64,
+}
+
+pub fn list(conn: &mut DbConnection, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut query = audit_log::table.select(Row::as_select()).into_boxed();
+    if let Some(a) = &q.asset_id {
+        query = query.filter(audit_log::asset_id.eq(a.clone()));
+    }
+    if let Some(u) = &q.username {
+        query = query.filter(audit_log::username.eq(u.clone()));
+    }
+    if let Some(t) = q.since {
+        query = query.filter(audit_log::at.ge(t));
+    }
+    if let Some(id) = q.after_id {
+        query = query.filter(audit_log::id.gt(id));
+    }
+    let rows: Vec<Row> = query.order(audit_log::id).limit(q.limit).load(conn)?;
+    Ok(rows.into_iter().map(AuditEntry::from).collect())
+}

@@ -1,0 +1,678 @@
+//! The admin API over HTTP on SQLite and PostgreSQL: tokens and roles, conflict detection,
+//! validation, the audit trail, and the public API seeing each change at once.
+
+mod support;
+
+use base64::Engine;
+use serde_json::{json, Value};
+use std::process::{Command, Stdio};
+use support::*;
+
+use community_assets::auth::token::TokenKeys;
+use community_assets::auth::Role;
+
+const ADMIN_PW: &str = "admin password 1234";
+const EDITOR_PW: &str = "editor password 5678";
+
+fn app_with_users(backend: Backend) -> (TestApp, String, String) {
+    let app = TestApp::with_libraries(backend);
+    app.add_user("root", "admin", ADMIN_PW);
+    app.add_user("ann", "editor", EDITOR_PW);
+    let admin = app.token("root", ADMIN_PW);
+    let editor = app.token("ann", EDITOR_PW);
+    (app, admin, editor)
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// Every admin endpoint, with a body where it takes one.
+fn endpoints(id: &str) -> Vec<(&'static str, String, Option<String>, Role)> {
+    let asset = json!({"name": "X", "category": "museum", "lat": 52.0, "lon": -1.0}).to_string();
+    vec![
+        ("GET", "/v1/admin/assets".into(), None, Role::Editor),
+        (
+            "POST",
+            "/v1/admin/assets".into(),
+            Some(asset.clone()),
+            Role::Editor,
+        ),
+        ("GET", format!("/v1/admin/assets/{id}"), None, Role::Editor),
+        (
+            "PUT",
+            format!("/v1/admin/assets/{id}"),
+            Some(asset),
+            Role::Editor,
+        ),
+        (
+            "PATCH",
+            format!("/v1/admin/assets/{id}"),
+            Some(r#"{"town":"Y"}"#.into()),
+            Role::Editor,
+        ),
+        (
+            "DELETE",
+            format!("/v1/admin/assets/{id}"),
+            None,
+            Role::Editor,
+        ),
+        (
+            "POST",
+            format!("/v1/admin/assets/{id}/restore"),
+            None,
+            Role::Editor,
+        ),
+        (
+            "POST",
+            format!("/v1/admin/assets/{id}/publish"),
+            None,
+            Role::Editor,
+        ),
+        (
+            "POST",
+            format!("/v1/admin/assets/{id}/unpublish"),
+            None,
+            Role::Editor,
+        ),
+        (
+            "POST",
+            format!("/v1/admin/assets/{id}/verify"),
+            None,
+            Role::Editor,
+        ),
+        (
+            "GET",
+            format!("/v1/admin/assets/{id}/history"),
+            None,
+            Role::Editor,
+        ),
+        ("GET", "/v1/admin/audit".into(), None, Role::Editor),
+        ("GET", "/v1/admin/users".into(), None, Role::Admin),
+        (
+            "POST",
+            "/v1/admin/users".into(),
+            Some(
+                json!({"username": "new-user", "password": "twelve chars!", "role": "editor"})
+                    .to_string(),
+            ),
+            Role::Admin,
+        ),
+        (
+            "POST",
+            "/v1/admin/users/nobody/disable".into(),
+            None,
+            Role::Admin,
+        ),
+    ]
+}
+
+/// A token signed with `secret` and `kid`, with these claims, made here with jsonwebtoken.
+fn forge(secret: &[u8], kid: &str, claims: Value) -> String {
+    let header = jsonwebtoken::Header {
+        kid: Some(kid.into()),
+        ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256)
+    };
+    jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret),
+    )
+    .unwrap()
+}
+
+#[test]
+fn every_admin_endpoint_needs_a_valid_token_and_the_right_role() {
+    for backend in backends() {
+        let (app, admin, editor) = app_with_users(backend);
+        let id = app.get("/v1/assets?limit=1").json()["items"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let now = chrono::Utc::now().timestamp();
+        let claims = |aud: &str, iat: i64, exp: i64| {
+            json!({"sub": "root", "role": "admin", "iat": iat, "exp": exp,
+            "iss": "community-assets", "aud": aud, "ver": 1})
+        };
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let good = forge(
+            TEST_SECRET,
+            "test-key",
+            claims("community-assets-admin", now, now + 600),
+        );
+        let payload = good.split('.').nth(1).unwrap().to_string();
+        let bad_tokens = [
+            ("garbage", "not.a.token".to_string()),
+            (
+                "expired",
+                forge(
+                    TEST_SECRET,
+                    "test-key",
+                    claims("community-assets-admin", now - 7200, now - 3600),
+                ),
+            ),
+            (
+                "wrong audience",
+                forge(
+                    TEST_SECRET,
+                    "test-key",
+                    claims("someone-else", now, now + 600),
+                ),
+            ),
+            (
+                "wrong key",
+                forge(
+                    b"another-secret-that-is-32-bytes-long!!",
+                    "test-key",
+                    claims("community-assets-admin", now, now + 600),
+                ),
+            ),
+            (
+                "unknown kid",
+                forge(
+                    TEST_SECRET,
+                    "other-key",
+                    claims("community-assets-admin", now, now + 600),
+                ),
+            ),
+            (
+                "alg none",
+                format!(
+                    "{}.{payload}.",
+                    b64(r#"{"alg":"none","typ":"JWT","kid":"test-key"}"#)
+                ),
+            ),
+            (
+                "tampered",
+                format!(
+                    "{}.{}.{}",
+                    good.split('.').next().unwrap(),
+                    b64(&claims("community-assets-admin", now, now + 99999).to_string()),
+                    good.split('.').nth(2).unwrap()
+                ),
+            ),
+        ];
+        assert_eq!(
+            app.send(
+                "GET",
+                "/v1/admin/users",
+                &[("Authorization", &bearer(&good))],
+                None
+            )
+            .status,
+            200,
+            "the forging works"
+        );
+        for (method, path, body, needed) in endpoints(&id) {
+            let r = app.send(method, &path, &[], body.as_deref());
+            assert_eq!(r.status, 401, "{method} {path} without a token");
+            assert!(r
+                .header("www-authenticate")
+                .is_some_and(|h| h.starts_with("Bearer")));
+            assert_eq!(r.header("content-type"), Some("application/problem+json"));
+            for (what, t) in &bad_tokens {
+                let r = app.send(
+                    method,
+                    &path,
+                    &[("Authorization", &bearer(t))],
+                    body.as_deref(),
+                );
+                assert_eq!(
+                    r.status, 401,
+                    "{method} {path} with a {what} token: {}",
+                    r.body
+                );
+            }
+            let r = app.send(
+                method,
+                &path,
+                &[("Authorization", &bearer(&editor)), ("If-Match", "*")],
+                body.as_deref(),
+            );
+            match needed {
+                Role::Admin => {
+                    assert_eq!(r.status, 403, "{method} {path} as an editor: {}", r.body)
+                }
+                Role::Editor => assert!(
+                    r.status < 400,
+                    "{method} {path} as an editor: {} {}",
+                    r.status,
+                    r.body
+                ),
+            }
+            let r = app.send(
+                method,
+                &path,
+                &[("Authorization", &bearer(&admin)), ("If-Match", "*")],
+                body.as_deref(),
+            );
+            assert!(
+                r.status < 400 || (r.status == 404 && path.contains("nobody")),
+                "{method} {path} as admin: {} {}",
+                r.status,
+                r.body
+            );
+        }
+
+        // A disabled account's token stops working at once.
+        let r = app.send(
+            "POST",
+            "/v1/admin/users/ann/disable",
+            &[("Authorization", &bearer(&admin))],
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["active"], false);
+        assert_eq!(
+            app.send(
+                "GET",
+                "/v1/admin/assets",
+                &[("Authorization", &bearer(&editor))],
+                None
+            )
+            .status,
+            401
+        );
+        let login = app.post_json(
+            "/v1/auth/token",
+            &json!({"username": "ann", "password": EDITOR_PW}).to_string(),
+        );
+        assert_eq!(login.status, 401);
+        // Users' password hashes never leave the server.
+        let list = app.send(
+            "GET",
+            "/v1/admin/users",
+            &[("Authorization", &bearer(&admin))],
+            None,
+        );
+        assert!(!list.body.contains("argon2"), "{}", list.body);
+    }
+}
+
+#[test]
+fn without_a_jwt_secret_the_admin_api_says_why_and_the_public_api_runs() {
+    let db = TestDb::new(Backend::Sqlite);
+    let app = TestApp::spawn_at(&db.url, &[]);
+    let st = app
+        .state
+        .clone()
+        .with_token_keys(Err("the admin API is disabled: set JWT_SECRET".into()));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            community_assets::app::serve(listener, st, Some(1))
+                .unwrap()
+                .await
+        })
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let r = ureq::get(&format!("{base}/v1/admin/assets"))
+        .call()
+        .unwrap_err();
+    let ureq::Error::Status(503, r) = r else {
+        panic!("{r:?}")
+    };
+    assert!(r.into_string().unwrap().contains("JWT_SECRET"));
+    assert_eq!(
+        ureq::get(&format!("{base}/v1/categories"))
+            .call()
+            .unwrap()
+            .status(),
+        200
+    );
+    // Secrets shorter than 32 bytes are refused.
+    assert!(TokenKeys::new(("k".into(), b"short".to_vec()), None, 3600).is_err());
+}
+
+#[test]
+fn curation_is_checked_audited_and_public_at_once() {
+    for backend in backends() {
+        let (app, _, editor) = app_with_users(backend);
+        let auth = bearer(&editor);
+        let h = |extra: &[(&'static str, String)]| {
+            let mut v = vec![("Authorization", auth.clone())];
+            v.extend(extra.iter().cloned());
+            v
+        };
+        let send = |method: &str, path: &str, headers: Vec<(&str, String)>, body: Option<Value>| {
+            let hs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.send(method, path, &hs, body.map(|b| b.to_string()).as_deref())
+        };
+
+        // Every invalid field is named in one 422.
+        let bad = json!({"name": "", "category": "zoo", "lat": 95, "lon": -2.97, "website": "ftp://x",
+            "opening_hours": "Mo-Fr 25:00-26:00", "colour": "red"});
+        let r = send("POST", "/v1/admin/assets", h(&[]), Some(bad));
+        assert_eq!(r.status, 422, "{}", r.body);
+        let names: Vec<String> = r.json()["invalid-params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect();
+        for f in [
+            "name",
+            "category",
+            "lat",
+            "website",
+            "opening_hours",
+            "colour",
+        ] {
+            assert!(names.contains(&f.to_string()), "{f} in {names:?}");
+        }
+
+        // A draft: in the admin API, not in the public one.
+        let draft = json!({"name": "Toxteth Library", "category": "library", "lat": 53.3946, "lon": -2.9678,
+            "town": "Liverpool", "postcode": "l8 1xf", "status": "draft", "tags": ["wifi"]});
+        let r = send("POST", "/v1/admin/assets", h(&[]), Some(draft));
+        assert_eq!(r.status, 201, "{}", r.body);
+        let a = r.json();
+        let id = a["id"].as_str().unwrap().to_string();
+        assert_eq!(a["postcode"], "L8 1XF");
+        assert_eq!(r.header("etag"), Some("\"1\""));
+        assert_eq!(
+            r.header("location"),
+            Some(format!("/v1/admin/assets/{id}").as_str())
+        );
+        assert_eq!(app.get(&format!("/v1/assets/{id}")).status, 404);
+        let listed = send(
+            "GET",
+            "/v1/admin/assets?status=draft&q=toxteth",
+            h(&[]),
+            None,
+        )
+        .json();
+        assert_eq!(listed["total"], 1);
+
+        // Publish: public before the response returned.
+        let r = send(
+            "POST",
+            &format!("/v1/admin/assets/{id}/publish"),
+            h(&[]),
+            None,
+        );
+        assert_eq!(r.json()["status"], "published");
+        assert_eq!(app.get(&format!("/v1/assets/{id}")).status, 200);
+
+        // PATCH needs If-Match: 428 without, 412 with an old one, 200 with the current one.
+        let patch = json!({"opening_hours": "Mo-Sa 10:00-16:00", "town": null});
+        assert_eq!(
+            send(
+                "PATCH",
+                &format!("/v1/admin/assets/{id}"),
+                h(&[]),
+                Some(patch.clone())
+            )
+            .status,
+            428
+        );
+        assert_eq!(
+            send(
+                "PATCH",
+                &format!("/v1/admin/assets/{id}"),
+                h(&[("If-Match", "\"1\"".into())]),
+                Some(patch.clone())
+            )
+            .status,
+            412
+        );
+        let r = send(
+            "PATCH",
+            &format!("/v1/admin/assets/{id}"),
+            h(&[("If-Match", "\"2\"".into())]),
+            Some(patch),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.header("etag"), Some("\"3\""));
+        let public = app.get(&format!("/v1/assets/{id}")).json();
+        assert_eq!(public["opening_hours"], "Mo-Sa 10:00-16:00");
+        assert_eq!(public["town"], Value::Null);
+        // An invalid patch is a 422 and changes nothing.
+        let r = send(
+            "PATCH",
+            &format!("/v1/admin/assets/{id}"),
+            h(&[("If-Match", "\"3\"".into())]),
+            Some(json!({"lat": 200})),
+        );
+        assert_eq!(r.status, 422);
+
+        // PUT replaces every field; a GET sent back with its read-only fields is accepted.
+        let mut full = send("GET", &format!("/v1/admin/assets/{id}"), h(&[]), None).json();
+        full["name"] = json!("Toxteth Library and Reading Room");
+        assert_eq!(
+            send(
+                "PUT",
+                &format!("/v1/admin/assets/{id}"),
+                h(&[]),
+                Some(full.clone())
+            )
+            .status,
+            428
+        );
+        let r = send(
+            "PUT",
+            &format!("/v1/admin/assets/{id}"),
+            h(&[("If-Match", "\"3\"".into())]),
+            Some(full),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            app.get(&format!("/v1/assets/{id}")).json()["name"],
+            "Toxteth Library and Reading Room"
+        );
+
+        // Verify, archive (gone from the public API), restore (a draft again).
+        let r = send(
+            "POST",
+            &format!("/v1/admin/assets/{id}/verify"),
+            h(&[]),
+            None,
+        );
+        assert!(r.json()["last_verified_at"].is_string());
+        assert_eq!(
+            send(
+                "DELETE",
+                &format!("/v1/admin/assets/{id}"),
+                h(&[("If-Match", "\"1\"".into())]),
+                None
+            )
+            .status,
+            412
+        );
+        assert_eq!(
+            send("DELETE", &format!("/v1/admin/assets/{id}"), h(&[]), None).json()["status"],
+            "archived"
+        );
+        assert_eq!(app.get(&format!("/v1/assets/{id}")).status, 404);
+        assert_eq!(
+            send("GET", &format!("/v1/admin/assets/{id}"), h(&[]), None).json()["status"],
+            "archived"
+        );
+        assert_eq!(
+            send(
+                "POST",
+                &format!("/v1/admin/assets/{id}/restore"),
+                h(&[]),
+                None
+            )
+            .json()["status"],
+            "draft"
+        );
+        assert_eq!(
+            send("POST", &format!("/v1/admin/assets/{id}/fly"), h(&[]), None).status,
+            404
+        );
+
+        // Exactly one audit entry per write, in order, each before = the previous after.
+        let history = send(
+            "GET",
+            &format!("/v1/admin/assets/{id}/history"),
+            h(&[]),
+            None,
+        )
+        .json();
+        let items = history["items"].as_array().unwrap();
+        let actions: Vec<&str> = items
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            actions,
+            ["create", "publish", "patch", "update", "verify", "archive", "restore"]
+        );
+        assert!(items.iter().all(|e| e["username"] == "ann"));
+        assert_eq!(items[0]["before"], Value::Null);
+        for w in items.windows(2) {
+            assert_eq!(w[1]["before"], w[0]["after"]);
+            assert_eq!(
+                w[1]["after"]["version"].as_i64(),
+                w[0]["after"]["version"].as_i64().map(|v| v + 1)
+            );
+        }
+        let by_user = send("GET", "/v1/admin/audit?user=ann&limit=3", h(&[]), None).json();
+        assert_eq!(by_user["items"].as_array().unwrap().len(), 3);
+        let next = by_user["next_cursor"].as_str().unwrap();
+        let rest = send(
+            "GET",
+            &format!("/v1/admin/audit?user=ann&cursor={next}"),
+            h(&[]),
+            None,
+        )
+        .json();
+        assert_eq!(rest["items"].as_array().unwrap().len(), 4);
+        assert_eq!(
+            send("GET", "/v1/admin/audit?user=nobody", h(&[]), None).json()["items"],
+            json!([])
+        );
+    }
+}
+
+#[test]
+fn two_editors_updating_at_once_one_wins_and_nothing_is_lost() {
+    for backend in backends() {
+        let (app, admin, editor) = app_with_users(backend);
+        let id = app.get("/v1/assets?limit=1").json()["items"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let etag = app
+            .send(
+                "GET",
+                &format!("/v1/admin/assets/{id}"),
+                &[("Authorization", &bearer(&editor))],
+                None,
+            )
+            .header("etag")
+            .unwrap()
+            .to_string();
+        let results: Vec<(String, u16)> = std::thread::scope(|s| {
+            let handles: Vec<_> = [(&admin, "Edited by root"), (&editor, "Edited by ann")]
+                .into_iter()
+                .map(|(token, name)| {
+                    let (app, id, etag) = (&app, &id, &etag);
+                    s.spawn(move || {
+                        let body = json!({"description": name}).to_string();
+                        let r = app.send(
+                            "PATCH",
+                            &format!("/v1/admin/assets/{id}"),
+                            &[("Authorization", &bearer(token)), ("If-Match", etag)],
+                            Some(&body),
+                        );
+                        (name.to_string(), r.status)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let winners: Vec<&(String, u16)> = results.iter().filter(|r| r.1 == 200).collect();
+        assert_eq!(winners.len(), 1, "{results:?}");
+        assert!(results.iter().any(|r| r.1 == 412), "{results:?}");
+        let now = app.get(&format!("/v1/assets/{id}")).json();
+        assert_eq!(now["description"], winners[0].0.as_str());
+        let history = app
+            .send(
+                "GET",
+                &format!("/v1/admin/assets/{id}/history"),
+                &[("Authorization", &bearer(&editor))],
+                None,
+            )
+            .json();
+        assert_eq!(
+            history["items"].as_array().unwrap().len(),
+            1,
+            "only the winner's write is recorded"
+        );
+    }
+}
+
+#[test]
+fn failed_logins_are_slowed_down() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]);
+    app.add_user("ann", "editor", EDITOR_PW);
+    let attempt = |pw: &str| {
+        app.post_json(
+            "/v1/auth/token",
+            &json!({"username": "ann", "password": pw}).to_string(),
+        )
+    };
+    for _ in 0..4 {
+        assert_eq!(attempt("wrong password!!").status, 401);
+    }
+    let r = attempt(EDITOR_PW);
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.header("retry-after").is_some());
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(attempt(EDITOR_PW).status, 200);
+    assert_eq!(attempt("nobody knows").status, 401);
+    let r = app.post_json("/v1/auth/token", r#"{"username": "x"}"#);
+    assert_eq!(r.status, 400);
+}
+
+#[test]
+fn the_users_command_adds_lists_and_disables_accounts() {
+    let db = TestDb::new(Backend::Sqlite);
+    let bin = env!("CARGO_BIN_EXE_community-assets");
+    let add = |name: &str, role: &str, password: &str| {
+        let mut child = Command::new(bin)
+            .args(["users", "add", name, "--role", role])
+            .env("DATABASE_URL", &db.url)
+            .env_remove("COMMUNITY_ASSETS_PASSWORD")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = add("root", "admin", "too short");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 12 characters"));
+    let out = add("root", "admin", ADMIN_PW);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(ADMIN_PW));
+    assert!(
+        !add("root", "editor", ADMIN_PW).status.success(),
+        "the name is taken"
+    );
+    let run = |args: &[&str]| {
+        Command::new(bin)
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["users", "disable", "root"]).status.success());
+    let list = String::from_utf8(run(&["users", "list"]).stdout).unwrap();
+    assert_eq!(list, "root\tadmin\tdisabled\n");
+    // The account is real: an enabled one can log in through the API.
+    let app = TestApp::spawn_at(&db.url, &[]);
+    assert!(add("ben", "editor", EDITOR_PW).status.success());
+    app.token("ben", EDITOR_PW);
+}
