@@ -676,3 +676,176 @@ fn the_users_command_adds_lists_and_disables_accounts() {
     assert!(add("ben", "editor", EDITOR_PW).status.success());
     app.token("ben", EDITOR_PW);
 }
+
+#[test]
+fn suggestions_are_checked_queued_and_applied_by_an_editor() {
+    for backend in backends() {
+        let (app, _, editor) = app_with_users(backend);
+        let auth = bearer(&editor);
+        let id = app.get("/v1/assets?limit=1").json()["items"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let suggest = |body: Value| app.post_json("/v1/suggestions", &body.to_string());
+
+        // Invalid suggestions are refused with the field named; nothing is queued.
+        for (body, field) in [
+            (
+                json!({"kind": "new", "asset": {"name": "X", "category": "zoo", "lat": 53.4, "lon": -2.9}}),
+                "category",
+            ),
+            (
+                json!({"kind": "new", "asset": {"name": "X", "category": "museum", "lat": 53.4, "lon": -2.9, "status": "published"}}),
+                "status",
+            ),
+            (
+                json!({"kind": "correction", "asset": {"phone": "0151 233 3000"}}),
+                "asset_id",
+            ),
+            (
+                json!({"kind": "correction", "asset_id": id, "asset": {"opening_hours": "whenever"}}),
+                "opening_hours",
+            ),
+            (json!({"kind": "new", "asset": {}}), "asset"),
+            (
+                json!({"kind": "new", "asset": {"name": "X", "category": "museum", "lat": 53.4, "lon": -2.9}, "contact_email": "not-an-email"}),
+                "contact_email",
+            ),
+            (json!({"kind": "rumour", "asset": {"name": "X"}}), "kind"),
+        ] {
+            let r = suggest(body.clone());
+            assert_eq!(r.status, 422, "{body}: {}", r.body);
+            assert_eq!(r.json()["invalid-params"][0]["name"], field, "{body}");
+        }
+        let missing = suggest(
+            json!({"kind": "correction", "asset_id": uuid::Uuid::new_v4(), "asset": {"town": "X"}}),
+        );
+        assert_eq!(missing.status, 404);
+
+        let new = suggest(
+            json!({"kind": "new", "asset": {"name": "Florrie Community Hub", "category": "community_centre",
+            "lat": 53.3853, "lon": -2.9601, "town": "Liverpool"}, "contact_email": "reader@example.org"}),
+        );
+        assert_eq!(new.status, 201, "{}", new.body);
+        let correction = suggest(
+            json!({"kind": "correction", "asset_id": id, "asset": {"opening_hours": "Tu-Sa 10:00-17:00"}}),
+        );
+        assert_eq!(correction.status, 201, "{}", correction.body);
+        let reject_me = suggest(
+            json!({"kind": "correction", "asset_id": id, "asset": {"description": "Closed forever"}}),
+        );
+
+        let pending = app
+            .send(
+                "GET",
+                "/v1/admin/suggestions",
+                &[("Authorization", &auth)],
+                None,
+            )
+            .json();
+        assert_eq!(pending["items"].as_array().unwrap().len(), 3);
+        assert_eq!(
+            app.send("GET", "/v1/admin/suggestions", &[], None).status,
+            401
+        );
+
+        // Approving a new place creates it, published, audited with the approver.
+        let sid = new.json()["id"].as_str().unwrap().to_string();
+        let r = app.send(
+            "POST",
+            &format!("/v1/admin/suggestions/{sid}/approve"),
+            &[("Authorization", &auth)],
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let created = r.json()["asset"].clone();
+        assert_eq!(created["status"], "published");
+        assert_eq!(created["source"], "suggestion");
+        let public = app.get(&format!("/v1/assets/{}", created["id"].as_str().unwrap()));
+        assert_eq!(public.json()["name"], "Florrie Community Hub");
+        let again = app.send(
+            "POST",
+            &format!("/v1/admin/suggestions/{sid}/approve"),
+            &[("Authorization", &auth)],
+            None,
+        );
+        assert_eq!(again.status, 409, "already decided");
+
+        // Approving a correction merges it into the asset.
+        let cid = correction.json()["id"].as_str().unwrap().to_string();
+        let r = app.send(
+            "POST",
+            &format!("/v1/admin/suggestions/{cid}/approve"),
+            &[("Authorization", &auth)],
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            app.get(&format!("/v1/assets/{id}")).json()["opening_hours"],
+            "Tu-Sa 10:00-17:00"
+        );
+        let history = app
+            .send(
+                "GET",
+                &format!("/v1/admin/assets/{id}/history"),
+                &[("Authorization", &auth)],
+                None,
+            )
+            .json();
+        let last = history["items"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(
+            (last["action"].as_str(), last["username"].as_str()),
+            (Some("approve-suggestion"), Some("ann"))
+        );
+
+        // Rejecting needs a reason, and changes nothing.
+        let rid = reject_me.json()["id"].as_str().unwrap().to_string();
+        let path = format!("/v1/admin/suggestions/{rid}/reject");
+        assert_eq!(
+            app.send(
+                "POST",
+                &path,
+                &[("Authorization", &auth)],
+                Some(r#"{"reason": ""}"#)
+            )
+            .status,
+            422
+        );
+        let r = app.send(
+            "POST",
+            &path,
+            &[("Authorization", &auth)],
+            Some(r#"{"reason": "It is open"}"#),
+        );
+        assert_eq!(r.json()["suggestion"]["status"], "rejected");
+        assert_eq!(
+            app.get(&format!("/v1/assets/{id}")).json()["description"],
+            Value::Null
+        );
+        let rejected = app
+            .send(
+                "GET",
+                "/v1/admin/suggestions?status=rejected",
+                &[("Authorization", &auth)],
+                None,
+            )
+            .json();
+        assert_eq!(rejected["items"][0]["reason"], "It is open");
+    }
+}
+
+#[test]
+fn suggestions_are_rate_limited_per_client_address() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]);
+    let body = json!({"kind": "new", "asset": {"name": "A place", "category": "museum", "lat": 53.4, "lon": -2.9}}).to_string();
+    for i in 0..community_assets::auth::SUGGESTIONS_PER_HOUR {
+        assert_eq!(
+            app.post_json("/v1/suggestions", &body).status,
+            201,
+            "suggestion {i}"
+        );
+    }
+    let r = app.post_json("/v1/suggestions", &body);
+    assert_eq!(r.status, 429);
+    assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() > 3000);
+}

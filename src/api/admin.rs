@@ -36,7 +36,7 @@ const READ_ONLY: [&str; 6] = [
 const MAX_ADMIN_LIMIT: usize = 500;
 
 /// The known categories, for validation.
-fn categories(state: &AppState) -> HashSet<String> {
+pub(super) fn categories(state: &AppState) -> HashSet<String> {
     state
         .snapshot
         .load()
@@ -47,7 +47,10 @@ fn categories(state: &AppState) -> HashSet<String> {
 }
 
 /// Validates a JSON object as asset fields: 422 listing every invalid or unknown field.
-fn fields_from(body: &Value, categories: &HashSet<String>) -> Result<AssetFields, ApiError> {
+pub(super) fn fields_from(
+    body: &Value,
+    categories: &HashSet<String>,
+) -> Result<AssetFields, ApiError> {
     let object = body.as_object().ok_or_else(|| {
         ApiError::InvalidFields(vec![InvalidParam {
             name: "body".into(),
@@ -76,12 +79,12 @@ fn fields_from(body: &Value, categories: &HashSet<String>) -> Result<AssetFields
     }
 }
 
-fn json_body(body: &[u8]) -> Result<Value, ApiError> {
+pub(super) fn json_body(body: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::param("body", format!("is not valid JSON: {e}")))
 }
 
-fn asset_id(id: &str) -> Result<Uuid, ApiError> {
+pub(super) fn asset_id(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::param("id", "must be a UUID"))
 }
 
@@ -118,7 +121,7 @@ fn asset_response(mut res: actix_web::HttpResponseBuilder, asset: &Asset) -> Htt
 }
 
 /// Runs a write, then rebuilds the snapshot so the public API already shows it.
-async fn write<T: Send + 'static>(
+pub(super) async fn write<T: Send + 'static>(
     state: &web::Data<AppState>,
     f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -241,6 +244,7 @@ pub async fn create_asset(
             &mut *st.store.conn()?,
             fields,
             &user.username,
+            "create",
         )?)
     })
     .await?;
@@ -320,7 +324,7 @@ pub async fn replace_asset(
 }
 
 /// RFC 7396 JSON Merge Patch: objects merge, `null` removes, anything else replaces.
-fn merge_patch(target: &mut Value, patch: &Value) {
+pub(super) fn merge_patch(target: &mut Value, patch: &Value) {
     match (target, patch) {
         (Value::Object(t), Value::Object(p)) => {
             for (k, v) in p {

@@ -8,6 +8,7 @@ pub mod format;
 pub mod meta;
 pub mod params;
 pub mod reports;
+pub mod suggestions;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse, Route};
@@ -51,6 +52,10 @@ sites search it; analysts measure where such places are missing.\n\nEvery error 
         admin::list_users,
         admin::create_user,
         admin::disable_user,
+        suggestions::suggest,
+        suggestions::list,
+        suggestions::approve,
+        suggestions::reject,
         meta::live,
         meta::ready,
     ),
@@ -66,6 +71,8 @@ deprivation. Computed from the in-memory snapshot and cached until the data chan
 `POST /v1/auth/token` is required (401 without or with a bad one, 403 for the wrong role; 503 \
 when the server has no JWT secret). Every write is audited and visible in the public API before \
 the response returns."),
+        (name = "suggestions", description = "The public proposes new places and corrections; \
+editors approve or reject them in the admin API"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
     modifiers(&BearerScheme)
@@ -172,6 +179,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource(
         "/v1/admin/users/{username}/disable",
         web::post().to(admin::disable_user),
+    ))
+    .service(resource(
+        "/v1/suggestions",
+        web::post().to(suggestions::suggest),
+    ))
+    .service(resource(
+        "/v1/admin/suggestions",
+        web::get().to(suggestions::list),
+    ))
+    .service(resource(
+        "/v1/admin/suggestions/{id}/approve",
+        web::post().to(suggestions::approve),
+    ))
+    .service(resource(
+        "/v1/admin/suggestions/{id}/reject",
+        web::post().to(suggestions::reject),
     ))
     .service(resource(
         "/v1/categories",

@@ -41,18 +41,26 @@ impl Role {
 /// Shortest accepted password.
 pub const MIN_PASSWORD_LEN: usize = 12;
 
-/// What the HTTP layer needs to authenticate: the token keys (or why there are none) and
-/// the failed-login throttle.
+/// What the HTTP layer needs to authenticate and to slow down abuse: the token keys (or
+/// why there are none), the failed-login throttle and the public suggestions quota.
 pub struct Auth {
     pub keys: Result<token::TokenKeys, String>,
     pub logins: throttle::Throttle,
+    pub suggestions: throttle::Quota,
 }
+
+/// Suggestions accepted per client address per hour.
+pub const SUGGESTIONS_PER_HOUR: u32 = 20;
 
 impl Auth {
     pub fn new(keys: Result<token::TokenKeys, String>) -> Self {
         Auth {
             keys,
             logins: Default::default(),
+            suggestions: throttle::Quota::new(
+                SUGGESTIONS_PER_HOUR,
+                std::time::Duration::from_secs(3600),
+            ),
         }
     }
 }

@@ -66,3 +66,39 @@ mod tests {
         assert_eq!(t.wait("u"), None);
     }
 }
+
+/// At most `limit` actions per key in each window (e.g. suggestions per client address
+/// per hour); refusals say how long until the window ends.
+pub struct Quota {
+    limit: u32,
+    window: Duration,
+    keys: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl Quota {
+    pub fn new(limit: u32, window: Duration) -> Self {
+        Quota {
+            limit,
+            window,
+            keys: Mutex::default(),
+        }
+    }
+
+    /// Counts one action, or says how long to wait.
+    pub fn take(&self, key: &str) -> Result<(), Duration> {
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if keys.len() >= MAX_KEYS {
+            keys.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        }
+        let (start, count) = keys.entry(key.to_string()).or_insert((now, 0));
+        if now.duration_since(*start) >= self.window {
+            (*start, *count) = (now, 0);
+        }
+        if *count >= self.limit {
+            return Err(self.window - now.duration_since(*start));
+        }
+        *count += 1;
+        Ok(())
+    }
+}

@@ -562,7 +562,7 @@ fn check_url(u: &str) -> Result<(), String> {
     }
 }
 
-fn check_email(e: &str) -> Result<(), String> {
+pub fn check_email(e: &str) -> Result<(), String> {
     let ok = e.len() <= 254
         && !e.contains(char::is_whitespace)
         && matches!(e.split_once('@'), Some((local, domain))

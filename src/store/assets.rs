@@ -189,6 +189,7 @@ pub fn create(
     conn: &mut DbConnection,
     fields: AssetFields,
     username: &str,
+    action: &str,
 ) -> Result<Asset, StoreError> {
     conn.transaction(|c| {
         bump_version(c)?;
@@ -204,7 +205,7 @@ pub fn create(
         diesel::insert_into(assets::table)
             .values(AssetRow::from_asset(&asset))
             .execute(c)?;
-        audit::record(c, username, "create", None, Some(&asset))?;
+        audit::record(c, username, action, None, Some(&asset))?;
         Ok(asset)
     })
 }

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod audit;
 pub mod models;
 pub mod schema;
+pub mod suggestions;
 pub mod users;
 
 use diesel::connection::SimpleConnection;

@@ -109,3 +109,18 @@ diesel::table! {
         after -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    suggestions (id) {
+        id -> Text,
+        kind -> Text,
+        asset_id -> Nullable<Text>,
+        fields -> Text,
+        contact_email -> Nullable<Text>,
+        status -> Text,
+        created_at -> BigInt,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<BigInt>,
+        reason -> Nullable<Text>,
+    }
+}
