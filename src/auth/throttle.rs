@@ -47,26 +47,6 @@ impl Throttle {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn delays_after_the_free_failures_and_clears_on_success() {
-        let t = Throttle::default();
-        for _ in 0..3 {
-            t.failed("u");
-            assert_eq!(t.wait("u"), None);
-        }
-        t.failed("u");
-        assert!(t.wait("u").is_some_and(|d| d <= Duration::from_secs(1)));
-        t.failed("u");
-        assert!(t.wait("u").is_some_and(|d| d > Duration::from_secs(1)));
-        t.succeeded("u");
-        assert_eq!(t.wait("u"), None);
-    }
-}
-
 /// At most `limit` actions per key in each window (e.g. suggestions per client address
 /// per hour); refusals say how long until the window ends.
 pub struct Quota {
@@ -100,5 +80,25 @@ impl Quota {
         }
         *count += 1;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_after_the_free_failures_and_clears_on_success() {
+        let t = Throttle::default();
+        for _ in 0..3 {
+            t.failed("u");
+            assert_eq!(t.wait("u"), None);
+        }
+        t.failed("u");
+        assert!(t.wait("u").is_some_and(|d| d <= Duration::from_secs(1)));
+        t.failed("u");
+        assert!(t.wait("u").is_some_and(|d| d > Duration::from_secs(1)));
+        t.succeeded("u");
+        assert_eq!(t.wait("u"), None);
     }
 }

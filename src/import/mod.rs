@@ -2,6 +2,7 @@
 //! every rejected row reported by line (or feature index), field and reason.
 
 pub mod areas;
+pub mod osm;
 
 use flate2::read::MultiGzDecoder;
 use std::collections::{HashMap, HashSet};
