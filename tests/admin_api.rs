@@ -598,10 +598,16 @@ fn two_editors_updating_at_once_one_wins_and_nothing_is_lost() {
                 None,
             )
             .json();
+        let actions: Vec<&str> = history["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
         assert_eq!(
-            history["items"].as_array().unwrap().len(),
-            1,
-            "only the winner's write is recorded"
+            actions,
+            ["import", "patch"],
+            "the import, then only the winner's write"
         );
     }
 }
@@ -848,4 +854,164 @@ fn suggestions_are_rate_limited_per_client_address() {
     let r = app.post_json("/v1/suggestions", &body);
     assert_eq!(r.status, 429);
     assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() > 3000);
+}
+
+#[test]
+fn bulk_import_with_duplicates_export_and_stale_report() {
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/overpass_liverpool.json"
+    ))
+    .unwrap();
+    for backend in backends() {
+        let (app, _, editor) = app_with_users(backend);
+        let auth = bearer(&editor);
+        let import = |query: &str, body: &str| {
+            app.send(
+                "POST",
+                &format!("/v1/admin/imports?{query}"),
+                &[("Authorization", &auth)],
+                Some(body),
+            )
+        };
+        let published = || {
+            app.get("/v1/assets?limit=1").json()["total"]
+                .as_i64()
+                .unwrap()
+        };
+        let before = published();
+
+        // A dry run of the OpenStreetMap extract says what would happen and changes nothing.
+        let dry = import("format=osm&dry_run=true", &fixture);
+        assert_eq!(dry.status, 200, "{}", dry.body);
+        let dry = dry.json();
+        assert_eq!(published(), before);
+        // Liverpool Central Library is already listed (the real libraries): held back.
+        let dups = dry["duplicates"].as_array().unwrap();
+        assert!(
+            dups.iter()
+                .any(|d| d["category"] == "library" && d["duplicate_of_id"].is_string()),
+            "{dups:?}"
+        );
+        let skipped = dry["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["reason"].as_str().unwrap().starts_with("skipped"))
+            .count();
+        assert_eq!(skipped, 2, "the bench and the unnamed cafe");
+        let would = dry["inserted"].as_i64().unwrap();
+        assert_eq!(would as usize + dups.len(), 17);
+
+        let done = import("format=osm", &fixture).json();
+        assert_eq!(done["inserted"], would);
+        assert_eq!(published(), before + would);
+        let walker = app.get("/v1/assets?q=walker&category=gallery").json();
+        assert_eq!(walker["items"][0]["source"], "osm");
+        let audit = app
+            .send(
+                "GET",
+                "/v1/admin/audit?user=ann&limit=500",
+                &[("Authorization", &auth)],
+                None,
+            )
+            .json();
+        assert_eq!(
+            audit["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["action"] == "import")
+                .count() as i64,
+            would
+        );
+        // Again: the same elements are the same assets (upsert by osm id), not duplicates.
+        let again = import("format=osm", &fixture).json();
+        assert_eq!(
+            (again["inserted"].as_i64(), again["unchanged"].as_i64()),
+            (Some(0), Some(would))
+        );
+
+        // One bad row in a large file: 422 naming it, nothing imported.
+        let mut csv = String::from("source,source_id,name,category,lat,lon\n");
+        for i in 0..3000 {
+            csv.push_str(&format!(
+                "bulk,{i},Venue {i},theatre,{},-1.5\n",
+                52.0 + i as f64 * 0.001
+            ));
+        }
+        csv.push_str("bulk,bad,Bad,theatre,52.5,-200\n");
+        let r = import("format=csv", &csv);
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert_eq!(r.json()["invalid-params"][0]["name"], "line 3002: lon");
+        assert_eq!(published(), before + would);
+        assert_eq!(import("format=xml", "<x/>").status, 400);
+
+        // Export: every asset, drafts and archived included, re-importable unchanged.
+        let export = app.send(
+            "GET",
+            "/v1/admin/export?format=csv",
+            &[("Authorization", &auth)],
+            None,
+        );
+        assert!(export
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/csv"));
+        let mut rdr = csv::Reader::from_reader(export.body.as_bytes());
+        assert_eq!(&rdr.headers().unwrap()[0], "id");
+        let rows = rdr.records().count();
+        assert_eq!(
+            rows as i64,
+            3238 + would,
+            "every library (archived too) and the OSM venues"
+        );
+        let round_trip = import("format=csv&dry_run=true", &export.body).json();
+        assert_eq!(
+            round_trip["unchanged"].as_i64(),
+            Some(rows as i64),
+            "{round_trip}"
+        );
+        let geo = app
+            .send(
+                "GET",
+                "/v1/admin/export?format=geojson",
+                &[("Authorization", &auth)],
+                None,
+            )
+            .json();
+        assert_eq!(geo["features"].as_array().unwrap().len(), rows);
+
+        // Stale: nothing was ever verified; verifying one takes it off the list.
+        let stale = app
+            .send(
+                "GET",
+                "/v1/admin/reports/stale?older_than_days=365&limit=5",
+                &[("Authorization", &auth)],
+                None,
+            )
+            .json();
+        assert_eq!(stale["total"].as_i64(), Some(published()));
+        let first = stale["items"][0]["id"].as_str().unwrap().to_string();
+        app.send(
+            "POST",
+            &format!("/v1/admin/assets/{first}/verify"),
+            &[("Authorization", &auth)],
+            None,
+        );
+        let after = app
+            .send(
+                "GET",
+                "/v1/admin/reports/stale?limit=5",
+                &[("Authorization", &auth)],
+                None,
+            )
+            .json();
+        assert_eq!(after["total"].as_i64(), Some(published() - 1));
+        assert!(after["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["id"] != first.as_str()));
+    }
 }

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod areas;
 pub mod assets;
 pub mod auth;
+pub mod bulk;
 pub mod format;
 pub mod meta;
 pub mod params;
@@ -52,6 +53,9 @@ sites search it; analysts measure where such places are missing.\n\nEvery error 
         admin::list_users,
         admin::create_user,
         admin::disable_user,
+        bulk::import,
+        bulk::export,
+        bulk::stale,
         suggestions::suggest,
         suggestions::list,
         suggestions::approve,
@@ -179,6 +183,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource(
         "/v1/admin/users/{username}/disable",
         web::post().to(admin::disable_user),
+    ))
+    .service(
+        web::resource("/v1/admin/imports")
+            .app_data(web::PayloadConfig::new(bulk::MAX_IMPORT_BYTES))
+            .route(web::post().to(bulk::import)),
+    )
+    .service(resource("/v1/admin/export", web::get().to(bulk::export)))
+    .service(resource(
+        "/v1/admin/reports/stale",
+        web::get().to(bulk::stale),
     ))
     .service(resource(
         "/v1/suggestions",

@@ -2,6 +2,7 @@
 //! every rejected row reported by line (or feature index), field and reason.
 
 pub mod areas;
+pub mod duplicates;
 pub mod osm;
 
 use flate2::read::MultiGzDecoder;
@@ -13,6 +14,16 @@ use crate::domain::asset::{salvage_contacts, CSV_COLUMNS};
 use crate::domain::{AssetFields, RawAsset};
 use crate::store::assets::{categories, upsert_by_source, ImportCounts};
 use crate::store::{Store, StoreError};
+
+/// Columns that an export adds to the import columns; a re-import ignores them (the
+/// asset is found by source and source_id).
+pub const EXPORT_ONLY_COLUMNS: [&str; 5] = [
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "last_verified_at",
+];
 
 /// Columns every import must have.
 const REQUIRED_COLUMNS: [&str; 6] = ["source", "source_id", "name", "category", "lat", "lon"];
@@ -50,11 +61,22 @@ pub struct ImportOutcome {
     pub warnings: Vec<RowError>,
 }
 
-/// Valid rows ready to store, with the warnings raised while salvaging them.
+/// Valid rows ready to store (with where each was in the file), and the warnings raised
+/// while salvaging them or skipping what is not an asset (OSM elements of other kinds).
 #[derive(Debug)]
 pub struct ParsedAssets {
     pub rows: Vec<AssetFields>,
+    pub locations: Vec<String>,
     pub warnings: Vec<RowError>,
+}
+
+/// The formats an asset file can have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    GeoJson,
+    /// OpenStreetMap data as the Overpass API returns it (JSON).
+    Osm,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,23 +91,28 @@ pub enum ImportError {
 
 /// Reads a whole file, gunzipping it when it starts with the gzip magic bytes.
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>, ImportError> {
-    let io = |e: std::io::Error| ImportError::Io(format!("{}: {e}", path.display()));
-    let raw = std::fs::read(path).map_err(io)?;
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 4);
-        MultiGzDecoder::new(raw.as_slice())
-            .read_to_end(&mut out)
-            .map_err(io)?;
-        Ok(out)
-    } else {
-        Ok(raw)
+    let raw =
+        std::fs::read(path).map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?;
+    gunzip(raw).map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))
+}
+
+/// The bytes, gunzipped when they start with the gzip magic bytes.
+pub fn gunzip(raw: Vec<u8>) -> Result<Vec<u8>, std::io::Error> {
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok(raw);
     }
+    let mut out = Vec::with_capacity(raw.len() * 4);
+    MultiGzDecoder::new(raw.as_slice()).read_to_end(&mut out)?;
+    Ok(out)
 }
 
 /// Removes a UTF-8 byte-order mark.
 pub fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
+
+/// The author that command-line imports are audited under.
+pub const COMMAND_LINE: &str = "command-line";
 
 /// Imports an asset file into the store; see [`parse_assets`] for the formats.
 pub fn import_assets_file(
@@ -98,7 +125,7 @@ pub fn import_assets_file(
     let mut conn = store.conn()?;
     let known: HashSet<String> = categories(&mut conn)?.into_iter().map(|c| c.slug).collect();
     let parsed = parse_assets(&bytes, &known, contacts).map_err(ImportError::Rejected)?;
-    let counts = upsert_by_source(&mut conn, parsed.rows, dry_run)?;
+    let counts = upsert_by_source(&mut conn, parsed.rows, dry_run, COMMAND_LINE)?;
     Ok(ImportOutcome {
         counts,
         warnings: parsed.warnings,
@@ -119,10 +146,38 @@ pub fn parse_assets(
     } else {
         read_csv(bytes)?
     };
+    validate(raws, categories, contacts)
+}
 
+/// Parses and validates OpenStreetMap data from Overpass (see [`osm`]): elements that are
+/// not venues of a known kind, or have no name or position, are skipped with a warning.
+pub fn parse_osm(
+    bytes: &[u8],
+    categories: &HashSet<String>,
+    contacts: Contacts,
+) -> Result<ParsedAssets, Vec<RowError>> {
+    let (raws, skipped) = osm::read_overpass(strip_bom(bytes)).map_err(file_error)?;
+    let mut parsed = validate(raws, categories, contacts)?;
+    parsed
+        .warnings
+        .extend(skipped.into_iter().map(|s| RowError {
+            location: s.location,
+            field: "-".into(),
+            reason: format!("skipped: {}", s.reason),
+        }));
+    Ok(parsed)
+}
+
+/// Validates rows: every one, or every error (with duplicate keys within the file).
+fn validate(
+    raws: Vec<(String, RawAsset)>,
+    categories: &HashSet<String>,
+    contacts: Contacts,
+) -> Result<ParsedAssets, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut rows = Vec::with_capacity(raws.len());
+    let mut locations = Vec::with_capacity(raws.len());
     let mut seen: HashMap<(String, String), String> = HashMap::new();
     let at = |location: &str, e: crate::domain::FieldError| RowError {
         location: location.to_string(),
@@ -150,15 +205,20 @@ pub fn parse_assets(
                         reason: format!("duplicates the source and source_id of {first}"),
                     });
                 } else {
-                    seen.insert(key, location);
+                    seen.insert(key, location.clone());
                     rows.push(fields);
+                    locations.push(location);
                 }
             }
             Err(field_errors) => errors.extend(field_errors.into_iter().map(|e| at(&location, e))),
         }
     }
     if errors.is_empty() {
-        Ok(ParsedAssets { rows, warnings })
+        Ok(ParsedAssets {
+            rows,
+            locations,
+            warnings,
+        })
     } else {
         Err(errors)
     }
@@ -189,7 +249,7 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<(String, RawAsset)>, Vec<RowError>> {
         reason,
     };
     for h in &headers {
-        if !CSV_COLUMNS.contains(&h.as_str()) {
+        if !CSV_COLUMNS.contains(&h.as_str()) && !EXPORT_ONLY_COLUMNS.contains(&h.as_str()) {
             errors.push(header_error(
                 h,
                 format!(

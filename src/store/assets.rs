@@ -75,6 +75,32 @@ fn bump_version(conn: &mut DbConnection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The stored assets that have the source keys of `rows`, by (source, source_id).
+pub fn by_source_key(
+    conn: &mut DbConnection,
+    rows: &[AssetFields],
+) -> Result<HashMap<(String, String), Asset>, StoreError> {
+    let mut sources: Vec<&str> = rows.iter().filter_map(|r| r.source.as_deref()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let mut existing = HashMap::new();
+    for chunk in sources.chunks(500) {
+        let found: Vec<AssetRow> = assets::table
+            .filter(assets::source.eq_any(chunk))
+            .select(AssetRow::as_select())
+            .load(conn)?;
+        for row in found {
+            let a = row.into_asset()?;
+            let key = (
+                a.fields.source.clone().unwrap_or_default(),
+                a.fields.source_id.clone().unwrap_or_default(),
+            );
+            existing.insert(key, a);
+        }
+    }
+    Ok(existing)
+}
+
 /// What an import did, or would do in a dry run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ImportCounts {
@@ -85,33 +111,18 @@ pub struct ImportCounts {
 
 /// Upserts validated assets by (source, source_id) in one transaction. Keys must be
 /// present and unique within `rows` (the import reader checks both).
+/// Every insert and update is audited under `username` with the action `import`.
 pub fn upsert_by_source(
     conn: &mut DbConnection,
     rows: Vec<AssetFields>,
     dry_run: bool,
+    username: &str,
 ) -> Result<ImportCounts, StoreError> {
     conn.transaction(|c| {
         if !dry_run {
             bump_version(c)?;
         }
-        let mut sources: Vec<&str> = rows.iter().filter_map(|r| r.source.as_deref()).collect();
-        sources.sort_unstable();
-        sources.dedup();
-        let mut existing: HashMap<(String, String), Asset> = HashMap::new();
-        for chunk in sources.chunks(500) {
-            let found: Vec<AssetRow> = assets::table
-                .filter(assets::source.eq_any(chunk))
-                .select(AssetRow::as_select())
-                .load(c)?;
-            for row in found {
-                let a = row.into_asset()?;
-                let key = (
-                    a.fields.source.clone().unwrap_or_default(),
-                    a.fields.source_id.clone().unwrap_or_default(),
-                );
-                existing.insert(key, a);
-            }
-        }
+        let mut existing = by_source_key(c, &rows)?;
 
         let now = now();
         let mut counts = ImportCounts::default();
@@ -126,23 +137,24 @@ pub fn upsert_by_source(
                 Some(old) if old.fields == fields => counts.unchanged += 1,
                 Some(old) => {
                     counts.updated += 1;
-                    updates.push(AssetRow::from_asset(&Asset {
+                    let new = Asset {
                         fields,
                         updated_at: now,
                         version: old.version + 1,
-                        ..old
-                    }));
+                        ..old.clone()
+                    };
+                    updates.push((old, new));
                 }
                 None => {
                     counts.inserted += 1;
-                    inserts.push(AssetRow::from_asset(&Asset {
+                    inserts.push(Asset {
                         id: Uuid::new_v4(),
                         fields,
                         last_verified_at: None,
                         created_at: now,
                         updated_at: now,
                         version: 1,
-                    }));
+                    });
                 }
             }
         }
@@ -153,17 +165,23 @@ pub fn upsert_by_source(
         // Multi-row INSERTs are not in MultiConnection's common subset, so the one statement
         // is dispatched to the inner connection.
         for chunk in inserts.chunks(1000) {
-            let insert = diesel::insert_into(assets::table).values(chunk);
+            let rows: Vec<AssetRow> = chunk.iter().map(AssetRow::from_asset).collect();
+            let insert = diesel::insert_into(assets::table).values(&rows);
             match c {
                 DbConnection::Pg(pg) => insert.execute(pg)?,
                 DbConnection::Sqlite(lite) => insert.execute(lite)?,
             };
         }
-        for row in &updates {
-            diesel::update(assets::table.find(&row.id))
-                .set(row)
+        for (_, new) in &updates {
+            diesel::update(assets::table.find(new.id.to_string()))
+                .set(AssetRow::from_asset(new))
                 .execute(c)?;
         }
+        let changes = inserts
+            .iter()
+            .map(|a| (None, a))
+            .chain(updates.iter().map(|(old, new)| (Some(old), new)));
+        audit::record_many(c, username, "import", changes)?;
         Ok(counts)
     })
 }
@@ -318,6 +336,53 @@ pub fn list(conn: &mut DbConnection, q: &AdminQuery) -> Result<(Vec<Asset>, i64)
         .select(AssetRow::as_select())
         .order(assets::id)
         .limit(q.limit)
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(AssetRow::into_asset)
+        .collect::<Result<_, _>>()?;
+    Ok((items, total))
+}
+
+/// Every asset, any status, by id (the export).
+pub fn all(conn: &mut DbConnection) -> Result<Vec<Asset>, StoreError> {
+    assets::table
+        .select(AssetRow::as_select())
+        .order(assets::id)
+        .load(conn)?
+        .into_iter()
+        .map(AssetRow::into_asset)
+        .collect()
+}
+
+/// Published assets not verified since `before` (microseconds), never-verified ones
+/// first, then the longest unverified; a page of them and how many there are.
+pub fn stale(
+    conn: &mut DbConnection,
+    before: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Asset>, i64), StoreError> {
+    let filtered = || {
+        assets::table
+            .filter(assets::status.eq("published"))
+            .filter(
+                assets::last_verified_at
+                    .is_null()
+                    .or(assets::last_verified_at.lt(before)),
+            )
+            .into_boxed()
+    };
+    let total: i64 = filtered().count().get_result(conn)?;
+    let rows: Vec<AssetRow> = filtered()
+        .select(AssetRow::as_select())
+        .order((
+            assets::last_verified_at.is_not_null(),
+            assets::last_verified_at,
+            assets::id,
+        ))
+        .limit(limit)
+        .offset(offset)
         .load(conn)?;
     let items = rows
         .into_iter()

@@ -93,6 +93,45 @@ pub fn record(
     Ok(())
 }
 
+/// Records many writes of one action at once (imports); call inside their transaction.
+pub fn record_many<'a>(
+    conn: &mut DbConnection,
+    username: &str,
+    action: &str,
+    changes: impl Iterator<Item = (Option<&'a Asset>, &'a Asset)>,
+) -> Result<(), StoreError> {
+    let at = super::assets::now().timestamp_micros();
+    let ids_and_rows: Vec<(String, Option<String>, Option<String>)> = changes
+        .map(|(before, after)| {
+            (
+                after.id.to_string(),
+                before.and_then(|b| serde_json::to_string(b).ok()),
+                serde_json::to_string(after).ok(),
+            )
+        })
+        .collect();
+    // 6 columns a row: 1,000 rows stay under both backends' bind-parameter limits.
+    for chunk in ids_and_rows.chunks(1000) {
+        let rows: Vec<NewRow> = chunk
+            .iter()
+            .map(|(id, before, after)| NewRow {
+                at,
+                username,
+                action,
+                asset_id: Some(id),
+                before: before.clone(),
+                after: after.clone(),
+            })
+            .collect();
+        let insert = diesel::insert_into(audit_log::table).values(&rows);
+        match conn {
+            DbConnection::Pg(pg) => insert.execute(pg)?,
+            DbConnection::Sqlite(lite) => insert.execute(lite)?,
+        };
+    }
+    Ok(())
+}
+
 /// Which entries to list, oldest first.
 #[derive(Clone, Debug, Default)]
 pub struct AuditQuery {
