@@ -4,7 +4,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpServer};
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::auth::token::TokenKeys;
@@ -19,17 +19,21 @@ pub struct AppState {
     pub store: Store,
     pub snapshot: Arc<SnapshotCell>,
     pub auth: Arc<Auth>,
+    /// Every asset whatever its status, for the admin list: built when an admin lists after
+    /// a write, and kept until the next write.
+    admin_snapshot: Arc<Mutex<Option<Arc<Snapshot>>>>,
 }
 
 impl AppState {
     /// Builds the first snapshot from the database; token keys come from the environment
     /// (see [`TokenKeys::from_env`]).
     pub fn load(store: Store) -> Result<Self, StoreError> {
-        let snap = build_snapshot(&store, None)?;
+        let snap = build_snapshot(&store, None, true)?;
         Ok(AppState {
             store,
             snapshot: Arc::new(SnapshotCell::new(snap)),
             auth: Arc::new(Auth::new(TokenKeys::from_env())),
+            admin_snapshot: Default::default(),
         })
     }
 
@@ -50,8 +54,24 @@ impl AppState {
             return Ok(false);
         }
         self.snapshot
-            .store_if_newer(build_snapshot(&self.store, Some(&previous))?);
+            .store_if_newer(build_snapshot(&self.store, Some(&previous), true)?);
         Ok(true)
+    }
+
+    /// A snapshot of every asset (drafts and archived too) as of now, for the admin list.
+    pub fn admin_snapshot(&self) -> Result<Arc<Snapshot>, StoreError> {
+        let current = assets::data_version(&mut *self.store.conn()?)?;
+        let mut cached = self
+            .admin_snapshot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = cached.as_ref().filter(|s| s.version == current) {
+            return Ok(s.clone());
+        }
+        let public = self.snapshot.load();
+        let built = Arc::new(build_snapshot(&self.store, Some(&public), false)?);
+        *cached = Some(built.clone());
+        Ok(built)
     }
 
     /// Polls the database's data version every `interval` and rebuilds the snapshot when
@@ -79,10 +99,15 @@ impl AppState {
     }
 }
 
-/// Builds a snapshot, reusing the areas of `previous` when their version is unchanged.
-fn build_snapshot(store: &Store, previous: Option<&Snapshot>) -> Result<Snapshot, StoreError> {
+/// Builds a snapshot (of published assets, or of all), reusing the areas of `previous`
+/// when their version is unchanged.
+fn build_snapshot(
+    store: &Store,
+    previous: Option<&Snapshot>,
+    published_only: bool,
+) -> Result<Snapshot, StoreError> {
     let held = previous.map(|s| s.areas.info.version);
-    let src = assets::load_snapshot_source(&mut *store.conn()?, held)?;
+    let src = assets::load_snapshot_source(&mut *store.conn()?, held, published_only)?;
     let areas = match (src.areas, previous) {
         (Some(rows), _) => Arc::new(AreaSet::build(src.area_info, rows)),
         (None, Some(prev)) => prev.areas.clone(),
@@ -91,7 +116,7 @@ fn build_snapshot(store: &Store, previous: Option<&Snapshot>) -> Result<Snapshot
     Ok(Snapshot::build(
         src.version,
         &src.categories,
-        src.published,
+        src.assets,
         areas,
     ))
 }

@@ -78,7 +78,7 @@ pub struct ListQuery {
     format: Option<String>,
 }
 
-const LIST_PARAMS: &[&str] = &[
+pub const LIST_PARAMS: &[&str] = &[
     "category",
     "near",
     "radius_m",
@@ -219,6 +219,7 @@ pub fn parse_search(p: &Params, snap: &Snapshot) -> Result<Search, ApiError> {
             free_only,
             tags,
             open_at,
+            statuses: None,
         },
         sort,
         limit,

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
-use crate::domain::{Asset, Cost, Hours, Wheelchair};
+use crate::domain::{Asset, Cost, Hours, Status, Wheelchair};
 use crate::store::models::Category;
 
 pub use areas::AreaSet;
@@ -37,6 +37,7 @@ pub struct Entry {
     pub tags: Box<[Box<str>]>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    pub status: Status,
     /// The asset's JSON object without its closing brace, so that list responses can
     /// append `distance_m` and write items without serialising them again.
     json_open: Box<str>,
@@ -100,6 +101,7 @@ impl Entry {
             tags: f.tags.iter().map(|t| t.as_str().into()).collect(),
             updated_at: asset.updated_at,
             version: asset.version,
+            status: f.status,
             json_open: json.into(),
             name_len: name.len(),
             text: text.into(),

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::geo::{chord2_for, haversine_m, unit_vector};
 use super::{Entry, Snapshot, SpherePoint};
-use crate::domain::{Cost, Wheelchair};
+use crate::domain::{Cost, Status, Wheelchair};
 
 /// A circle on the Earth.
 #[derive(Clone, Copy, Debug)]
@@ -62,6 +62,8 @@ pub struct Filter {
     pub tags: Vec<String>,
     /// Open at this Europe/London wall-clock time (unknown hours never match).
     pub open_at: Option<NaiveDateTime>,
+    /// Any of these statuses (the admin list; the public snapshot holds published only).
+    pub statuses: Option<Vec<Status>>,
 }
 
 impl Filter {
@@ -78,6 +80,7 @@ impl Filter {
         };
         wheelchair_ok
             && (!self.free_only || e.cost == Cost::Free)
+            && self.statuses.as_ref().is_none_or(|s| s.contains(&e.status))
             && self
                 .tags
                 .iter()

@@ -14,7 +14,8 @@ use crate::domain::{Area, AreaSetInfo, Asset, AssetFields};
 pub struct SnapshotSource {
     pub version: i64,
     pub categories: Vec<Category>,
-    pub published: Vec<Asset>,
+    /// Published assets (every asset for the admin snapshot).
+    pub assets: Vec<Asset>,
     pub area_info: AreaSetInfo,
     /// The areas, unless the caller already holds this area version.
     pub areas: Option<Vec<Area>>,
@@ -38,6 +39,7 @@ pub fn categories(conn: &mut DbConnection) -> Result<Vec<Category>, StoreError> 
 pub fn load_snapshot_source(
     conn: &mut DbConnection,
     held_area_version: Option<i64>,
+    published_only: bool,
 ) -> Result<SnapshotSource, StoreError> {
     consistent_read(conn, |c| {
         let version = data_version(c)?;
@@ -48,9 +50,11 @@ pub fn load_snapshot_source(
             Some(super::areas::load_areas(c)?)
         };
         let categories = categories(c)?;
-        let published = assets::table
-            .filter(assets::status.eq("published"))
-            .select(AssetRow::as_select())
+        let mut query = assets::table.select(AssetRow::as_select()).into_boxed();
+        if published_only {
+            query = query.filter(assets::status.eq("published"));
+        }
+        let assets = query
             .load(c)?
             .into_iter()
             .map(AssetRow::into_asset)
@@ -58,7 +62,7 @@ pub fn load_snapshot_source(
         Ok(SnapshotSource {
             version,
             categories,
-            published,
+            assets,
             area_info,
             areas,
         })
@@ -287,61 +291,6 @@ pub fn modify<E: From<StoreError>>(
         (_, Some(e)) => Err(e),
         (r, None) => r.map_err(E::from),
     }
-}
-
-/// Which assets the admin list shows: any status.
-#[derive(Clone, Debug, Default)]
-pub struct AdminQuery {
-    pub statuses: Option<Vec<String>>,
-    pub categories: Option<Vec<String>>,
-    /// Text the name contains (case-insensitive).
-    pub q: Option<String>,
-    /// Assets after this id (the page cursor).
-    pub after_id: Option<String>,
-    pub limit: i64,
-}
-
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
-
-/// A page of assets by id, and how many match in all.
-pub fn list(conn: &mut DbConnection, q: &AdminQuery) -> Result<(Vec<Asset>, i64), StoreError> {
-    let filtered = || {
-        let mut query = assets::table.into_boxed();
-        if let Some(s) = &q.statuses {
-            query = query.filter(assets::status.eq_any(s.clone()));
-        }
-        if let Some(c) = &q.categories {
-            query = query.filter(assets::category.eq_any(c.clone()));
-        }
-        if let Some(text) = &q.q {
-            let escaped = text
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            query = query.filter(
-                lower(assets::name)
-                    .like(format!("%{escaped}%"))
-                    .escape('\\'),
-            );
-        }
-        query
-    };
-    let total: i64 = filtered().count().get_result(conn)?;
-    let mut page = filtered();
-    if let Some(after) = &q.after_id {
-        page = page.filter(assets::id.gt(after.clone()));
-    }
-    let rows: Vec<AssetRow> = page
-        .select(AssetRow::as_select())
-        .order(assets::id)
-        .limit(q.limit)
-        .load(conn)?;
-    let items = rows
-        .into_iter()
-        .map(AssetRow::into_asset)
-        .collect::<Result<_, _>>()?;
-    Ok((items, total))
 }
 
 /// Every asset, any status, by id (the export).
