@@ -62,6 +62,8 @@ enum UsersCommand {
     },
     /// Disable an account; its tokens stop working at once.
     Disable { username: String },
+    /// Revoke every token of an account issued so far (it stays active).
+    RevokeTokens { username: String },
     /// List the accounts.
     List,
 }
@@ -262,6 +264,10 @@ fn users(url: &str, cmd: UsersCommand) -> Result<(), String> {
         UsersCommand::Disable { username } => {
             users::disable(&mut conn, &username).map_err(|e| e.to_string())?;
             println!("disabled {username}; their tokens no longer work");
+        }
+        UsersCommand::RevokeTokens { username } => {
+            users::revoke_tokens(&mut conn, &username).map_err(|e| e.to_string())?;
+            println!("revoked every token of {username}");
         }
         UsersCommand::List => {
             for u in users::list(&mut conn).map_err(|e| e.to_string())? {

@@ -736,7 +736,20 @@ fn the_users_command_adds_lists_and_disables_accounts() {
     // The account is real: an enabled one can log in through the API.
     let app = TestApp::spawn_at(&db.url, &[]);
     assert!(add("ben", "editor", EDITOR_PW).status.success());
-    app.token("ben", EDITOR_PW);
+    let token = app.token("ben", EDITOR_PW);
+    let list = |t: &str| {
+        app.send(
+            "GET",
+            "/v1/admin/assets?limit=1",
+            &[("Authorization", &bearer(t))],
+            None,
+        )
+        .status
+    };
+    assert_eq!(list(&token), 200);
+    assert!(run(&["users", "revoke-tokens", "ben"]).status.success());
+    assert_eq!(list(&token), 401, "a revoked token stops working at once");
+    assert_eq!(list(&app.token("ben", EDITOR_PW)), 200, "a new login works");
 }
 
 #[test]

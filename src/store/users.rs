@@ -65,12 +65,26 @@ pub fn add(
 
 /// Disables an account and bumps its token version, which revokes its tokens at once.
 pub fn disable(conn: &mut DbConnection, username: &str) -> Result<User, StoreError> {
-    let n = diesel::update(users::table.find(username))
-        .set((
-            users::active.eq(false),
-            users::token_version.eq(users::token_version + 1),
-        ))
-        .execute(conn)?;
+    bump(conn, username, false)
+}
+
+/// Bumps an account's token version: every token issued so far stops working (e.g. one
+/// was leaked); the account stays active and can log in again.
+pub fn revoke_tokens(conn: &mut DbConnection, username: &str) -> Result<User, StoreError> {
+    bump(conn, username, true)
+}
+
+fn bump(conn: &mut DbConnection, username: &str, active: bool) -> Result<User, StoreError> {
+    let bumped = users::token_version.eq(users::token_version + 1);
+    let n = if active {
+        diesel::update(users::table.find(username))
+            .set(bumped)
+            .execute(conn)?
+    } else {
+        diesel::update(users::table.find(username))
+            .set((users::active.eq(false), bumped))
+            .execute(conn)?
+    };
     if n == 0 {
         return Err(StoreError::NotFound(format!("no user {username:?}")));
     }
