@@ -234,7 +234,7 @@ fn import_failure(e: ImportError, what: &str) -> String {
 }
 
 fn users(url: &str, cmd: UsersCommand) -> Result<(), String> {
-    use community_assets::api::admin::check_username;
+    use community_assets::api::users::check_username;
     use community_assets::auth::{password, MIN_PASSWORD_LEN};
     use community_assets::store::users;
     let store = open_store(url)?;

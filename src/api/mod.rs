@@ -10,6 +10,7 @@ pub mod meta;
 pub mod params;
 pub mod reports;
 pub mod suggestions;
+pub mod users;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse, Route};
@@ -50,9 +51,9 @@ sites search it; analysts measure where such places are missing.\n\nEvery error 
         admin::asset_action,
         admin::asset_history,
         admin::audit_trail,
-        admin::list_users,
-        admin::create_user,
-        admin::disable_user,
+        users::list_users,
+        users::create_user,
+        users::disable_user,
         bulk::import,
         bulk::export,
         bulk::stale,
@@ -177,12 +178,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     ))
     .service(
         web::resource("/v1/admin/users")
-            .route(web::get().to(admin::list_users))
-            .route(web::post().to(admin::create_user)),
+            .route(web::get().to(users::list_users))
+            .route(web::post().to(users::create_user)),
     )
     .service(resource(
         "/v1/admin/users/{username}/disable",
-        web::post().to(admin::disable_user),
+        web::post().to(users::disable_user),
     ))
     .service(
         web::resource("/v1/admin/imports")
