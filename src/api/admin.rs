@@ -1,6 +1,7 @@
 //! The admin API for assets: curating them with conflict detection and an audit trail.
-//! Every handler first checks the bearer token and role ([`authorize`]); every write runs in one transaction with its audit entry, and the snapshot is rebuilt before
-//! the response, so the public API shows the change as soon as the client hears of it.
+//! Every handler first checks the bearer token and role ([`authorize`]); every write runs
+//! in one transaction with its audit entry, and the snapshot is rebuilt before the
+//! response, so the public API shows the change as soon as the client hears of it.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
