@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::process::{Command, Stdio};
 use support::*;
 
-use community_assets::auth::token::TokenKeys;
+use community_assets::auth::token::Key;
 use community_assets::auth::Role;
 
 const ADMIN_PW: &str = "admin password 1234";
@@ -347,7 +347,7 @@ fn without_a_jwt_secret_the_admin_api_says_why_and_the_public_api_runs() {
         200
     );
     // Secrets shorter than 32 bytes are refused.
-    assert!(TokenKeys::new(("k".into(), b"short".to_vec()), None, 3600).is_err());
+    assert!(Key::hs256("k", b"short").is_err());
 }
 
 #[test]
@@ -1083,4 +1083,73 @@ fn bulk_import_with_duplicates_export_and_stale_report() {
             .iter()
             .all(|a| a["id"] != first.as_str()));
     }
+}
+
+/// The real binary, configured from the environment: EdDSA key files sign tokens that the
+/// admin API accepts; a short secret disables the admin API with a reason, and the public
+/// API still answers.
+#[test]
+fn token_keys_come_from_the_environment() {
+    let db = TestDb::new(Backend::Sqlite);
+    let bin = env!("CARGO_BIN_EXE_community-assets");
+    let add = Command::new(bin)
+        .args(["users", "add", "root", "--role", "admin"])
+        .env("DATABASE_URL", &db.url)
+        .env("COMMUNITY_ASSETS_PASSWORD", ADMIN_PW)
+        .output()
+        .unwrap();
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    // A test-only Ed25519 key pair (PKCS#8 / SPKI PEM), used nowhere else.
+    let private = db.temp_path("ed25519.pem");
+    let public = db.temp_path("ed25519.pub");
+    std::fs::write(&private, "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEILjIlhK0GI4HICNo9qPmHEwT9brBjg2BfnCvJWHttItT\n-----END PRIVATE KEY-----\n").unwrap();
+    std::fs::write(&public, "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEALMLtsrzbC0Av9iXiYe4Z1x+Zexfg2IwB8JIxa63vEgY=\n-----END PUBLIC KEY-----\n").unwrap();
+    let eddsa = Server::start(
+        &db.url,
+        1000,
+        &[
+            ("JWT_ALGORITHM", "EdDSA"),
+            ("JWT_KID", "ed-2026"),
+            ("JWT_PRIVATE_KEY_FILE", private.to_str().unwrap()),
+            ("JWT_PUBLIC_KEY_FILE", public.to_str().unwrap()),
+        ],
+    );
+    let login = ureq::post(&format!("{}/v1/auth/token", eddsa.base_url))
+        .send_json(json!({"username": "root", "password": ADMIN_PW}))
+        .unwrap()
+        .into_json::<Value>()
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (header["alg"].as_str(), header["kid"].as_str()),
+        (Some("EdDSA"), Some("ed-2026"))
+    );
+    let users = ureq::get(&format!("{}/v1/admin/users", eddsa.base_url))
+        .set("Authorization", &bearer(token))
+        .call()
+        .unwrap();
+    assert_eq!(users.status(), 200);
+
+    let weak = Server::start(&db.url, 1000, &[("JWT_SECRET", "too short")]);
+    let err = ureq::get(&format!("{}/v1/admin/users", weak.base_url))
+        .call()
+        .unwrap_err();
+    let ureq::Error::Status(503, r) = err else {
+        panic!("{err:?}")
+    };
+    assert!(r
+        .into_string()
+        .unwrap()
+        .contains("JWT_SECRET must be at least 32 bytes"));
+    assert_eq!(weak.total(), 0, "the public API runs");
 }

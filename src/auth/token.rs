@@ -1,9 +1,11 @@
-//! HS256 access tokens. The signing secret comes from `JWT_SECRET` (or the file named by
-//! `JWT_SECRET_FILE`), at least 32 bytes; tokens carry its key id (`JWT_KID`), and a
-//! previous secret (`JWT_PREVIOUS_SECRET[_FILE]`, `JWT_PREVIOUS_KID`) is still accepted
-//! during a rotation. Every claim is validated: signature and algorithm, `exp`, `iat`,
-//! `iss`, `aud`, `sub`; the user's current role, active flag and token version are then
-//! checked against the database by the caller.
+//! Access tokens: HS256 with a shared secret (`JWT_SECRET` or `JWT_SECRET_FILE`, at least
+//! 32 bytes), or RS256 / EdDSA with PEM key files (`JWT_ALGORITHM`, `JWT_PRIVATE_KEY_FILE`,
+//! `JWT_PUBLIC_KEY_FILE`). Tokens carry their key id (`JWT_KID`), and the previous key
+//! (`JWT_PREVIOUS_SECRET[_FILE]` or `JWT_PREVIOUS_PUBLIC_KEY_FILE`, with `JWT_PREVIOUS_KID`)
+//! is still accepted during a rotation. Every claim is validated: signature and algorithm
+//! (the key's own; `alg: none` never), `exp`, `iat`, `iss`, `aud`, `sub`; the user's
+//! current role, active flag and token version are then checked against the database by
+//! the caller.
 
 use jsonwebtoken::{
     decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
@@ -27,9 +29,67 @@ pub struct Claims {
     pub ver: i64,
 }
 
-struct Key {
+/// One signing key: its id, algorithm, and the means to sign (not for a previous key) and
+/// to verify.
+pub struct Key {
     kid: String,
-    secret: Vec<u8>,
+    alg: Algorithm,
+    signing: Option<EncodingKey>,
+    verifying: DecodingKey,
+}
+
+impl Key {
+    /// An HS256 key from a secret of at least 32 bytes.
+    pub fn hs256(kid: &str, secret: &[u8]) -> Result<Key, String> {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(format!("must be at least {MIN_SECRET_BYTES} bytes"));
+        }
+        Ok(Key {
+            kid: kid.into(),
+            alg: Algorithm::HS256,
+            signing: Some(EncodingKey::from_secret(secret)),
+            verifying: DecodingKey::from_secret(secret),
+        })
+    }
+
+    /// An RS256 or EdDSA key from PEM files' contents (no private key: verify only).
+    pub fn from_pem(
+        kid: &str,
+        alg: Algorithm,
+        private: Option<&[u8]>,
+        public: &[u8],
+    ) -> Result<Key, String> {
+        let bad = |what: &str, e: jsonwebtoken::errors::Error| {
+            format!("the {what} key is not a {alg:?} PEM key: {e}")
+        };
+        let (signing, verifying) = match alg {
+            Algorithm::RS256 => (
+                private
+                    .map(EncodingKey::from_rsa_pem)
+                    .transpose()
+                    .map_err(|e| bad("private", e))?,
+                DecodingKey::from_rsa_pem(public).map_err(|e| bad("public", e))?,
+            ),
+            Algorithm::EdDSA => (
+                private
+                    .map(EncodingKey::from_ed_pem)
+                    .transpose()
+                    .map_err(|e| bad("private", e))?,
+                DecodingKey::from_ed_pem(public).map_err(|e| bad("public", e))?,
+            ),
+            other => {
+                return Err(format!(
+                    "{other:?} is not supported: use HS256, RS256 or EdDSA"
+                ))
+            }
+        };
+        Ok(Key {
+            kid: kid.into(),
+            alg,
+            signing,
+            verifying,
+        })
+    }
 }
 
 /// The keys and claims settings of one service instance.
@@ -46,68 +106,90 @@ impl TokenKeys {
     /// admin API then answers 503 with that reason; the public API is unaffected).
     pub fn from_env() -> Result<Self, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let file = |name: &str| -> Result<Option<Vec<u8>>, String> {
+            var(name)
+                .map(|path| {
+                    std::fs::read(&path).map_err(|e| format!("cannot read {name} {path}: {e}"))
+                })
+                .transpose()
+        };
+        // A secret from its variable, or from the file its `_FILE` variable names.
         let secret = |name: &str| -> Result<Option<Vec<u8>>, String> {
-            if let Some(v) = var(name) {
-                return Ok(Some(v.into_bytes()));
-            }
-            match var(&format!("{name}_FILE")) {
-                None => Ok(None),
-                Some(path) => std::fs::read(&path)
-                    .map(|mut b| {
-                        while b.last().is_some_and(|c| c.is_ascii_whitespace()) {
-                            b.pop();
-                        }
-                        Some(b)
-                    })
-                    .map_err(|e| format!("cannot read {name}_FILE {path}: {e}")),
+            match var(name) {
+                Some(v) => Ok(Some(v.into_bytes())),
+                None => Ok(file(&format!("{name}_FILE"))?.map(|mut b| {
+                    b.truncate(b.trim_ascii_end().len());
+                    b
+                })),
             }
         };
-        let current = secret("JWT_SECRET")?.ok_or(
-            "the admin API is disabled: set JWT_SECRET (or JWT_SECRET_FILE) to a secret of at least 32 bytes",
-        )?;
-        let previous = secret("JWT_PREVIOUS_SECRET")?;
+        let disabled = |why: String| format!("the admin API is disabled: {why}");
+        let kid = var("JWT_KID").unwrap_or_else(|| "k1".into());
+        let previous_kid = var("JWT_PREVIOUS_KID").unwrap_or_else(|| "k0".into());
+        let (current, previous) = match var("JWT_ALGORITHM").as_deref().unwrap_or("HS256") {
+            "HS256" => {
+                let current = secret("JWT_SECRET")?.ok_or_else(|| {
+                    disabled(
+                        "set JWT_SECRET (or JWT_SECRET_FILE) to a secret of at least 32 bytes"
+                            .into(),
+                    )
+                })?;
+                let current =
+                    Key::hs256(&kid, &current).map_err(|e| disabled(format!("JWT_SECRET {e}")))?;
+                let previous = secret("JWT_PREVIOUS_SECRET")?
+                    .map(|p| {
+                        Key::hs256(&previous_kid, &p)
+                            .map_err(|e| disabled(format!("JWT_PREVIOUS_SECRET {e}")))
+                    })
+                    .transpose()?;
+                (current, previous)
+            }
+            name @ ("RS256" | "EdDSA") => {
+                let alg = if name == "RS256" {
+                    Algorithm::RS256
+                } else {
+                    Algorithm::EdDSA
+                };
+                let (Some(private), Some(public)) =
+                    (file("JWT_PRIVATE_KEY_FILE")?, file("JWT_PUBLIC_KEY_FILE")?)
+                else {
+                    return Err(disabled(format!(
+                        "{name} needs JWT_PRIVATE_KEY_FILE and JWT_PUBLIC_KEY_FILE"
+                    )));
+                };
+                let current =
+                    Key::from_pem(&kid, alg, Some(&private), &public).map_err(disabled)?;
+                let previous = file("JWT_PREVIOUS_PUBLIC_KEY_FILE")?
+                    .map(|p| Key::from_pem(&previous_kid, alg, None, &p).map_err(disabled))
+                    .transpose()?;
+                (current, previous)
+            }
+            other => {
+                return Err(disabled(format!(
+                    "JWT_ALGORITHM {other:?} is not HS256, RS256 or EdDSA"
+                )))
+            }
+        };
         let ttl_seconds = match var("JWT_TTL_SECONDS") {
             None => 3600,
             Some(v) => v
                 .parse::<i64>()
                 .ok()
                 .filter(|s| (60..=86_400).contains(s))
-                .ok_or("JWT_TTL_SECONDS must be 60 to 86400")?,
+                .ok_or_else(|| disabled("JWT_TTL_SECONDS must be 60 to 86400".into()))?,
         };
-        Self::new(
-            (var("JWT_KID").unwrap_or_else(|| "k1".into()), current),
-            previous.map(|p| (var("JWT_PREVIOUS_KID").unwrap_or_else(|| "k0".into()), p)),
-            ttl_seconds,
-        )
+        Ok(Self::new(current, previous, ttl_seconds))
     }
 
     /// Keys from values (tests, and [`TokenKeys::from_env`]).
-    pub fn new(
-        current: (String, Vec<u8>),
-        previous: Option<(String, Vec<u8>)>,
-        ttl_seconds: i64,
-    ) -> Result<Self, String> {
-        for (name, (_, s)) in [
-            ("JWT_SECRET", Some(&current)),
-            ("JWT_PREVIOUS_SECRET", previous.as_ref()),
-        ]
-        .into_iter()
-        .filter_map(|(n, k)| k.map(|k| (n, k)))
-        {
-            if s.len() < MIN_SECRET_BYTES {
-                return Err(format!(
-                    "the admin API is disabled: {name} must be at least {MIN_SECRET_BYTES} bytes"
-                ));
-            }
-        }
-        let key = |(kid, secret): (String, Vec<u8>)| Key { kid, secret };
-        Ok(TokenKeys {
-            current: key(current),
-            previous: previous.map(key),
+    pub fn new(current: Key, previous: Option<Key>, ttl_seconds: i64) -> Self {
+        TokenKeys {
+            current,
+            previous,
             ttl_seconds,
             issuer: "community-assets".into(),
             audience: "community-assets-admin".into(),
-        })
+        }
     }
 
     /// A signed token for a user, valid for the configured lifetime.
@@ -124,33 +206,33 @@ impl TokenKeys {
         };
         let header = Header {
             kid: Some(self.current.kid.clone()),
-            ..Header::new(Algorithm::HS256)
+            ..Header::new(self.current.alg)
         };
-        encode(
-            &header,
-            &claims,
-            &EncodingKey::from_secret(&self.current.secret),
-        )
-        .map_err(|e| e.to_string())
+        let signing = self
+            .current
+            .signing
+            .as_ref()
+            .ok_or("the current key cannot sign")?;
+        encode(&header, &claims, signing).map_err(|e| e.to_string())
     }
 
-    /// The claims of a valid token. Only HS256 is accepted (so `alg: none` and algorithm
-    /// confusion fail), with the key its `kid` names.
+    /// The claims of a valid token: signed by the key its `kid` names, with that key's
+    /// algorithm (so `alg: none` and algorithm confusion fail).
     pub fn verify(&self, token: &str) -> Result<Claims, String> {
         let header = decode_header(token).map_err(|e| format!("malformed token: {e}"))?;
-        if header.alg != Algorithm::HS256 {
-            return Err(format!("algorithm {:?} is not accepted", header.alg));
-        }
         let key = std::iter::once(&self.current)
             .chain(self.previous.as_ref())
             .find(|k| header.kid.as_deref() == Some(k.kid.as_str()))
             .ok_or("unknown key id")?;
-        let mut validation = Validation::new(Algorithm::HS256);
+        if header.alg != key.alg {
+            return Err(format!("algorithm {:?} is not this key's", header.alg));
+        }
+        let mut validation = Validation::new(key.alg);
         validation.set_audience(&[&self.audience]);
         validation.set_issuer(&[&self.issuer]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 30;
-        let data = decode::<Claims>(token, &DecodingKey::from_secret(&key.secret), &validation)
+        let data = decode::<Claims>(token, &key.verifying, &validation)
             .map_err(|e| format!("invalid token: {e}"))?;
         if data.claims.iat > chrono::Utc::now().timestamp() + 30 {
             return Err("invalid token: issued in the future".into());
@@ -165,7 +247,7 @@ mod tests {
     use base64::Engine;
 
     fn keys(secret: &str, kid: &str) -> TokenKeys {
-        TokenKeys::new((kid.into(), secret.as_bytes().to_vec()), None, 3600).unwrap()
+        TokenKeys::new(Key::hs256(kid, secret.as_bytes()).unwrap(), None, 3600)
     }
 
     #[test]
@@ -201,9 +283,7 @@ mod tests {
 
     #[test]
     fn short_secrets_disable_the_admin_api() {
-        let e = TokenKeys::new(("k1".into(), b"short".to_vec()), None, 3600)
-            .err()
-            .unwrap();
+        let e = Key::hs256("k1", b"short").err().unwrap();
         assert!(e.contains("at least 32 bytes"));
     }
 
@@ -212,12 +292,88 @@ mod tests {
         let old = keys("0123456789abcdef0123456789abcdef", "k1");
         let t = old.issue("ann", Role::Admin, 1).unwrap();
         let rotated = TokenKeys::new(
-            ("k2".into(), b"fedcba9876543210fedcba9876543210".to_vec()),
-            Some(("k1".into(), b"0123456789abcdef0123456789abcdef".to_vec())),
+            Key::hs256("k2", b"fedcba9876543210fedcba9876543210").unwrap(),
+            Some(Key::hs256("k1", b"0123456789abcdef0123456789abcdef").unwrap()),
             3600,
-        )
-        .unwrap();
+        );
         assert_eq!(rotated.verify(&t).unwrap().sub, "ann");
         assert!(rotated.issue("ann", Role::Admin, 1).unwrap() != t);
+    }
+
+    // Test-only key pairs, generated with openssl for these tests and used nowhere else.
+    const ED_PRIVATE: &str = r#"-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEILjIlhK0GI4HICNo9qPmHEwT9brBjg2BfnCvJWHttItT
+-----END PRIVATE KEY-----
+"#;
+    const ED_PUBLIC: &str = r#"-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEALMLtsrzbC0Av9iXiYe4Z1x+Zexfg2IwB8JIxa63vEgY=
+-----END PUBLIC KEY-----
+"#;
+    const RSA_PRIVATE: &str = r#"-----BEGIN PRIVATE KEY-----
+MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDFhJEjoX1i9vVA
+Wr4pjbD0jZBW0GMMGnNpIbLPeYL+SsREhnr3uTJAqtiqVMF2OlGnZTyLc4kYTWie
+22hIu/wp6H0Y97HCxRmcQKJdvt+blLOkGjte4kBjBVleLrnEa8uxK/9cuYzvwd8p
+siGQzgrcMekvdBcCgQUBm74CBR8cu0Ol5W2TAc26yC1/RXx9MZxcYYBxZ/+1I2gW
+PVEAnbwxaSLMPtnd3UOYZw4wDq9L1Ah4Ot3pRfaolT6UI25TfjLdJpCwc3LPpdM7
+nyoPQ0oG7ko6ISArNFTohB883RBhzRvaWUrPzGA+YrGRh27rNMWCQnblU+R28jHz
+fW2M7+cJAgMBAAECggEADaWLIZsWvq+xYjDi0pwnjb36KwVa0otBThI1+H+8vTUN
+Om7QMC1re2xSa/JPK4v7+ETWWgwxfKxcfh1KpzvVwE9/1SnH7l0P1+vfS/rUGDu9
+7aiiUXvwVucXtZok251XBXa0vgNT6XzLnmXgS9DwjyYjplOvA01Gu0W3awxPifyH
+K6KNKkbFXKbun0mjoNRAN53w5fYDtQZmyDhHsUDfRmPNcAYUrlH0is9+cmgxRy1/
+8W8cjWVztir58+HJv2BkEn/cPv3IEEfhJnetFMhX01y079g0DQFsRIWZ4qx7ONhE
+pBpQFLqQJLP9e2Thyo7tVjCvUiSIvyUyFH/MCmIbAQKBgQDlndxSOKHSQ+CGPcmY
+ZThFnkuFkGF0FxmMkVeJgVf6h5ptRuiyZBYTuYu81PO9va6lAhqSCNFLiBZW1Zz3
+b/FqbFRDA/nDaQPTs7Jk1SpaiTdfOFZ3hf9ip1ze1ariFBmlUP8kEOAbGz5DDu7I
+hJ6hmT3UxQy2K3XEsw4SR1gGnQKBgQDcNoZZC3PnXrC9hNyEhPv+U3Kr9XC9poNP
+YpN3WprCKEbNuoI2mt9y/koPNovPN1/I1hEIOs1BiYC1JstY+K/d/M+pGkTR4pC6
+4BN3odGqFIaBXVE5Ffi4Bj/EAYWFv3uFNxfhJXHf3UFBULXBkfdj2NjmtyCSfyoK
+GlX/VROAXQKBgE34Ms5AqMJrhhxPctsq09bgD6kFA/KVvXk8CUuJ/kP2M/wTbgTV
+c6GzCb5PWYz+kgU6F6erEtbhGSTXWHu1KXcH3fz7pp4yVLhYdqVCtSUVHxZYXRQt
+DjGDv0dzqpkmVicKv/iROmg58gR3V6IDVpJtJM/RMaXSUCVA3/BZBY0JAoGBALT8
+nyh6EDVdjrcEhlToE0/wd7O60oEcZJmPNBIJRl5CygZ1vmVwniudsXKVawzQvwmK
+Xo87/MxbXYwFKWWjZq91A5tA+sThh///ACD3vyEhI3cZIhNf6n4crLXEZmAJg1R2
+dkrWAqRx7RroYamI9SF77LCaW8vrdbq98GYdHx0FAoGAJdpuKpmwEW3zRT2YLb1/
+BwBjqE+1ZoVA9NIxD9fbhsR3hBwT/8quaEN9HEDcpUkoL9rJn6q6d1hufUKcC5V2
+A503S1jeASxG1myt0kenCnwCLmXhD/s7KYxWxvxIm2wIS3bQIEyPAh6dWfjSYOEw
+ZQZhv2vhzPZ0NUNlSA3dq/Q=
+-----END PRIVATE KEY-----
+"#;
+    const RSA_PUBLIC: &str = r#"-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAxYSRI6F9Yvb1QFq+KY2w
+9I2QVtBjDBpzaSGyz3mC/krERIZ697kyQKrYqlTBdjpRp2U8i3OJGE1onttoSLv8
+Keh9GPexwsUZnECiXb7fm5SzpBo7XuJAYwVZXi65xGvLsSv/XLmM78HfKbIhkM4K
+3DHpL3QXAoEFAZu+AgUfHLtDpeVtkwHNusgtf0V8fTGcXGGAcWf/tSNoFj1RAJ28
+MWkizD7Z3d1DmGcOMA6vS9QIeDrd6UX2qJU+lCNuU34y3SaQsHNyz6XTO58qD0NK
+Bu5KOiEgKzRU6IQfPN0QYc0b2llKz8xgPmKxkYdu6zTFgkJ25VPkdvIx831tjO/n
+CQIDAQAB
+-----END PUBLIC KEY-----
+"#;
+
+    #[test]
+    fn eddsa_and_rs256_keys_sign_and_verify_and_cannot_be_confused() {
+        for (alg, private, public) in [
+            (Algorithm::EdDSA, ED_PRIVATE, ED_PUBLIC),
+            (Algorithm::RS256, RSA_PRIVATE, RSA_PUBLIC),
+        ] {
+            let key =
+                Key::from_pem("p1", alg, Some(private.as_bytes()), public.as_bytes()).unwrap();
+            let k = TokenKeys::new(key, None, 3600);
+            let t = k.issue("ann", Role::Editor, 2).unwrap();
+            assert_eq!(k.verify(&t).unwrap().ver, 2, "{alg:?}");
+            // A verifier with only the public key (another instance, or a previous key).
+            let public_only = Key::from_pem("p1", alg, None, public.as_bytes()).unwrap();
+            let v = TokenKeys::new(public_only, None, 3600);
+            assert!(v.verify(&t).is_ok());
+            assert!(
+                v.issue("ann", Role::Editor, 2).is_err(),
+                "cannot sign without the private key"
+            );
+            // The public key used as an HS256 secret (algorithm confusion) is refused.
+            let confused = TokenKeys::new(Key::hs256("p1", public.as_bytes()).unwrap(), None, 3600)
+                .issue("ann", Role::Admin, 2)
+                .unwrap();
+            assert!(k.verify(&confused).is_err(), "{alg:?}");
+        }
+        assert!(Key::from_pem("p1", Algorithm::EdDSA, None, b"not a key").is_err());
     }
 }

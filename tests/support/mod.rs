@@ -4,12 +4,14 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::Once;
 
 use community_assets::app::{serve, AppState};
-use community_assets::auth::token::TokenKeys;
+use community_assets::auth::token::{Key, TokenKeys};
 use community_assets::import::areas::{import_areas_files, AreaFiles};
 use community_assets::import::{import_assets_file, Contacts};
 use community_assets::store::Store;
@@ -141,11 +143,11 @@ impl TestApp {
         }
         let state = AppState::load(store.clone())
             .expect("load snapshot")
-            .with_token_keys(TokenKeys::new(
-                ("test-key".into(), TEST_SECRET.to_vec()),
+            .with_token_keys(Ok(TokenKeys::new(
+                Key::hs256("test-key", TEST_SECRET).unwrap(),
                 None,
                 3600,
-            ));
+            )));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = std::sync::mpsc::channel();
@@ -384,4 +386,75 @@ pub fn brute_haversine(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     let dl = (lon2 - lon1).to_radians();
     let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
     2.0 * R * a.sqrt().asin()
+}
+
+/// A `community-assets serve` process on a random port; killed on drop.
+pub struct Server {
+    child: Child,
+    pub base_url: String,
+}
+
+impl Server {
+    /// Starts one with extra environment variables.
+    pub fn start(db_url: &str, refresh_ms: u64, env: &[(&str, &str)]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_community-assets"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--workers", "1"])
+            .arg(format!("--refresh-interval-ms={refresh_ms}"))
+            .env("DATABASE_URL", db_url)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the server");
+        // The server logs "listening on http://ADDR" once it is bound.
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr).lines();
+        let base_url = loop {
+            let line = lines
+                .next()
+                .expect("server exited before listening")
+                .unwrap();
+            let plain: String = strip_ansi(&line);
+            if let Some(rest) = plain.split("listening on ").nth(1) {
+                break rest.split(';').next().unwrap().trim().to_string();
+            }
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, base_url }
+    }
+
+    /// Published assets, through the public API.
+    pub fn total(&self) -> u64 {
+        let body = ureq::get(&format!("{}/v1/assets?limit=1", self.base_url))
+            .call()
+            .unwrap()
+            .into_string()
+            .unwrap();
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["total"]
+            .as_u64()
+            .unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_escape = false;
+    for c in s.chars() {
+        match (in_escape, c) {
+            (false, '\u{1b}') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, c) => out.push(c),
+        }
+    }
+    out
 }
