@@ -22,6 +22,7 @@ pub struct AppState {
     /// Every asset whatever its status, for the admin list: built when an admin lists after
     /// a write, and kept until the next write.
     admin_snapshot: Arc<Mutex<Option<Arc<Snapshot>>>>,
+    rebuilding: Arc<Mutex<()>>,
 }
 
 impl AppState {
@@ -34,6 +35,7 @@ impl AppState {
             snapshot: Arc::new(SnapshotCell::new(snap)),
             auth: Arc::new(Auth::new(TokenKeys::from_env())),
             admin_snapshot: Default::default(),
+            rebuilding: Default::default(),
         })
     }
 
@@ -46,8 +48,10 @@ impl AppState {
     }
 
     /// Rebuilds the snapshot if the database changed since it was built. Returns whether
-    /// it did.
+    /// it did. One rebuild at a time: a write's own refresh and the poller would otherwise
+    /// both rebuild the same version, each slowing the other down.
     pub fn refresh(&self) -> Result<bool, StoreError> {
+        let _one_at_a_time = self.rebuilding.lock().unwrap_or_else(|e| e.into_inner());
         let current = assets::data_version(&mut *self.store.conn()?)?;
         let previous = self.snapshot.load();
         if current == previous.version {
@@ -113,11 +117,12 @@ fn build_snapshot(
         (None, Some(prev)) => prev.areas.clone(),
         (None, None) => Arc::new(AreaSet::empty()),
     };
-    Ok(Snapshot::build(
+    Ok(Snapshot::rebuild(
         src.version,
         &src.categories,
         src.assets,
         areas,
+        previous,
     ))
 }
 

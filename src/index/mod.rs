@@ -27,6 +27,7 @@ type PlanePoint = GeomWithData<[f64; 2], u32>;
 /// One published asset, compact: what filters and sorting need, and the asset's JSON.
 /// The full [`Asset`] is not kept (it would double the memory); [`Entry::asset`] decodes it
 /// from the JSON for the rarer CSV output.
+#[derive(Clone)]
 pub struct Entry {
     pub id: Uuid,
     pub lat: f64,
@@ -165,12 +166,29 @@ impl Snapshot {
         published: Vec<Asset>,
         areas: Arc<AreaSet>,
     ) -> Self {
+        Self::rebuild(version, categories, published, areas, None)
+    }
+
+    /// Builds a snapshot, reusing the entries of `previous` for assets whose version is
+    /// unchanged (when the areas are the same): after one write, only that asset's entry
+    /// is made again.
+    pub fn rebuild(
+        version: i64,
+        categories: &[Category],
+        published: Vec<Asset>,
+        areas: Arc<AreaSet>,
+        previous: Option<&Snapshot>,
+    ) -> Self {
         let mut published = published;
         published.sort_unstable_by_key(|a| a.id);
+        let previous = previous.filter(|p| Arc::ptr_eq(&p.areas, &areas));
         let mut interner = Interner::default();
         let entries: Vec<Entry> = published
             .into_iter()
-            .map(|a| Entry::new(a, &mut interner, &areas))
+            .map(|a| match previous.and_then(|p| p.get(&a.id)) {
+                Some(e) if e.version == a.version => e.clone(),
+                _ => Entry::new(a, &mut interner, &areas),
+            })
             .collect();
 
         let mut by_category: HashMap<String, Vec<SpherePoint>> = HashMap::new();
