@@ -1,6 +1,6 @@
 //! PostgreSQL goes away (a TCP proxy in front of it is cut): public reads keep answering from
-//! the snapshot, readiness says 503 problem+json with Retry-After, and everything recovers
-//! when the database comes back, without a restart.
+//! the snapshot, readiness and admin writes say 503 problem+json with Retry-After, and
+//! everything recovers when the database comes back, without a restart.
 
 mod support;
 
@@ -96,6 +96,26 @@ fn reads_survive_a_database_outage_and_readiness_recovers() {
     let url = format!("{scheme_user}@127.0.0.1:{}/{path}", proxy.port);
     let app = TestApp::spawn_at(&url, &[&support::shared_data(support::LIBRARIES)]);
     assert_eq!(app.get("/health/ready").status, 200);
+    app.add_user("ann", "editor", "editor password 5678");
+    let auth = format!("Bearer {}", app.token("ann", "editor password 5678"));
+    let id = app.get("/v1/assets?limit=1").json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let patch = |app: &TestApp| {
+        let url = format!("{}/v1/admin/assets/{id}", app.base_url);
+        match ureq::patch(&url)
+            .set("Authorization", &auth)
+            .set("If-Match", "*")
+            .send_string(r#"{"description": "Written after the outage"}"#)
+        {
+            Ok(r) => (r.status(), None),
+            Err(ureq::Error::Status(code, r)) => {
+                (code, r.header("retry-after").map(str::to_string))
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
 
     proxy.cut();
     wait_for("readiness to report the outage", || {
@@ -112,6 +132,10 @@ fn reads_survive_a_database_outage_and_readiness_recovers() {
     assert!(r.json()["total"].as_u64().unwrap() > 0);
     assert!(app.state.refresh().is_err());
     assert_eq!(app.get("/v1/categories").status, 200);
+    // Writes answer 503 with Retry-After, and nothing is half done.
+    let (status, retry_after) = patch(&app);
+    assert_eq!(status, 503);
+    assert!(retry_after.is_some());
 
     proxy.restore();
     wait_for("readiness to recover", || {
@@ -120,5 +144,10 @@ fn reads_survive_a_database_outage_and_readiness_recovers() {
     assert!(
         !app.state.refresh().unwrap(),
         "nothing changed while the database was away"
+    );
+    assert_eq!(patch(&app).0, 200, "writes work again without a restart");
+    assert_eq!(
+        app.get(&format!("/v1/assets/{id}")).json()["description"],
+        "Written after the outage"
     );
 }
