@@ -1,7 +1,7 @@
 //! Start-up: the shared state, the snapshot refresher and the HTTP server.
 
 use actix_web::dev::Server;
-use actix_web::middleware::{ErrorHandlers, NormalizePath, TrailingSlash};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers, NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpServer};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -137,6 +137,13 @@ pub fn serve(
         App::new()
             .app_data(data.clone())
             .wrap(ErrorHandlers::new().default_handler(render_problem))
+            // Responses are data, never pages to frame or content to sniff.
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Referrer-Policy", "no-referrer")),
+            )
             .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
             .configure(crate::api::configure)
     })

@@ -47,6 +47,12 @@ enum Command {
     /// Manage the accounts of admins and editors.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Copy a SQLite database to FILE while the service runs: online and consistent (one
+    /// transaction's view). For PostgreSQL use pg_dump (see the README).
+    Backup {
+        #[arg(long = "to")]
+        to: PathBuf,
+    },
     /// Print the OpenAPI document.
     Openapi,
 }
@@ -121,6 +127,7 @@ fn main() -> ExitCode {
         None => serve(&cli.database_url, cli.serve),
         Some(Command::Serve(args)) => serve(&cli.database_url, args),
         Some(Command::Users(cmd)) => users(&cli.database_url, cmd),
+        Some(Command::Backup { to }) => backup(&cli.database_url, &to),
         Some(Command::Openapi) => {
             print!("{}", community_assets::api::openapi_json());
             Ok(())
@@ -231,6 +238,18 @@ fn import_failure(e: ImportError, what: &str) -> String {
         }
         e => format!("{e}; nothing was imported"),
     }
+}
+
+fn backup(url: &str, to: &std::path::Path) -> Result<(), String> {
+    let store = open_store(url)?;
+    let started = Instant::now();
+    community_assets::store::backup(&store, to).map_err(|e| e.to_string())?;
+    println!(
+        "backed up to {} ({:.1} s)",
+        to.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn users(url: &str, cmd: UsersCommand) -> Result<(), String> {

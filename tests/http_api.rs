@@ -518,6 +518,10 @@ fn health_openapi_and_docs() {
         let ready = app.get("/health/ready");
         assert_eq!(ready.status, 200);
         assert_eq!(ready.json()["status"], "ready");
+        for r in [&ready, &app.get("/v1/nowhere")] {
+            assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+            assert_eq!(r.header("x-frame-options"), Some("DENY"));
+        }
         let doc = app.get("/openapi.json").json();
         assert_eq!(doc["paths"]["/v1/assets"]["get"]["tags"][0], "assets");
         let docs = app.get("/docs/");

@@ -251,3 +251,33 @@ fn command_line_imports_the_official_area_files() {
     let areas = community_assets::store::areas::load_areas(&mut store.conn().unwrap()).unwrap();
     assert_eq!(areas.len(), 32_844);
 }
+
+/// `backup --to FILE` copies a SQLite database online; the copy opens with everything in it,
+/// and an existing file is never overwritten.
+#[test]
+fn backup_copies_a_sqlite_database() {
+    let db = TestDb::new(support::Backend::Sqlite);
+    let store = Store::open(&db.url).unwrap();
+    import_assets_file(&store, &shared_data(LIBRARIES), Contacts::Salvage, false).unwrap();
+    let bin = env!("CARGO_BIN_EXE_community-assets");
+    let to = db.temp_path("backup.sqlite3");
+    let run = || {
+        Command::new(bin)
+            .args(["backup", "--to"])
+            .arg(&to)
+            .env("DATABASE_URL", &db.url)
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let copy = Store::open(to.to_str().unwrap()).unwrap();
+    assert_eq!(count(&copy), 3238);
+    let again = run();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+}

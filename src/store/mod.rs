@@ -201,6 +201,29 @@ impl Store {
     }
 }
 
+/// Copies a SQLite database to `to` with `VACUUM INTO`: online (writers wait only for the
+/// copy's read transaction) and consistent. The target must not exist, so a backup never
+/// overwrites another one.
+pub fn backup(store: &Store, to: &Path) -> Result<(), StoreError> {
+    if to.exists() {
+        return Err(StoreError::Invalid(format!(
+            "{} already exists; choose a new file",
+            to.display()
+        )));
+    }
+    let mut conn = store.conn()?;
+    match &mut *conn {
+        DbConnection::Pg(_) => Err(StoreError::Invalid(
+            "backup is for SQLite; back up PostgreSQL with pg_dump (see the README)".into(),
+        )),
+        DbConnection::Sqlite(c) => {
+            let target = to.to_string_lossy().replace('\'', "''");
+            c.batch_execute(&format!("VACUUM INTO '{target}'"))?;
+            Ok(())
+        }
+    }
+}
+
 /// Runs `f` in a transaction that sees one consistent state of the database, even across
 /// several statements (PostgreSQL defaults to READ COMMITTED, which would not).
 pub fn consistent_read<T>(
