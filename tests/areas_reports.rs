@@ -492,6 +492,24 @@ fn reports_equal_brute_force_on_the_official_files() {
             assert_eq!(p["cumulative_population"], pop(&mut covered.iter()));
         }
         assert!(!v["picks"].as_array().unwrap().is_empty());
+        // The same as CSV: a row per candidate, its pick order where it was picked.
+        let c = app.send(
+            "POST",
+            "/v1/reports/what-if",
+            &[("Accept", "text/csv")],
+            Some(&body.to_string()),
+        );
+        assert!(c.header("content-type").unwrap().starts_with("text/csv"));
+        let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(c.body.as_bytes())
+            .records()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rows.len(), candidates.len());
+        for (k, p) in v["picks"].as_array().unwrap().iter().enumerate() {
+            let row = &rows[p["index"].as_u64().unwrap() as usize];
+            assert_eq!(&row[6], (k + 1).to_string().as_str());
+            assert_eq!(&row[7], p["added_population"].to_string().as_str());
+        }
 
         // One area: nearest per category and the count within the threshold.
         for i in (0..areas.len()).step_by(4111) {

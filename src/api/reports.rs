@@ -602,7 +602,7 @@ pub struct WhatIfRequest {
     post, path = "/v1/reports/what-if", tag = "reports",
     request_body = WhatIfRequest,
     responses(
-        (status = 200, description = "Coverage per candidate and the greedy picks", body = access::WhatIfReport,
+        (status = 200, description = "Coverage per candidate and the greedy picks (`Accept: text/csv`: one row per candidate with its pick order)", body = access::WhatIfReport,
             example = json!({"parameters": {"categories": ["library"], "threshold_m": 2000.0, "max_decile": 2},
                 "vintage": {"version": 1, "index_name": "IoD2019", "geography": "LSOA 2011", "imported_at": "2026-11-25T09:00:00Z"},
                 "data_version": 42, "weighting": "population",
@@ -672,9 +672,49 @@ pub async fn what_if(
             ),
         ));
     }
-    let key = format!("what-if|{scope:?}|{pick}|{:?}", w.candidates);
+    let format = match format::negotiate(&req, None)? {
+        Format::Csv => Format::Csv,
+        _ => Format::Json,
+    };
+    let key = format!("what-if|{scope:?}|{pick}|{:?}|{format:?}", w.candidates);
     let r = cached(&snap, &key, || {
-        json(&access::what_if(&snap, &scope, &w.candidates, pick))
+        let report = access::what_if(&snap, &scope, &w.candidates, pick);
+        if format == Format::Json {
+            return json(&report);
+        }
+        // One row per candidate, with its place in the greedy picks when it has one.
+        let header = [
+            "index",
+            "label",
+            "lat",
+            "lon",
+            "newly_covered_areas",
+            "newly_covered_population",
+            "pick_order",
+            "added_population",
+            "cumulative_population",
+        ];
+        csv(
+            header.map(String::from).to_vec(),
+            report.candidates.iter().map(|c| {
+                let pick = report
+                    .picks
+                    .iter()
+                    .enumerate()
+                    .find(|(_, p)| p.index == c.index);
+                vec![
+                    c.index.to_string(),
+                    c.label.clone().unwrap_or_default(),
+                    c.lat.to_string(),
+                    c.lon.to_string(),
+                    c.newly_covered_areas.to_string(),
+                    int(c.newly_covered_population),
+                    pick.map(|(k, _)| (k + 1).to_string()).unwrap_or_default(),
+                    int(pick.and_then(|(_, p)| p.added_population)),
+                    int(pick.and_then(|(_, p)| p.cumulative_population)),
+                ]
+            }),
+        )
     })?;
     Ok(respond(&req, &r, started))
 }
