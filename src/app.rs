@@ -1,6 +1,7 @@
 //! Start-up: the shared state, the snapshot refresher and the HTTP server.
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers, NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpServer};
 use std::net::TcpListener;
@@ -126,6 +127,39 @@ fn build_snapshot(
     ))
 }
 
+/// The caller's `X-Request-Id` when it is a reasonable one (1 to 64 letters, digits, `-`,
+/// `_` or `.`), else a new one; returned on the response and written in the log, so one
+/// request can be followed from a client through the logs.
+fn request_id(req: &actix_web::dev::ServiceRequest) -> String {
+    req.headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=64).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_string)
+}
+
+/// One line a request: server errors as errors, client errors as information, the rest
+/// at debug level (tens of thousands a second would drown the log). Paths only: query
+/// strings and headers (tokens) are never logged.
+fn log_request(
+    id: &str,
+    method: &actix_web::http::Method,
+    path: &str,
+    status: u16,
+    started: Instant,
+) {
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    match status {
+        500.. => tracing::error!(request_id = id, %method, path, status, ms, "request"),
+        400.. => tracing::info!(request_id = id, %method, path, status, ms, "request"),
+        _ => tracing::debug!(request_id = id, %method, path, status, ms, "request"),
+    }
+}
+
 /// Starts the HTTP server on an already-bound listener (port 0 in tests).
 pub fn serve(
     listener: TcpListener,
@@ -145,6 +179,21 @@ pub fn serve(
                     .add(("Referrer-Policy", "no-referrer")),
             )
             .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
+            .wrap_fn(|req, srv| {
+                let id = request_id(&req);
+                let (method, path) = (req.method().clone(), req.path().to_string());
+                let started = Instant::now();
+                let response = srv.call(req);
+                async move {
+                    let mut res = response.await?;
+                    if let Ok(v) = HeaderValue::from_str(&id) {
+                        res.headers_mut()
+                            .insert(HeaderName::from_static("x-request-id"), v);
+                    }
+                    log_request(&id, &method, &path, res.status().as_u16(), started);
+                    Ok(res)
+                }
+            })
             .configure(crate::api::configure)
     })
     .listen(listener)?;

@@ -521,7 +521,16 @@ fn health_openapi_and_docs() {
         for r in [&ready, &app.get("/v1/nowhere")] {
             assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
             assert_eq!(r.header("x-frame-options"), Some("DENY"));
+            assert_eq!(r.header("x-request-id").map(str::len), Some(32), "a new id");
         }
+        let given = app.request("GET", "/v1/categories", &[("X-Request-Id", "client-42.a")]);
+        assert_eq!(given.header("x-request-id"), Some("client-42.a"));
+        let odd = app.request("GET", "/v1/categories", &[("X-Request-Id", "<script>")]);
+        assert_eq!(
+            odd.header("x-request-id").map(str::len),
+            Some(32),
+            "replaced"
+        );
         let doc = app.get("/openapi.json").json();
         assert_eq!(doc["paths"]["/v1/assets"]["get"]["tags"][0], "assets");
         let docs = app.get("/docs/");
