@@ -2,12 +2,14 @@
 
 use actix_web::dev::{Server, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers, NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpServer};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::api::cors::Cors;
 use crate::auth::token::TokenKeys;
 use crate::auth::Auth;
 use crate::error::render_problem;
@@ -24,6 +26,8 @@ pub struct AppState {
     /// a write, and kept until the next write.
     admin_snapshot: Arc<Mutex<Option<Arc<Snapshot>>>>,
     rebuilding: Arc<Mutex<()>>,
+    /// Which origins browser apps may read from (`CORS_ALLOWED_ORIGINS`).
+    pub cors: Arc<Cors>,
 }
 
 impl AppState {
@@ -37,6 +41,7 @@ impl AppState {
             auth: Arc::new(Auth::new(TokenKeys::from_env())),
             admin_snapshot: Default::default(),
             rebuilding: Default::default(),
+            cors: Arc::new(Cors::from_env()),
         })
     }
 
@@ -168,6 +173,7 @@ pub fn serve(
 ) -> std::io::Result<Server> {
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
+        let cors = data.cors.clone();
         App::new()
             .app_data(data.clone())
             .wrap(ErrorHandlers::new().default_handler(render_problem))
@@ -179,13 +185,24 @@ pub fn serve(
                     .add(("Referrer-Policy", "no-referrer")),
             )
             .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
-            .wrap_fn(|req, srv| {
+            .wrap_fn(move |req, srv| {
                 let id = request_id(&req);
                 let (method, path) = (req.method().clone(), req.path().to_string());
+                let origin = req
+                    .headers()
+                    .get(actix_web::http::header::ORIGIN)
+                    .and_then(|o| o.to_str().ok())
+                    .map(str::to_string);
+                let cors = cors.clone();
                 let started = Instant::now();
                 let response = srv.call(req);
                 async move {
                     let mut res = response.await?;
+                    if method == Method::GET || method == Method::HEAD {
+                        if let Some(origin) = &origin {
+                            cors.decorate(&path, origin, res.headers_mut());
+                        }
+                    }
                     if let Ok(v) = HeaderValue::from_str(&id) {
                         res.headers_mut()
                             .insert(HeaderName::from_static("x-request-id"), v);

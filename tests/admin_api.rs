@@ -1153,3 +1153,59 @@ fn token_keys_come_from_the_environment() {
         .contains("JWT_SECRET must be at least 32 bytes"));
     assert_eq!(weak.total(), 0, "the public API runs");
 }
+
+/// Browser apps may read the public API from any origin (the default), never the admin or
+/// auth routes.
+#[test]
+fn cors_allows_public_reads_and_never_admin_routes() {
+    let (app, admin, _) = app_with_users(Backend::Sqlite);
+    let origin = ("Origin", "https://app.example.org");
+    let r = app.send("GET", "/v1/assets?limit=1", &[origin], None);
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    assert!(r
+        .header("access-control-expose-headers")
+        .unwrap()
+        .contains("X-Next-Cursor"));
+    assert_eq!(
+        app.get("/v1/assets?limit=1")
+            .header("access-control-allow-origin"),
+        None,
+        "no Origin, no CORS headers"
+    );
+    let pre = app.send(
+        "OPTIONS",
+        "/v1/assets",
+        &[
+            origin,
+            ("Access-Control-Request-Method", "GET"),
+            ("Access-Control-Request-Headers", "if-none-match"),
+        ],
+        None,
+    );
+    assert_eq!(pre.status, 204);
+    assert_eq!(pre.header("access-control-allow-origin"), Some("*"));
+    assert!(pre
+        .header("access-control-allow-headers")
+        .unwrap()
+        .contains("If-None-Match"));
+
+    let auth = bearer(&admin);
+    let r = app.send(
+        "GET",
+        "/v1/admin/assets?limit=1",
+        &[origin, ("Authorization", &auth)],
+        None,
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    for path in ["/v1/admin/assets", "/v1/auth/token", "/v1/admin/audit"] {
+        let pre = app.send(
+            "OPTIONS",
+            path,
+            &[origin, ("Access-Control-Request-Method", "POST")],
+            None,
+        );
+        assert_ne!(pre.status, 204, "{path}");
+        assert_eq!(pre.header("access-control-allow-origin"), None, "{path}");
+    }
+}

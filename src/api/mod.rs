@@ -5,6 +5,7 @@ pub mod areas;
 pub mod assets;
 pub mod auth;
 pub mod bulk;
+pub mod cors;
 pub mod format;
 pub mod meta;
 pub mod params;
@@ -12,7 +13,7 @@ pub mod reports;
 pub mod suggestions;
 pub mod users;
 
-use actix_web::http::header;
+use actix_web::http::{header, Method};
 use actix_web::{web, HttpResponse, Route};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -114,7 +115,12 @@ pub fn openapi_json() -> String {
 /// Registers every route; used by the server and by tests. Each path is one resource, so
 /// a request with another method gets `405 Method Not Allowed`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let resource = |path: &str, route: Route| web::resource(path).route(route);
+    // Every single-route resource also answers CORS preflights (refused on admin routes).
+    let resource = |path: &str, route: Route| {
+        web::resource(path)
+            .route(route)
+            .route(web::route().method(Method::OPTIONS).to(cors::preflight))
+    };
     // `nearest` before `{id}`, so the literal path wins.
     cfg.service(resource(
         "/v1/assets/nearest",

@@ -1,0 +1,113 @@
+//! Cross-origin access for browser apps: public reads from the configured origins (by
+//! default any), never the admin and auth routes. `CORS_ALLOWED_ORIGINS` is `*` (the
+//! default), a comma-separated list of origins, or `none`.
+
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// Response headers a browser app may read.
+const EXPOSED: &str =
+    "ETag, Last-Modified, X-Total-Count, X-Next-Cursor, X-Request-Id, Server-Timing, Retry-After";
+/// Request headers a browser app may send on a public read.
+const ALLOWED_HEADERS: &str = "Accept, If-None-Match, If-Modified-Since, X-Request-Id";
+
+#[derive(Clone, Debug)]
+pub enum Cors {
+    Any,
+    Origins(Vec<String>),
+    Off,
+}
+
+impl Cors {
+    pub fn from_env() -> Self {
+        match std::env::var("CORS_ALLOWED_ORIGINS") {
+            Err(_) => Cors::Any,
+            Ok(v) if v.trim() == "*" => Cors::Any,
+            Ok(v) if v.trim().is_empty() || v.trim() == "none" => Cors::Off,
+            Ok(v) => Cors::Origins(
+                v.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_string())
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The `Access-Control-Allow-Origin` value for a read of `path` from `origin`, if
+    /// allowed.
+    pub fn allow(&self, path: &str, origin: &str) -> Option<HeaderValue> {
+        if path.starts_with("/v1/admin") || path.starts_with("/v1/auth") {
+            return None;
+        }
+        match self {
+            Cors::Any => Some(HeaderValue::from_static("*")),
+            Cors::Origins(list) if list.iter().any(|o| o == origin) => {
+                HeaderValue::from_str(origin).ok()
+            }
+            _ => None,
+        }
+    }
+
+    /// Adds the CORS headers to a public read's response when its origin is allowed.
+    pub fn decorate(&self, path: &str, origin: &str, response: &mut HeaderMap) {
+        if let Some(allowed) = self.allow(path, origin) {
+            response.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
+            response.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static(EXPOSED),
+            );
+            response.append(header::VARY, HeaderValue::from_static("Origin"));
+        }
+    }
+}
+
+/// Answers a browser's preflight (`OPTIONS`) for a public read.
+pub async fn preflight(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok());
+    let method = req
+        .headers()
+        .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+        .and_then(|m| m.to_str().ok());
+    let allowed = origin
+        .filter(|_| matches!(method, Some("GET" | "HEAD")))
+        .and_then(|o| state.cors.allow(req.path(), o))
+        .ok_or_else(|| {
+            ApiError::Forbidden(
+                "cross-origin access here is only for GET from an allowed origin".into(),
+            )
+        })?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, allowed))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOWED_HEADERS))
+        .insert_header((header::ACCESS_CONTROL_MAX_AGE, "600"))
+        .insert_header((header::VARY, "Origin"))
+        .finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cors;
+
+    #[test]
+    fn listed_origins_only_and_never_admin() {
+        let c = Cors::Origins(vec!["https://a.example".into()]);
+        assert!(c.allow("/v1/assets", "https://a.example").is_some());
+        assert!(c.allow("/v1/assets", "https://b.example").is_none());
+        assert!(Cors::Any
+            .allow("/v1/admin/assets", "https://a.example")
+            .is_none());
+        assert!(Cors::Any
+            .allow("/v1/auth/token", "https://a.example")
+            .is_none());
+        assert!(Cors::Off.allow("/v1/assets", "https://a.example").is_none());
+    }
+}
