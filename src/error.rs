@@ -82,6 +82,14 @@ impl ApiError {
             reason: reason.into(),
         }
     }
+
+    /// A 422 for one invalid body field.
+    pub fn field(name: &str, reason: impl Into<String>) -> Self {
+        ApiError::InvalidFields(vec![InvalidParam {
+            name: name.to_string(),
+            reason: reason.into(),
+        }])
+    }
 }
 
 impl From<StoreError> for ApiError {

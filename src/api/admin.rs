@@ -51,12 +51,9 @@ pub(super) fn fields_from(
     body: &Value,
     categories: &HashSet<String>,
 ) -> Result<AssetFields, ApiError> {
-    let object = body.as_object().ok_or_else(|| {
-        ApiError::InvalidFields(vec![InvalidParam {
-            name: "body".into(),
-            reason: "must be a JSON object of asset fields".into(),
-        }])
-    })?;
+    let object = body
+        .as_object()
+        .ok_or_else(|| ApiError::field("body", "must be a JSON object of asset fields"))?;
     let (raw, unknown) = RawAsset::from_json(object);
     let mut errors: Vec<InvalidParam> = unknown
         .into_iter()
@@ -299,8 +296,24 @@ pub async fn replace_asset(
     Ok(asset_response(HttpResponse::Ok(), &asset))
 }
 
+/// An asset with a JSON Merge Patch applied (as in `PATCH` and approved corrections),
+/// validated again as a whole.
+pub(super) fn patched(
+    old: &Asset,
+    patch: &Value,
+    categories: &HashSet<String>,
+) -> Result<Asset, ApiError> {
+    let mut doc =
+        serde_json::to_value(&old.fields).map_err(|e| ApiError::Internal(e.to_string()))?;
+    merge_patch(&mut doc, patch);
+    Ok(Asset {
+        fields: fields_from(&doc, categories)?,
+        ..old.clone()
+    })
+}
+
 /// RFC 7396 JSON Merge Patch: objects merge, `null` removes, anything else replaces.
-pub(super) fn merge_patch(target: &mut Value, patch: &Value) {
+fn merge_patch(target: &mut Value, patch: &Value) {
     match (target, patch) {
         (Value::Object(t), Value::Object(p)) => {
             for (k, v) in p {
@@ -357,16 +370,7 @@ pub async fn patch_asset(
             expected,
             &user.username,
             "patch",
-            |old| {
-                let mut doc = serde_json::to_value(&old.fields)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
-                merge_patch(&mut doc, &patch);
-                let fields = fields_from(&doc, &known)?;
-                Ok::<_, ApiError>(Asset {
-                    fields,
-                    ..old.clone()
-                })
-            },
+            |old| patched(old, &patch, &known),
         )
     })
     .await?;
@@ -496,14 +500,7 @@ pub async fn audit_trail(
         &["asset_id", "user", "since", "limit", "cursor"],
         &[],
     )?;
-    let limit = p.usize_in("limit", 100, 1, MAX_ADMIN_LIMIT)?;
-    let after_id = match p.get("cursor") {
-        None => None,
-        Some(c) => Some(
-            c.parse::<i64>()
-                .map_err(|_| ApiError::param("cursor", "is not a next_cursor of this endpoint"))?,
-        ),
-    };
+    let (after_id, limit) = audit_paging(&p)?;
     let q = AuditQuery {
         asset_id: p
             .get("asset_id")
@@ -513,9 +510,24 @@ pub async fn audit_trail(
         username: p.get("user").map(str::to_string),
         since: p.timestamp("since")?.map(|t| t.timestamp_micros()),
         after_id,
-        limit: limit as i64,
+        limit,
     };
     Ok(HttpResponse::Ok().json(audit_page(&state, q).await?))
+}
+
+/// The `cursor` (the last entry id seen) and `limit` of an audit page.
+fn audit_paging(p: &Params) -> Result<(Option<i64>, i64), ApiError> {
+    let after_id = p
+        .get("cursor")
+        .map(|c| {
+            c.parse::<i64>()
+                .map_err(|_| ApiError::param("cursor", "is not a next_cursor of this endpoint"))
+        })
+        .transpose()?;
+    Ok((
+        after_id,
+        p.usize_in("limit", 100, 1, MAX_ADMIN_LIMIT)? as i64,
+    ))
 }
 
 async fn audit_page(state: &web::Data<AppState>, q: AuditQuery) -> Result<AuditPage, ApiError> {
@@ -545,16 +557,11 @@ pub async fn asset_history(
     authorize(&req, &state, Role::Editor).await?;
     let id = asset_id(&id)?;
     let p = Params::parse(req.query_string(), &["limit", "cursor"], &[])?;
+    let (after_id, limit) = audit_paging(&p)?;
     let q = AuditQuery {
         asset_id: Some(id.to_string()),
-        after_id: p
-            .get("cursor")
-            .map(|c| {
-                c.parse::<i64>()
-                    .map_err(|_| ApiError::param("cursor", "is not a next_cursor of this endpoint"))
-            })
-            .transpose()?,
-        limit: p.usize_in("limit", 100, 1, MAX_ADMIN_LIMIT)? as i64,
+        after_id,
+        limit,
         ..Default::default()
     };
     Ok(HttpResponse::Ok().json(audit_page(&state, q).await?))

@@ -127,16 +127,9 @@ pub async fn list_areas(
             total: all.len(),
         }),
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let written = w.write_record(Area::csv_header()).and_then(|_| {
-                page.iter()
-                    .try_for_each(|&i| w.write_record(set.area(i).csv_record()))
-            });
-            let body = written
-                .map_err(|e| e.to_string())
-                .and_then(|_| w.into_inner().map_err(|e| e.to_string()))
-                .map_err(ApiError::Internal)?;
-            res.content_type(CSV).body(body)
+            let rows = page.iter().map(|&i| set.area(i).csv_record());
+            res.content_type(CSV)
+                .body(format::csv_body(Area::csv_header(), rows)?)
         }
         Format::GeoJson => {
             let mut out = String::from("{\"type\":\"FeatureCollection\",\"features\":[");

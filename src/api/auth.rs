@@ -40,7 +40,7 @@ fn keys(state: &AppState) -> Result<&TokenKeys, ApiError> {
 
 /// The client's address, for throttling (the direct peer: behind a proxy, all clients
 /// share the proxy's address).
-fn client(req: &HttpRequest) -> String {
+pub(super) fn client(req: &HttpRequest) -> String {
     req.peer_addr()
         .map_or_else(|| "unknown".into(), |a| a.ip().to_string())
 }

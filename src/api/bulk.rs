@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::admin::{categories, write};
 use super::auth::authorize;
-use super::format::{CSV, GEOJSON};
+use super::format::{csv_body, CSV, GEOJSON};
 use super::params::Params;
 use crate::app::AppState;
 use crate::auth::Role;
@@ -163,21 +163,27 @@ pub async fn export(
             return serde_json::to_vec(&serde_json::json!({"type": "FeatureCollection", "features": features}))
                 .map_err(|e| ApiError::Internal(e.to_string()));
         }
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let header = EXPORT_ONLY_COLUMNS[..1].iter().chain(CSV_COLUMNS.iter()).chain(EXPORT_ONLY_COLUMNS[1..].iter());
-        let written = w.write_record(header).and_then(|_| {
-            assets.iter().try_for_each(|a| {
-                let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-                let mut cells = vec![a.id.to_string()];
-                cells.extend(a.fields.to_raw().cells().iter().map(|c| c.to_string()));
-                cells.extend([a.version.to_string(), time(a.created_at), time(a.updated_at), a.last_verified_at.map(time).unwrap_or_default()]);
-                w.write_record(&cells)
-            })
+        let header = EXPORT_ONLY_COLUMNS[..1]
+            .iter()
+            .chain(CSV_COLUMNS.iter())
+            .chain(EXPORT_ONLY_COLUMNS[1..].iter())
+            .map(|c| c.to_string())
+            .collect();
+        let time = |t: chrono::DateTime<chrono::Utc>| {
+            t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        };
+        let rows = assets.iter().map(|a| {
+            let mut cells = vec![a.id.to_string()];
+            cells.extend(a.fields.to_raw().cells().map(str::to_string));
+            cells.extend([
+                a.version.to_string(),
+                time(a.created_at),
+                time(a.updated_at),
+                a.last_verified_at.map(time).unwrap_or_default(),
+            ]);
+            cells
         });
-        written
-            .map_err(|e| e.to_string())
-            .and_then(|_| w.into_inner().map_err(|e| e.to_string()))
-            .map_err(ApiError::Internal)
+        csv_body(header, rows)
     })
     .await??;
     Ok(HttpResponse::Ok()

@@ -58,6 +58,20 @@ pub fn negotiate(req: &HttpRequest, explicit: Option<&str>) -> Result<Format, Ap
     })
 }
 
+/// A CSV document: the header, then one record a row. The one CSV writer of the API.
+pub fn csv_body<R, C>(header: R, rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>, ApiError>
+where
+    R: IntoIterator<Item = C>,
+    C: AsRef<[u8]>,
+{
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)
+        .and_then(|_| rows.into_iter().try_for_each(|r| w.write_record(r)))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    w.into_inner()
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
 /// Appends one item: the precomputed object plus `distance_m` when known.
 fn push_item(out: &mut String, snap: &Snapshot, h: &Hit) {
     out.push_str(snap.entry(h.idx).json_open());
@@ -135,18 +149,13 @@ pub fn page(
             res.content_type(GEOJSON).body(out)
         }
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::with_capacity(hits.len() * 300));
-            let written = w.write_record(CSV_COLUMNS).and_then(|_| {
-                hits.iter().try_for_each(|h| {
-                    w.write_record(snap.entry(h.idx).asset().fields.to_raw().cells())
-                })
+            let rows = hits.iter().map(|h| {
+                let raw = snap.entry(h.idx).asset().fields.to_raw();
+                raw.cells().map(str::to_string).to_vec()
             });
-            match written
-                .map_err(|e| e.to_string())
-                .and_then(|_| w.into_inner().map_err(|e| e.to_string()))
-            {
+            match csv_body(CSV_COLUMNS.map(str::to_string).to_vec(), rows) {
                 Ok(body) => res.content_type(CSV).body(body),
-                Err(e) => actix_web::ResponseError::error_response(&ApiError::Internal(e)),
+                Err(e) => actix_web::ResponseError::error_response(&e),
             }
         }
     }

@@ -65,10 +65,7 @@ fn scope(p: &Params, snap: &Snapshot) -> Result<Scope, ApiError> {
         None => None,
         Some(codes) => {
             let codes: Vec<String> = codes.into_iter().map(|c| c.to_uppercase()).collect();
-            if let Some(bad) = codes
-                .iter()
-                .find(|c| !snap.areas.areas().iter().any(|a| &a.la_code == *c))
-            {
+            if let Some(bad) = codes.iter().find(|c| snap.areas.la_name(c).is_none()) {
                 return Err(ApiError::param(
                     "la",
                     format!("no area has local authority code {bad:?}"),
@@ -133,15 +130,7 @@ fn csv(
     header: Vec<String>,
     rows: impl Iterator<Item = Vec<String>>,
 ) -> Result<(&'static str, Vec<u8>), ApiError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let written = w
-        .write_record(&header)
-        .and_then(|_| rows.into_iter().try_for_each(|r| w.write_record(&r)));
-    written
-        .map_err(|e| e.to_string())
-        .and_then(|_| w.into_inner().map_err(|e| e.to_string()))
-        .map(|b| (CSV, b))
-        .map_err(ApiError::Internal)
+    format::csv_body(header, rows).map(|b| (CSV, b))
 }
 
 fn num(v: Option<f64>) -> String {
@@ -423,11 +412,7 @@ fn la_suffix(snap: &Snapshot, scope: &Scope) -> String {
     match &scope.la {
         None => ", England".into(),
         Some(codes) => {
-            let names: Vec<&str> = codes
-                .iter()
-                .filter_map(|c| snap.areas.areas().iter().find(|a| &a.la_code == c))
-                .map(|a| a.la_name.as_str())
-                .collect();
+            let names: Vec<&str> = codes.iter().filter_map(|c| snap.areas.la_name(c)).collect();
             format!(", {}", names.join(", "))
         }
     }

@@ -9,14 +9,14 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::admin::{asset_id, categories, fields_from, json_body, merge_patch, write};
+use super::admin::{asset_id, categories, fields_from, json_body, patched, write};
 use super::auth::authorize;
 use super::params::Params;
 use crate::app::AppState;
 use crate::auth::Role;
 use crate::domain::asset::check_email;
 use crate::domain::{Asset, Status};
-use crate::error::{ApiError, InvalidParam, Problem};
+use crate::error::{ApiError, Problem};
 use crate::store::assets as asset_store;
 use crate::store::suggestions::{self, Suggestion};
 
@@ -46,13 +46,6 @@ pub struct SuggestionReceipt {
     pub status: String,
 }
 
-fn field_error(name: &str, reason: &str) -> ApiError {
-    ApiError::InvalidFields(vec![InvalidParam {
-        name: name.into(),
-        reason: reason.into(),
-    }])
-}
-
 /// Suggest a new place or a correction.
 ///
 /// No token needed. Checked like an editor's change (422 naming every invalid field), then
@@ -75,16 +68,16 @@ pub async fn suggest(
     let s: NewSuggestion = serde_json::from_slice(&body)
         .map_err(|e| ApiError::param("body", format!("is not a suggestion: {e}")))?;
     let Some(fields) = s.asset.as_object().filter(|o| !o.is_empty()) else {
-        return Err(field_error(
+        return Err(ApiError::field(
             "asset",
             "must be a non-empty object of asset fields",
         ));
     };
     if let Some(k) = fields.keys().find(|k| EDITORS_ONLY.contains(&k.as_str())) {
-        return Err(field_error(k, "is set by editors, not in suggestions"));
+        return Err(ApiError::field(k, "is set by editors, not in suggestions"));
     }
     if let Some(e) = &s.contact_email {
-        check_email(e).map_err(|reason| field_error("contact_email", &reason))?;
+        check_email(e).map_err(|reason| ApiError::field("contact_email", reason))?;
     }
     let known = categories(&state);
     let target = match s.kind.as_str() {
@@ -96,24 +89,19 @@ pub async fn suggest(
             let id = asset_id(
                 s.asset_id
                     .as_deref()
-                    .ok_or_else(|| field_error("asset_id", "is required for a correction"))?,
+                    .ok_or_else(|| ApiError::field("asset_id", "is required for a correction"))?,
             )?;
             let snap = state.snapshot.load();
             let current = snap
                 .get(&id)
                 .ok_or_else(|| ApiError::NotFound(format!("no published asset has id {id}")))?
                 .asset();
-            let mut doc = serde_json::to_value(&current.fields)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            merge_patch(&mut doc, &s.asset);
-            fields_from(&doc, &known)?;
+            patched(&current, &s.asset, &known)?;
             Some(id)
         }
-        _ => return Err(field_error("kind", "must be new or correction")),
+        _ => return Err(ApiError::field("kind", "must be new or correction")),
     };
-    let client = req
-        .peer_addr()
-        .map_or_else(|| "unknown".into(), |a| a.ip().to_string());
+    let client = super::auth::client(&req);
     state
         .auth
         .suggestions
@@ -218,15 +206,7 @@ pub async fn approve(
                         None,
                         &user.username,
                         "approve-suggestion",
-                        |old| {
-                            let mut doc = serde_json::to_value(&old.fields)
-                                .map_err(|e| ApiError::Internal(e.to_string()))?;
-                            merge_patch(&mut doc, &s.fields);
-                            Ok::<_, ApiError>(Asset {
-                                fields: fields_from(&doc, &known)?,
-                                ..old.clone()
-                            })
-                        },
+                        |old| patched(old, &s.fields, &known),
                     )?;
                     asset
                 }
@@ -272,7 +252,7 @@ pub async fn reject(
     let Rejection { reason } = serde_json::from_value(json_body(&body)?)
         .map_err(|e| ApiError::param("body", format!("must be {{\"reason\": \"...\"}}: {e}")))?;
     if reason.trim().is_empty() || reason.chars().count() > 1000 {
-        return Err(field_error("reason", "must be 1 to 1000 characters"));
+        return Err(ApiError::field("reason", "must be 1 to 1000 characters"));
     }
     let st = state.clone();
     let suggestion = web::block(move || {

@@ -22,6 +22,8 @@ pub struct AreaSet {
     points: RTree<SpherePoint>,
     envelopes: RTree<Envelope>,
     has_population: bool,
+    /// Local authority names by code.
+    la_names: HashMap<String, String>,
 }
 
 impl Default for AreaSet {
@@ -62,6 +64,10 @@ impl AreaSet {
             .map(|(i, a)| SpherePoint::new(unit_vector(a.lat, a.lon), i as u32))
             .collect();
         AreaSet {
+            la_names: areas
+                .iter()
+                .map(|a| (a.la_code.clone(), a.la_name.clone()))
+                .collect(),
             has_population: !areas.is_empty() && areas.iter().all(|a| a.population.is_some()),
             by_code: areas
                 .iter()
@@ -90,6 +96,11 @@ impl AreaSet {
 
     pub fn area(&self, idx: u32) -> &Area {
         &self.areas[idx as usize]
+    }
+
+    /// The name of a local authority that has areas in this set.
+    pub fn la_name(&self, la_code: &str) -> Option<&str> {
+        self.la_names.get(la_code).map(String::as_str)
     }
 
     pub fn index_of(&self, code: &str) -> Option<u32> {
