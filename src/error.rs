@@ -71,6 +71,12 @@ pub enum ApiError {
     InvalidFields(Vec<InvalidParam>),
     #[error("{message}")]
     TooManyRequests { retry_after_s: u64, message: String },
+    /// The request's headers are larger than the service accepts.
+    #[error("{0}")]
+    HeadersTooLarge(String),
+    /// The request was not received and answered in time (`REQUEST_TIMEOUT_SECONDS`).
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -132,6 +138,8 @@ impl ResponseError for ApiError {
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -12,6 +12,8 @@ pub mod domain;
 pub mod error;
 pub mod import;
 pub mod index;
+pub mod metrics;
+pub mod rate_limit;
 pub mod reports;
 pub mod store;
 pub mod synth;

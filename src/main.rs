@@ -171,6 +171,7 @@ fn open_store(url: &str) -> Result<Store, String> {
 fn serve(url: &str, args: ServeArgs) -> Result<(), String> {
     let started = Instant::now();
     let store = open_store(url)?;
+    let timeouts = app::Timeouts::from_env()?;
     let state = AppState::load(store).map_err(|e| e.to_string())?;
     let snap = state.snapshot.load();
     tracing::info!(
@@ -189,7 +190,7 @@ fn serve(url: &str, args: ServeArgs) -> Result<(), String> {
         "listening on http://{addr}; API explorer at http://{addr}/docs/"
     );
     actix_web::rt::System::new().block_on(async move {
-        app::serve(listener, state, args.workers)
+        app::serve(listener, state, args.workers, timeouts)
             .map_err(|e| e.to_string())?
             .await
             .map_err(|e| e.to_string())

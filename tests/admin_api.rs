@@ -326,7 +326,7 @@ fn without_a_jwt_secret_the_admin_api_says_why_and_the_public_api_runs() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            community_assets::app::serve(listener, st, Some(1))
+            community_assets::app::serve(listener, st, Some(1), Default::default())
                 .unwrap()
                 .await
         })

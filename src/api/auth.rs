@@ -38,11 +38,9 @@ fn keys(state: &AppState) -> Result<&TokenKeys, ApiError> {
         .map_err(|why| ApiError::Disabled(why.clone()))
 }
 
-/// The client's address, for throttling (the direct peer: behind a proxy, all clients
-/// share the proxy's address).
-pub(super) fn client(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map_or_else(|| "unknown".into(), |a| a.ip().to_string())
+/// The client's address, for throttling (behind a trusted proxy, the forwarded one).
+pub(super) fn client(req: &HttpRequest, state: &AppState) -> String {
+    super::gate::client_address(state, req.peer_addr(), req.headers())
 }
 
 /// Get an access token.
@@ -72,7 +70,10 @@ pub async fn token(
             format!("must be {{\"username\", \"password\"}}: {e}"),
         )
     })?;
-    let throttle_keys = [format!("user:{username}"), format!("ip:{}", client(&req))];
+    let throttle_keys = [
+        format!("user:{username}"),
+        format!("ip:{}", client(&req, &state)),
+    ];
     if let Some(wait) = throttle_keys
         .iter()
         .filter_map(|k| state.auth.logins.wait(k))

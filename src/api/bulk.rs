@@ -17,6 +17,7 @@ use crate::domain::Asset;
 use crate::error::{ApiError, InvalidParam, Problem};
 use crate::import::duplicates::{hold_back, Duplicate};
 use crate::import::{gunzip, parse_assets, parse_osm, Contacts, RowError, EXPORT_ONLY_COLUMNS};
+use crate::metrics::ImportOutcome;
 use crate::store::assets::{self as store, ImportCounts};
 
 /// Largest import body, after decompression: about 200,000 CSV rows.
@@ -99,6 +100,7 @@ pub async fn import(
     })
     .await??;
     let parsed = parsed.map_err(|errors| {
+        state.metrics.import(ImportOutcome::Rejected);
         ApiError::InvalidFields(
             errors
                 .into_iter()
@@ -121,6 +123,13 @@ pub async fn import(
         )?)
     })
     .await?;
+    state.metrics.import(if dry_run {
+        ImportOutcome::DryRun
+    } else {
+        ImportOutcome::Applied {
+            rows: (counts.inserted + counts.updated) as u64,
+        }
+    });
     Ok(HttpResponse::Ok().json(ImportReport {
         dry_run,
         counts,

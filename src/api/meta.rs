@@ -67,3 +67,15 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         snapshot_age_s: age,
     }))
 }
+
+/// Prometheus metrics: requests and latency by route pattern, method and status; imports;
+/// the snapshot's size, data version and age; resident memory. Never rate limited. Expose
+/// it to your scraper only (the Compose proxy does not pass it through).
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    responses((status = 200, description = "Text exposition format 0.0.4", body = String,
+        content_type = "text/plain; version=0.0.4")))]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(&state.snapshot.load()))
+}

@@ -1,12 +1,14 @@
 //! The HTTP API: thin handlers over the snapshot and the store, and the OpenAPI document.
 
 pub mod admin;
+pub mod api_keys;
 pub mod areas;
 pub mod assets;
 pub mod auth;
 pub mod bulk;
 pub mod cors;
 pub mod format;
+pub mod gate;
 pub mod meta;
 pub mod params;
 pub mod reports;
@@ -55,6 +57,9 @@ sites search it; analysts measure where such places are missing.\n\nEvery error 
         users::list_users,
         users::create_user,
         users::disable_user,
+        api_keys::list,
+        api_keys::issue,
+        api_keys::revoke,
         bulk::import,
         bulk::export,
         bulk::stale,
@@ -64,6 +69,7 @@ sites search it; analysts measure where such places are missing.\n\nEvery error 
         suggestions::reject,
         meta::live,
         meta::ready,
+        meta::metrics,
     ),
     tags(
         (name = "assets", description = "Search and read published assets"),
@@ -79,7 +85,7 @@ when the server has no JWT secret). Every write is audited and visible in the pu
 the response returns."),
         (name = "suggestions", description = "The public proposes new places and corrections; \
 editors approve or reject them in the admin API"),
-        (name = "health", description = "Liveness and readiness probes"),
+        (name = "health", description = "Liveness and readiness probes, and Prometheus metrics"),
     ),
     modifiers(&BearerScheme)
 )]
@@ -192,6 +198,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::post().to(users::disable_user),
     ))
     .service(
+        web::resource("/v1/admin/api-keys")
+            .route(web::get().to(api_keys::list))
+            .route(web::post().to(api_keys::issue)),
+    )
+    .service(resource(
+        "/v1/admin/api-keys/{id}",
+        web::delete().to(api_keys::revoke),
+    ))
+    .service(
         web::resource("/v1/admin/imports")
             .app_data(web::PayloadConfig::new(bulk::MAX_IMPORT_BYTES))
             .route(web::post().to(bulk::import)),
@@ -223,6 +238,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     ))
     .service(resource("/health/live", web::get().to(meta::live)))
     .service(resource("/health/ready", web::get().to(meta::ready)))
+    .service(resource("/metrics", web::get().to(meta::metrics)))
     .service(resource("/docs", web::get().to(docs_redirect)))
     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()));
 }

@@ -101,7 +101,7 @@ pub async fn suggest(
         }
         _ => return Err(ApiError::field("kind", "must be new or correction")),
     };
-    let client = super::auth::client(&req);
+    let client = super::auth::client(&req, &state);
     state
         .auth
         .suggestions

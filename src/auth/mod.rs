@@ -1,6 +1,7 @@
 //! Accounts and tokens: argon2id password hashes, HS256 JSON Web Tokens with a key id (so
 //! keys can rotate), and slowing down failed logins.
 
+pub mod api_keys;
 pub mod password;
 pub mod throttle;
 pub mod token;
@@ -42,11 +43,13 @@ impl Role {
 pub const MIN_PASSWORD_LEN: usize = 12;
 
 /// What the HTTP layer needs to authenticate and to slow down abuse: the token keys (or
-/// why there are none), the failed-login throttle and the public suggestions quota.
+/// why there are none), the API keys, the failed-login throttle and the public
+/// suggestions quota.
 pub struct Auth {
     pub keys: Result<token::TokenKeys, String>,
     pub logins: throttle::Throttle,
     pub suggestions: throttle::Quota,
+    pub api_keys: api_keys::ApiKeys,
 }
 
 /// Suggestions accepted per client address per hour.
@@ -56,6 +59,7 @@ impl Auth {
     pub fn new(keys: Result<token::TokenKeys, String>) -> Self {
         Auth {
             keys,
+            api_keys: Default::default(),
             logins: Default::default(),
             suggestions: throttle::Quota::new(
                 SUGGESTIONS_PER_HOUR,

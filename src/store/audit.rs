@@ -93,6 +93,27 @@ pub fn record(
     Ok(())
 }
 
+/// Records a write to something other than an asset (e.g. an API key): `detail` is kept
+/// as the entry's `after`.
+pub fn record_event(
+    conn: &mut DbConnection,
+    username: &str,
+    action: &str,
+    detail: &serde_json::Value,
+) -> Result<(), StoreError> {
+    diesel::insert_into(audit_log::table)
+        .values(NewRow {
+            at: Utc::now().timestamp_micros(),
+            username,
+            action,
+            asset_id: None,
+            before: None,
+            after: Some(detail.to_string()),
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Records many writes of one action at once (imports); call inside their transaction.
 pub fn record_many<'a>(
     conn: &mut DbConnection,

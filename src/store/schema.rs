@@ -124,3 +124,18 @@ diesel::table! {
         reason -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        prefix -> Text,
+        hash -> Text,
+        rate_limit_per_minute -> Nullable<Integer>,
+        created_by -> Text,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+        request_count -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+    }
+}

@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Once;
 
-use community_assets::app::{serve, AppState};
+use community_assets::app::{serve, AppState, Timeouts};
 use community_assets::auth::token::{Key, TokenKeys};
 use community_assets::import::areas::{import_areas_files, AreaFiles};
 use community_assets::import::{import_assets_file, Contacts};
+use community_assets::rate_limit::RateLimits;
 use community_assets::store::Store;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,14 +148,17 @@ impl TestApp {
                 Key::hs256("test-key", TEST_SECRET).unwrap(),
                 None,
                 3600,
-            )));
+            )))
+            // Tests make thousands of requests from one address.
+            .with_rate_limits(RateLimits::off());
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = std::sync::mpsc::channel();
         let st = state.clone();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = serve(listener, st, Some(1)).expect("start server");
+                let server =
+                    serve(listener, st, Some(1), Timeouts::default()).expect("start server");
                 tx.send(server.handle()).unwrap();
                 server.await
             })
@@ -225,25 +229,7 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Option<&str>,
     ) -> Resp {
-        let mut req = ureq::request(method, &format!("{}{}", self.base_url, path));
-        for (k, v) in headers {
-            req = req.set(k, v);
-        }
-        let r = match body {
-            Some(b) => finish(
-                method,
-                path,
-                req.set("Content-Type", "application/json").send_string(b),
-            ),
-            None => finish(method, path, req.call()),
-        };
-        assert!(
-            r.status < 500,
-            "{method} {path} answered {}: {}",
-            r.status,
-            r.body
-        );
-        r
+        send_to(&self.base_url, method, path, headers, body)
     }
 
     /// Adds an account directly in the database.
@@ -388,7 +374,62 @@ pub fn brute_haversine(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     2.0 * R * a.sqrt().asin()
 }
 
-/// A `community-assets serve` process on a random port; killed on drop.
+/// One request to `base_url` (a JSON body if any); panics on a 5xx.
+pub fn send_to(
+    base_url: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Resp {
+    let mut req = ureq::request(method, &format!("{base_url}{path}"));
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    let r = match body {
+        Some(b) => finish(
+            method,
+            path,
+            req.set("Content-Type", "application/json").send_string(b),
+        ),
+        None => finish(method, path, req.call()),
+    };
+    assert!(
+        r.status < 500,
+        "{method} {path} answered {}: {}",
+        r.status,
+        r.body
+    );
+    r
+}
+
+/// Runs the command line on `db_url`; panics with its stderr if it fails.
+pub fn cli(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_community-assets"))
+        .args(args)
+        .env("DATABASE_URL", db_url)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Adds an account through the command line (for [`Server`] processes).
+pub fn cli_add_user(db_url: &str, username: &str, role: &str, password: &str) {
+    cli(
+        db_url,
+        &["users", "add", username, "--role", role],
+        &[("COMMUNITY_ASSETS_PASSWORD", password)],
+    );
+}
+
+/// A `community-assets serve` process on a random port; killed on drop. Rate limits are
+/// off and the token secret is [`TEST_SECRET`] unless `env` says otherwise.
 pub struct Server {
     child: Child,
     pub base_url: String,
@@ -403,6 +444,9 @@ impl Server {
             .env("DATABASE_URL", db_url)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
+            .env("JWT_SECRET", std::str::from_utf8(TEST_SECRET).unwrap())
+            .env("RATE_LIMIT_PER_MINUTE", "0")
+            .env("RATE_LIMIT_KEY_PER_MINUTE", "0")
             .envs(env.iter().copied())
             .stderr(Stdio::piped())
             .spawn()
@@ -423,6 +467,50 @@ impl Server {
         // Keep draining the log so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         Server { child, base_url }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the process with SIGKILL: no chance to finish anything.
+    pub fn kill_9(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Waits up to `timeout` for the process to exit; its exit status, if it did.
+    pub fn wait_exit(&mut self, timeout: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// A bearer token for an account made with [`cli_add_user`].
+    pub fn token(&self, username: &str, password: &str) -> String {
+        let r: serde_json::Value = ureq::post(&format!("{}/v1/auth/token", self.base_url))
+            .send_json(serde_json::json!({"username": username, "password": password}))
+            .unwrap()
+            .into_json()
+            .unwrap();
+        r["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Resp {
+        send_to(&self.base_url, method, path, headers, body)
     }
 
     /// Published assets, through the public API.
