@@ -107,6 +107,15 @@ impl From<StoreError> for ApiError {
                 "the asset has changed since you read it: it is now at version {current} (ETag \"{current}\"); read it again and reapply your change"
             )),
             StoreError::Invalid(m) => ApiError::Conflict(m),
+            // A unique key (an asset's source and source_id, a username) already taken,
+            // e.g. by a concurrent write: the caller's conflict, not a server error.
+            StoreError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                info,
+            )) => ApiError::Conflict(format!(
+                "another record already has this key ({})",
+                info.message()
+            )),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -144,10 +144,16 @@ pub(super) async fn write<T: Send + 'static>(
         ("status" = Option<String>, Query, description = "`published`, `draft`, `archived`, comma-separated (default all)", example = "draft")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "A page of assets", body = super::assets::AssetPage),
+        super::auth::AdminErrors,
+        (status = 200, description = "A page of assets",
+            headers(("X-Total-Count" = usize, description = "Every match, on every page"),
+                    ("X-Next-Cursor" = String, description = "Cursor of the next page, when there is one")),
+            content(
+                (super::assets::AssetPage = "application/json"),
+                (super::assets::AssetFeatureCollection = "application/geo+json"),
+                (String = "text/csv"))),
         (status = 400, description = "A parameter is malformed", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The admin API is disabled (no JWT secret) or the database is unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "The Accept header names no format this endpoint serves", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_assets(
@@ -200,7 +206,7 @@ pub async fn list_assets(
         (status = 201, description = "Created", body = Asset,
             headers(("ETag" = String, description = "The version, for If-Match"), ("Location" = String, description = "The new asset"))),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
         (status = 409, description = "Another asset has this source and source_id", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
     )
@@ -232,7 +238,8 @@ pub async fn create_asset(
     params(("id" = Uuid, Path, description = "Asset id")),
     responses(
         (status = 200, description = "The asset", body = Asset, headers(("ETag" = String, description = "The version, for If-Match"))),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
         (status = 404, description = "No asset has this id", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -260,8 +267,10 @@ pub async fn get_asset(
     request_body = AssetFields,
     responses(
         (status = 200, description = "The asset as it now is", body = Asset, headers(("ETag" = String, description = "The new version"))),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID, or the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
         (status = 404, description = "No asset has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another asset has this source and source_id", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The asset has changed since that ETag", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
@@ -339,8 +348,10 @@ fn merge_patch(target: &mut Value, patch: &Value) {
         example = json!({"opening_hours": "Mo-Sa 10:00-16:00", "phone": null})),
     responses(
         (status = 200, description = "The asset as it now is", body = Asset, headers(("ETag" = String, description = "The new version"))),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID, or the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
         (status = 404, description = "No asset has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another asset has this source and source_id", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The asset has changed since that ETag", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The patched asset has invalid fields, each named", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
@@ -418,8 +429,9 @@ async fn transition(
     delete, path = "/v1/admin/assets/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Asset id"), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     responses(
-        (status = 200, description = "The archived asset", body = Asset),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The archived asset", body = Asset, headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
         (status = 404, description = "No asset has this id", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The asset has changed since that ETag", body = Problem, content_type = "application/problem+json"),
     )
@@ -432,6 +444,18 @@ pub async fn archive_asset(
     transition(req, &id, state, "archive").await
 }
 
+// Documentation only: the handler matches the path segment.
+/// What to do to the asset.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum AssetAction {
+    Restore,
+    Publish,
+    Unpublish,
+    Verify,
+}
+
 /// Restore, publish, unpublish or verify an asset.
 ///
 /// `restore` (archived to draft), `publish`, `unpublish` (to draft), `verify` (sets
@@ -439,11 +463,12 @@ pub async fn archive_asset(
 #[utoipa::path(
     post, path = "/v1/admin/assets/{id}/{action}", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Asset id"),
-        ("action" = String, Path, description = "`restore`, `publish`, `unpublish` or `verify`"),
+        ("action" = inline(AssetAction), Path, description = "`restore`, `publish`, `unpublish` or `verify`"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     responses(
-        (status = 200, description = "The asset as it now is", body = Asset),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The asset as it now is", body = Asset, headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
         (status = 404, description = "No asset has this id, or no such action", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The asset has changed since that ETag", body = Problem, content_type = "application/problem+json"),
     )
@@ -483,11 +508,12 @@ pub struct AuditPage {
     params(("asset_id" = Option<Uuid>, Query, description = "Only this asset"),
         ("user" = Option<String>, Query, description = "Only this user's writes"),
         ("since" = Option<String>, Query, description = "RFC 3339: only writes at or after this time"),
-        ("limit" = Option<usize>, Query, description = "1 to 500 (default 100)"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "1 to 500 (default 100)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
     responses(
         (status = 200, description = "A page of entries", body = AuditPage),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A parameter is malformed or out of range", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
     )
 )]
 pub async fn audit_trail(
@@ -542,11 +568,12 @@ async fn audit_page(state: &web::Data<AppState>, q: AuditQuery) -> Result<AuditP
 #[utoipa::path(
     get, path = "/v1/admin/assets/{id}/history", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Asset id"),
-        ("limit" = Option<usize>, Query, description = "1 to 500 (default 100)"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "1 to 500 (default 100)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
     responses(
         (status = 200, description = "The asset's entries", body = AuditPage),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID, or a parameter is malformed or out of range", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
     )
 )]
 pub async fn asset_history(

@@ -37,10 +37,10 @@ pub struct IssuedApiKey {
 
 /// List API keys (admins only): never the keys themselves, with how much each was used.
 #[utoipa::path(
-    get, path = "/v1/admin/api-keys", tag = "admin", security(("bearer" = [])),
+    get, path = "/v1/admin/api-keys", tag = "admin", security(("bearer" = [])), operation_id = "list_api_keys",
     responses(
         (status = 200, description = "Every key, newest first, revoked ones too", body = ApiKeyList),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -59,11 +59,11 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 
 /// Issue an API key (admins only). The response is the only time the key is shown.
 #[utoipa::path(
-    post, path = "/v1/admin/api-keys", tag = "admin", security(("bearer" = [])), request_body = NewApiKey,
+    post, path = "/v1/admin/api-keys", tag = "admin", security(("bearer" = [])), operation_id = "issue_api_key", request_body = NewApiKey,
     responses(
         (status = 201, description = "Issued; the key works at once on this instance, and on others within their refresh interval", body = IssuedApiKey),
         (status = 400, description = "The body is not a key request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
     )
@@ -118,11 +118,11 @@ pub async fn issue(
 /// Revoke an API key (admins only): it stops working at once on this instance, and on
 /// the others within their refresh interval.
 #[utoipa::path(
-    delete, path = "/v1/admin/api-keys/{id}", tag = "admin", security(("bearer" = [])),
+    delete, path = "/v1/admin/api-keys/{id}", tag = "admin", security(("bearer" = [])), operation_id = "revoke_api_key",
     params(("id" = String, Path, description = "The key's id")),
     responses(
         (status = 200, description = "The revoked key", body = ApiKey),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such key", body = Problem, content_type = "application/problem+json"),
     )

@@ -60,8 +60,13 @@ pub struct AreaPage {
 #[utoipa::path(
     get, path = "/v1/areas", tag = "areas", params(AreaListQuery),
     responses(
-        (status = 200, description = "A page of areas", body = AreaPage,
-            headers(("X-Total-Count" = usize, description = "Every match, on every page"))),
+        (status = 200, description = "A page of areas: JSON, CSV (the page's rows; the next cursor is in `X-Next-Cursor`) or a GeoJSON FeatureCollection",
+            headers(("X-Total-Count" = usize, description = "Every match, on every page"),
+                    ("X-Next-Cursor" = String, description = "Cursor of the next page, when there is one")),
+            content(
+                (AreaPage = "application/json"),
+                (AreaFeatureCollection = "application/geo+json"),
+                (String = "text/csv"))),
         (status = 400, description = "A parameter is malformed or out of range", body = Problem, content_type = "application/problem+json"),
         (status = 406, description = "The Accept header names no format this endpoint serves", body = Problem, content_type = "application/problem+json"),
     )
@@ -172,6 +177,49 @@ fn feature(snap: &Snapshot, i: u32, boundary: bool, extra: Option<&AreaDetail>) 
     )
 }
 
+// Documentation only, like the two below: the handlers write these bytes directly.
+/// A GeoJSON Feature of an area: the representative point, or the boundary when asked for
+/// and imported.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct AreaFeature {
+    #[schema(example = "Feature")]
+    r#type: String,
+    /// The area code.
+    id: String,
+    /// A GeoJSON Point, Polygon or MultiPolygon (`[lon, lat]` positions).
+    #[schema(value_type = Object)]
+    geometry: serde_json::Value,
+    properties: Area,
+}
+
+/// A page of areas as a GeoJSON FeatureCollection.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct AreaFeatureCollection {
+    #[schema(example = "FeatureCollection")]
+    r#type: String,
+    features: Vec<AreaFeature>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    next_cursor: Option<String>,
+    /// Every match, on every page.
+    total: usize,
+}
+
+/// One area with its access, as a GeoJSON Feature (the boundary when one was imported).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct AreaDetailFeature {
+    #[schema(example = "Feature")]
+    r#type: String,
+    /// The area code.
+    id: String,
+    /// A GeoJSON Point, Polygon or MultiPolygon (`[lon, lat]` positions).
+    #[schema(value_type = Object)]
+    geometry: serde_json::Value,
+    properties: AreaDetail,
+}
+
 /// The nearest asset of a category.
 #[derive(Serialize, ToSchema)]
 pub struct NearestAsset {
@@ -223,9 +271,13 @@ pub struct AreaDetail {
         ("category" = Option<String>, Query, description = "Categories, comma-separated (default all)"),
         ("format" = Option<String>, Query, description = "`json` (default) or `geojson`")),
     responses(
-        (status = 200, description = "The area", body = AreaDetail),
+        (status = 200, description = "The area: JSON, or a GeoJSON Feature (`format=geojson` or `Accept: application/geo+json`)",
+            content(
+                (AreaDetail = "application/json"),
+                (AreaDetailFeature = "application/geo+json"))),
         (status = 400, description = "A parameter is malformed or out of range", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No area has this code", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "The Accept header names no format this endpoint serves", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_area(

@@ -332,7 +332,7 @@ pub async fn nearest_assets(
            ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response"),
            ("If-Modified-Since" = Option<String>, Header, description = "A Last-Modified value from an earlier response (ignored when If-None-Match is given)")),
     responses(
-        (status = 200, description = "The asset", body = Asset,
+        (status = 200, description = "The asset", body = PublishedAsset,
             headers(("ETag" = String, description = "Changes whenever the asset changes"),
                     ("Last-Modified" = String, description = "When the asset last changed"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match (or the time in If-Modified-Since)"),
@@ -399,9 +399,22 @@ pub fn etag(version: i64) -> String {
 pub struct AssetHit {
     #[schema(inline)]
     #[serde(flatten)]
-    asset: Asset,
+    asset: PublishedAsset,
     /// Great-circle distance from `near` (or the query point) in metres.
     distance_m: Option<f64>,
+}
+
+/// A published asset as the public API gives it: the asset and the area containing it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PublishedAsset {
+    #[schema(inline)]
+    #[serde(flatten)]
+    asset: Asset,
+    /// The code of the statistical area containing the asset (see `GET /v1/areas`); null
+    /// before areas are imported, or outside every imported boundary.
+    #[schema(example = "E01000001")]
+    area_code: Option<String>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

@@ -54,7 +54,8 @@ pub(super) fn client(req: &HttpRequest, state: &AppState) -> String {
         (status = 200, description = "A bearer token for the admin API", body = TokenResponse),
         (status = 400, description = "The body is not a token request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong username or password, or the account is disabled", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts; wait Retry-After seconds", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts; wait Retry-After seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "No JWT secret is configured (the detail says what to set), or the database is unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -118,6 +119,43 @@ pub async fn token(
             token_type: "Bearer",
             expires_in: keys.ttl_seconds,
         }))
+}
+
+/// The errors any admin operation may answer before it does anything, documented once:
+/// no or a bad token (401), the wrong role (403), no JWT secret configured or the database
+/// unavailable (503). Listed in each admin operation's `responses(...)`; a tuple given
+/// after it for the same status (e.g. a more specific 403) replaces it.
+pub struct AdminErrors;
+
+impl utoipa::IntoResponses for AdminErrors {
+    fn responses() -> std::collections::BTreeMap<
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+    > {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        [
+            ("401", "No valid bearer token"),
+            ("403", "The token's role may not do this"),
+            (
+                "503",
+                "The admin API is disabled (no JWT secret) or the database is unavailable",
+            ),
+        ]
+        .into_iter()
+        .map(|(status, description)| {
+            let response = ResponseBuilder::new()
+                .description(description)
+                .content(
+                    crate::error::PROBLEM_JSON,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build();
+            (status.to_string(), response.into())
+        })
+        .collect()
+    }
 }
 
 /// The user a request acts for, if its bearer token is valid, the account is active, the

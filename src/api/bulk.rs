@@ -40,6 +40,20 @@ pub struct ImportReport {
     pub warnings: Vec<RowError>,
 }
 
+// Documentation only: the handler parses the parameter.
+/// The body's format.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum ImportFormat {
+    /// The import CSV (see the README).
+    Csv,
+    /// A GeoJSON FeatureCollection of points with the same properties.
+    Geojson,
+    /// OpenStreetMap data as Overpass returns it (`[out:json]`, `out center tags;`).
+    Osm,
+}
+
 /// Import assets (CSV, GeoJSON or OpenStreetMap).
 ///
 /// The body is a file as `community-assets import assets` takes it (`format=csv` or
@@ -53,13 +67,17 @@ pub struct ImportReport {
 /// the same without changing anything. Every change is audited as `import`.
 #[utoipa::path(
     post, path = "/v1/admin/imports", tag = "admin", security(("bearer" = [])),
-    params(("format" = String, Query, description = "`csv`, `geojson` or `osm`"),
+    params(("format" = inline(ImportFormat), Query, description = "`csv`, `geojson` or `osm`"),
         ("dry_run" = Option<bool>, Query, description = "`true`: report only")),
-    request_body(content = String, description = "The file", content_type = "text/csv"),
+    request_body(description = "The file, optionally gzip-compressed", content(
+        (String = "text/csv"),
+        (Object = "application/geo+json"),
+        (Object = "application/json"),
+        (String = "application/gzip"))),
     responses(
         (status = 200, description = "What was (or would be) done", body = ImportReport),
         (status = 400, description = "A parameter is wrong, or the body is not a file of that format", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
         (status = 413, description = "The body is larger than 64 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Rows were rejected (each listed as `location: field`); nothing changed", body = Problem, content_type = "application/problem+json"),
     )
@@ -147,10 +165,13 @@ pub async fn import(
     get, path = "/v1/admin/export", tag = "admin", security(("bearer" = [])),
     params(("format" = Option<String>, Query, description = "`csv` (default) or `geojson`")),
     responses(
-        (status = 200, description = "Every asset", content(
-            (String = "text/csv"),
-            (Object = "application/geo+json"))),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Every asset",
+            headers(("Content-Disposition" = String, description = "An attachment named community-assets.csv or .geojson")),
+            content(
+                (String = "text/csv"),
+                (Object = "application/geo+json"))),
+        (status = 400, description = "A parameter is malformed", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
     )
 )]
 pub async fn export(
@@ -220,12 +241,13 @@ pub struct StalePage {
 /// listings (`POST /v1/admin/assets/{id}/verify` marks one checked).
 #[utoipa::path(
     get, path = "/v1/admin/reports/stale", tag = "admin", security(("bearer" = [])),
-    params(("older_than_days" = Option<u32>, Query, description = "1 to 3650 (default 365)"),
-        ("limit" = Option<usize>, Query, description = "1 to 500 (default 100)"),
-        ("offset" = Option<usize>, Query, description = "Skip this many (default 0)")),
+    params(("older_than_days" = Option<u32>, Query, minimum = 1, maximum = 3650, description = "1 to 3650 (default 365)"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "1 to 500 (default 100)"),
+        ("offset" = Option<usize>, Query, maximum = 10000000, description = "Skip this many (default 0)")),
     responses(
         (status = 200, description = "A page of stale assets", body = StalePage),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A parameter is malformed or out of range", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
     )
 )]
 pub async fn stale(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

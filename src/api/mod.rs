@@ -87,16 +87,23 @@ the response returns."),
 editors approve or reject them in the admin API"),
         (name = "health", description = "Liveness and readiness probes, and Prometheus metrics"),
     ),
-    modifiers(&BearerScheme)
+    modifiers(&Security)
 )]
 pub struct ApiDoc;
 
-/// The `bearer` security scheme that admin operations name.
-struct BearerScheme;
+/// The security schemes (`bearer` for the admin API, the optional `api_key` for apps) and
+/// what the gate in front of every handler may answer (see [`gate`]), added to each
+/// operation rather than repeated in every handler's annotation.
+struct Security;
 
-impl utoipa::Modify for BearerScheme {
+impl utoipa::Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        };
+        use utoipa::openapi::{
+            header::HeaderBuilder, ContentBuilder, ObjectBuilder, Ref, ResponseBuilder, Type,
+        };
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
@@ -108,6 +115,72 @@ impl utoipa::Modify for BearerScheme {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "Optional: a key issued by the service's admins, for its own rate limit",
+            ))),
+        );
+        let problem = |description: &str| {
+            ResponseBuilder::new().description(description).content(
+                crate::error::PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+        };
+        let seconds = HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(Type::Integer))
+            .description(Some("Seconds to wait before trying again"))
+            .build();
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if path.starts_with("/health/") || path == "/metrics" {
+                continue;
+            }
+            let public = !path.starts_with("/v1/admin") && !path.starts_with("/v1/auth");
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let responses = &mut op.responses.responses;
+                let mut add = |status: &str, response: ResponseBuilder| {
+                    responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| response.into());
+                };
+                add(
+                    "401",
+                    problem("No valid bearer token, or an unknown or revoked X-API-Key"),
+                );
+                add(
+                    "408",
+                    problem("The request was not received and answered in time"),
+                );
+                add(
+                    "429",
+                    problem("Over the rate limit of the client address or API key")
+                        .header("Retry-After", seconds.clone()),
+                );
+                add(
+                    "431",
+                    problem("The request's headers are larger than 16 KiB"),
+                );
+                if public {
+                    // Anonymous, or with a key.
+                    op.security = Some(vec![
+                        SecurityRequirement::default(),
+                        SecurityRequirement::new("api_key", Vec::<String>::new()),
+                    ]);
+                }
+            }
+        }
     }
 }
 

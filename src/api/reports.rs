@@ -141,6 +141,32 @@ fn int(v: Option<i64>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
+// Documentation only, like the one below: the handler builds the document.
+/// A gap area as a GeoJSON Feature: its representative point, the row as properties.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct GapFeature {
+    #[schema(example = "Feature")]
+    r#type: String,
+    /// The area code.
+    id: String,
+    /// `{"type": "Point", "coordinates": [lon, lat]}`.
+    #[schema(value_type = Object)]
+    geometry: serde_json::Value,
+    properties: access::GapRow,
+}
+
+/// The access-gaps report as a GeoJSON FeatureCollection.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct GapsFeatureCollection {
+    #[schema(example = "FeatureCollection")]
+    r#type: String,
+    features: Vec<GapFeature>,
+    parameters: Scope,
+    summary: access::GapSummary,
+}
+
 const GAPS_PARAMS: &[&str] = &[
     "category",
     "threshold_m",
@@ -166,10 +192,11 @@ const GAPS_PARAMS: &[&str] = &[
         ("limit" = Option<usize>, Query, description = "Keep only the first rows of the sorted list, 1 to 100000 (the summary still counts every area)"),
         ("format" = Option<String>, Query, description = "`json` (default), `csv` or `geojson`; overrides Accept")),
     responses(
-        (status = 200, description = "The gap areas", body = access::GapsReport,
+        (status = 200, description = "The gap areas: JSON, CSV (a row per area) or a GeoJSON FeatureCollection of the areas' points",
             headers(("ETag" = String, description = "Changes when the data change"),
                     ("Server-Timing" = String, description = "Server time in milliseconds")),
-            example = json!({"parameters": {"categories": ["museum"], "threshold_m": 2000.0, "max_decile": 2},
+            content(
+                (access::GapsReport = "application/json", example = json!({"parameters": {"categories": ["museum"], "threshold_m": 2000.0, "max_decile": 2},
                 "vintage": {"version": 1, "index_name": "IoD2019", "geography": "LSOA 2011", "imported_at": "2026-11-25T09:00:00Z"},
                 "data_version": 42, "weighting": "population",
                 "summary": {"areas": 6569, "population": 11289733,
@@ -179,6 +206,8 @@ const GAPS_PARAMS: &[&str] = &[
                     "la_name": "Manchester", "imd_decile": 1, "population": 2950, "lat": 53.5304, "lon": -2.2166,
                     "access": [{"category": "museum", "distance_m": 3412.5,
                         "asset_id": "1beaf664-065e-41cd-8e44-c134d70862a0", "gap": true}]}]})),
+                (GapsFeatureCollection = "application/geo+json"),
+                (String = "text/csv"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "A parameter is missing, malformed or out of range", body = Problem, content_type = "application/problem+json"),
         (status = 406, description = "The Accept header names no format this endpoint serves", body = Problem, content_type = "application/problem+json"),
@@ -283,17 +312,21 @@ const DECILE_PARAMS: &[&str] = &["category", "threshold_m", "la", "format"];
         ("la" = Option<String>, Query, description = "Local authority district codes, comma-separated"),
         ("format" = Option<String>, Query, description = "`json` (default) or `csv`")),
     responses(
-        (status = 200, description = "One row per decile", body = access::DecileReport,
-            headers(("ETag" = String, description = "Changes when the data change")),
-            example = json!({"parameters": {"categories": ["library"], "threshold_m": 2000.0, "max_decile": 2},
+        (status = 200, description = "One row per decile: JSON, or CSV (`format=csv` or `Accept: text/csv`; the ratios as a last row)",
+            headers(("ETag" = String, description = "Changes when the data change"),
+                    ("Server-Timing" = String, description = "Server time in milliseconds")),
+            content(
+                (access::DecileReport = "application/json", example = json!({"parameters": {"categories": ["library"], "threshold_m": 2000.0, "max_decile": 2},
                 "vintage": {"version": 1, "index_name": "IoD2019", "geography": "LSOA 2011", "imported_at": "2026-11-25T09:00:00Z"},
                 "data_version": 42, "weighting": "population",
                 "deciles": [{"decile": 1, "areas": 3284, "population": 5431000, "mean_distance_m": 1210.4,
                     "median_distance_m": 1012.9, "share_beyond_threshold": 0.12, "assets_per_10k": 0.51}],
                 "decile1_to_decile10": {"areas": 1.0, "population": 1.02, "mean_distance_m": 0.55,
                     "median_distance_m": 0.52, "share_beyond_threshold": 0.31, "assets_per_10k": 1.4}})),
+                (String = "text/csv"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "A parameter is missing, malformed or out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "The Accept header names no format this endpoint serves", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No areas have been imported", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -367,7 +400,10 @@ pub async fn access_by_decile(
         ("threshold_m" = Option<f64>, Query, description = "1 to 100000 metres (default 2000)"),
         ("la" = Option<String>, Query, description = "Local authority district codes, comma-separated")),
     responses(
-        (status = 200, description = "An SVG chart", content_type = "image/svg+xml", body = String),
+        (status = 200, description = "An SVG chart", content_type = "image/svg+xml", body = String,
+            headers(("ETag" = String, description = "Changes when the data change"),
+                    ("Server-Timing" = String, description = "Server time in milliseconds"))),
+        (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "A parameter is missing, malformed or out of range", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No areas have been imported", body = Problem, content_type = "application/problem+json"),
     )
@@ -427,7 +463,10 @@ fn la_suffix(snap: &Snapshot, scope: &Scope) -> String {
     get, path = "/v1/reports/access-gaps.svg", tag = "reports",
     params(ReportQuery),
     responses(
-        (status = 200, description = "An SVG map", content_type = "image/svg+xml", body = String),
+        (status = 200, description = "An SVG map", content_type = "image/svg+xml", body = String,
+            headers(("ETag" = String, description = "Changes when the data change"),
+                    ("Server-Timing" = String, description = "Server time in milliseconds"))),
+        (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "A parameter is missing, malformed or out of range", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No areas have been imported", body = Problem, content_type = "application/problem+json"),
     )
@@ -495,15 +534,19 @@ pub async fn access_gaps_svg(
     get, path = "/v1/reports/local-authorities", tag = "reports",
     params(ReportQuery, ("format" = Option<String>, Query, description = "`json` (default) or `csv`")),
     responses(
-        (status = 200, description = "Every local authority in scope, by rank", body = access::LaReport,
-            headers(("ETag" = String, description = "Changes when the data change")),
-            example = json!({"parameters": {"categories": ["museum"], "threshold_m": 2000.0, "max_decile": 2},
+        (status = 200, description = "Every local authority in scope, by rank: JSON, or CSV (`format=csv` or `Accept: text/csv`)",
+            headers(("ETag" = String, description = "Changes when the data change"),
+                    ("Server-Timing" = String, description = "Server time in milliseconds")),
+            content(
+                (access::LaReport = "application/json", example = json!({"parameters": {"categories": ["museum"], "threshold_m": 2000.0, "max_decile": 2},
                 "vintage": {"version": 1, "index_name": "IoD2019", "geography": "LSOA 2011", "imported_at": "2026-11-25T09:00:00Z"},
                 "data_version": 42, "weighting": "population",
                 "rows": [{"rank": 1, "la_code": "E08000025", "la_name": "Birmingham", "areas": 639,
                     "population": 1111307, "gap_areas": 180, "gap_population": 312340, "gap_share": 0.281}]})),
+                (String = "text/csv"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "A parameter is missing, malformed or out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "The Accept header names no format this endpoint serves", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No areas have been imported", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -587,8 +630,11 @@ pub struct WhatIfRequest {
     post, path = "/v1/reports/what-if", tag = "reports",
     request_body = WhatIfRequest,
     responses(
-        (status = 200, description = "Coverage per candidate and the greedy picks (`Accept: text/csv`: one row per candidate with its pick order)", body = access::WhatIfReport,
-            example = json!({"parameters": {"categories": ["library"], "threshold_m": 2000.0, "max_decile": 2},
+        (status = 200, description = "Coverage per candidate and the greedy picks: JSON, or CSV (`Accept: text/csv`: one row per candidate with its pick order)",
+            headers(("ETag" = String, description = "Changes when the data or the request change"),
+                    ("Server-Timing" = String, description = "Server time in milliseconds")),
+            content(
+                (access::WhatIfReport = "application/json", example = json!({"parameters": {"categories": ["library"], "threshold_m": 2000.0, "max_decile": 2},
                 "vintage": {"version": 1, "index_name": "IoD2019", "geography": "LSOA 2011", "imported_at": "2026-11-25T09:00:00Z"},
                 "data_version": 42, "weighting": "population",
                 "baseline": {"gap_areas": 512, "gap_population": 803122},
@@ -596,7 +642,10 @@ pub struct WhatIfRequest {
                     "newly_covered_areas": 4, "newly_covered_population": 6210}],
                 "picks": [{"index": 0, "label": "Old library, Smith Street", "added_areas": 4, "added_population": 6210,
                     "cumulative_areas": 4, "cumulative_population": 6210}]})),
+                (String = "text/csv"))),
+        (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "The body is malformed or a value is out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "The Accept header names no format this endpoint serves", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No areas have been imported", body = Problem, content_type = "application/problem+json"),
     )
 )]

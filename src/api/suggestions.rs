@@ -57,7 +57,10 @@ pub struct SuggestionReceipt {
         (status = 400, description = "The body is not a suggestion", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "A correction for an asset that is not published", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many suggestions from this address; wait Retry-After seconds", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many suggestions from this address; wait Retry-After seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub async fn suggest(
@@ -136,10 +139,11 @@ pub struct SuggestionList {
 #[utoipa::path(
     get, path = "/v1/admin/suggestions", tag = "admin", security(("bearer" = [])),
     params(("status" = Option<String>, Query, description = "`pending` (default), `approved` or `rejected`"),
-        ("limit" = Option<usize>, Query, description = "1 to 500 (default 100)")),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "1 to 500 (default 100)")),
     responses(
         (status = 200, description = "Suggestions", body = SuggestionList),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A parameter is malformed or out of range", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
     )
 )]
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -173,7 +177,8 @@ pub struct Decision {
     params(("id" = Uuid, Path, description = "Suggestion id")),
     responses(
         (status = 200, description = "Applied", body = Decision),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
         (status = 404, description = "No such suggestion, or its asset is gone", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already decided", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "It no longer validates", body = Problem, content_type = "application/problem+json"),
@@ -235,7 +240,8 @@ pub struct Rejection {
     params(("id" = Uuid, Path, description = "Suggestion id")), request_body = Rejection,
     responses(
         (status = 200, description = "Rejected", body = Decision),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID, or the body is not {\"reason\": \"...\"}", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
         (status = 404, description = "No such suggestion", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already decided", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason given", body = Problem, content_type = "application/problem+json"),

@@ -21,7 +21,7 @@ pub struct UserList {
     get, path = "/v1/admin/users", tag = "admin", security(("bearer" = [])),
     responses(
         (status = 200, description = "Every account (no password hashes)", body = UserList),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -51,7 +51,8 @@ pub struct NewUser {
     post, path = "/v1/admin/users", tag = "admin", security(("bearer" = [])), request_body = NewUser,
     responses(
         (status = 201, description = "Created", body = User),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not {\"username\", \"password\", \"role\"}", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
@@ -115,7 +116,7 @@ pub fn check_username(name: &str) -> Result<(), String> {
     params(("username" = String, Path, description = "The account")),
     responses(
         (status = 200, description = "The disabled account", body = User),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        super::auth::AdminErrors,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
     )

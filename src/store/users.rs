@@ -52,15 +52,22 @@ pub fn add(
         token_version: 1,
         created_at: Utc::now().timestamp_micros(),
     };
-    conn.transaction(|c| {
-        if find(c, username)?.is_some() {
-            return Err(StoreError::Invalid(format!(
-                "user {username:?} already exists"
-            )));
-        }
-        diesel::insert_into(users::table).values(&user).execute(c)?;
-        Ok(user)
-    })
+    // One statement, no read first: on SQLite a transaction that reads and then writes
+    // fails at once with "database is locked" when another write committed in between
+    // (the busy timeout cannot help it); a lone INSERT waits for the lock instead.
+    match diesel::insert_into(users::table)
+        .values(&user)
+        .execute(conn)
+    {
+        Ok(_) => Ok(user),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Err(StoreError::Invalid(format!(
+            "user {username:?} already exists"
+        ))),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Disables an account and bumps its token version, which revokes its tokens at once.
