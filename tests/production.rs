@@ -278,6 +278,39 @@ fn hostile_requests_are_refused_in_bounded_time() {
     assert_eq!(s.total(), 2986);
 }
 
+/// A gzip bomb (70 MiB of zeros in 70 KiB) is refused before it is expanded in full.
+#[test]
+fn a_gzip_bomb_import_is_refused() {
+    use flate2::{write::GzEncoder, Compression};
+    let db = seeded(Backend::Sqlite);
+    let s = Server::start(&db.url, 1000, &[]);
+    let admin = bearer(&s.token("root", ADMIN_PW));
+    let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..70 {
+        gz.write_all(&zeros).unwrap();
+    }
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 200_000);
+    let r = ureq::post(&format!(
+        "{}/v1/admin/imports?format=csv&dry_run=true",
+        s.base_url
+    ))
+    .set("Authorization", &admin)
+    .set("Content-Type", "application/gzip")
+    .send_bytes(&bomb)
+    .unwrap_err();
+    let ureq::Error::Status(400, r) = r else {
+        panic!("{r:?}")
+    };
+    let body = r.into_string().unwrap();
+    assert!(
+        body.contains("expands to more than 67108864 bytes"),
+        "{body}"
+    );
+    assert_eq!(s.total(), 2986);
+}
+
 /// `/metrics` counts requests by route pattern (not by id), method and status, with
 /// latency buckets, and reports the snapshot and imports.
 #[test]

@@ -93,8 +93,8 @@ pub async fn import(
         .one_of("format", &["csv", "geojson", "osm"])?
         .ok_or_else(|| ApiError::param("format", "is required: csv, geojson or osm"))?;
     let dry_run = p.bool("dry_run")?.unwrap_or(false);
-    let bytes = gunzip(body.to_vec())
-        .map_err(|e| ApiError::param("body", format!("is not valid gzip: {e}")))?;
+    let bytes = gunzip(body.to_vec(), MAX_IMPORT_BYTES)
+        .map_err(|e| ApiError::param("body", format!("cannot be gunzipped: {e}")))?;
     if bytes.len() > MAX_IMPORT_BYTES {
         return Err(ApiError::param(
             "body",

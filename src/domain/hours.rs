@@ -42,6 +42,12 @@ mod tests {
     use chrono::TimeZone;
 
     #[test]
+    fn a_repeat_interval_of_a_whole_day_is_an_error_not_a_panic() {
+        // Found by the opening_hours fuzz target.
+        assert!(Hours::parse("10:00-18:00/24:00").is_err());
+    }
+
+    #[test]
     fn evaluates_in_london_time_across_daylight_saving() {
         let h = Hours::parse("Mo-Fr 09:00-17:00").unwrap();
         // 2026-07-01 is a Wednesday; 08:30 UTC is 09:30 BST, so open.

@@ -87,12 +87,22 @@ pub fn import_areas_files(
 
 /// Reads and checks every file; see the module documentation.
 pub fn parse_area_files(files: &AreaFiles) -> Result<ParsedAreas, ImportError> {
+    parse_area_files_with(files, read_bytes)
+}
+
+/// [`parse_area_files`] with each file's bytes (already gunzipped) from `read` rather than
+/// the file system: the entry point of the `iod` fuzz target, which serves in-memory files.
+#[doc(hidden)]
+pub fn parse_area_files_with(
+    files: &AreaFiles,
+    read: impl Fn(&Path) -> Result<Vec<u8>, ImportError>,
+) -> Result<ParsedAreas, ImportError> {
     if files.points.is_none() && files.boundaries.is_none() {
         return Err(ImportError::Io(
             "give --points or --boundaries (or both): every area needs a location".into(),
         ));
     }
-    let imd = Table::read(&files.imd)?;
+    let imd = Table::read(&files.imd, &read)?;
     let mut errors = Vec::new();
     let (areas, lines) = read_imd(&imd, &mut errors);
     let mut join = Join {
@@ -110,7 +120,7 @@ pub fn parse_area_files(files: &AreaFiles) -> Result<ParsedAreas, ImportError> {
     let mut geographies = vec![(imd.label.clone(), imd.geography_year())];
 
     if let Some(path) = &files.domains {
-        let t = Table::read(path)?;
+        let t = Table::read(path, &read)?;
         let slots: Vec<(usize, Option<usize>, Option<usize>)> = DOMAIN_PREFIXES
             .iter()
             .enumerate()
@@ -161,7 +171,7 @@ pub fn parse_area_files(files: &AreaFiles) -> Result<ParsedAreas, ImportError> {
     }
 
     if let Some(path) = &files.population {
-        let t = Table::read(path)?;
+        let t = Table::read(path, &read)?;
         match t.find(|h| h.starts_with("total population")) {
             None => join.errors.push(row_error(
                 &format!("{} line 1", t.label),
@@ -177,7 +187,7 @@ pub fn parse_area_files(files: &AreaFiles) -> Result<ParsedAreas, ImportError> {
     }
 
     if let Some(path) = &files.points {
-        let t = Table::read(path)?;
+        let t = Table::read(path, &read)?;
         geographies.push((t.label.clone(), t.geography_year()));
         match PointColumns::find(&t) {
             Err(e) => join
@@ -192,7 +202,7 @@ pub fn parse_area_files(files: &AreaFiles) -> Result<ParsedAreas, ImportError> {
 
     if let Some(path) = &files.boundaries {
         let label = file_label(path);
-        let bytes = read_bytes(path)?;
+        let bytes = read(path)?;
         let reject = |reason: String| ImportError::Rejected(vec![row_error(&label, "-", reason)]);
         let doc: Value = serde_json::from_slice(strip_bom(&bytes))
             .map_err(|e| reject(format!("is not valid JSON: {e}")))?;
@@ -384,9 +394,12 @@ struct Table {
 }
 
 impl Table {
-    fn read(path: &Path) -> Result<Table, ImportError> {
+    fn read(
+        path: &Path,
+        read: impl Fn(&Path) -> Result<Vec<u8>, ImportError>,
+    ) -> Result<Table, ImportError> {
         let label = file_label(path);
-        let bytes = read_bytes(path)?;
+        let bytes = read(path)?;
         let mut rdr = csv::ReaderBuilder::new().from_reader(strip_bom(&bytes));
         let fail = |line: u64, reason: String| {
             ImportError::Rejected(vec![row_error(

@@ -93,16 +93,25 @@ pub enum ImportError {
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>, ImportError> {
     let raw =
         std::fs::read(path).map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?;
-    gunzip(raw).map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))
+    // The operator's own file: no limit beyond the machine's.
+    gunzip(raw, usize::MAX).map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))
 }
 
-/// The bytes, gunzipped when they start with the gzip magic bytes.
-pub fn gunzip(raw: Vec<u8>) -> Result<Vec<u8>, std::io::Error> {
+/// The bytes, gunzipped when they start with the gzip magic bytes; at most `max` bytes
+/// come out (a gzip bomb expands a thousandfold), else an error.
+pub fn gunzip(raw: Vec<u8>, max: usize) -> Result<Vec<u8>, std::io::Error> {
     if !raw.starts_with(&[0x1f, 0x8b]) {
         return Ok(raw);
     }
-    let mut out = Vec::with_capacity(raw.len() * 4);
-    MultiGzDecoder::new(raw.as_slice()).read_to_end(&mut out)?;
+    let mut out = Vec::with_capacity(raw.len().saturating_mul(4).min(max));
+    MultiGzDecoder::new(raw.as_slice())
+        .take(max as u64 + 1)
+        .read_to_end(&mut out)?;
+    if out.len() > max {
+        return Err(std::io::Error::other(format!(
+            "it expands to more than {max} bytes"
+        )));
+    }
     Ok(out)
 }
 

@@ -1,0 +1,25 @@
+//! OpenStreetMap import (Overpass JSON, `POST /v1/admin/imports?format=osm`): the reader,
+//! validation, and what every accepted import must satisfy (see `check_accepted`).
+#![no_main]
+
+use community_assets::import::{osm::read_overpass, parse_osm, strip_bom, Contacts};
+use community_assets_fuzz::{check_accepted, CATEGORY_SET};
+use libfuzzer_sys::fuzz_target;
+
+fn fuzz(data: &[u8]) {
+    let read = read_overpass(strip_bom(data));
+    match parse_osm(data, &CATEGORY_SET, Contacts::Salvage) {
+        Ok(parsed) => {
+            let (rows, skipped) = read.expect("parse_osm accepted what read_overpass refused");
+            assert_eq!(parsed.rows.len(), rows.len(), "rows were lost");
+            assert!(parsed.warnings.len() >= skipped.len());
+            check_accepted(parsed);
+        }
+        Err(errors) => assert!(!errors.is_empty(), "rejected without a reason"),
+    }
+}
+
+fuzz_target!(
+    init: community_assets_fuzz::tolerate_known_panics(),
+    |data: &[u8]| community_assets_fuzz::run(|| fuzz(data))
+);
