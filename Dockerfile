@@ -17,6 +17,10 @@ COPY --from=build /src/target/release/community-assets /usr/local/bin/community-
 USER app
 WORKDIR /var/lib/community-assets
 ENV BIND_ADDR=0.0.0.0:8080
+# Two malloc arenas instead of glibc's default of up to 8 per core: under a mixed load of
+# reads and writes the resident memory then stays flat (bench/soak.sh: about 115 MiB
+# instead of about 190 MiB and still creeping after 5 minutes).
+ENV MALLOC_ARENA_MAX=2
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD curl -fsS http://127.0.0.1:8080/health/ready || exit 1
 ENTRYPOINT ["community-assets"]

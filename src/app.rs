@@ -89,8 +89,10 @@ impl AppState {
         if current == previous.version {
             return Ok(false);
         }
+        // Any other version, lower too: a restored backup moves the database back in time.
+        // (One rebuild at a time, so nothing newer can be overwritten here.)
         self.snapshot
-            .store_if_newer(build_snapshot(&self.store, Some(&previous), true)?);
+            .replace(build_snapshot(&self.store, Some(&previous), true)?);
         Ok(true)
     }
 

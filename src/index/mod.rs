@@ -278,15 +278,8 @@ impl SnapshotCell {
         self.0.load_full()
     }
 
-    /// Installs `s` unless the current snapshot is already as new (two rebuilds racing).
-    pub fn store_if_newer(&self, s: Snapshot) {
-        let s = Arc::new(s);
-        self.0.rcu(|cur| {
-            if s.version >= cur.version {
-                s.clone()
-            } else {
-                cur.clone()
-            }
-        });
+    /// Installs `s` in place of the current snapshot.
+    pub fn replace(&self, s: Snapshot) {
+        self.0.store(Arc::new(s));
     }
 }
