@@ -5,38 +5,20 @@
 mod support;
 
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use serde_json::{json, Value};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{backends, cli, cli_add_user, shared_data, Server, TestDb, LIBRARIES};
+use support::{backends, cli, cli_add_user, shared_data, sql_number, Server, TestDb, LIBRARIES};
 
 const BIN: &str = env!("CARGO_BIN_EXE_community-assets");
 const ADMIN_PW: &str = "a long admin passphrase";
 
-#[derive(QueryableByName)]
-struct N {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-/// One number from SQL on either backend.
-fn number(url: &str, sql: &str) -> i64 {
-    let rows: Vec<N> = if url.starts_with("postgres") {
-        diesel::sql_query(sql).load(&mut PgConnection::establish(url).unwrap())
-    } else {
-        diesel::sql_query(sql).load(&mut SqliteConnection::establish(url).unwrap())
-    }
-    .unwrap();
-    rows[0].n
-}
-
 fn counts(url: &str) -> (i64, i64, i64) {
     (
-        number(url, "SELECT COUNT(*) AS n FROM assets"),
-        number(url, "SELECT COUNT(*) AS n FROM audit_log"),
-        number(url, "SELECT MAX(version) AS n FROM data_version"),
+        sql_number(url, "SELECT COUNT(*) AS n FROM assets"),
+        sql_number(url, "SELECT COUNT(*) AS n FROM audit_log"),
+        sql_number(url, "SELECT MAX(version) AS n FROM data_version"),
     )
 }
 
@@ -44,7 +26,7 @@ fn counts(url: &str) -> (i64, i64, i64) {
 /// transaction that has been inserting; SQLite's write-ahead log has grown by megabytes.
 fn import_is_writing(url: &str) -> bool {
     if url.starts_with("postgres") {
-        number(
+        sql_number(
             url,
             "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
              AND pid <> pg_backend_pid() AND xact_start < now() - interval '200 milliseconds' \

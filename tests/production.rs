@@ -11,7 +11,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{backends, cli, cli_add_user, shared_data, Backend, Server, TestDb, LIBRARIES};
+use support::{
+    backends, cli, cli_add_user, shared_data, sql_number, Backend, Server, TestDb, LIBRARIES,
+};
 
 const ADMIN_PW: &str = "a long admin passphrase";
 
@@ -136,7 +138,8 @@ fn api_keys_are_issued_counted_limited_and_revoked_everywhere() {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        assert_eq!(count_rows(&db.url, &format!("hash = '{sha}'")), 1);
+        let sql = format!("SELECT COUNT(*) AS n FROM api_keys WHERE hash = '{sha}'");
+        assert_eq!(sql_number(&db.url, &sql), 1);
 
         // The key's own limit (3 a minute) applies, whatever the address limit is.
         let with_key = [("X-API-Key", key.as_str())];
@@ -201,24 +204,6 @@ fn api_keys_are_issued_counted_limited_and_revoked_everywhere() {
             "{audit}"
         );
     }
-}
-
-fn count_rows(url: &str, filter: &str) -> i64 {
-    use diesel::prelude::*;
-    use diesel::sql_types::BigInt;
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let sql = format!("SELECT COUNT(*) AS n FROM api_keys WHERE {filter}");
-    let rows: Vec<N> = if url.starts_with("postgres") {
-        diesel::sql_query(sql).load(&mut PgConnection::establish(url).unwrap())
-    } else {
-        diesel::sql_query(sql).load(&mut SqliteConnection::establish(url).unwrap())
-    }
-    .unwrap();
-    rows[0].n
 }
 
 /// Sends raw bytes and reads until the server closes the connection or the head has

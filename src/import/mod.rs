@@ -105,7 +105,7 @@ pub fn gunzip(raw: Vec<u8>, max: usize) -> Result<Vec<u8>, std::io::Error> {
     }
     let mut out = Vec::with_capacity(raw.len().saturating_mul(4).min(max));
     MultiGzDecoder::new(raw.as_slice())
-        .take(max as u64 + 1)
+        .take((max as u64).saturating_add(1))
         .read_to_end(&mut out)?;
     if out.len() > max {
         return Err(std::io::Error::other(format!(

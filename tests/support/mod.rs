@@ -403,6 +403,23 @@ pub fn send_to(
     r
 }
 
+/// One number (a column `n`) from SQL, on either backend: for checking the database itself.
+pub fn sql_number(url: &str, sql: &str) -> i64 {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let rows: Vec<N> = if url.starts_with("postgres") {
+        diesel::sql_query(sql).load(&mut PgConnection::establish(url).unwrap())
+    } else {
+        diesel::sql_query(sql).load(&mut diesel::SqliteConnection::establish(url).unwrap())
+    }
+    .unwrap();
+    rows[0].n
+}
+
 /// Runs the command line on `db_url`; panics with its stderr if it fails.
 pub fn cli(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_community-assets"))
