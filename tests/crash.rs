@@ -9,10 +9,12 @@ use serde_json::{json, Value};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{backends, cli, cli_add_user, shared_data, sql_number, Server, TestDb, LIBRARIES};
+use support::{
+    backends, cli, seeded_db, shared_data, sql_number, Server, TestDb, LIBRARIES, SEEDED_ADMIN_PW,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_community-assets");
-const ADMIN_PW: &str = "a long admin passphrase";
+const ADMIN_PW: &str = SEEDED_ADMIN_PW;
 
 fn counts(url: &str) -> (i64, i64, i64) {
     (
@@ -116,13 +118,7 @@ struct Ack {
 #[test]
 fn admin_writes_acknowledged_before_a_kill_are_all_there_after_it() {
     for backend in backends() {
-        let db = TestDb::new(backend);
-        cli(
-            &db.url,
-            &["import", "assets", shared_data(LIBRARIES).to_str().unwrap()],
-            &[],
-        );
-        cli_add_user(&db.url, "root", "admin", ADMIN_PW);
+        let db = seeded_db(backend);
         let mut s = Server::start(&db.url, 1000, &[]);
         let auth = format!("Bearer {}", s.token("root", ADMIN_PW));
         let acks: Arc<Mutex<Vec<Ack>>> = Arc::default();

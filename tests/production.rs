@@ -11,23 +11,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{
-    backends, cli, cli_add_user, shared_data, sql_number, Backend, Server, TestDb, LIBRARIES,
-};
+use support::{backends, seeded_db, sql_number, Backend, Server, SEEDED_ADMIN_PW};
 
-const ADMIN_PW: &str = "a long admin passphrase";
-
-/// A database with the real libraries and an admin account `root`.
-fn seeded(backend: Backend) -> TestDb {
-    let db = TestDb::new(backend);
-    cli(
-        &db.url,
-        &["import", "assets", shared_data(LIBRARIES).to_str().unwrap()],
-        &[],
-    );
-    cli_add_user(&db.url, "root", "admin", ADMIN_PW);
-    db
-}
+const ADMIN_PW: &str = SEEDED_ADMIN_PW;
 
 fn bearer(token: &str) -> String {
     format!("Bearer {token}")
@@ -46,7 +32,7 @@ fn wait_for(what: &str, within: Duration, mut ok: impl FnMut() -> bool) -> Durat
 /// are never limited; `X-Forwarded-For` counts only from a trusted proxy.
 #[test]
 fn rate_limits_per_client_address() {
-    let db = seeded(Backend::Sqlite);
+    let db = seeded_db(Backend::Sqlite);
     let s = Server::start(&db.url, 1000, &[("RATE_LIMIT_PER_MINUTE", "5")]);
     for i in 0..5 {
         let r = s.send("GET", "/v1/categories", &[], None);
@@ -111,7 +97,7 @@ fn rate_limits_per_client_address() {
 #[test]
 fn api_keys_are_issued_counted_limited_and_revoked_everywhere() {
     for backend in backends() {
-        let db = seeded(backend);
+        let db = seeded_db(backend);
         let env = [
             ("RATE_LIMIT_PER_MINUTE", "1000"),
             ("RATE_LIMIT_KEY_PER_MINUTE", "1000"),
@@ -231,7 +217,7 @@ fn raw(base_url: &str, bytes: &[u8]) -> (String, Duration) {
 /// Oversized headers, slow headers and slow bodies are cut off with a clear status.
 #[test]
 fn hostile_requests_are_refused_in_bounded_time() {
-    let db = seeded(Backend::Sqlite);
+    let db = seeded_db(Backend::Sqlite);
     let s = Server::start(&db.url, 1000, &[("REQUEST_TIMEOUT_SECONDS", "2")]);
     let big = "a".repeat(20_000);
     let r = s.send("GET", "/v1/categories", &[("X-Big", &big)], None);
@@ -267,7 +253,7 @@ fn hostile_requests_are_refused_in_bounded_time() {
 #[test]
 fn a_gzip_bomb_import_is_refused() {
     use flate2::{write::GzEncoder, Compression};
-    let db = seeded(Backend::Sqlite);
+    let db = seeded_db(Backend::Sqlite);
     let s = Server::start(&db.url, 1000, &[]);
     let admin = bearer(&s.token("root", ADMIN_PW));
     let mut gz = GzEncoder::new(Vec::new(), Compression::best());
@@ -300,7 +286,7 @@ fn a_gzip_bomb_import_is_refused() {
 /// latency buckets, and reports the snapshot and imports.
 #[test]
 fn metrics_count_requests_by_route_and_status() {
-    let db = seeded(Backend::Sqlite);
+    let db = seeded_db(Backend::Sqlite);
     let s = Server::start(&db.url, 1000, &[]);
     for _ in 0..3 {
         assert_eq!(s.send("GET", "/v1/assets?limit=2", &[], None).status, 200);
@@ -368,7 +354,7 @@ fn metrics_count_requests_by_route_and_status() {
 /// HEAD is GET without a body, with the same headers.
 #[test]
 fn head_answers_like_get_without_a_body() {
-    let db = seeded(Backend::Sqlite);
+    let db = seeded_db(Backend::Sqlite);
     let s = Server::start(&db.url, 1000, &[]);
     let get = s.send("GET", "/v1/assets?limit=3", &[], None);
     let head = s.send("HEAD", "/v1/assets?limit=3", &[], None);
@@ -386,7 +372,7 @@ fn head_answers_like_get_without_a_body() {
 #[test]
 fn graceful_shutdown_finishes_in_flight_requests() {
     for backend in backends() {
-        let db = seeded(backend);
+        let db = seeded_db(backend);
         let mut s = Server::start(&db.url, 1000, &[]);
         let body = json!({"kind": "new", "asset": {"name": "A late place", "category": "museum",
             "lat": 53.4, "lon": -2.9}})

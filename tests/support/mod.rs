@@ -420,6 +420,22 @@ pub fn sql_number(url: &str, sql: &str) -> i64 {
     rows[0].n
 }
 
+/// The password of the admin account `root` in [`seeded_db`].
+pub const SEEDED_ADMIN_PW: &str = "a long admin passphrase";
+
+/// A fresh database with the real libraries (imported by the command line) and an admin
+/// account `root`, for [`Server`] processes.
+pub fn seeded_db(backend: Backend) -> TestDb {
+    let db = TestDb::new(backend);
+    cli(
+        &db.url,
+        &["import", "assets", shared_data(LIBRARIES).to_str().unwrap()],
+        &[],
+    );
+    cli_add_user(&db.url, "root", "admin", SEEDED_ADMIN_PW);
+    db
+}
+
 /// Runs the command line on `db_url`; panics with its stderr if it fails.
 pub fn cli(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_community-assets"))
