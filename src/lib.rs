@@ -5,9 +5,9 @@
 //! in-memory snapshot with R-trees ([`index`]); [`api`] holds the thin HTTP handlers.
 
 pub mod api;
-pub mod app;
 pub mod areas;
 pub mod auth;
+pub mod config;
 pub mod domain;
 pub mod error;
 pub mod import;
@@ -15,5 +15,7 @@ pub mod index;
 pub mod metrics;
 pub mod rate_limit;
 pub mod reports;
+pub mod startup;
+pub mod state;
 pub mod store;
 pub mod synth;

@@ -4,11 +4,12 @@ use clap::{Parser, Subcommand};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use community_assets::app::{self, AppState};
+use community_assets::config::{self, Config, DatabaseArgs, LogFormat, ServeArgs};
 use community_assets::import::areas::{import_areas_files, AreaFiles};
 use community_assets::import::{import_assets_file, Contacts, ImportError};
+use community_assets::state::AppState;
 use community_assets::store::Store;
 
 #[derive(Parser)]
@@ -19,15 +20,8 @@ use community_assets::store::Store;
 )]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
-    /// `postgres://…` or `postgresql://…` for PostgreSQL; anything else is a SQLite file path.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "./data/community-assets.sqlite3",
-        global = true,
-        hide_env_values = true
-    )]
-    database_url: String,
+    #[command(flatten)]
+    db: DatabaseArgs,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -74,20 +68,6 @@ enum UsersCommand {
     List,
 }
 
-#[derive(clap::Args)]
-struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
-    bind: String,
-    /// HTTP worker threads (default: one per core).
-    #[arg(long, env = "WORKERS")]
-    workers: Option<usize>,
-    /// How often to check the database for writes by other processes, in milliseconds.
-    /// Another instance's write is visible here within this interval plus one rebuild.
-    #[arg(long, env = "REFRESH_INTERVAL_MS", default_value_t = 1000)]
-    refresh_interval_ms: u64,
-}
-
 #[derive(Subcommand)]
 enum ImportCommand {
     /// Import assets from CSV or GeoJSON (optionally .gz): upsert by (source, source_id),
@@ -115,24 +95,30 @@ enum ImportCommand {
 }
 
 fn main() -> ExitCode {
+    let log_format = match LogFormat::from_env() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,actix_server=warn".into()),
         )
         .with_writer(std::io::stderr);
-    // LOG_FORMAT=json: one JSON object a line, for log collectors.
-    if std::env::var("LOG_FORMAT").is_ok_and(|f| f == "json") {
+    if log_format == LogFormat::Json {
         logs.json().init();
     } else {
         logs.init();
     }
     let cli = Cli::parse();
     let result = match cli.command {
-        None => serve(&cli.database_url, cli.serve),
-        Some(Command::Serve(args)) => serve(&cli.database_url, args),
-        Some(Command::Users(cmd)) => users(&cli.database_url, cmd),
-        Some(Command::Backup { to }) => backup(&cli.database_url, &to),
+        None => serve(&cli.db, &cli.serve),
+        Some(Command::Serve(args)) => serve(&cli.db, &args),
+        Some(Command::Users(cmd)) => users(&cli.db.database_url, cmd),
+        Some(Command::Backup { to }) => backup(&cli.db.database_url, &to),
         Some(Command::Openapi) => {
             print!("{}", community_assets::api::openapi_json());
             Ok(())
@@ -147,10 +133,10 @@ fn main() -> ExitCode {
             } else {
                 Contacts::Salvage
             };
-            import_assets(&cli.database_url, &file, contacts, dry_run)
+            import_assets(&cli.db.database_url, &file, contacts, dry_run)
         }
         Some(Command::Import(ImportCommand::Areas { files, dry_run })) => {
-            import_areas(&cli.database_url, &files, dry_run)
+            import_areas(&cli.db.database_url, &files, dry_run)
         }
     };
     match result {
@@ -168,11 +154,11 @@ fn open_store(url: &str) -> Result<Store, String> {
     Ok(store)
 }
 
-fn serve(url: &str, args: ServeArgs) -> Result<(), String> {
+fn serve(db: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> {
     let started = Instant::now();
-    let store = open_store(url)?;
-    let timeouts = app::Timeouts::from_env()?;
-    let state = AppState::load(store).map_err(|e| e.to_string())?;
+    let config = Config::from_env(db, args)?;
+    let store = open_store(&config.database_url)?;
+    let state = AppState::load(store, config).map_err(|e| e.to_string())?;
     let snap = state.snapshot.load();
     tracing::info!(
         assets = snap.len(),
@@ -181,7 +167,7 @@ fn serve(url: &str, args: ServeArgs) -> Result<(), String> {
         "snapshot built"
     );
     drop(snap);
-    state.spawn_refresher(Duration::from_millis(args.refresh_interval_ms.max(50)));
+    state.spawn_refresher();
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -190,7 +176,7 @@ fn serve(url: &str, args: ServeArgs) -> Result<(), String> {
         "listening on http://{addr}; API explorer at http://{addr}/docs/"
     );
     actix_web::rt::System::new().block_on(async move {
-        app::serve(listener, state, args.workers, timeouts)
+        community_assets::startup::serve(listener, state)
             .map_err(|e| e.to_string())?
             .await
             .map_err(|e| e.to_string())
@@ -267,9 +253,9 @@ fn users(url: &str, cmd: UsersCommand) -> Result<(), String> {
     match cmd {
         UsersCommand::Add { username, role } => {
             check_username(&username).map_err(|e| format!("username {e}"))?;
-            let password = match std::env::var("COMMUNITY_ASSETS_PASSWORD") {
-                Ok(p) if !p.is_empty() => p,
-                _ => {
+            let password = match config::password_from_env() {
+                Some(p) => p,
+                None => {
                     let mut line = String::new();
                     std::io::stdin()
                         .read_line(&mut line)

@@ -10,13 +10,10 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::config::LimitSettings;
+
 /// Buckets kept at most; full (idle) ones are dropped first when there are more.
 const MAX_BUCKETS: usize = 100_000;
-
-/// Requests a minute from one address without a key, by default.
-pub const DEFAULT_PER_ADDRESS: u32 = 600;
-/// Requests a minute with one API key, by default (a key's own limit overrides it).
-pub const DEFAULT_PER_KEY: u32 = 6000;
 
 /// The limits and the buckets; 0 switches a limit off.
 pub struct RateLimits {
@@ -40,46 +37,13 @@ pub struct Allowance {
 }
 
 impl RateLimits {
-    pub fn new(per_address: u32, per_key: u32, trusted: Vec<(IpAddr, u8)>) -> Self {
+    pub fn new(settings: &LimitSettings) -> Self {
         RateLimits {
-            per_address,
-            per_key,
-            trusted,
+            per_address: settings.per_address,
+            per_key: settings.per_key,
+            trusted: settings.trusted_proxies.clone(),
             buckets: Mutex::default(),
         }
-    }
-
-    /// No limits, no trusted proxy (tests, benchmarks).
-    pub fn off() -> Self {
-        Self::new(0, 0, Vec::new())
-    }
-
-    /// `RATE_LIMIT_PER_MINUTE` (per address, default 600), `RATE_LIMIT_KEY_PER_MINUTE`
-    /// (per API key, default 6000), `TRUSTED_PROXIES` (addresses or CIDR blocks, comma
-    /// separated). A malformed value is an error: the server refuses to start.
-    pub fn from_env() -> Result<Self, String> {
-        let number = |name: &str, default: u32| match std::env::var(name) {
-            Ok(v) => v.trim().parse::<u32>().map_err(|_| {
-                format!(
-                    "{name} must be a whole number of requests a minute (0 = no limit), not {v:?}"
-                )
-            }),
-            Err(_) => Ok(default),
-        };
-        let trusted = match std::env::var("TRUSTED_PROXIES") {
-            Ok(v) => v
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(parse_cidr)
-                .collect::<Result<_, _>>()?,
-            Err(_) => Vec::new(),
-        };
-        Ok(Self::new(
-            number("RATE_LIMIT_PER_MINUTE", DEFAULT_PER_ADDRESS)?,
-            number("RATE_LIMIT_KEY_PER_MINUTE", DEFAULT_PER_KEY)?,
-            trusted,
-        ))
     }
 
     /// Takes one request from `key`'s bucket of `limit` a minute (0: unlimited), or says
@@ -143,22 +107,6 @@ impl RateLimits {
     }
 }
 
-/// `10.0.0.0/8`, `::1/128` or a bare address.
-fn parse_cidr(s: &str) -> Result<(IpAddr, u8), String> {
-    let bad = || format!("TRUSTED_PROXIES: {s:?} is not an IP address or CIDR block");
-    let (ip, bits) = match s.split_once('/') {
-        Some((ip, bits)) => (ip, Some(bits.parse::<u8>().map_err(|_| bad())?)),
-        None => (s, None),
-    };
-    let ip: IpAddr = ip.parse().map_err(|_| bad())?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let bits = bits.unwrap_or(max);
-    if bits > max {
-        return Err(bad());
-    }
-    Ok((ip, bits))
-}
-
 fn in_block(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
     let prefix = |a: u128, width: u32| {
         if bits == 0 {
@@ -182,7 +130,7 @@ mod tests {
 
     #[test]
     fn a_bucket_bursts_then_refills() {
-        let limits = RateLimits::off();
+        let limits = RateLimits::new(&LimitSettings::off());
         for i in 0..60 {
             let a = limits.take("ip:a", 60).unwrap().unwrap();
             assert_eq!(a.remaining, 59 - i);
@@ -195,7 +143,11 @@ mod tests {
 
     #[test]
     fn forwarded_for_is_believed_from_trusted_proxies_only() {
-        let limits = RateLimits::new(1, 1, vec![parse_cidr("10.0.0.0/8").unwrap()]);
+        let limits = RateLimits::new(&LimitSettings {
+            per_address: 1,
+            per_key: 1,
+            trusted_proxies: vec![crate::config::parse_cidr("10.0.0.0/8").unwrap()],
+        });
         let proxy: IpAddr = "10.1.2.3".parse().unwrap();
         let stranger: IpAddr = "203.0.113.9".parse().unwrap();
         let xff = Some("198.51.100.1, 192.0.2.7, 10.9.9.9");
@@ -203,8 +155,6 @@ mod tests {
         assert_eq!(limits.client(Some(stranger), xff), "203.0.113.9");
         assert_eq!(limits.client(Some(proxy), None), "10.1.2.3");
         assert_eq!(limits.client(Some(proxy), Some("junk")), "10.1.2.3");
-        assert!(parse_cidr("10.0.0.0/33").is_err());
-        assert!(parse_cidr("::1").is_ok_and(|(_, b)| b == 128));
         assert!(in_block("::1".parse().unwrap(), "::".parse().unwrap(), 0));
     }
 }

@@ -317,21 +317,14 @@ fn every_admin_endpoint_needs_a_valid_token_and_the_right_role() {
 #[test]
 fn without_a_jwt_secret_the_admin_api_says_why_and_the_public_api_runs() {
     let db = TestDb::new(Backend::Sqlite);
-    let app = TestApp::spawn_at(&db.url, &[]);
-    let st = app
-        .state
-        .clone()
-        .with_token_keys(Err("the admin API is disabled: set JWT_SECRET".into()));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            community_assets::app::serve(listener, st, Some(1), Default::default())
-                .unwrap()
-                .await
-        })
-    });
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    let app = TestApp::spawn_with(
+        community_assets::config::Config {
+            tokens: Err("the admin API is disabled: set JWT_SECRET".into()),
+            ..TestApp::config(&db.url)
+        },
+        &[],
+    );
+    let base = app.base_url.clone();
     let r = ureq::get(&format!("{base}/v1/admin/assets"))
         .call()
         .unwrap_err();

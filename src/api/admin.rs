@@ -15,10 +15,10 @@ use super::assets::{etag, parse_search, LIST_PARAMS};
 use super::auth::authorize;
 use super::format;
 use super::params::Params;
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::domain::{Asset, AssetFields, RawAsset, Status};
 use crate::error::{ApiError, InvalidParam, Problem};
+use crate::state::AppState;
 use crate::store::assets as store;
 use crate::store::audit::{self, AuditEntry, AuditQuery};
 

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::authorize;
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::error::{ApiError, InvalidParam, Problem};
+use crate::state::AppState;
 use crate::store::api_keys::{self, ApiKey};
 
 #[derive(Serialize, ToSchema)]

@@ -7,11 +7,11 @@ use uuid::Uuid;
 
 use super::format::{self, Format, CSV, GEOJSON};
 use super::params::Params;
-use crate::app::AppState;
 use crate::domain::{Area, AreaSetInfo};
 use crate::error::{ApiError, Problem};
 use crate::index::geo::{chord2_for, haversine_m, unit_vector};
 use crate::index::Snapshot;
+use crate::state::AppState;
 
 pub const MAX_AREA_LIMIT: usize = 1000;
 

@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use super::format;
 use super::params::Params;
-use crate::app::AppState;
 use crate::domain::hours::london_time;
 use crate::domain::{asset::parse_tags, Asset, Wheelchair};
 use crate::error::{ApiError, Problem};
 use crate::index::query::{BBox, Near};
 use crate::index::{Cursor, Filter, Search, Snapshot, SortBy};
+use crate::state::AppState;
 
 pub const DEFAULT_RADIUS_M: f64 = 1500.0;
 pub const MAX_RADIUS_M: f64 = 50_000.0;

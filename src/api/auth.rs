@@ -5,10 +5,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::auth::token::TokenKeys;
 use crate::auth::{password, Role};
 use crate::error::{ApiError, Problem};
+use crate::state::AppState;
 use crate::store::users::{self, User};
 
 #[derive(Deserialize, ToSchema)]

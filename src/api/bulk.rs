@@ -10,7 +10,6 @@ use super::admin::{categories, write};
 use super::auth::authorize;
 use super::format::{csv_body, CSV, GEOJSON};
 use super::params::Params;
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::domain::asset::CSV_COLUMNS;
 use crate::domain::Asset;
@@ -18,6 +17,7 @@ use crate::error::{ApiError, InvalidParam, Problem};
 use crate::import::duplicates::{hold_back, Duplicate};
 use crate::import::{gunzip, parse_assets, parse_osm, Contacts, RowError, EXPORT_ONLY_COLUMNS};
 use crate::metrics::ImportOutcome;
+use crate::state::AppState;
 use crate::store::assets::{self as store, ImportCounts};
 
 /// Largest import body, after decompression: about 200,000 CSV rows.

@@ -5,8 +5,9 @@
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::app::AppState;
+use crate::config::CorsPolicy;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Response headers a browser app may read.
 const EXPOSED: &str =
@@ -14,52 +15,29 @@ const EXPOSED: &str =
 /// Request headers a browser app may send on a public read.
 const ALLOWED_HEADERS: &str = "Accept, If-None-Match, If-Modified-Since, X-Request-Id";
 
-#[derive(Clone, Debug)]
-pub enum Cors {
-    Any,
-    Origins(Vec<String>),
-    Off,
+/// The `Access-Control-Allow-Origin` value for a read of `path` from `origin`, if allowed.
+pub fn allow(policy: &CorsPolicy, path: &str, origin: &str) -> Option<HeaderValue> {
+    if path.starts_with("/v1/admin") || path.starts_with("/v1/auth") {
+        return None;
+    }
+    match policy {
+        CorsPolicy::Any => Some(HeaderValue::from_static("*")),
+        CorsPolicy::Origins(list) if list.iter().any(|o| o == origin) => {
+            HeaderValue::from_str(origin).ok()
+        }
+        _ => None,
+    }
 }
 
-impl Cors {
-    pub fn from_env() -> Self {
-        match std::env::var("CORS_ALLOWED_ORIGINS") {
-            Err(_) => Cors::Any,
-            Ok(v) if v.trim() == "*" => Cors::Any,
-            Ok(v) if v.trim().is_empty() || v.trim() == "none" => Cors::Off,
-            Ok(v) => Cors::Origins(
-                v.split(',')
-                    .map(|o| o.trim().trim_end_matches('/').to_string())
-                    .collect(),
-            ),
-        }
-    }
-
-    /// The `Access-Control-Allow-Origin` value for a read of `path` from `origin`, if
-    /// allowed.
-    pub fn allow(&self, path: &str, origin: &str) -> Option<HeaderValue> {
-        if path.starts_with("/v1/admin") || path.starts_with("/v1/auth") {
-            return None;
-        }
-        match self {
-            Cors::Any => Some(HeaderValue::from_static("*")),
-            Cors::Origins(list) if list.iter().any(|o| o == origin) => {
-                HeaderValue::from_str(origin).ok()
-            }
-            _ => None,
-        }
-    }
-
-    /// Adds the CORS headers to a public read's response when its origin is allowed.
-    pub fn decorate(&self, path: &str, origin: &str, response: &mut HeaderMap) {
-        if let Some(allowed) = self.allow(path, origin) {
-            response.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
-            response.insert(
-                header::ACCESS_CONTROL_EXPOSE_HEADERS,
-                HeaderValue::from_static(EXPOSED),
-            );
-            response.append(header::VARY, HeaderValue::from_static("Origin"));
-        }
+/// Adds the CORS headers to a public read's response when its origin is allowed.
+pub fn decorate(policy: &CorsPolicy, path: &str, origin: &str, response: &mut HeaderMap) {
+    if let Some(allowed) = allow(policy, path, origin) {
+        response.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
+        response.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSED),
+        );
+        response.append(header::VARY, HeaderValue::from_static("Origin"));
     }
 }
 
@@ -78,7 +56,7 @@ pub async fn preflight(
         .and_then(|m| m.to_str().ok());
     let allowed = origin
         .filter(|_| matches!(method, Some("GET" | "HEAD")))
-        .and_then(|o| state.cors.allow(req.path(), o))
+        .and_then(|o| allow(&state.config.cors, req.path(), o))
         .ok_or_else(|| {
             ApiError::Forbidden(
                 "cross-origin access here is only for GET from an allowed origin".into(),
@@ -95,19 +73,15 @@ pub async fn preflight(
 
 #[cfg(test)]
 mod tests {
-    use super::Cors;
+    use super::{allow, CorsPolicy};
 
     #[test]
     fn listed_origins_only_and_never_admin() {
-        let c = Cors::Origins(vec!["https://a.example".into()]);
-        assert!(c.allow("/v1/assets", "https://a.example").is_some());
-        assert!(c.allow("/v1/assets", "https://b.example").is_none());
-        assert!(Cors::Any
-            .allow("/v1/admin/assets", "https://a.example")
-            .is_none());
-        assert!(Cors::Any
-            .allow("/v1/auth/token", "https://a.example")
-            .is_none());
-        assert!(Cors::Off.allow("/v1/assets", "https://a.example").is_none());
+        let c = CorsPolicy::Origins(vec!["https://a.example".into()]);
+        assert!(allow(&c, "/v1/assets", "https://a.example").is_some());
+        assert!(allow(&c, "/v1/assets", "https://b.example").is_none());
+        assert!(allow(&CorsPolicy::Any, "/v1/admin/assets", "https://a.example").is_none());
+        assert!(allow(&CorsPolicy::Any, "/v1/auth/token", "https://a.example").is_none());
+        assert!(allow(&CorsPolicy::Off, "/v1/assets", "https://a.example").is_none());
     }
 }

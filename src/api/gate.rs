@@ -6,9 +6,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use std::net::SocketAddr;
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::rate_limit::Allowance;
+use crate::state::AppState;
 
 /// The most header bytes (names and values) a request may carry; browsers send a few KiB.
 /// (The HTTP codec itself refuses more than 96 headers, or heads over 128 KiB.)

@@ -4,9 +4,9 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::index::CategoryCount;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct CategoryList {

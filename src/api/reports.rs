@@ -9,11 +9,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::format::{self, Format, CSV, GEOJSON};
 use super::params::Params;
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::index::Snapshot;
 use crate::reports::access::{self, Candidate, GapSort, Scope};
 use crate::reports::{cached, charts, Rendered};
+use crate::state::AppState;
 
 pub const DEFAULT_THRESHOLD_M: f64 = 2000.0;
 pub const MAX_THRESHOLD_M: f64 = 100_000.0;

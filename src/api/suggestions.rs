@@ -12,11 +12,11 @@ use uuid::Uuid;
 use super::admin::{asset_id, categories, fields_from, json_body, patched, write};
 use super::auth::authorize;
 use super::params::Params;
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::domain::asset::check_email;
 use crate::domain::{Asset, Status};
 use crate::error::{ApiError, Problem};
+use crate::state::AppState;
 use crate::store::assets as asset_store;
 use crate::store::suggestions::{self, Suggestion};
 

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::authorize;
-use crate::app::AppState;
 use crate::auth::{password, Role, MIN_PASSWORD_LEN};
 use crate::error::{ApiError, InvalidParam, Problem};
+use crate::state::AppState;
 use crate::store::users::{self, User};
 
 #[derive(Serialize, ToSchema)]

@@ -13,6 +13,7 @@ use jsonwebtoken::{
 use serde::{Deserialize, Serialize};
 
 use super::Role;
+use crate::config::{KeyMaterial, TokenSettings};
 
 pub const MIN_SECRET_BYTES: usize = 32;
 
@@ -102,86 +103,47 @@ pub struct TokenKeys {
 }
 
 impl TokenKeys {
-    /// Keys from the environment: `Err` says why tokens cannot be issued or checked (the
-    /// admin API then answers 503 with that reason; the public API is unaffected).
-    pub fn from_env() -> Result<Self, String> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let file = |name: &str| -> Result<Option<Vec<u8>>, String> {
-            var(name)
-                .map(|path| {
-                    std::fs::read(&path).map_err(|e| format!("cannot read {name} {path}: {e}"))
-                })
-                .transpose()
-        };
-        // A secret from its variable, or from the file its `_FILE` variable names.
-        let secret = |name: &str| -> Result<Option<Vec<u8>>, String> {
-            match var(name) {
-                Some(v) => Ok(Some(v.into_bytes())),
-                None => Ok(file(&format!("{name}_FILE"))?.map(|mut b| {
-                    b.truncate(b.trim_ascii_end().len());
-                    b
-                })),
-            }
-        };
+    /// Keys from the configured settings: `Err` says why tokens cannot be issued or
+    /// checked (the admin API then answers 503 with that reason; the public API is
+    /// unaffected).
+    pub fn from_settings(settings: &Result<TokenSettings, String>) -> Result<Self, String> {
+        let s = settings.as_ref().map_err(Clone::clone)?;
         let disabled = |why: String| format!("the admin API is disabled: {why}");
-        let kid = var("JWT_KID").unwrap_or_else(|| "k1".into());
-        let previous_kid = var("JWT_PREVIOUS_KID").unwrap_or_else(|| "k0".into());
-        let (current, previous) = match var("JWT_ALGORITHM").as_deref().unwrap_or("HS256") {
-            "HS256" => {
-                let current = secret("JWT_SECRET")?.ok_or_else(|| {
-                    disabled(
-                        "set JWT_SECRET (or JWT_SECRET_FILE) to a secret of at least 32 bytes"
-                            .into(),
-                    )
-                })?;
-                let current =
-                    Key::hs256(&kid, &current).map_err(|e| disabled(format!("JWT_SECRET {e}")))?;
-                let previous = secret("JWT_PREVIOUS_SECRET")?
+        let (current, previous) = match &s.keys {
+            KeyMaterial::Hs256 { secret, previous } => (
+                Key::hs256(&s.kid, secret).map_err(|e| disabled(format!("JWT_SECRET {e}")))?,
+                previous
+                    .as_ref()
                     .map(|p| {
-                        Key::hs256(&previous_kid, &p)
+                        Key::hs256(&s.previous_kid, p)
                             .map_err(|e| disabled(format!("JWT_PREVIOUS_SECRET {e}")))
                     })
-                    .transpose()?;
-                (current, previous)
-            }
-            name @ ("RS256" | "EdDSA") => {
-                let alg = if name == "RS256" {
-                    Algorithm::RS256
-                } else {
+                    .transpose()?,
+            ),
+            KeyMaterial::Pem {
+                eddsa,
+                private,
+                public,
+                previous_public,
+            } => {
+                let alg = if *eddsa {
                     Algorithm::EdDSA
+                } else {
+                    Algorithm::RS256
                 };
-                let (Some(private), Some(public)) =
-                    (file("JWT_PRIVATE_KEY_FILE")?, file("JWT_PUBLIC_KEY_FILE")?)
-                else {
-                    return Err(disabled(format!(
-                        "{name} needs JWT_PRIVATE_KEY_FILE and JWT_PUBLIC_KEY_FILE"
-                    )));
-                };
-                let current =
-                    Key::from_pem(&kid, alg, Some(&private), &public).map_err(disabled)?;
-                let previous = file("JWT_PREVIOUS_PUBLIC_KEY_FILE")?
-                    .map(|p| Key::from_pem(&previous_kid, alg, None, &p).map_err(disabled))
-                    .transpose()?;
-                (current, previous)
-            }
-            other => {
-                return Err(disabled(format!(
-                    "JWT_ALGORITHM {other:?} is not HS256, RS256 or EdDSA"
-                )))
+                (
+                    Key::from_pem(&s.kid, alg, Some(private), public).map_err(disabled)?,
+                    previous_public
+                        .as_ref()
+                        .map(|p| Key::from_pem(&s.previous_kid, alg, None, p).map_err(disabled))
+                        .transpose()?,
+                )
             }
         };
-        let ttl_seconds = match var("JWT_TTL_SECONDS") {
-            None => 3600,
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|s| (60..=86_400).contains(s))
-                .ok_or_else(|| disabled("JWT_TTL_SECONDS must be 60 to 86400".into()))?,
-        };
-        Ok(Self::new(current, previous, ttl_seconds))
+        Ok(Self::new(current, previous, s.ttl_seconds))
     }
 
-    /// Keys from values (tests, and [`TokenKeys::from_env`]).
+    /// Keys from values (tests, and [`TokenKeys::from_settings`]).
     pub fn new(current: Key, previous: Option<Key>, ttl_seconds: i64) -> Self {
         TokenKeys {
             current,

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Once;
 
-use community_assets::app::{serve, AppState, Timeouts};
-use community_assets::auth::token::{Key, TokenKeys};
+use community_assets::config::{Config, LimitSettings, TokenSettings};
 use community_assets::import::areas::{import_areas_files, AreaFiles};
 use community_assets::import::{import_assets_file, Contacts};
-use community_assets::rate_limit::RateLimits;
+use community_assets::startup::serve;
+use community_assets::state::AppState;
 use community_assets::store::Store;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,29 +136,40 @@ impl TestApp {
         app
     }
 
+    /// The configuration of test servers: one worker, the test secret, no rate limits
+    /// (tests make thousands of requests from one address).
+    pub fn config(url: &str) -> Config {
+        Config {
+            workers: Some(1),
+            limits: LimitSettings::off(),
+            tokens: Ok(TokenSettings {
+                kid: "test-key".into(),
+                ..TokenSettings::hs256(TEST_SECRET)
+            }),
+            ..Config::new(url)
+        }
+    }
+
     /// A service over an existing database URL.
     pub fn spawn_at(url: &str, files: &[&Path]) -> Self {
-        let store = Store::open(url).expect("open store");
+        Self::spawn_with(Self::config(url), files)
+    }
+
+    /// A service with this configuration, after importing `files` (paths) in order.
+    pub fn spawn_with(config: Config, files: &[&Path]) -> Self {
+        let url = config.database_url.clone();
+        let store = Store::open(&url).expect("open store");
         for f in files {
             import_assets_file(&store, f, Contacts::Salvage, false).expect("import");
         }
-        let state = AppState::load(store.clone())
-            .expect("load snapshot")
-            .with_token_keys(Ok(TokenKeys::new(
-                Key::hs256("test-key", TEST_SECRET).unwrap(),
-                None,
-                3600,
-            )))
-            // Tests make thousands of requests from one address.
-            .with_rate_limits(RateLimits::off());
+        let state = AppState::load(store.clone(), config).expect("load snapshot");
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = std::sync::mpsc::channel();
         let st = state.clone();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server =
-                    serve(listener, st, Some(1), Timeouts::default()).expect("start server");
+                let server = serve(listener, st).expect("start server");
                 tx.send(server.handle()).unwrap();
                 server.await
             })
@@ -166,7 +177,7 @@ impl TestApp {
         let handle = rx.recv().unwrap();
         TestApp {
             base_url,
-            url: url.to_string(),
+            url,
             state,
             store,
             db: None,
