@@ -9,6 +9,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::import::ImportError;
 use crate::store::StoreError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -117,6 +118,25 @@ impl From<StoreError> for ApiError {
                 info.message()
             )),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// An import's rejected rows are a 422 listing each as `location: field`.
+impl From<ImportError> for ApiError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Rejected(errors) => ApiError::InvalidFields(
+                errors
+                    .into_iter()
+                    .map(|e| InvalidParam {
+                        name: format!("{}: {}", e.location, e.field),
+                        reason: e.reason,
+                    })
+                    .collect(),
+            ),
+            ImportError::Store(e) => e.into(),
+            ImportError::Io(m) => ApiError::Internal(m),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod api;
 pub mod areas;
 pub mod auth;
 pub mod config;
+pub mod curation;
 pub mod domain;
 pub mod error;
 pub mod import;

@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use community_assets::config::{self, Config, DatabaseArgs, LogFormat, ServeArgs};
+use community_assets::curation::imports::{import_file, ImportOptions, ImportReport};
+use community_assets::error::ApiError;
 use community_assets::import::areas::{import_areas_files, AreaFiles};
-use community_assets::import::{import_assets_file, Contacts, ImportError};
+use community_assets::import::{Contacts, Format, ImportError};
 use community_assets::state::AppState;
 use community_assets::store::Store;
 
@@ -70,10 +72,23 @@ enum UsersCommand {
 
 #[derive(Subcommand)]
 enum ImportCommand {
-    /// Import assets from CSV or GeoJSON (optionally .gz): upsert by (source, source_id),
-    /// all or nothing.
+    /// Import assets from CSV, GeoJSON or OpenStreetMap (Overpass JSON), optionally .gz:
+    /// upsert by (source, source_id), all or nothing; likely duplicates of published
+    /// assets (or of earlier rows) are held back and listed. The same pipeline as
+    /// `POST /v1/admin/imports`.
     Assets {
         file: PathBuf,
+        /// `osm` for Overpass JSON; CSV and GeoJSON are told apart by their first character.
+        #[arg(long, value_parser = ["csv", "geojson", "osm"])]
+        format: Option<String>,
+        /// Import likely duplicates too instead of holding them back (a curated list
+        /// loaded as it is).
+        #[arg(long)]
+        keep_duplicates: bool,
+        /// Print the report as JSON (the body `POST /v1/admin/imports` answers) instead
+        /// of text.
+        #[arg(long)]
+        json: bool,
         /// Validate and count, change nothing.
         #[arg(long)]
         dry_run: bool,
@@ -125,15 +140,28 @@ fn main() -> ExitCode {
         }
         Some(Command::Import(ImportCommand::Assets {
             file,
+            format,
+            keep_duplicates,
+            json,
             dry_run,
             strict,
         })) => {
-            let contacts = if strict {
-                Contacts::Strict
-            } else {
-                Contacts::Salvage
+            let options = ImportOptions {
+                format: match format.as_deref() {
+                    Some("osm") => Some(Format::Osm),
+                    Some("geojson") => Some(Format::GeoJson),
+                    Some(_) => Some(Format::Csv),
+                    None => None,
+                },
+                contacts: if strict {
+                    Contacts::Strict
+                } else {
+                    Contacts::Salvage
+                },
+                dry_run,
+                keep_duplicates,
             };
-            import_assets(&cli.db.database_url, &file, contacts, dry_run)
+            import_assets(&cli.db.database_url, &file, options, json)
         }
         Some(Command::Import(ImportCommand::Areas { files, dry_run })) => {
             import_areas(&cli.db.database_url, &files, dry_run)
@@ -186,34 +214,55 @@ fn serve(db: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> {
 fn import_assets(
     url: &str,
     file: &std::path::Path,
-    contacts: Contacts,
-    dry_run: bool,
+    options: ImportOptions,
+    json: bool,
 ) -> Result<(), String> {
     let store = open_store(url)?;
     let started = Instant::now();
-    match import_assets_file(&store, file, contacts, dry_run) {
-        Ok(outcome) => {
-            for w in &outcome.warnings {
-                eprintln!("warning: {w}");
-            }
-            let c = outcome.counts;
-            println!(
-                "{}inserted {}, updated {}, unchanged {}; {} contact value(s) salvaged ({:.1} s)",
-                if dry_run {
-                    "dry run, nothing changed: "
-                } else {
-                    ""
-                },
-                c.inserted,
-                c.updated,
-                c.unchanged,
-                outcome.warnings.len(),
-                started.elapsed().as_secs_f64()
-            );
-            Ok(())
-        }
-        Err(e) => Err(import_failure(e, &file.display().to_string())),
+    let report = import_file(&store, file, options)
+        .map_err(|e| import_failure(e, &file.display().to_string()))?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).map_err(|e| e.to_string())?
+        );
+    } else {
+        print_report(&report, started);
     }
+    Ok(())
+}
+
+/// Warnings and held-back rows on standard error, the summary on standard output.
+fn print_report(r: &ImportReport, started: Instant) {
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+    for d in &r.duplicates {
+        let of = match (&d.duplicate_of_id, &d.duplicate_of_location) {
+            (Some(id), _) => format!("published asset {id}"),
+            (None, Some(location)) => location.clone(),
+            (None, None) => "?".into(),
+        };
+        eprintln!(
+            "held back: {}: {:?} ({}) looks like {:?} ({of}), {:.0} m away",
+            d.location, d.name, d.category, d.duplicate_of_name, d.distance_m
+        );
+    }
+    let c = &r.counts;
+    println!(
+        "{}inserted {}, updated {}, unchanged {}; {} held back as likely duplicates; {} warning(s) ({:.1} s)",
+        if r.dry_run {
+            "dry run, nothing changed: "
+        } else {
+            ""
+        },
+        c.inserted,
+        c.updated,
+        c.unchanged,
+        r.duplicates.len(),
+        r.warnings.len(),
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// Prints every rejected row and says that nothing changed.
@@ -245,14 +294,12 @@ fn backup(url: &str, to: &std::path::Path) -> Result<(), String> {
 }
 
 fn users(url: &str, cmd: UsersCommand) -> Result<(), String> {
-    use community_assets::api::users::check_username;
-    use community_assets::auth::{password, MIN_PASSWORD_LEN};
-    use community_assets::store::users;
+    use community_assets::auth::Role;
+    use community_assets::curation::users;
     let store = open_store(url)?;
     let mut conn = store.conn().map_err(|e| e.to_string())?;
     match cmd {
         UsersCommand::Add { username, role } => {
-            check_username(&username).map_err(|e| format!("username {e}"))?;
             let password = match config::password_from_env() {
                 Some(p) => p,
                 None => {
@@ -263,25 +310,20 @@ fn users(url: &str, cmd: UsersCommand) -> Result<(), String> {
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
-            if password.chars().count() < MIN_PASSWORD_LEN {
-                return Err(format!(
-                    "the password must be at least {MIN_PASSWORD_LEN} characters"
-                ));
-            }
-            let hash = password::hash(&password)?;
-            users::add(&mut conn, &username, &hash, &role).map_err(|e| e.to_string())?;
-            println!("added {role} {username}");
+            let role = Role::parse(&role).ok_or("--role must be admin or editor")?;
+            users::add(&mut conn, &username, &password, role).map_err(cli_error)?;
+            println!("added {} {username}", role.as_str());
         }
         UsersCommand::Disable { username } => {
-            users::disable(&mut conn, &username).map_err(|e| e.to_string())?;
+            users::disable(&mut conn, &username).map_err(cli_error)?;
             println!("disabled {username}; their tokens no longer work");
         }
         UsersCommand::RevokeTokens { username } => {
-            users::revoke_tokens(&mut conn, &username).map_err(|e| e.to_string())?;
+            users::revoke_tokens(&mut conn, &username).map_err(cli_error)?;
             println!("revoked every token of {username}");
         }
         UsersCommand::List => {
-            for u in users::list(&mut conn).map_err(|e| e.to_string())? {
+            for u in community_assets::store::users::list(&mut conn).map_err(|e| e.to_string())? {
                 println!(
                     "{}\t{}\t{}",
                     u.username,
@@ -292,6 +334,18 @@ fn users(url: &str, cmd: UsersCommand) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// An error of the write side, as a command-line message: each invalid field named.
+fn cli_error(e: ApiError) -> String {
+    match e {
+        ApiError::InvalidFields(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.name, f.reason))
+            .collect::<Vec<_>>()
+            .join("; "),
+        e => e.to_string(),
+    }
 }
 
 fn import_areas(url: &str, files: &AreaFiles, dry_run: bool) -> Result<(), String> {

@@ -122,6 +122,12 @@ impl AppState {
     }
 }
 
+/// The published assets as they are in the database now (for work outside a server, such
+/// as a command-line import's duplicate check).
+pub fn published_snapshot(store: &Store) -> Result<Snapshot, StoreError> {
+    build_snapshot(store, None, true)
+}
+
 /// Builds a snapshot (of published assets, or of all), reusing the areas of `previous`
 /// when their version is unchanged.
 fn build_snapshot(

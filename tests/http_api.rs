@@ -344,11 +344,14 @@ fn filters_formats_and_conditional_get() {
         assert_eq!(rows, total.min(200));
         let export = app.temp_path("export.csv");
         std::fs::write(&export, &r.body).unwrap();
-        let outcome = community_assets::import::import_assets_file(
+        let outcome = community_assets::curation::imports::import_file(
             &app.store,
             &export,
-            community_assets::import::Contacts::Strict,
-            true,
+            community_assets::curation::imports::ImportOptions {
+                contacts: community_assets::import::Contacts::Strict,
+                dry_run: true,
+                ..support::verbatim()
+            },
         )
         .unwrap();
         assert_eq!(
@@ -552,11 +555,10 @@ fn a_write_by_another_process_becomes_visible_after_refresh() {
         assert_eq!(app.get("/v1/assets").json()["total"], 0);
         // Another process (here: the import function on the same database) writes...
         let other = community_assets::store::Store::open(&app.url).unwrap();
-        community_assets::import::import_assets_file(
+        community_assets::curation::imports::import_file(
             &other,
             &support::shared_data(support::LIBRARIES),
-            community_assets::import::Contacts::Salvage,
-            false,
+            support::verbatim(),
         )
         .unwrap();
         // ...and the poller's next tick (called directly here) rebuilds the snapshot.

@@ -6,9 +6,10 @@ mod support;
 use diesel::prelude::*;
 use std::io::Write;
 use std::process::Command;
-use support::{backends, shared_data, TestDb, LIBRARIES};
+use support::{backends, shared_data, verbatim, TestDb, LIBRARIES};
 
-use community_assets::import::{import_assets_file, Contacts, ImportError};
+use community_assets::curation::imports::{import_file, ImportOptions};
+use community_assets::import::{Contacts, ImportError};
 use community_assets::store::schema::assets;
 use community_assets::store::Store;
 
@@ -45,12 +46,12 @@ fn one_bad_row_changes_nothing_and_is_reported_by_line() {
     for backend in backends() {
         let db = TestDb::new(backend);
         let store = Store::open(&db.url).unwrap();
-        import_assets_file(&store, &shared_data(LIBRARIES), Contacts::Salvage, false).unwrap();
+        import_file(&store, &shared_data(LIBRARIES), verbatim()).unwrap();
         let before = count(&store);
         let (csv, bad_line) = big_file_with_one_bad_row();
         let path = db.temp_path("big.csv");
         std::fs::write(&path, csv).unwrap();
-        match import_assets_file(&store, &path, Contacts::Salvage, false) {
+        match import_file(&store, &path, verbatim()) {
             Err(ImportError::Rejected(errors)) => {
                 assert_eq!(errors.len(), 1, "{errors:?}");
                 assert_eq!(errors[0].location, format!("line {bad_line}"));
@@ -72,7 +73,7 @@ fn reimport_updates_only_what_changed() {
         let db = TestDb::new(backend);
         let store = Store::open(&db.url).unwrap();
         let libs = shared_data(LIBRARIES);
-        let first = import_assets_file(&store, &libs, Contacts::Salvage, false).unwrap();
+        let first = import_file(&store, &libs, verbatim()).unwrap();
         assert_eq!(
             (
                 first.counts.inserted,
@@ -86,7 +87,7 @@ fn reimport_updates_only_what_changed() {
             71,
             "placeholder contacts in the real file"
         );
-        let again = import_assets_file(&store, &libs, Contacts::Salvage, false).unwrap();
+        let again = import_file(&store, &libs, verbatim()).unwrap();
         assert_eq!(
             (
                 again.counts.inserted,
@@ -102,7 +103,7 @@ fn reimport_updates_only_what_changed() {
         assert_ne!(text, changed);
         let path = db.temp_path("changed.csv");
         std::fs::write(&path, changed).unwrap();
-        let third = import_assets_file(&store, &path, Contacts::Salvage, false).unwrap();
+        let third = import_file(&store, &path, verbatim()).unwrap();
         assert_eq!(
             (
                 third.counts.inserted,
@@ -119,7 +120,16 @@ fn reimport_updates_only_what_changed() {
         assert_eq!((name.as_str(), version), ("Barking Central Library", 2));
 
         // A dry run counts and changes nothing.
-        let dry = import_assets_file(&store, &libs, Contacts::Salvage, true).unwrap();
+        let dry = import_file(
+            &store,
+            &libs,
+            ImportOptions {
+                contacts: Contacts::Salvage,
+                dry_run: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(dry.counts.updated, 1);
         let (name, _): (String, i64) = assets::table
             .filter(assets::source_id.eq("1"))
@@ -129,7 +139,15 @@ fn reimport_updates_only_what_changed() {
         assert_eq!(name, "Barking Central Library");
 
         // Strict mode rejects the placeholders instead.
-        match import_assets_file(&store, &libs, Contacts::Strict, false) {
+        match import_file(
+            &store,
+            &libs,
+            ImportOptions {
+                contacts: Contacts::Strict,
+                dry_run: false,
+                ..Default::default()
+            },
+        ) {
             Err(ImportError::Rejected(errors)) => assert_eq!(errors.len(), 71),
             other => panic!("expected a strict rejection, got {other:?}"),
         }
@@ -149,7 +167,7 @@ fn gzip_and_geojson_import_the_same() {
         enc.write_all(&std::fs::read(shared_data(LIBRARIES)).unwrap())
             .unwrap();
         enc.finish().unwrap();
-        let out = import_assets_file(&store, &gz, Contacts::Salvage, false).unwrap();
+        let out = import_file(&store, &gz, verbatim()).unwrap();
         assert_eq!(out.counts.inserted, 3238);
 
         let geojson = r#"{"type":"FeatureCollection","features":[
@@ -158,7 +176,7 @@ fn gzip_and_geojson_import_the_same() {
                          "wheelchair":"yes","cost":"free","tags":["family"],"opening_hours":"Mo-Su 10:00-17:00"}}]}"#;
         let path = db.temp_path("museums.geojson");
         std::fs::write(&path, geojson).unwrap();
-        let out = import_assets_file(&store, &path, Contacts::Salvage, false).unwrap();
+        let out = import_file(&store, &path, verbatim()).unwrap();
         assert_eq!(out.counts.inserted, 1);
         let (lat, lon): (f64, f64) = assets::table
             .filter(assets::source.eq("geo"))
@@ -174,7 +192,7 @@ fn the_command_line_imports_and_reports_every_bad_line() {
     let db = TestDb::new(support::Backend::Sqlite);
     let bin = env!("CARGO_BIN_EXE_community-assets");
     let out = Command::new(bin)
-        .args(["import", "assets"])
+        .args(["import", "assets", "--keep-duplicates"])
         .arg(shared_data(LIBRARIES))
         .env("DATABASE_URL", &db.url)
         .output()
@@ -189,7 +207,7 @@ fn the_command_line_imports_and_reports_every_bad_line() {
     let bad = db.temp_path("bad.csv");
     std::fs::write(&bad, format!("{HEADER}\ns,1,A,library,95,0,,,,,,,,,,,,\ns,2,B,library,51,0,,,XYZ,,,,Mo-Fr 25:00,,,,,\n")).unwrap();
     let out = Command::new(bin)
-        .args(["import", "assets"])
+        .args(["import", "assets", "--keep-duplicates"])
         .arg(&bad)
         .env("DATABASE_URL", &db.url)
         .output()
@@ -258,7 +276,7 @@ fn command_line_imports_the_official_area_files() {
 fn backup_copies_a_sqlite_database() {
     let db = TestDb::new(support::Backend::Sqlite);
     let store = Store::open(&db.url).unwrap();
-    import_assets_file(&store, &shared_data(LIBRARIES), Contacts::Salvage, false).unwrap();
+    import_file(&store, &shared_data(LIBRARIES), verbatim()).unwrap();
     let bin = env!("CARGO_BIN_EXE_community-assets");
     let to = db.temp_path("backup.sqlite3");
     let run = || {
@@ -280,4 +298,88 @@ fn backup_copies_a_sqlite_database() {
     let again = run();
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+}
+
+/// The command line and the admin API are one import pipeline: the same file gives the
+/// same report (rows inserted, likely duplicates held back, contact values salvaged) and
+/// the same directory, on each backend.
+#[test]
+fn the_command_line_and_the_api_import_a_file_alike() {
+    let library = support::library_rows()
+        .into_iter()
+        .find(|l| l.published)
+        .unwrap();
+    let csv = format!(
+        "{HEADER}\n\
+         pipeline,1,Brand New Gallery,gallery,52.1,-1.1,,,,,,NA,,,,,,\n\
+         pipeline,2,{},library,{},{},,,,,,,,,,,,\n\
+         pipeline,3,Riverside Arts Centre,arts_centre,51.9,-1.9,,,,,,,,,,,,\n\
+         pipeline,4,Riverside Arts Centre,arts_centre,51.90005,-1.9,,,,,,,,,,,,\n",
+        library.name,
+        library.lat + 0.0001,
+        library.lon
+    );
+    // Ids of published assets differ between two databases; whether there is one does not.
+    let comparable = |mut report: serde_json::Value| {
+        for d in report["duplicates"].as_array_mut().unwrap() {
+            d["duplicate_of_id"] = d["duplicate_of_id"].is_string().into();
+        }
+        report
+    };
+    let listing = |store: &Store| -> Vec<(Option<String>, Option<String>, String, String)> {
+        assets::table
+            .select((
+                assets::source,
+                assets::source_id,
+                assets::name,
+                assets::status,
+            ))
+            .order((assets::source, assets::source_id))
+            .load(&mut *store.conn().unwrap())
+            .unwrap()
+    };
+    for backend in backends() {
+        let app = support::TestApp::with_libraries(backend);
+        app.add_user("ed", "editor", "an editor's passphrase");
+        let bearer = format!("Bearer {}", app.token("ed", "an editor's passphrase"));
+        let api = app.send(
+            "POST",
+            "/v1/admin/imports?format=csv",
+            &[("Authorization", &bearer), ("Content-Type", "text/csv")],
+            Some(&csv),
+        );
+        assert_eq!(api.status, 200, "{}", api.body);
+        let api = comparable(api.json());
+
+        let db = TestDb::new(backend);
+        let store = Store::open(&db.url).unwrap();
+        import_file(&store, &shared_data(LIBRARIES), verbatim()).unwrap();
+        let path = db.temp_path("pipeline.csv");
+        std::fs::write(&path, &csv).unwrap();
+        let out = support::cli(
+            &db.url,
+            &[
+                "import",
+                "assets",
+                path.to_str().unwrap(),
+                "--format",
+                "csv",
+                "--json",
+            ],
+            &[],
+        );
+        let cli = comparable(serde_json::from_str(&out).unwrap());
+
+        assert_eq!(api, cli, "{backend:?}: the reports differ");
+        assert_eq!(
+            (
+                &api["inserted"],
+                api["duplicates"].as_array().unwrap().len()
+            ),
+            (&serde_json::json!(2), 2),
+            "{backend:?}: {api}"
+        );
+        assert_eq!(api["warnings"][0]["field"], "email", "{api}");
+        assert_eq!(listing(&app.store), listing(&store), "{backend:?}");
+    }
 }

@@ -2,6 +2,7 @@
 //! that the importer takes for GeoJSON (first non-blank byte `{`); see `check_accepted`.
 #![no_main]
 
+use community_assets::import::Format;
 use libfuzzer_sys::fuzz_target;
 
 fn fuzz(data: &[u8]) {
@@ -9,7 +10,7 @@ fn fuzz(data: &[u8]) {
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return;
     }
-    community_assets_fuzz::import_assets(data);
+    community_assets_fuzz::import_assets(data, Some(Format::GeoJson));
 }
 
 fuzz_target!(

@@ -2,20 +2,35 @@
 //! validation, and what every accepted import must satisfy (see `check_accepted`).
 #![no_main]
 
-use community_assets::import::{osm::read_overpass, parse_osm, strip_bom, Contacts};
-use community_assets_fuzz::{check_accepted, CATEGORY_SET};
+use community_assets::curation::imports::{prepare, ImportOptions};
+use community_assets::import::{osm::read_overpass, strip_bom, Contacts, Format, ImportError};
+use community_assets_fuzz::{check_accepted, FIXTURE};
 use libfuzzer_sys::fuzz_target;
+use std::collections::HashSet;
 
 fn fuzz(data: &[u8]) {
     let read = read_overpass(strip_bom(data));
-    match parse_osm(data, &CATEGORY_SET, Contacts::Salvage) {
-        Ok(parsed) => {
-            let (rows, skipped) = read.expect("parse_osm accepted what read_overpass refused");
-            assert_eq!(parsed.rows.len(), rows.len(), "rows were lost");
-            assert!(parsed.warnings.len() >= skipped.len());
-            check_accepted(parsed);
+    let options = ImportOptions {
+        format: Some(Format::Osm),
+        contacts: Contacts::Salvage,
+        dry_run: true,
+        keep_duplicates: false,
+    };
+    match prepare(data, options, &FIXTURE, |_| Ok(HashSet::new())) {
+        Ok(prepared) => {
+            let (rows, skipped) = read.expect("the import accepted what read_overpass refused");
+            assert_eq!(
+                prepared.parsed.rows.len() + prepared.duplicates.len(),
+                rows.len(),
+                "rows were lost"
+            );
+            assert!(prepared.parsed.warnings.len() >= skipped.len());
+            check_accepted(prepared.parsed);
         }
-        Err(errors) => assert!(!errors.is_empty(), "rejected without a reason"),
+        Err(ImportError::Rejected(errors)) => {
+            assert!(!errors.is_empty(), "rejected without a reason")
+        }
+        Err(e) => panic!("an import without a database failed: {e}"),
     }
 }
 

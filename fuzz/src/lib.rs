@@ -11,9 +11,10 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use community_assets::api::format::{page, Format};
+use community_assets::curation::imports::{prepare, ImportOptions};
 use community_assets::domain::{Asset, AssetFields, Status};
 use community_assets::import::duplicates::hold_back;
-use community_assets::import::{parse_assets, Contacts, ParsedAssets};
+use community_assets::import::{parse_assets, Contacts, Format, ImportError, ParsedAssets};
 use community_assets::index::{Filter, Search, Snapshot, SortBy};
 use community_assets::store::models::Category;
 
@@ -192,19 +193,35 @@ pub fn check_accepted(parsed: ParsedAssets) {
     }
 }
 
-/// Asset import as `POST /v1/admin/imports` parses it, with both contact policies. A
-/// file accepted strictly has valid contacts, so salvaging must change nothing.
-pub fn import_assets(bytes: &[u8]) {
-    let strict = parse_assets(bytes, &CATEGORY_SET, Contacts::Strict);
-    let salvage = parse_assets(bytes, &CATEGORY_SET, Contacts::Salvage);
+/// Asset import through the import pipeline's entry point (as `import assets` and
+/// `POST /v1/admin/imports` run it, up to the database write), with both contact
+/// policies. A file accepted strictly has valid contacts, so salvaging must change nothing.
+pub fn import_assets(bytes: &[u8], format: Option<Format>) {
+    let run = |contacts| {
+        let options = ImportOptions {
+            format,
+            contacts,
+            dry_run: true,
+            keep_duplicates: false,
+        };
+        prepare(bytes, options, &FIXTURE, |_| Ok(HashSet::new()))
+    };
+    let (strict, salvage) = (run(Contacts::Strict), run(Contacts::Salvage));
     if let (Ok(s), Ok(v)) = (&strict, &salvage) {
-        assert_eq!(s.rows, v.rows, "salvaging changed rows that are valid");
+        assert_eq!(
+            s.parsed.rows, v.parsed.rows,
+            "salvaging changed rows that are valid"
+        );
     }
     assert!(
         strict.is_err() || salvage.is_ok(),
         "accepted strictly but rejected when salvaging"
     );
-    if let Ok(parsed) = salvage {
-        check_accepted(parsed);
+    match salvage {
+        Ok(prepared) => check_accepted(prepared.parsed),
+        Err(ImportError::Rejected(errors)) => {
+            assert!(!errors.is_empty(), "rejected without a reason")
+        }
+        Err(e) => panic!("an import without a database failed: {e}"),
     }
 }

@@ -1,80 +1,27 @@
-//! The admin API for assets: curating them with conflict detection and an audit trail.
-//! Every handler first checks the bearer token and role ([`authorize`]); every write runs
-//! in one transaction with its audit entry, and the snapshot is rebuilt before the
-//! response, so the public API shows the change as soon as the client hears of it.
+//! The admin API for assets: reads of any status, and curation with conflict detection
+//! (`If-Match`) and an audit trail. The role is checked by the [`Editor`] extractor; the
+//! writes themselves are [`crate::curation::assets`].
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::HashSet;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::assets::{etag, parse_search, LIST_PARAMS};
-use super::auth::authorize;
-use super::format;
+use super::assets::{parse_search, LIST_PARAMS};
+use super::auth::Editor;
+use super::conditional::{etag, if_match};
 use super::params::Params;
-use crate::auth::Role;
-use crate::domain::{Asset, AssetFields, RawAsset, Status};
-use crate::error::{ApiError, InvalidParam, Problem};
+use super::{blocking, format};
+use crate::curation::assets::{self as curation, Action};
+use crate::domain::{Asset, AssetFields, Status};
+use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use crate::store::assets as store;
 use crate::store::audit::{self, AuditEntry, AuditQuery};
 
-/// Fields of an asset that the server sets; a body may carry them (e.g. a GET sent back
-/// with changes) and they are ignored.
-const READ_ONLY: [&str; 6] = [
-    "id",
-    "created_at",
-    "updated_at",
-    "version",
-    "last_verified_at",
-    "area_code",
-];
-
 const MAX_ADMIN_LIMIT: usize = 500;
-
-/// The known categories, for validation.
-pub(super) fn categories(state: &AppState) -> HashSet<String> {
-    state
-        .snapshot
-        .load()
-        .categories()
-        .iter()
-        .map(|c| c.slug.clone())
-        .collect()
-}
-
-/// Validates a JSON object as asset fields: 422 listing every invalid or unknown field.
-pub(super) fn fields_from(
-    body: &Value,
-    categories: &HashSet<String>,
-) -> Result<AssetFields, ApiError> {
-    let object = body
-        .as_object()
-        .ok_or_else(|| ApiError::field("body", "must be a JSON object of asset fields"))?;
-    let (raw, unknown) = RawAsset::from_json(object);
-    let mut errors: Vec<InvalidParam> = unknown
-        .into_iter()
-        .filter(|k| !READ_ONLY.contains(&k.as_str()))
-        .map(|k| InvalidParam {
-            name: k,
-            reason: "is not an asset field".into(),
-        })
-        .collect();
-    match AssetFields::parse(&raw, categories, false) {
-        Ok(fields) if errors.is_empty() => Ok(fields),
-        Ok(_) => Err(ApiError::InvalidFields(errors)),
-        Err(field_errors) => {
-            errors.extend(field_errors.into_iter().map(|e| InvalidParam {
-                name: e.field,
-                reason: e.reason,
-            }));
-            Err(ApiError::InvalidFields(errors))
-        }
-    }
-}
 
 pub(super) fn json_body(body: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(body)
@@ -85,50 +32,11 @@ pub(super) fn asset_id(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::param("id", "must be a UUID"))
 }
 
-/// The version `If-Match` asks for: `None` for `*` or no header (unless `required`, then
-/// 428). An ETag that is not one of ours can match nothing: 412.
-fn if_match(req: &HttpRequest, required: bool) -> Result<Option<i64>, ApiError> {
-    let Some(v) = req.headers().get(header::IF_MATCH) else {
-        return if required {
-            Err(ApiError::PreconditionRequired(
-                "If-Match with the asset's ETag is required, so that a change never overwrites another one unseen".into(),
-            ))
-        } else {
-            Ok(None)
-        };
-    };
-    let v = v.to_str().unwrap_or("").trim();
-    if v == "*" {
-        return Ok(None);
-    }
-    v.trim_start_matches("W/")
-        .trim_matches('"')
-        .parse::<i64>()
-        .map(Some)
-        .map_err(|_| {
-            ApiError::PreconditionFailed(format!("If-Match {v:?} is not an ETag of this asset"))
-        })
-}
-
 /// An asset with its ETag.
 fn asset_response(mut res: actix_web::HttpResponseBuilder, asset: &Asset) -> HttpResponse {
     res.insert_header((header::ETAG, etag(asset.version)))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(asset)
-}
-
-/// Runs a write, then rebuilds the snapshot so the public API already shows it.
-pub(super) async fn write<T: Send + 'static>(
-    state: &web::Data<AppState>,
-    f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let st = state.clone();
-    web::block(move || {
-        let out = f(&st)?;
-        st.refresh()?;
-        Ok::<_, ApiError>(out)
-    })
-    .await?
 }
 
 /// List assets of any status.
@@ -157,10 +65,10 @@ pub(super) async fn write<T: Send + 'static>(
     )
 )]
 pub async fn list_assets(
+    _: Editor,
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state, Role::Editor).await?;
     let allowed: Vec<&str> = LIST_PARAMS.iter().copied().chain(["status"]).collect();
     let p = Params::parse(req.query_string(), &allowed, &["category", "tag", "status"])?;
     let format = format::negotiate(&req, p.one_of("format", &["json", "geojson", "csv"])?)?;
@@ -179,8 +87,7 @@ pub async fn list_assets(
                 .collect::<Result<Vec<_>, _>>()?,
         ),
     };
-    let st = state.clone();
-    let snap = web::block(move || st.admin_snapshot()).await??;
+    let snap = blocking(&state, |st| Ok(st.admin_snapshot()?)).await?;
     let mut search = parse_search(&p, &snap)?;
     search.filter.statuses = statuses;
     let page = snap.search(&search);
@@ -212,19 +119,13 @@ pub async fn list_assets(
     )
 )]
 pub async fn create_asset(
-    req: HttpRequest,
+    Editor(user): Editor,
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = authorize(&req, &state, Role::Editor).await?;
-    let fields = fields_from(&json_body(&body)?, &categories(&state))?;
-    let asset = write(&state, move |st| {
-        Ok(store::create(
-            &mut *st.store.conn()?,
-            fields,
-            &user.username,
-            "create",
-        )?)
+    let body = json_body(&body)?;
+    let asset = blocking(&state, move |st| {
+        curation::create(st, &user.username, &body)
     })
     .await?;
     let mut res = HttpResponse::Created();
@@ -244,16 +145,16 @@ pub async fn create_asset(
     )
 )]
 pub async fn get_asset(
-    req: HttpRequest,
+    _: Editor,
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state, Role::Editor).await?;
     let id = asset_id(&id)?;
-    let st = state.clone();
-    let asset = web::block(move || store::get(&mut *st.store.conn()?, &id))
-        .await??
-        .ok_or_else(|| ApiError::NotFound(format!("no asset has id {id}")))?;
+    let asset = blocking(&state, move |st| {
+        Ok(store::get(&mut *st.store.conn()?, &id)?)
+    })
+    .await?
+    .ok_or_else(|| ApiError::NotFound(format!("no asset has id {id}")))?;
     Ok(asset_response(HttpResponse::Ok(), &asset))
 }
 
@@ -277,64 +178,20 @@ pub async fn get_asset(
     )
 )]
 pub async fn replace_asset(
+    Editor(user): Editor,
     req: HttpRequest,
     id: web::Path<String>,
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = authorize(&req, &state, Role::Editor).await?;
     let id = asset_id(&id)?;
     let expected = if_match(&req, true)?;
-    let fields = fields_from(&json_body(&body)?, &categories(&state))?;
-    let (asset, _) = write(&state, move |st| {
-        store::modify(
-            &mut *st.store.conn()?,
-            &id,
-            expected,
-            &user.username,
-            "update",
-            |old| {
-                Ok::<_, ApiError>(Asset {
-                    fields,
-                    ..old.clone()
-                })
-            },
-        )
+    let body = json_body(&body)?;
+    let asset = blocking(&state, move |st| {
+        curation::replace(st, &user.username, &id, expected, &body)
     })
     .await?;
     Ok(asset_response(HttpResponse::Ok(), &asset))
-}
-
-/// An asset with a JSON Merge Patch applied (as in `PATCH` and approved corrections),
-/// validated again as a whole.
-pub(super) fn patched(
-    old: &Asset,
-    patch: &Value,
-    categories: &HashSet<String>,
-) -> Result<Asset, ApiError> {
-    let mut doc =
-        serde_json::to_value(&old.fields).map_err(|e| ApiError::Internal(e.to_string()))?;
-    merge_patch(&mut doc, patch);
-    Ok(Asset {
-        fields: fields_from(&doc, categories)?,
-        ..old.clone()
-    })
-}
-
-/// RFC 7396 JSON Merge Patch: objects merge, `null` removes, anything else replaces.
-fn merge_patch(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(t), Value::Object(p)) => {
-            for (k, v) in p {
-                if v.is_null() {
-                    t.remove(k);
-                } else {
-                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
-                }
-            }
-        }
-        (t, p) => *t = p.clone(),
-    }
 }
 
 /// Change some fields of an asset (JSON Merge Patch, RFC 7396).
@@ -358,64 +215,34 @@ fn merge_patch(target: &mut Value, patch: &Value) {
     )
 )]
 pub async fn patch_asset(
+    Editor(user): Editor,
     req: HttpRequest,
     id: web::Path<String>,
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = authorize(&req, &state, Role::Editor).await?;
     let id = asset_id(&id)?;
     let expected = if_match(&req, true)?;
     let patch = json_body(&body)?;
-    if !patch.is_object() {
-        return Err(ApiError::param(
-            "body",
-            "must be a JSON object (a merge patch)",
-        ));
-    }
-    let known = categories(&state);
-    let (asset, _) = write(&state, move |st| {
-        store::modify(
-            &mut *st.store.conn()?,
-            &id,
-            expected,
-            &user.username,
-            "patch",
-            |old| patched(old, &patch, &known),
-        )
+    let asset = blocking(&state, move |st| {
+        curation::patch(st, &user.username, &id, expected, &patch)
     })
     .await?;
     Ok(asset_response(HttpResponse::Ok(), &asset))
 }
 
 /// Status changes and verification, with an optional `If-Match`.
-async fn transition(
+async fn act(
+    user: Editor,
     req: HttpRequest,
     id: &str,
     state: web::Data<AppState>,
-    action: &'static str,
+    action: Action,
 ) -> Result<HttpResponse, ApiError> {
-    let user = authorize(&req, &state, Role::Editor).await?;
     let id = asset_id(id)?;
     let expected = if_match(&req, false)?;
-    let (asset, _) = write(&state, move |st| {
-        store::modify(
-            &mut *st.store.conn()?,
-            &id,
-            expected,
-            &user.username,
-            action,
-            |old| {
-                let mut new = old.clone();
-                match action {
-                    "archive" => new.fields.status = Status::Archived,
-                    "restore" | "unpublish" => new.fields.status = Status::Draft,
-                    "publish" => new.fields.status = Status::Published,
-                    _ => new.last_verified_at = Some(store::now()),
-                }
-                Ok::<_, ApiError>(new)
-            },
-        )
+    let asset = blocking(&state, move |st| {
+        curation::act(st, &user.0.username, &id, expected, action)
     })
     .await?;
     Ok(asset_response(HttpResponse::Ok(), &asset))
@@ -437,23 +264,49 @@ async fn transition(
     )
 )]
 pub async fn archive_asset(
+    user: Editor,
     req: HttpRequest,
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    transition(req, &id, state, "archive").await
+    act(user, req, &id, state, Action::Archive).await
 }
 
-// Documentation only: the handler matches the path segment.
-/// What to do to the asset.
-#[derive(ToSchema)]
+/// What to do to the asset (the path segment).
+#[derive(Clone, Copy, ToSchema)]
 #[schema(rename_all = "lowercase")]
-#[allow(dead_code)]
 pub enum AssetAction {
     Restore,
     Publish,
     Unpublish,
     Verify,
+}
+
+impl AssetAction {
+    fn parse(segment: &str) -> Result<Self, ApiError> {
+        Ok(match segment {
+            "restore" => AssetAction::Restore,
+            "publish" => AssetAction::Publish,
+            "unpublish" => AssetAction::Unpublish,
+            "verify" => AssetAction::Verify,
+            other => {
+                return Err(ApiError::NotFound(format!(
+                    "no action {other:?}: restore, publish, unpublish or verify"
+                )))
+            }
+        })
+    }
+}
+
+impl From<AssetAction> for Action {
+    fn from(a: AssetAction) -> Self {
+        match a {
+            AssetAction::Restore => Action::Restore,
+            AssetAction::Publish => Action::Publish,
+            AssetAction::Unpublish => Action::Unpublish,
+            AssetAction::Verify => Action::Verify,
+        }
+    }
 }
 
 /// Restore, publish, unpublish or verify an asset.
@@ -474,23 +327,13 @@ pub enum AssetAction {
     )
 )]
 pub async fn asset_action(
+    user: Editor,
     req: HttpRequest,
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, action) = path.into_inner();
-    let action = match action.as_str() {
-        "restore" => "restore",
-        "publish" => "publish",
-        "unpublish" => "unpublish",
-        "verify" => "verify",
-        other => {
-            return Err(ApiError::NotFound(format!(
-                "no action {other:?}: restore, publish, unpublish or verify"
-            )))
-        }
-    };
-    transition(req, &id, state, action).await
+    act(user, req, &id, state, AssetAction::parse(&action)?.into()).await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -517,10 +360,10 @@ pub struct AuditPage {
     )
 )]
 pub async fn audit_trail(
+    _: Editor,
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state, Role::Editor).await?;
     let p = Params::parse(
         req.query_string(),
         &["asset_id", "user", "since", "limit", "cursor"],
@@ -558,8 +401,10 @@ fn audit_paging(p: &Params) -> Result<(Option<i64>, i64), ApiError> {
 
 async fn audit_page(state: &web::Data<AppState>, q: AuditQuery) -> Result<AuditPage, ApiError> {
     let limit = q.limit as usize;
-    let st = state.clone();
-    let items = web::block(move || audit::list(&mut *st.store.conn()?, &q)).await??;
+    let items = blocking(state, move |st| {
+        Ok(audit::list(&mut *st.store.conn()?, &q)?)
+    })
+    .await?;
     let next_cursor = (items.len() == limit).then(|| items[limit - 1].id.to_string());
     Ok(AuditPage { items, next_cursor })
 }
@@ -577,11 +422,11 @@ async fn audit_page(state: &web::Data<AppState>, q: AuditQuery) -> Result<AuditP
     )
 )]
 pub async fn asset_history(
+    _: Editor,
     req: HttpRequest,
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state, Role::Editor).await?;
     let id = asset_id(&id)?;
     let p = Params::parse(req.query_string(), &["limit", "cursor"], &[])?;
     let (after_id, limit) = audit_paging(&p)?;

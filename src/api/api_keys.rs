@@ -1,15 +1,16 @@
 //! API keys for third-party apps, managed by admins: issue (the key is shown once), list
 //! (with usage), revoke. Apps send a key in `X-API-Key`; see [`super::gate`].
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::authorize;
-use crate::auth::Role;
-use crate::error::{ApiError, InvalidParam, Problem};
+use super::auth::Admin;
+use super::blocking;
+use crate::curation::api_keys as curation;
+use crate::error::{ApiError, Problem};
 use crate::state::AppState;
-use crate::store::api_keys::{self, ApiKey};
+use crate::store::api_keys::ApiKey;
 
 #[derive(Serialize, ToSchema)]
 pub struct ApiKeyList {
@@ -44,16 +45,8 @@ pub struct IssuedApiKey {
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state, Role::Admin).await?;
-    let st = state.clone();
-    let items = web::block(move || {
-        let mut conn = st.store.conn()?;
-        // Count this instance's latest requests in.
-        st.auth.api_keys.flush(&mut conn)?;
-        api_keys::list(&mut conn)
-    })
-    .await??;
+pub async fn list(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let items = blocking(&state, curation::list).await?;
     Ok(HttpResponse::Ok().json(ApiKeyList { items }))
 }
 
@@ -69,47 +62,20 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     )
 )]
 pub async fn issue(
-    req: HttpRequest,
+    Admin(user): Admin,
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = authorize(&req, &state, Role::Admin).await?;
     let new: NewApiKey = serde_json::from_slice(&body).map_err(|e| {
         ApiError::param(
             "body",
             format!("must be {{\"name\", \"rate_limit_per_minute\"?}}: {e}"),
         )
     })?;
-    let name = new.name.trim().to_string();
-    let mut errors = Vec::new();
-    if !(1..=200).contains(&name.chars().count()) || name.chars().any(char::is_control) {
-        errors.push(InvalidParam {
-            name: "name".into(),
-            reason: "must be 1 to 200 characters, none of them control characters".into(),
-        });
-    }
-    let limit = match new.rate_limit_per_minute {
-        None => None,
-        Some(n @ 1..=1_000_000) => Some(n as i32),
-        Some(_) => {
-            errors.push(InvalidParam {
-                name: "rate_limit_per_minute".into(),
-                reason: "must be a whole number from 1 to 1000000".into(),
-            });
-            None
-        }
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::InvalidFields(errors));
-    }
-    let st = state.clone();
-    let (api_key, key) = web::block(move || {
-        let mut conn = st.store.conn()?;
-        let issued = api_keys::issue(&mut conn, &name, limit, &user.username)?;
-        st.auth.api_keys.reload(&mut conn)?;
-        Ok::<_, ApiError>(issued)
+    let (api_key, key) = blocking(&state, move |st| {
+        curation::issue(st, &user.username, &new.name, new.rate_limit_per_minute)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(IssuedApiKey { key, api_key }))
@@ -128,18 +94,10 @@ pub async fn issue(
     )
 )]
 pub async fn revoke(
-    req: HttpRequest,
+    Admin(user): Admin,
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = authorize(&req, &state, Role::Admin).await?;
-    let st = state.clone();
-    let key = web::block(move || {
-        let mut conn = st.store.conn()?;
-        let key = api_keys::revoke(&mut conn, &id, &user.username)?;
-        st.auth.api_keys.reload(&mut conn)?;
-        Ok::<_, ApiError>(key)
-    })
-    .await??;
+    let key = blocking(&state, move |st| curation::revoke(st, &user.username, &id)).await?;
     Ok(HttpResponse::Ok().json(key))
 }

@@ -1,12 +1,12 @@
 //! Public asset reads, answered from the in-memory snapshot.
 
-use actix_web::http::header::{self, HttpDate};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use std::time::SystemTime;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::conditional::{etag, http_date, is_fresh};
 use super::format;
 use super::params::Params;
 use crate::domain::hours::london_time;
@@ -351,27 +351,8 @@ pub async fn get_asset(
         .get(&id)
         .ok_or_else(|| ApiError::NotFound(format!("no published asset has id {id}")))?;
     let etag = etag(entry.version);
-    // HTTP dates have whole seconds; truncating keeps If-Modified-Since comparisons exact.
-    let last_modified = HttpDate::from(
-        SystemTime::UNIX_EPOCH
-            + std::time::Duration::from_secs(entry.updated_at.timestamp().max(0) as u64),
-    );
-    // RFC 9110: If-None-Match wins; If-Modified-Since is only consulted without it.
-    let headers = req.headers();
-    let matches = match headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(v) => v.split(',').any(|t| {
-            let t = t.trim();
-            t == etag || t == "*" || t.strip_prefix("W/") == Some(&etag)
-        }),
-        None => headers
-            .get(header::IF_MODIFIED_SINCE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<HttpDate>().ok())
-            .is_some_and(|since| SystemTime::from(since) >= SystemTime::from(last_modified)),
-    };
+    let last_modified = http_date(entry.updated_at);
+    let matches = is_fresh(&req, &etag, Some(last_modified));
     let mut res = if matches {
         HttpResponse::NotModified()
     } else {
@@ -386,11 +367,6 @@ pub async fn get_asset(
     body.push_str(entry.json_open());
     body.push('}');
     Ok(res.content_type("application/json").body(body))
-}
-
-/// The strong ETag of an asset: its version, which every update increments.
-pub fn etag(version: i64) -> String {
-    format!("\"{version}\"")
 }
 
 /// Documentation shapes of list responses (the handlers write these bytes directly).

@@ -158,14 +158,40 @@ impl utoipa::IntoResponses for AdminErrors {
     }
 }
 
+/// An editor (or an admin), from the request's bearer token: in a handler's signature,
+/// it makes the route need that role (401, 403 or 503 before the handler runs).
+pub struct Editor(pub User);
+
+/// An admin, from the request's bearer token (see [`Editor`]).
+pub struct Admin(pub User);
+
+macro_rules! role_extractor {
+    ($name:ident, $role:expr) => {
+        impl actix_web::FromRequest for $name {
+            type Error = ApiError;
+            type Future =
+                std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, ApiError>>>>;
+
+            fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+                let req = req.clone();
+                Box::pin(async move {
+                    let state = req
+                        .app_data::<web::Data<AppState>>()
+                        .ok_or_else(|| ApiError::Internal("no app state".into()))?;
+                    authorize(&req, state, $role).await.map($name)
+                })
+            }
+        }
+    };
+}
+
+role_extractor!(Editor, Role::Editor);
+role_extractor!(Admin, Role::Admin);
+
 /// The user a request acts for, if its bearer token is valid, the account is active, the
 /// token's version is the account's current one, and the account's role (as it is now,
 /// not as the token says) allows `needed`.
-pub async fn authorize(
-    req: &HttpRequest,
-    state: &AppState,
-    needed: Role,
-) -> Result<User, ApiError> {
+async fn authorize(req: &HttpRequest, state: &AppState, needed: Role) -> Result<User, ApiError> {
     let keys = keys(state)?;
     let token = req
         .headers()

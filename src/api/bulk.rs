@@ -3,48 +3,26 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
-use std::collections::HashSet;
 use utoipa::ToSchema;
 
-use super::admin::{categories, write};
-use super::auth::authorize;
+use super::auth::Editor;
+use super::blocking;
 use super::format::{csv_body, CSV, GEOJSON};
 use super::params::Params;
-use crate::auth::Role;
+use crate::curation::imports::{import_on_server, ImportOptions, ImportReport};
 use crate::domain::asset::CSV_COLUMNS;
 use crate::domain::Asset;
-use crate::error::{ApiError, InvalidParam, Problem};
-use crate::import::duplicates::{hold_back, Duplicate};
-use crate::import::{gunzip, parse_assets, parse_osm, Contacts, RowError, EXPORT_ONLY_COLUMNS};
-use crate::metrics::ImportOutcome;
+use crate::error::{ApiError, Problem};
+use crate::import::{gunzip, Contacts, Format, EXPORT_ONLY_COLUMNS};
 use crate::state::AppState;
-use crate::store::assets::{self as store, ImportCounts};
+use crate::store::assets as store;
 
 /// Largest import body, after decompression: about 200,000 CSV rows.
 pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"dry_run": true, "inserted": 15, "updated": 2, "unchanged": 0,
-    "duplicates": [{"location": "element 3 (way/4556)", "name": "The Walker", "category": "gallery",
-        "duplicate_of_id": "1beaf664-065e-41cd-8e44-c134d70862a0", "duplicate_of_location": null,
-        "duplicate_of_name": "Walker Art Gallery", "distance_m": 12.5}],
-    "warnings": [{"location": "element 5 (node/4419275310)", "field": "-", "reason": "skipped: not a venue of a known kind"}]}))]
-pub struct ImportReport {
-    /// True when nothing was changed.
-    pub dry_run: bool,
-    #[serde(flatten)]
-    pub counts: ImportCounts,
-    /// Rows held back as likely duplicates of a published asset or of an earlier row.
-    pub duplicates: Vec<Duplicate>,
-    /// Contact values salvaged, OSM elements skipped.
-    pub warnings: Vec<RowError>,
-}
-
-// Documentation only: the handler parses the parameter.
 /// The body's format.
-#[derive(ToSchema)]
+#[derive(Clone, Copy, ToSchema)]
 #[schema(rename_all = "lowercase")]
-#[allow(dead_code)]
 pub enum ImportFormat {
     /// The import CSV (see the README).
     Csv,
@@ -52,6 +30,16 @@ pub enum ImportFormat {
     Geojson,
     /// OpenStreetMap data as Overpass returns it (`[out:json]`, `out center tags;`).
     Osm,
+}
+
+impl From<ImportFormat> for Format {
+    fn from(f: ImportFormat) -> Self {
+        match f {
+            ImportFormat::Csv => Format::Csv,
+            ImportFormat::Geojson => Format::GeoJson,
+            ImportFormat::Osm => Format::Osm,
+        }
+    }
 }
 
 /// Import assets (CSV, GeoJSON or OpenStreetMap).
@@ -68,7 +56,9 @@ pub enum ImportFormat {
 #[utoipa::path(
     post, path = "/v1/admin/imports", tag = "admin", security(("bearer" = [])),
     params(("format" = inline(ImportFormat), Query, description = "`csv`, `geojson` or `osm`"),
-        ("dry_run" = Option<bool>, Query, description = "`true`: report only")),
+        ("dry_run" = Option<bool>, Query, description = "`true`: report only"),
+        ("strict" = Option<bool>, Query, description = "`true`: reject rows with an invalid website, e-mail or phone instead of dropping the value with a warning"),
+        ("keep_duplicates" = Option<bool>, Query, description = "`true`: import likely duplicates too instead of holding them back")),
     request_body(description = "The file, optionally gzip-compressed", content(
         (String = "text/csv"),
         (Object = "application/geo+json"),
@@ -83,77 +73,50 @@ pub enum ImportFormat {
     )
 )]
 pub async fn import(
+    Editor(user): Editor,
     req: HttpRequest,
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = authorize(&req, &state, Role::Editor).await?;
-    let p = Params::parse(req.query_string(), &["format", "dry_run"], &[])?;
-    let format = p
-        .one_of("format", &["csv", "geojson", "osm"])?
-        .ok_or_else(|| ApiError::param("format", "is required: csv, geojson or osm"))?;
-    let dry_run = p.bool("dry_run")?.unwrap_or(false);
-    let bytes = gunzip(body.to_vec(), MAX_IMPORT_BYTES)
-        .map_err(|e| ApiError::param("body", format!("cannot be gunzipped: {e}")))?;
-    if bytes.len() > MAX_IMPORT_BYTES {
-        return Err(ApiError::param(
-            "body",
-            "is larger than 64 MiB uncompressed",
-        ));
-    }
-    let known = categories(&state);
-    let st = state.clone();
-    let (parsed, stored) = web::block(move || {
-        let parsed = match format {
-            "osm" => parse_osm(&bytes, &known, Contacts::Salvage),
-            _ => parse_assets(&bytes, &known, Contacts::Salvage),
-        };
-        let stored = match &parsed {
-            Ok(p) => store::by_source_key(&mut *st.store.conn()?, &p.rows)?
-                .into_keys()
-                .collect(),
-            Err(_) => HashSet::new(),
-        };
-        Ok::<_, ApiError>((parsed, stored))
-    })
-    .await??;
-    let parsed = parsed.map_err(|errors| {
-        state.metrics.import(ImportOutcome::Rejected);
-        ApiError::InvalidFields(
-            errors
-                .into_iter()
-                .map(|e| InvalidParam {
-                    name: format!("{}: {}", e.location, e.field),
-                    reason: e.reason,
-                })
-                .collect(),
-        )
-    })?;
-    let (parsed, duplicates) = hold_back(parsed, &state.snapshot.load(), &stored);
-    let warnings = parsed.warnings;
-    let rows = parsed.rows;
-    let counts = write(&state, move |st| {
-        Ok(store::upsert_by_source(
-            &mut *st.store.conn()?,
-            rows,
-            dry_run,
-            &user.username,
-        )?)
+    let p = Params::parse(
+        req.query_string(),
+        &["format", "dry_run", "strict", "keep_duplicates"],
+        &[],
+    )?;
+    let format = match p.one_of("format", &["csv", "geojson", "osm"])? {
+        Some("csv") => ImportFormat::Csv,
+        Some("geojson") => ImportFormat::Geojson,
+        Some(_) => ImportFormat::Osm,
+        None => {
+            return Err(ApiError::param(
+                "format",
+                "is required: csv, geojson or osm",
+            ))
+        }
+    };
+    let options = ImportOptions {
+        format: Some(format.into()),
+        contacts: if p.bool("strict")?.unwrap_or(false) {
+            Contacts::Strict
+        } else {
+            Contacts::Salvage
+        },
+        dry_run: p.bool("dry_run")?.unwrap_or(false),
+        keep_duplicates: p.bool("keep_duplicates")?.unwrap_or(false),
+    };
+    let report = blocking(&state, move |st| {
+        let bytes = gunzip(body.to_vec(), MAX_IMPORT_BYTES)
+            .map_err(|e| ApiError::param("body", format!("cannot be gunzipped: {e}")))?;
+        if bytes.len() > MAX_IMPORT_BYTES {
+            return Err(ApiError::param(
+                "body",
+                "is larger than 64 MiB uncompressed",
+            ));
+        }
+        import_on_server(st, &bytes, options, &user.username)
     })
     .await?;
-    state.metrics.import(if dry_run {
-        ImportOutcome::DryRun
-    } else {
-        ImportOutcome::Applied {
-            rows: (counts.inserted + counts.updated) as u64,
-        }
-    });
-    Ok(HttpResponse::Ok().json(ImportReport {
-        dry_run,
-        counts,
-        duplicates,
-        warnings,
-    }))
+    Ok(HttpResponse::Ok().json(report))
 }
 
 /// Export every asset (drafts and archived included).
@@ -175,14 +138,13 @@ pub async fn import(
     )
 )]
 pub async fn export(
+    _: Editor,
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state, Role::Editor).await?;
     let p = Params::parse(req.query_string(), &["format"], &[])?;
     let geojson = p.one_of("format", &["csv", "geojson"])? == Some("geojson");
-    let st = state.clone();
-    let body = web::block(move || -> Result<Vec<u8>, ApiError> {
+    let body = blocking(&state, move |st| {
         let assets = store::all(&mut *st.store.conn()?)?;
         if geojson {
             let features: Vec<serde_json::Value> = assets
@@ -215,7 +177,7 @@ pub async fn export(
         });
         csv_body(header, rows)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok()
         .content_type(if geojson { GEOJSON } else { CSV })
         .insert_header((
@@ -250,8 +212,11 @@ pub struct StalePage {
         super::auth::AdminErrors,
     )
 )]
-pub async fn stale(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state, Role::Editor).await?;
+pub async fn stale(
+    _: Editor,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let p = Params::parse(
         req.query_string(),
         &["older_than_days", "limit", "offset"],
@@ -261,8 +226,9 @@ pub async fn stale(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
     let limit = p.usize_in("limit", 100, 1, 500)? as i64;
     let offset = p.usize_in("offset", 0, 0, 10_000_000)? as i64;
     let before = (store::now() - chrono::Duration::days(days)).timestamp_micros();
-    let st = state.clone();
-    let (items, total) =
-        web::block(move || store::stale(&mut *st.store.conn()?, before, limit, offset)).await??;
+    let (items, total) = blocking(&state, move |st| {
+        Ok(store::stale(&mut *st.store.conn()?, before, limit, offset)?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(StalePage { items, total }))
 }

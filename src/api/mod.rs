@@ -6,6 +6,7 @@ pub mod areas;
 pub mod assets;
 pub mod auth;
 pub mod bulk;
+pub mod conditional;
 pub mod cors;
 pub mod format;
 pub mod gate;
@@ -18,6 +19,9 @@ pub mod users;
 use actix_web::http::{header, Method};
 use actix_web::{web, HttpResponse, Route};
 use utoipa::OpenApi;
+
+use crate::error::ApiError;
+use crate::state::AppState;
 use utoipa_swagger_ui::SwaggerUi;
 
 #[derive(OpenApi)]
@@ -182,6 +186,16 @@ impl utoipa::Modify for Security {
             }
         }
     }
+}
+
+/// Runs blocking work (the database, heavy computation) on the blocking thread pool, off
+/// the async workers that answer requests.
+async fn blocking<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    work: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let state = state.clone();
+    web::block(move || work(&state)).await?
 }
 
 /// The OpenAPI document as committed in `openapi/openapi.json`.

@@ -3,25 +3,20 @@
 //! approver as author, in one transaction) or reject them.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::admin::{asset_id, categories, fields_from, json_body, patched, write};
-use super::auth::authorize;
+use super::admin::{asset_id, json_body};
+use super::auth::Editor;
+use super::blocking;
 use super::params::Params;
-use crate::auth::Role;
-use crate::domain::asset::check_email;
-use crate::domain::{Asset, Status};
+use crate::curation::suggestions::{self as curation, Proposal};
+use crate::domain::Asset;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
-use crate::store::assets as asset_store;
 use crate::store::suggestions::{self, Suggestion};
-
-/// Fields the public may not set: editors decide them.
-const EDITORS_ONLY: [&str; 3] = ["status", "source", "source_id"];
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -70,60 +65,14 @@ pub async fn suggest(
 ) -> Result<HttpResponse, ApiError> {
     let s: NewSuggestion = serde_json::from_slice(&body)
         .map_err(|e| ApiError::param("body", format!("is not a suggestion: {e}")))?;
-    let Some(fields) = s.asset.as_object().filter(|o| !o.is_empty()) else {
-        return Err(ApiError::field(
-            "asset",
-            "must be a non-empty object of asset fields",
-        ));
-    };
-    if let Some(k) = fields.keys().find(|k| EDITORS_ONLY.contains(&k.as_str())) {
-        return Err(ApiError::field(k, "is set by editors, not in suggestions"));
-    }
-    if let Some(e) = &s.contact_email {
-        check_email(e).map_err(|reason| ApiError::field("contact_email", reason))?;
-    }
-    let known = categories(&state);
-    let target = match s.kind.as_str() {
-        "new" => {
-            fields_from(&s.asset, &known)?;
-            None
-        }
-        "correction" => {
-            let id = asset_id(
-                s.asset_id
-                    .as_deref()
-                    .ok_or_else(|| ApiError::field("asset_id", "is required for a correction"))?,
-            )?;
-            let snap = state.snapshot.load();
-            let current = snap
-                .get(&id)
-                .ok_or_else(|| ApiError::NotFound(format!("no published asset has id {id}")))?
-                .asset();
-            patched(&current, &s.asset, &known)?;
-            Some(id)
-        }
-        _ => return Err(ApiError::field("kind", "must be new or correction")),
-    };
     let client = super::auth::client(&req, &state);
-    state
-        .auth
-        .suggestions
-        .take(&client)
-        .map_err(|wait| ApiError::TooManyRequests {
-            retry_after_s: wait.as_secs().max(1),
-            message: "too many suggestions from this address: try again later".into(),
-        })?;
-    let st = state.clone();
-    let saved = web::block(move || {
-        suggestions::add(
-            &mut *st.store.conn()?,
-            &s.kind,
-            target.as_ref(),
-            &s.asset,
-            s.contact_email.as_deref(),
-        )
-    })
-    .await??;
+    let proposal = Proposal {
+        kind: s.kind,
+        asset_id: s.asset_id,
+        asset: s.asset,
+        contact_email: s.contact_email,
+    };
+    let saved = blocking(&state, move |st| curation::submit(st, &client, proposal)).await?;
     Ok(HttpResponse::Created().json(SuggestionReceipt {
         id: saved.id,
         status: saved.status,
@@ -146,16 +95,20 @@ pub struct SuggestionList {
         super::auth::AdminErrors,
     )
 )]
-pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state, Role::Editor).await?;
+pub async fn list(
+    _: Editor,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let p = Params::parse(req.query_string(), &["status", "limit"], &[])?;
     let status = p
         .one_of("status", &["pending", "approved", "rejected"])?
         .unwrap_or("pending");
     let limit = p.usize_in("limit", 100, 1, 500)? as i64;
-    let st = state.clone();
-    let items =
-        web::block(move || suggestions::list(&mut *st.store.conn()?, status, limit)).await??;
+    let items = blocking(&state, move |st| {
+        Ok(suggestions::list(&mut *st.store.conn()?, status, limit)?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(SuggestionList { items }))
 }
 
@@ -185,45 +138,17 @@ pub struct Decision {
     )
 )]
 pub async fn approve(
-    req: HttpRequest,
+    Editor(user): Editor,
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = authorize(&req, &state, Role::Editor).await?;
     let id = asset_id(&id)?;
-    let known = categories(&state);
-    let decision = write(&state, move |st| {
-        st.store.conn()?.transaction(|c| {
-            let s = suggestions::decide(c, &id, "approved", &user.username, None)?;
-            let asset = match s.asset_id.as_deref() {
-                None => {
-                    let mut fields = fields_from(&s.fields, &known)?;
-                    fields.status = Status::Published;
-                    fields.source = Some("suggestion".into());
-                    fields.source_id = Some(s.id.to_string());
-                    asset_store::create(c, fields, &user.username, "approve-suggestion")?
-                }
-                Some(target) => {
-                    let target = asset_id(target)?;
-                    let (asset, _) = asset_store::modify(
-                        c,
-                        &target,
-                        None,
-                        &user.username,
-                        "approve-suggestion",
-                        |old| patched(old, &s.fields, &known),
-                    )?;
-                    asset
-                }
-            };
-            Ok::<_, ApiError>(Decision {
-                suggestion: s,
-                asset: Some(asset),
-            })
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(decision))
+    let (suggestion, asset) =
+        blocking(&state, move |st| curation::approve(st, &user.username, &id)).await?;
+    Ok(HttpResponse::Ok().json(Decision {
+        suggestion,
+        asset: Some(asset),
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -248,29 +173,18 @@ pub struct Rejection {
     )
 )]
 pub async fn reject(
-    req: HttpRequest,
+    Editor(user): Editor,
     id: web::Path<String>,
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = authorize(&req, &state, Role::Editor).await?;
     let id = asset_id(&id)?;
     let Rejection { reason } = serde_json::from_value(json_body(&body)?)
         .map_err(|e| ApiError::param("body", format!("must be {{\"reason\": \"...\"}}: {e}")))?;
-    if reason.trim().is_empty() || reason.chars().count() > 1000 {
-        return Err(ApiError::field("reason", "must be 1 to 1000 characters"));
-    }
-    let st = state.clone();
-    let suggestion = web::block(move || {
-        suggestions::decide(
-            &mut *st.store.conn()?,
-            &id,
-            "rejected",
-            &user.username,
-            Some(reason.trim()),
-        )
+    let suggestion = blocking(&state, move |st| {
+        curation::reject(st, &user.username, &id, &reason)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(Decision {
         suggestion,
         asset: None,

@@ -1,13 +1,15 @@
 //! Accounts, managed by admins: list, create, disable. (The first admin is created with
 //! `community-assets users add`.)
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::authorize;
-use crate::auth::{password, Role, MIN_PASSWORD_LEN};
-use crate::error::{ApiError, InvalidParam, Problem};
+use super::auth::Admin;
+use super::blocking;
+use crate::auth::Role;
+use crate::curation::users as curation;
+use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use crate::store::users::{self, User};
 
@@ -25,13 +27,8 @@ pub struct UserList {
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn list_users(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state, Role::Admin).await?;
-    let st = state.clone();
-    let items = web::block(move || users::list(&mut *st.store.conn()?)).await??;
+pub async fn list_users(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let items = blocking(&state, |st| Ok(users::list(&mut *st.store.conn()?)?)).await?;
     Ok(HttpResponse::Ok().json(UserList { items }))
 }
 
@@ -59,55 +56,26 @@ pub struct NewUser {
     )
 )]
 pub async fn create_user(
-    req: HttpRequest,
+    _: Admin,
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state, Role::Admin).await?;
     let new: NewUser = serde_json::from_slice(&body).map_err(|e| {
         ApiError::param(
             "body",
             format!("must be {{\"username\", \"password\", \"role\"}}: {e}"),
         )
     })?;
-    let mut errors = Vec::new();
-    if let Err(reason) = check_username(&new.username) {
-        errors.push(InvalidParam {
-            name: "username".into(),
-            reason,
-        });
-    }
-    if new.password.chars().count() < MIN_PASSWORD_LEN {
-        errors.push(InvalidParam {
-            name: "password".into(),
-            reason: format!("must be at least {MIN_PASSWORD_LEN} characters"),
-        });
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::InvalidFields(errors));
-    }
-    let st = state.clone();
-    let user = web::block(move || -> Result<User, ApiError> {
-        let hash = password::hash(&new.password).map_err(ApiError::Internal)?;
-        Ok(users::add(
+    let user = blocking(&state, move |st| {
+        curation::add(
             &mut *st.store.conn()?,
             &new.username,
-            &hash,
-            new.role.as_str(),
-        )?)
+            &new.password,
+            new.role,
+        )
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Created().json(user))
-}
-
-/// Usernames: short, and safe to show in logs and the audit trail.
-pub fn check_username(name: &str) -> Result<(), String> {
-    let ok = (1..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-    ok.then_some(())
-        .ok_or_else(|| "must be 1 to 64 letters, digits, '.', '_' or '-'".into())
 }
 
 /// Disable an account (admins only); its tokens stop working at once.
@@ -122,12 +90,13 @@ pub fn check_username(name: &str) -> Result<(), String> {
     )
 )]
 pub async fn disable_user(
-    req: HttpRequest,
+    _: Admin,
     name: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state, Role::Admin).await?;
-    let st = state.clone();
-    let user = web::block(move || users::disable(&mut *st.store.conn()?, &name)).await??;
+    let user = blocking(&state, move |st| {
+        curation::disable(&mut *st.store.conn()?, &name)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(user))
 }

@@ -12,8 +12,7 @@ use std::path::Path;
 
 use crate::domain::asset::{salvage_contacts, CSV_COLUMNS};
 use crate::domain::{AssetFields, RawAsset};
-use crate::store::assets::{categories, upsert_by_source, ImportCounts};
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 
 /// Columns that an export adds to the import columns; a re-import ignores them (the
 /// asset is found by source and source_id).
@@ -52,13 +51,6 @@ pub enum Contacts {
     Salvage,
     /// Reject the row, like any other invalid field.
     Strict,
-}
-
-/// A successful import: what changed, and the contact values that were salvaged.
-#[derive(Debug)]
-pub struct ImportOutcome {
-    pub counts: ImportCounts,
-    pub warnings: Vec<RowError>,
 }
 
 /// Valid rows ready to store (with where each was in the file), and the warnings raised
@@ -120,25 +112,18 @@ pub fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
-/// The author that command-line imports are audited under.
-pub const COMMAND_LINE: &str = "command-line";
-
-/// Imports an asset file into the store; see [`parse_assets`] for the formats.
-pub fn import_assets_file(
-    store: &Store,
-    path: &Path,
+/// Parses and validates an asset file of `format` (CSV or GeoJSON, told apart by the first
+/// character, unless it is OpenStreetMap data). Returns every row, or every error.
+pub fn parse(
+    bytes: &[u8],
+    format: Option<Format>,
+    categories: &HashSet<String>,
     contacts: Contacts,
-    dry_run: bool,
-) -> Result<ImportOutcome, ImportError> {
-    let bytes = read_bytes(path)?;
-    let mut conn = store.conn()?;
-    let known: HashSet<String> = categories(&mut conn)?.into_iter().map(|c| c.slug).collect();
-    let parsed = parse_assets(&bytes, &known, contacts).map_err(ImportError::Rejected)?;
-    let counts = upsert_by_source(&mut conn, parsed.rows, dry_run, COMMAND_LINE)?;
-    Ok(ImportOutcome {
-        counts,
-        warnings: parsed.warnings,
-    })
+) -> Result<ParsedAssets, Vec<RowError>> {
+    match format {
+        Some(Format::Osm) => parse_osm(bytes, categories, contacts),
+        _ => parse_assets(bytes, categories, contacts),
+    }
 }
 
 /// Parses and validates a CSV or GeoJSON asset file (GeoJSON when the first non-blank

@@ -1,0 +1,150 @@
+//! The one import pipeline for asset files, from the command line and the admin API
+//! alike: read (CSV, GeoJSON or OpenStreetMap, optionally gzipped), validate every row
+//! (all or nothing, every rejected row listed), hold back likely duplicates of published
+//! assets and of earlier rows, then upsert the rest by source key in one transaction,
+//! audited under the importer's name. Same options, same report, whichever way in.
+
+use serde::Serialize;
+use std::collections::HashSet;
+use std::path::Path;
+use utoipa::ToSchema;
+
+use crate::domain::AssetFields;
+use crate::error::ApiError;
+use crate::import::duplicates::{hold_back, Duplicate};
+use crate::import::{self, Contacts, Format, ImportError, ParsedAssets, RowError};
+use crate::index::Snapshot;
+use crate::metrics::ImportOutcome;
+use crate::state::{published_snapshot, AppState};
+use crate::store::assets::{by_source_key, upsert_by_source, ImportCounts};
+use crate::store::{Store, StoreError};
+
+/// The author that command-line imports are audited under.
+pub const COMMAND_LINE: &str = "command-line";
+
+/// How an import reads and applies its file.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ImportOptions {
+    /// `None`: CSV or GeoJSON, told apart by the first character.
+    pub format: Option<Format>,
+    /// Invalid websites, e-mails and phones: dropped with a warning, or rows rejected.
+    pub contacts: Contacts,
+    /// Validate and report; change nothing.
+    pub dry_run: bool,
+    /// Import likely duplicates too, rather than holding them back (a curated list loaded
+    /// as it is, whose near-identical rows are meant).
+    pub keep_duplicates: bool,
+}
+
+/// What an import did (or, in a dry run, would do).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"dry_run": true, "inserted": 15, "updated": 2, "unchanged": 0,
+    "duplicates": [{"location": "element 3 (way/4556)", "name": "The Walker", "category": "gallery",
+        "duplicate_of_id": "1beaf664-065e-41cd-8e44-c134d70862a0", "duplicate_of_location": null,
+        "duplicate_of_name": "Walker Art Gallery", "distance_m": 12.5}],
+    "warnings": [{"location": "element 5 (node/4419275310)", "field": "-", "reason": "skipped: not a venue of a known kind"}]}))]
+pub struct ImportReport {
+    /// True when nothing was changed.
+    pub dry_run: bool,
+    #[serde(flatten)]
+    pub counts: ImportCounts,
+    /// Rows held back as likely duplicates of a published asset or of an earlier row.
+    pub duplicates: Vec<Duplicate>,
+    /// Contact values salvaged, OSM elements skipped.
+    pub warnings: Vec<RowError>,
+}
+
+/// Valid rows to upsert, and the rows held back as likely duplicates.
+pub struct Prepared {
+    pub parsed: ParsedAssets,
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// The pipeline up to the database write: parse and validate `bytes`, then hold back
+/// likely duplicates of `published` assets and of earlier rows. A row whose source key
+/// `stored_keys` says is already stored is an update of that record, never a duplicate.
+pub fn prepare(
+    bytes: &[u8],
+    options: ImportOptions,
+    published: &Snapshot,
+    stored_keys: impl FnOnce(&[AssetFields]) -> Result<HashSet<(String, String)>, StoreError>,
+) -> Result<Prepared, ImportError> {
+    let known: HashSet<String> = published
+        .categories()
+        .iter()
+        .map(|c| c.slug.clone())
+        .collect();
+    let parsed = import::parse(bytes, options.format, &known, options.contacts)
+        .map_err(ImportError::Rejected)?;
+    if options.keep_duplicates {
+        return Ok(Prepared {
+            parsed,
+            duplicates: Vec::new(),
+        });
+    }
+    let stored = stored_keys(&parsed.rows)?;
+    let (parsed, duplicates) = hold_back(parsed, published, &stored);
+    Ok(Prepared { parsed, duplicates })
+}
+
+/// Imports `bytes` into `store`; `published` is what likely duplicates are looked for in.
+pub fn import_assets(
+    store: &Store,
+    published: &Snapshot,
+    bytes: &[u8],
+    options: ImportOptions,
+    author: &str,
+) -> Result<ImportReport, ImportError> {
+    let mut conn = store.conn()?;
+    let Prepared { parsed, duplicates } = prepare(bytes, options, published, |rows| {
+        Ok(by_source_key(&mut conn, rows)?.into_keys().collect())
+    })?;
+    let counts = upsert_by_source(&mut conn, parsed.rows, options.dry_run, author)?;
+    Ok(ImportReport {
+        dry_run: options.dry_run,
+        counts,
+        duplicates,
+        warnings: parsed.warnings,
+    })
+}
+
+/// An import on a server (`bytes` already gunzipped): public when it returns.
+pub fn import_on_server(
+    state: &AppState,
+    bytes: &[u8],
+    options: ImportOptions,
+    author: &str,
+) -> Result<ImportReport, ApiError> {
+    let report = import_assets(&state.store, &state.snapshot.load(), bytes, options, author)
+        .inspect_err(|e| {
+            if matches!(e, ImportError::Rejected(_)) {
+                state.metrics.import(ImportOutcome::Rejected);
+            }
+        })?;
+    state.refresh()?;
+    state.metrics.import(if options.dry_run {
+        ImportOutcome::DryRun
+    } else {
+        ImportOutcome::Applied {
+            rows: (report.counts.inserted + report.counts.updated) as u64,
+        }
+    });
+    Ok(report)
+}
+
+/// An import of the operator's own file from the command line, audited as
+/// [`COMMAND_LINE`]; running servers pick it up within their refresh interval.
+pub fn import_file(
+    store: &Store,
+    path: &Path,
+    options: ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    let bytes = import::read_bytes(path)?;
+    import_assets(
+        store,
+        &published_snapshot(store)?,
+        &bytes,
+        options,
+        COMMAND_LINE,
+    )
+}
