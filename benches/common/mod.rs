@@ -7,11 +7,11 @@ use chrono::Utc;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use community_assets::domain::Category;
 use community_assets::domain::{Asset, AssetFields};
 use community_assets::import::areas::{parse_area_files, AreaFiles};
 use community_assets::import::{parse_assets, read_bytes, Contacts};
 use community_assets::index::AreaSet;
-use community_assets::store::models::Category;
 use community_assets::synth::{generate, read_populated_points};
 
 pub fn data(name: &str) -> PathBuf {

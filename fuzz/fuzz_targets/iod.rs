@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use community_assets::areas::boundary;
+use community_assets::geo::boundary;
 use community_assets::domain::AreaSetInfo;
 use community_assets::import::areas::{parse_area_files_with, AreaFiles};
 use community_assets::import::ImportError;

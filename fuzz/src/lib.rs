@@ -12,11 +12,10 @@ use uuid::Uuid;
 
 use community_assets::api::format::{page, Format};
 use community_assets::curation::imports::{prepare, ImportOptions};
-use community_assets::domain::{Asset, AssetFields, Status};
+use community_assets::domain::{Asset, AssetFields, Category, Status};
 use community_assets::import::duplicates::hold_back;
-use community_assets::import::{parse_assets, Contacts, Format, ImportError, ParsedAssets};
+use community_assets::import::{self, parse_assets, Contacts, ImportError, ParsedAssets};
 use community_assets::index::{Filter, Search, Snapshot, SortBy};
-use community_assets::store::models::Category;
 
 /// A panic that only builds with debug assertions raise, in a dependency: opening-hours-syntax
 /// 2.1.4 checks with `debug_assert!` that its parser met no "implementation error", and
@@ -196,7 +195,7 @@ pub fn check_accepted(parsed: ParsedAssets) {
 /// Asset import through the import pipeline's entry point (as `import assets` and
 /// `POST /v1/admin/imports` run it, up to the database write), with both contact
 /// policies. A file accepted strictly has valid contacts, so salvaging must change nothing.
-pub fn import_assets(bytes: &[u8], format: Option<Format>) {
+pub fn import_assets(bytes: &[u8], format: Option<import::Format>) {
     let run = |contacts| {
         let options = ImportOptions {
             format,

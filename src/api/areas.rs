@@ -9,7 +9,7 @@ use super::format::{self, Format, CSV, GEOJSON};
 use super::params::Params;
 use crate::domain::{Area, AreaSetInfo};
 use crate::error::{ApiError, Problem};
-use crate::index::geo::{chord2_for, haversine_m, unit_vector};
+use crate::geo::sphere::{chord2_for, haversine_m, unit_vector};
 use crate::index::Snapshot;
 use crate::state::AppState;
 

@@ -225,7 +225,7 @@ pub async fn stale(
     let days = p.usize_in("older_than_days", 365, 1, 3650)? as i64;
     let limit = p.usize_in("limit", 100, 1, 500)? as i64;
     let offset = p.usize_in("offset", 0, 0, 10_000_000)? as i64;
-    let before = (store::now() - chrono::Duration::days(days)).timestamp_micros();
+    let before = (crate::store::now() - chrono::Duration::days(days)).timestamp_micros();
     let (items, total) = blocking(&state, move |st| {
         Ok(store::stale(&mut *st.store.conn()?, before, limit, offset)?)
     })

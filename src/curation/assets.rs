@@ -53,7 +53,7 @@ impl Action {
             Action::Archive => asset.fields.status = Status::Archived,
             Action::Restore | Action::Unpublish => asset.fields.status = Status::Draft,
             Action::Publish => asset.fields.status = Status::Published,
-            Action::Verify => asset.last_verified_at = Some(store::now()),
+            Action::Verify => asset.last_verified_at = Some(crate::store::now()),
         }
     }
 }

@@ -1,10 +1,7 @@
 //! Statistical areas (LSOAs) with their deprivation, as imported from the official files.
 
-use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
-
-use crate::store::schema::{area_set, areas};
 
 /// The seven IoD domains, in the order of the official files, with the short names used
 /// in columns (`income_rank`, `income_decile`, ...).
@@ -19,8 +16,7 @@ pub const DOMAINS: [&str; 7] = [
 ];
 
 /// One statistical area: the same shape in the database, the API and CSV output.
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Insertable, Serialize, ToSchema)]
-#[diesel(table_name = areas)]
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 #[schema(example = json!({"code": "E01000001", "name": "City of London 001A", "la_code": "E09000001",
     "la_name": "City of London", "nation": "England", "lat": 51.518499, "lon": -0.097009,
     "population": 1296, "imd_score": null, "imd_rank": 29199, "imd_decile": 9,
@@ -154,8 +150,7 @@ pub fn nation_of(code: &str) -> &'static str {
 }
 
 /// The active vintage of areas.
-#[derive(Clone, Debug, Default, PartialEq, Queryable, Selectable, Serialize, ToSchema)]
-#[diesel(table_name = area_set)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
 #[schema(example = json!({"version": 1, "index_name": "IoD2019", "geography": "LSOA 2011",
     "imported_at": "2026-11-25T09:00:00Z"}))]
 pub struct AreaSetInfo {

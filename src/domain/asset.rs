@@ -42,6 +42,14 @@ string_enum!(
     Status { Published => "published", Draft => "draft", Archived => "archived" }
 );
 
+/// A kind of venue (`museum`, `library`, ...), as listed by `GET /v1/categories`.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Category {
+    pub slug: String,
+    pub label: String,
+    pub description: String,
+}
+
 /// A stored asset: the editable fields plus identity and bookkeeping.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({

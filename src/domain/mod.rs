@@ -5,5 +5,5 @@ pub mod asset;
 pub mod hours;
 
 pub use area::{Area, AreaSetInfo};
-pub use asset::{Asset, AssetFields, Cost, FieldError, RawAsset, Status, Wheelchair};
+pub use asset::{Asset, AssetFields, Category, Cost, FieldError, RawAsset, Status, Wheelchair};
 pub use hours::Hours;

@@ -13,9 +13,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::{read_bytes, strip_bom, ImportError, RowError};
-use crate::areas::{bng, boundary};
 use crate::domain::area::{nation_of, DOMAINS};
 use crate::domain::{Area, AreaSetInfo};
+use crate::geo::{bng, boundary};
 use crate::store::areas::replace_areas;
 use crate::store::Store;
 

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::ParsedAssets;
-use crate::index::geo::{chord2_for, haversine_m, unit_vector};
+use crate::geo::sphere::{chord2_for, haversine_m, unit_vector};
 use crate::index::Snapshot;
 
 pub const RADIUS_M: f64 = 50.0;

@@ -1,15 +1,15 @@
 //! The in-memory area set: representative points and boundaries with R-trees, so that an
 //! asset finds its area and a report finds areas near a point without scanning.
 
-use geo::{BoundingRect, Contains, MultiPolygon, Point};
+use ::geo::{BoundingRect, Contains, MultiPolygon, Point};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::RTree;
 use std::collections::HashMap;
 
-use super::geo::{chord2_for, haversine_m, unit_vector};
 use super::SpherePoint;
-use crate::areas::boundary;
 use crate::domain::{Area, AreaSetInfo};
+use crate::geo::boundary;
+use crate::geo::sphere::{chord2_for, haversine_m, unit_vector};
 
 type Envelope = GeomWithData<Rectangle<[f64; 2]>, u32>;
 

@@ -4,7 +4,7 @@
 //! with an atomic pointer swap ([`SnapshotCell`]), so readers never wait for a rebuild.
 
 pub mod areas;
-pub mod geo;
+
 pub mod query;
 
 use arc_swap::ArcSwap;
@@ -15,8 +15,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
-use crate::domain::{Asset, Cost, Hours, Status, Wheelchair};
-use crate::store::models::Category;
+use crate::domain::{Asset, Category, Cost, Hours, Status, Wheelchair};
 
 pub use areas::AreaSet;
 pub use query::{Cursor, Filter, Hit, Page, Search, SortBy};
@@ -197,7 +196,7 @@ impl Snapshot {
         let mut by_id = HashMap::with_capacity(entries.len());
         for (i, e) in entries.iter().enumerate() {
             let i = i as u32;
-            let p = SpherePoint::new(geo::unit_vector(e.lat, e.lon), i);
+            let p = SpherePoint::new(crate::geo::sphere::unit_vector(e.lat, e.lon), i);
             by_category
                 .entry(e.category.to_string())
                 .or_default()

@@ -7,9 +7,9 @@ use rstar::{PointDistance, RTree, AABB};
 use std::cmp::Ordering;
 use uuid::Uuid;
 
-use super::geo::{chord2_for, haversine_m, unit_vector};
 use super::{Entry, Snapshot, SpherePoint};
 use crate::domain::{Cost, Status, Wheelchair};
+use crate::geo::sphere::{chord2_for, haversine_m, unit_vector};
 
 /// A circle on the Earth.
 #[derive(Clone, Copy, Debug)]

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::index::geo::{haversine_m, unit_vector};
+use crate::geo::sphere::{haversine_m, unit_vector};
 use crate::index::Snapshot;
 
 /// The nearest published asset of a category to an area's representative point.

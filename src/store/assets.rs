@@ -1,14 +1,13 @@
 //! Asset queries: what the snapshot loads, and the all-or-nothing import upsert.
 
-use chrono::Utc;
 use diesel::prelude::*;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-use super::models::{AssetRow, Category};
+use super::models::{AssetRow, CategoryRow};
 use super::schema::{assets, categories, data_version};
-use super::{audit, consistent_read, DbConnection, StoreError};
-use crate::domain::{Area, AreaSetInfo, Asset, AssetFields};
+use super::{audit, consistent_read, now, DbConnection, StoreError};
+use crate::domain::{Area, AreaSetInfo, Asset, AssetFields, Category};
 
 /// Everything the in-memory snapshot is built from, read in one consistent transaction.
 pub struct SnapshotSource {
@@ -29,9 +28,12 @@ pub fn data_version(conn: &mut DbConnection) -> Result<i64, StoreError> {
 
 pub fn categories(conn: &mut DbConnection) -> Result<Vec<Category>, StoreError> {
     Ok(categories::table
-        .select(Category::as_select())
+        .select(CategoryRow::as_select())
         .order(categories::slug)
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(Category::from)
+        .collect())
 }
 
 /// Reads what a snapshot is built from. Areas change rarely and are costly to parse, so
@@ -188,12 +190,6 @@ pub fn upsert_by_source(
         audit::record_many(c, username, "import", changes)?;
         Ok(counts)
     })
-}
-
-/// The current time at the precision the database keeps (microseconds), so that what a
-/// write returns and records equals what a later read gives.
-pub fn now() -> chrono::DateTime<Utc> {
-    chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_default()
 }
 
 pub fn get(conn: &mut DbConnection, id: &Uuid) -> Result<Option<Asset>, StoreError> {

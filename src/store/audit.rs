@@ -121,7 +121,7 @@ pub fn record_many<'a>(
     action: &str,
     changes: impl Iterator<Item = (Option<&'a Asset>, &'a Asset)>,
 ) -> Result<(), StoreError> {
-    let at = super::assets::now().timestamp_micros();
+    let at = super::now().timestamp_micros();
     let ids_and_rows: Vec<(String, Option<String>, Option<String>)> = changes
         .map(|(before, after)| {
             (

@@ -263,3 +263,10 @@ mod tests {
         );
     }
 }
+
+/// The current time at the precision the database keeps (microseconds), so that what a
+/// write returns and records equals what a later read gives.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_micros(chrono::Utc::now().timestamp_micros())
+        .unwrap_or_default()
+}

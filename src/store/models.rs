@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::schema::{assets, categories};
 use super::StoreError;
-use crate::domain::{Asset, AssetFields, Cost, Status, Wheelchair};
+use crate::domain::{Asset, AssetFields, Category, Cost, Status, Wheelchair};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = assets)]
@@ -37,12 +37,22 @@ pub struct AssetRow {
     pub version: i64,
 }
 
-#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
+#[derive(Queryable, Selectable)]
 #[diesel(table_name = categories)]
-pub struct Category {
+pub struct CategoryRow {
     pub slug: String,
     pub label: String,
     pub description: String,
+}
+
+impl From<CategoryRow> for Category {
+    fn from(r: CategoryRow) -> Self {
+        Category {
+            slug: r.slug,
+            label: r.label,
+            description: r.description,
+        }
+    }
 }
 
 fn micros_to_time(us: i64) -> Result<DateTime<Utc>, StoreError> {

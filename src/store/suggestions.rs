@@ -80,7 +80,7 @@ pub fn add(
         fields: fields.to_string(),
         contact_email: contact_email.map(str::to_string),
         status: "pending".into(),
-        created_at: super::assets::now().timestamp_micros(),
+        created_at: super::now().timestamp_micros(),
         decided_by: None,
         decided_at: None,
         reason: None,
@@ -132,7 +132,7 @@ pub fn decide(
     .set((
         suggestions::status.eq(status),
         suggestions::decided_by.eq(username),
-        suggestions::decided_at.eq(super::assets::now().timestamp_micros()),
+        suggestions::decided_at.eq(super::now().timestamp_micros()),
         suggestions::reason.eq(reason),
     ))
     .execute(conn)?;

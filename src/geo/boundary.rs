@@ -1,6 +1,6 @@
 //! GeoJSON Polygon and MultiPolygon boundaries (RFC 7946, WGS84 longitude/latitude).
 
-use geo::{Coord, InteriorPoint, LineString, MultiPolygon, Polygon};
+use ::geo::{Coord, InteriorPoint, LineString, MultiPolygon, Polygon};
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -110,16 +110,16 @@ pub fn to_geojson(mp: &MultiPolygon<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::Contains;
+    use ::geo::Contains;
     use serde_json::json;
 
     #[test]
     fn parses_checks_and_writes_back() {
         let square = json!({"type": "Polygon", "coordinates": [[[0.0, 51.0], [1.0, 51.0], [1.0, 52.0], [0.0, 52.0], [0.0, 51.0]]]});
         let mp = parse(&square).unwrap();
-        assert!(mp.contains(&geo::Point::new(0.5, 51.5)));
+        assert!(mp.contains(&::geo::Point::new(0.5, 51.5)));
         let (lat, lon) = interior_point(&mp).unwrap();
-        assert!(mp.contains(&geo::Point::new(lon, lat)));
+        assert!(mp.contains(&::geo::Point::new(lon, lat)));
         let again = parse(&serde_json::from_str(&to_geojson(&mp)).unwrap()).unwrap();
         assert_eq!(again, mp);
         assert_eq!(parse_stored(&to_geojson(&mp)), Some(mp));

@@ -5,7 +5,7 @@
 //! the tree's nearest-neighbour order *is* the great-circle order, with no projection error
 //! anywhere in England or at the poles.
 
-use geo::{Distance, Haversine, Point};
+use ::geo::{Distance, Haversine, Point};
 
 /// Mean Earth radius (IUGG), in metres: the radius the haversine distances use.
 pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
