@@ -20,14 +20,14 @@
 //!   (`sh no-run: needs Docker`); [`NO_RUN`] holds the expected count per file.
 //! - Rewritten before running: `http://127.0.0.1:8080` becomes the test server's address and
 //!   `cargo run --release --` / `cargo run -q --` / `target/release/` the built binaries;
-//!   `community-assets` and `generate-assets` on the `PATH` are the built binaries. `curl`
-//!   and `jq` must be installed.
+//!   `community-assets` and `generate-assets` on the `PATH` are the built binaries. `curl`,
+//!   `jq` and `openssl` must be installed.
 //! - After every block the test waits until the server's snapshot has caught up with the
 //!   database (writes made by the command line show within the refresh interval).
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -182,10 +182,8 @@ struct Sandbox {
 impl Sandbox {
     fn new(name: &str) -> Self {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let root = std::env::temp_dir().join(format!(
-            "ca-docs-{name}-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
+        let root =
+            std::env::temp_dir().join(format!("ca-docs-{name}-{}", uuid::Uuid::new_v4().simple()));
         let checkout = root.join("checkout");
         let bin = root.join("bin");
         std::fs::create_dir_all(&checkout).unwrap();
@@ -491,13 +489,17 @@ fn run_document(path: &Path) -> Vec<String> {
 
 #[test]
 fn every_shell_example_in_the_docs_runs_and_prints_what_it_says() {
-    for tool in ["curl", "jq"] {
+    for (tool, version) in [
+        ("curl", "--version"),
+        ("jq", "--version"),
+        ("openssl", "version"),
+    ] {
         assert!(
             Command::new(tool)
-                .arg("--version")
+                .arg(version)
                 .output()
                 .is_ok_and(|o| o.status.success()),
-            "the documentation's examples need {tool}"
+            "the documentation's examples need {tool} (`.ci/run` installs jq)"
         );
     }
     let mut failures = Vec::new();
@@ -523,7 +525,6 @@ fn the_blocks_not_run_are_few_and_say_why() {
             .to_string();
         let blocks = shell_blocks(&std::fs::read_to_string(&doc).unwrap())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let run = blocks.iter().filter(|b| b.kind != Kind::Run).count();
         assert!(
             blocks.iter().any(|b| b.kind == Kind::Run) || name.ends_with("architecture.md"),
             "{name} has no example that runs"
@@ -535,7 +536,6 @@ fn the_blocks_not_run_are_few_and_say_why() {
         for b in &no_run {
             eprintln!("{name} line {}: not run: {:?}", b.line, b.kind);
         }
-        let _ = run;
         if !no_run.is_empty() {
             counts.push((name, no_run.len()));
         }
