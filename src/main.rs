@@ -81,10 +81,6 @@ enum ImportCommand {
         /// `osm` for Overpass JSON; CSV and GeoJSON are told apart by their first character.
         #[arg(long, value_parser = ["csv", "geojson", "osm"])]
         format: Option<String>,
-        /// Import likely duplicates too instead of holding them back (a curated list
-        /// loaded as it is).
-        #[arg(long)]
-        keep_duplicates: bool,
         /// Print the report as JSON (the body `POST /v1/admin/imports` answers) instead
         /// of text.
         #[arg(long)]
@@ -141,7 +137,6 @@ fn main() -> ExitCode {
         Some(Command::Import(ImportCommand::Assets {
             file,
             format,
-            keep_duplicates,
             json,
             dry_run,
             strict,
@@ -159,7 +154,6 @@ fn main() -> ExitCode {
                     Contacts::Salvage
                 },
                 dry_run,
-                keep_duplicates,
             };
             import_assets(&cli.db.database_url, &file, options, json)
         }

@@ -45,12 +45,7 @@ fn a_large_import_killed_mid_transaction_leaves_nothing_partial() {
         let db = TestDb::new(backend);
         cli(
             &db.url,
-            &[
-                "import",
-                "assets",
-                "--keep-duplicates",
-                shared_data(LIBRARIES).to_str().unwrap(),
-            ],
+            &["import", "assets", shared_data(LIBRARIES).to_str().unwrap()],
             &[],
         );
         let before = counts(&db.url);
@@ -66,7 +61,7 @@ fn a_large_import_killed_mid_transaction_leaves_nothing_partial() {
         std::fs::write(&big, generated.stdout).unwrap();
 
         let mut import = Command::new(BIN)
-            .args(["import", "assets", "--keep-duplicates"])
+            .args(["import", "assets"])
             .arg(&big)
             .env("DATABASE_URL", &db.url)
             .stdout(Stdio::null())
@@ -106,16 +101,7 @@ fn a_large_import_killed_mid_transaction_leaves_nothing_partial() {
         // A server starts on it and serves the old data; the import can simply be rerun.
         let s = Server::start(&db.url, 200, &[]);
         assert_eq!(s.total(), 2986);
-        let out = cli(
-            &db.url,
-            &[
-                "import",
-                "assets",
-                "--keep-duplicates",
-                big.to_str().unwrap(),
-            ],
-            &[],
-        );
+        let out = cli(&db.url, &["import", "assets", big.to_str().unwrap()], &[]);
         assert!(out.contains("inserted 20000"), "{out}");
         assert_eq!(counts(&db.url).0, 3238 + 20000);
     }

@@ -350,7 +350,7 @@ fn filters_formats_and_conditional_get() {
             community_assets::curation::imports::ImportOptions {
                 contacts: community_assets::import::Contacts::Strict,
                 dry_run: true,
-                ..support::verbatim()
+                ..Default::default()
             },
         )
         .unwrap();
@@ -558,7 +558,7 @@ fn a_write_by_another_process_becomes_visible_after_refresh() {
         community_assets::curation::imports::import_file(
             &other,
             &support::shared_data(support::LIBRARIES),
-            support::verbatim(),
+            Default::default(),
         )
         .unwrap();
         // ...and the poller's next tick (called directly here) rebuilds the snapshot.

@@ -6,7 +6,7 @@ mod support;
 use diesel::prelude::*;
 use std::io::Write;
 use std::process::Command;
-use support::{backends, shared_data, verbatim, TestDb, LIBRARIES};
+use support::{backends, shared_data, TestDb, LIBRARIES};
 
 use community_assets::curation::imports::{import_file, ImportOptions};
 use community_assets::import::{Contacts, ImportError};
@@ -46,12 +46,12 @@ fn one_bad_row_changes_nothing_and_is_reported_by_line() {
     for backend in backends() {
         let db = TestDb::new(backend);
         let store = Store::open(&db.url).unwrap();
-        import_file(&store, &shared_data(LIBRARIES), verbatim()).unwrap();
+        import_file(&store, &shared_data(LIBRARIES), ImportOptions::default()).unwrap();
         let before = count(&store);
         let (csv, bad_line) = big_file_with_one_bad_row();
         let path = db.temp_path("big.csv");
         std::fs::write(&path, csv).unwrap();
-        match import_file(&store, &path, verbatim()) {
+        match import_file(&store, &path, ImportOptions::default()) {
             Err(ImportError::Rejected(errors)) => {
                 assert_eq!(errors.len(), 1, "{errors:?}");
                 assert_eq!(errors[0].location, format!("line {bad_line}"));
@@ -73,7 +73,7 @@ fn reimport_updates_only_what_changed() {
         let db = TestDb::new(backend);
         let store = Store::open(&db.url).unwrap();
         let libs = shared_data(LIBRARIES);
-        let first = import_file(&store, &libs, verbatim()).unwrap();
+        let first = import_file(&store, &libs, ImportOptions::default()).unwrap();
         assert_eq!(
             (
                 first.counts.inserted,
@@ -87,7 +87,7 @@ fn reimport_updates_only_what_changed() {
             71,
             "placeholder contacts in the real file"
         );
-        let again = import_file(&store, &libs, verbatim()).unwrap();
+        let again = import_file(&store, &libs, ImportOptions::default()).unwrap();
         assert_eq!(
             (
                 again.counts.inserted,
@@ -103,7 +103,7 @@ fn reimport_updates_only_what_changed() {
         assert_ne!(text, changed);
         let path = db.temp_path("changed.csv");
         std::fs::write(&path, changed).unwrap();
-        let third = import_file(&store, &path, verbatim()).unwrap();
+        let third = import_file(&store, &path, ImportOptions::default()).unwrap();
         assert_eq!(
             (
                 third.counts.inserted,
@@ -167,7 +167,7 @@ fn gzip_and_geojson_import_the_same() {
         enc.write_all(&std::fs::read(shared_data(LIBRARIES)).unwrap())
             .unwrap();
         enc.finish().unwrap();
-        let out = import_file(&store, &gz, verbatim()).unwrap();
+        let out = import_file(&store, &gz, ImportOptions::default()).unwrap();
         assert_eq!(out.counts.inserted, 3238);
 
         let geojson = r#"{"type":"FeatureCollection","features":[
@@ -176,7 +176,7 @@ fn gzip_and_geojson_import_the_same() {
                          "wheelchair":"yes","cost":"free","tags":["family"],"opening_hours":"Mo-Su 10:00-17:00"}}]}"#;
         let path = db.temp_path("museums.geojson");
         std::fs::write(&path, geojson).unwrap();
-        let out = import_file(&store, &path, verbatim()).unwrap();
+        let out = import_file(&store, &path, ImportOptions::default()).unwrap();
         assert_eq!(out.counts.inserted, 1);
         let (lat, lon): (f64, f64) = assets::table
             .filter(assets::source.eq("geo"))
@@ -192,7 +192,7 @@ fn the_command_line_imports_and_reports_every_bad_line() {
     let db = TestDb::new(support::Backend::Sqlite);
     let bin = env!("CARGO_BIN_EXE_community-assets");
     let out = Command::new(bin)
-        .args(["import", "assets", "--keep-duplicates"])
+        .args(["import", "assets"])
         .arg(shared_data(LIBRARIES))
         .env("DATABASE_URL", &db.url)
         .output()
@@ -207,7 +207,7 @@ fn the_command_line_imports_and_reports_every_bad_line() {
     let bad = db.temp_path("bad.csv");
     std::fs::write(&bad, format!("{HEADER}\ns,1,A,library,95,0,,,,,,,,,,,,\ns,2,B,library,51,0,,,XYZ,,,,Mo-Fr 25:00,,,,,\n")).unwrap();
     let out = Command::new(bin)
-        .args(["import", "assets", "--keep-duplicates"])
+        .args(["import", "assets"])
         .arg(&bad)
         .env("DATABASE_URL", &db.url)
         .output()
@@ -276,7 +276,7 @@ fn command_line_imports_the_official_area_files() {
 fn backup_copies_a_sqlite_database() {
     let db = TestDb::new(support::Backend::Sqlite);
     let store = Store::open(&db.url).unwrap();
-    import_file(&store, &shared_data(LIBRARIES), verbatim()).unwrap();
+    import_file(&store, &shared_data(LIBRARIES), ImportOptions::default()).unwrap();
     let bin = env!("CARGO_BIN_EXE_community-assets");
     let to = db.temp_path("backup.sqlite3");
     let run = || {
@@ -353,7 +353,7 @@ fn the_command_line_and_the_api_import_a_file_alike() {
 
         let db = TestDb::new(backend);
         let store = Store::open(&db.url).unwrap();
-        import_file(&store, &shared_data(LIBRARIES), verbatim()).unwrap();
+        import_file(&store, &shared_data(LIBRARIES), ImportOptions::default()).unwrap();
         let path = db.temp_path("pipeline.csv");
         std::fs::write(&path, &csv).unwrap();
         let out = support::cli(

@@ -23,7 +23,7 @@ fn a_write_reaches_every_instance_within_the_refresh_bound() {
         assert_eq!((a.total(), b.total()), (0, 0));
 
         let out = Command::new(BIN)
-            .args(["import", "assets", "--keep-duplicates"])
+            .args(["import", "assets"])
             .arg(shared_data(LIBRARIES))
             .env("DATABASE_URL", &db.url)
             .output()
@@ -63,12 +63,7 @@ fn an_admin_write_on_one_instance_is_public_on_the_other_within_2_s() {
         let db = TestDb::new(backend);
         support::cli(
             &db.url,
-            &[
-                "import",
-                "assets",
-                "--keep-duplicates",
-                shared_data(LIBRARIES).to_str().unwrap(),
-            ],
+            &["import", "assets", shared_data(LIBRARIES).to_str().unwrap()],
             &[],
         );
         support::cli_add_user(&db.url, "root", "admin", "a long admin passphrase");

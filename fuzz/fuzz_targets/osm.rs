@@ -14,7 +14,6 @@ fn fuzz(data: &[u8]) {
         format: Some(Format::Osm),
         contacts: Contacts::Salvage,
         dry_run: true,
-        keep_duplicates: false,
     };
     match prepare(data, options, &FIXTURE, |_| Ok(HashSet::new())) {
         Ok(prepared) => {

@@ -201,7 +201,6 @@ pub fn import_assets(bytes: &[u8], format: Option<import::Format>) {
             format,
             contacts,
             dry_run: true,
-            keep_duplicates: false,
         };
         prepare(bytes, options, &FIXTURE, |_| Ok(HashSet::new()))
     };

@@ -57,8 +57,7 @@ impl From<ImportFormat> for Format {
     post, path = "/v1/admin/imports", tag = "admin", security(("bearer" = [])),
     params(("format" = inline(ImportFormat), Query, description = "`csv`, `geojson` or `osm`"),
         ("dry_run" = Option<bool>, Query, description = "`true`: report only"),
-        ("strict" = Option<bool>, Query, description = "`true`: reject rows with an invalid website, e-mail or phone instead of dropping the value with a warning"),
-        ("keep_duplicates" = Option<bool>, Query, description = "`true`: import likely duplicates too instead of holding them back")),
+        ("strict" = Option<bool>, Query, description = "`true`: reject rows with an invalid website, e-mail or phone instead of dropping the value with a warning")),
     request_body(description = "The file, optionally gzip-compressed", content(
         (String = "text/csv"),
         (Object = "application/geo+json"),
@@ -78,11 +77,7 @@ pub async fn import(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = Params::parse(
-        req.query_string(),
-        &["format", "dry_run", "strict", "keep_duplicates"],
-        &[],
-    )?;
+    let p = Params::parse(req.query_string(), &["format", "dry_run", "strict"], &[])?;
     let format = match p.one_of("format", &["csv", "geojson", "osm"])? {
         Some("csv") => ImportFormat::Csv,
         Some("geojson") => ImportFormat::Geojson,
@@ -102,7 +97,6 @@ pub async fn import(
             Contacts::Salvage
         },
         dry_run: p.bool("dry_run")?.unwrap_or(false),
-        keep_duplicates: p.bool("keep_duplicates")?.unwrap_or(false),
     };
     let report = blocking(&state, move |st| {
         let bytes = gunzip(body.to_vec(), MAX_IMPORT_BYTES)

@@ -31,9 +31,6 @@ pub struct ImportOptions {
     pub contacts: Contacts,
     /// Validate and report; change nothing.
     pub dry_run: bool,
-    /// Import likely duplicates too, rather than holding them back (a curated list loaded
-    /// as it is, whose near-identical rows are meant).
-    pub keep_duplicates: bool,
 }
 
 /// What an import did (or, in a dry run, would do).
@@ -76,12 +73,6 @@ pub fn prepare(
         .collect();
     let parsed = import::parse(bytes, options.format, &known, options.contacts)
         .map_err(ImportError::Rejected)?;
-    if options.keep_duplicates {
-        return Ok(Prepared {
-            parsed,
-            duplicates: Vec::new(),
-        });
-    }
     let stored = stored_keys(&parsed.rows)?;
     let (parsed, duplicates) = hold_back(parsed, published, &stored);
     Ok(Prepared { parsed, duplicates })

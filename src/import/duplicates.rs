@@ -1,6 +1,7 @@
 //! Likely duplicates: a row of the same category within 50 m of a published asset (or of
 //! an earlier row of the same file) with a similar name, and another source key, is held
-//! back for review instead of being inserted twice.
+//! back for review instead of being inserted twice. Archived rows are never held back nor
+//! matched: they are history, not listings.
 
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
@@ -10,6 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::ParsedAssets;
+use crate::domain::Status;
 use crate::geo::sphere::{chord2_for, haversine_m, unit_vector};
 use crate::index::Snapshot;
 
@@ -77,7 +79,8 @@ pub fn hold_back(
             row.source.clone().unwrap_or_default(),
             row.source_id.clone().unwrap_or_default(),
         );
-        if stored_keys.contains(&key) {
+        // An archived row is history, never public: it cannot be seen twice.
+        if stored_keys.contains(&key) || row.status == Status::Archived {
             kept.rows.push(row);
             kept.locations.push(location);
             continue;

@@ -53,16 +53,6 @@ pub const TEST_SECRET: &[u8] = b"test-secret-of-at-least-32-bytes-for-hs256";
 
 pub const LIBRARIES: &str = "assets_england_libraries_2016.csv";
 
-/// Imports of reference files load every row as it is: the real libraries list has a few
-/// dozen near-identical rows that the default import would hold back as likely duplicates,
-/// and the tests compare against the file's rows.
-pub fn verbatim() -> ImportOptions {
-    ImportOptions {
-        keep_duplicates: true,
-        ..Default::default()
-    }
-}
-
 /// A new empty folder under the system's temporary directory.
 pub fn scratch_dir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("ca-test-{}", uuid::Uuid::new_v4().simple()));
@@ -170,7 +160,7 @@ impl TestApp {
         let url = config.database_url.clone();
         let store = Store::open(&url).expect("open store");
         for f in files {
-            import_file(&store, f, verbatim()).expect("import");
+            import_file(&store, f, ImportOptions::default()).expect("import");
         }
         let state = AppState::load(store.clone(), config).expect("load snapshot");
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -209,7 +199,7 @@ impl TestApp {
 
     /// Imports a file into this app's database and refreshes the snapshot now.
     pub fn import(&self, path: &Path) {
-        import_file(&self.store, path, verbatim()).expect("import");
+        import_file(&self.store, path, ImportOptions::default()).expect("import");
         self.state.refresh().expect("refresh");
     }
 
@@ -450,12 +440,7 @@ pub fn seeded_db(backend: Backend) -> TestDb {
     let db = TestDb::new(backend);
     cli(
         &db.url,
-        &[
-            "import",
-            "assets",
-            "--keep-duplicates",
-            shared_data(LIBRARIES).to_str().unwrap(),
-        ],
+        &["import", "assets", shared_data(LIBRARIES).to_str().unwrap()],
         &[],
     );
     cli_add_user(&db.url, "root", "admin", SEEDED_ADMIN_PW);
