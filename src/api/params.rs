@@ -52,23 +52,8 @@ impl Params {
 
     /// A comma-separated (or repeated) list, lower-cased, without empty or repeated items.
     pub fn list(&self, name: &str) -> Result<Option<Vec<String>>, ApiError> {
-        let mut values: Vec<String> = self
-            .pairs
-            .iter()
-            .filter(|(n, _)| n == name)
-            .flat_map(|(_, v)| v.split(','))
-            .map(|s| s.trim().to_lowercase())
-            .filter(|s| !s.is_empty())
-            .collect();
-        let mut seen = std::collections::HashSet::new();
-        values.retain(|v| seen.insert(v.clone()));
-        if values.len() > MAX_LIST_VALUES {
-            return Err(ApiError::param(
-                name,
-                format!("takes at most {MAX_LIST_VALUES} values"),
-            ));
-        }
-        Ok((!values.is_empty()).then_some(values))
+        let values = self.pairs.iter().filter(|(n, _)| n == name);
+        list(name, values.map(|(_, v)| v.as_str()))
     }
 
     /// A number within `[min, max]`.
@@ -165,6 +150,29 @@ impl Params {
             _ => Err(ApiError::param(name, format!("must be {shape}, got {v:?}"))),
         }
     }
+}
+
+/// The list rule of [`Params::list`] over given values (e.g. from a JSON body), so both
+/// are held to it.
+pub fn list<'a>(
+    name: &str,
+    values: impl IntoIterator<Item = &'a str>,
+) -> Result<Option<Vec<String>>, ApiError> {
+    let mut values: Vec<String> = values
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    values.retain(|v| seen.insert(v.clone()));
+    if values.len() > MAX_LIST_VALUES {
+        return Err(ApiError::param(
+            name,
+            format!("takes at most {MAX_LIST_VALUES} values"),
+        ));
+    }
+    Ok((!values.is_empty()).then_some(values))
 }
 
 #[cfg(test)]
