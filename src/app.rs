@@ -32,6 +32,8 @@ pub struct AppState {
     pub cors: Arc<Cors>,
     pub limits: Arc<RateLimits>,
     pub metrics: Arc<Metrics>,
+    /// Report figures and bodies for the current snapshot.
+    pub reports: Arc<crate::reports::ReportCache>,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
             cors: Arc::new(Cors::from_env()),
             limits: Arc::new(limits),
             metrics: Default::default(),
+            reports: Default::default(),
         };
         state.sync_api_keys()?;
         Ok(state)

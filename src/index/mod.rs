@@ -155,8 +155,6 @@ pub struct Snapshot {
     categories: Vec<CategoryCount>,
     /// The active vintage's areas (shared between snapshots while it is unchanged).
     pub areas: Arc<AreaSet>,
-    /// Reports computed from this snapshot, kept until a newer snapshot replaces it.
-    pub reports: crate::reports::Cache,
 }
 
 impl Snapshot {
@@ -232,7 +230,6 @@ impl Snapshot {
             entries,
             categories,
             areas,
-            reports: Default::default(),
         }
     }
 
