@@ -176,3 +176,46 @@ fn compute_nearest(snap: &Snapshot, category: &str) -> Arc<[Option<Nearest>]> {
     out.into()
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::AreaSet;
+
+    fn snapshot(version: i64, built_s: i64) -> Snapshot {
+        let mut s = Snapshot::build(version, &[], vec![], Arc::new(AreaSet::empty()));
+        s.built_at = DateTime::from_timestamp(built_s, 0).unwrap();
+        s
+    }
+
+    /// The cached body for `key`, or `body` rendered now.
+    fn get(cache: &ReportCache, snap: &Snapshot, body: &str) -> Vec<u8> {
+        let r = cache
+            .of(snap)
+            .cached::<()>("key", || Ok(("text/plain", body.into())));
+        r.unwrap().body.clone()
+    }
+
+    #[test]
+    fn a_newer_snapshot_starts_afresh_and_an_older_one_caches_nothing() {
+        let cache = ReportCache::default();
+        let (v1, v2) = (snapshot(1, 100), snapshot(2, 200));
+        assert_eq!(get(&cache, &v1, "one"), b"one");
+        assert_eq!(get(&cache, &v1, "other"), b"one");
+        assert_eq!(get(&cache, &v2, "two"), b"two");
+        // A request still on v1 renders for itself, neither evicting nor filling v2's cache.
+        assert_eq!(get(&cache, &v1, "late"), b"late");
+        assert_eq!(get(&cache, &v1, "later"), b"later");
+        assert_eq!(get(&cache, &v2, "other"), b"two");
+        let etag = cache.of(&v2).cached::<()>("key", || unreachable!());
+        assert!(etag.unwrap().etag.starts_with("\"2-"));
+    }
+
+    #[test]
+    fn a_restored_older_version_is_a_newer_snapshot() {
+        let cache = ReportCache::default();
+        assert_eq!(get(&cache, &snapshot(5, 100), "five"), b"five");
+        assert_eq!(get(&cache, &snapshot(3, 200), "three"), b"three");
+        // Version 5 again after the restore and two writes: other data, not the old body.
+        assert_eq!(get(&cache, &snapshot(5, 300), "new five"), b"new five");
+    }
+}

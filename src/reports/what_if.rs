@@ -332,3 +332,43 @@ fn csv(report: &WhatIfReport) -> Body {
     )
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::params::Params;
+
+    fn reason(e: ApiError) -> (String, String) {
+        match e {
+            ApiError::BadParam { name, reason } => (name, reason),
+            e => panic!("not a parameter error: {e}"),
+        }
+    }
+
+    /// The body's numbers are held to the query parameters' rules, with their messages.
+    #[test]
+    fn body_numbers_follow_the_query_rules() {
+        let names = ["threshold_m", "max_decile"];
+        for t in [0.0, -0.0, 0.5, 1.0, 2000.25, 100000.0, 100000.5, 1e300] {
+            let p = Params::parse(&format!("threshold_m={t}"), &names, &[]).unwrap();
+            match (
+                p.f64_in("threshold_m", 1.0, MAX_THRESHOLD_M),
+                threshold(Some(t)),
+            ) {
+                (Ok(q), Ok(b)) => assert_eq!(q, Some(b)),
+                (Err(q), Err(b)) => assert_eq!(reason(q), reason(b)),
+                (q, b) => panic!("{t}: query {q:?}, body {b:?}"),
+            }
+        }
+        for m in [-3, 0, 1, 2, 10, 11] {
+            let p = Params::parse(&format!("max_decile={m}"), &names, &[]).unwrap();
+            let q = p.usize_in("max_decile", DEFAULT_MAX_DECILE as usize, 1, 10);
+            match (q, max_decile(Some(m))) {
+                (Ok(q), Ok(b)) => assert_eq!(q as i32, b),
+                (Err(q), Err(b)) => assert_eq!(reason(q), reason(b)),
+                (q, b) => panic!("{m}: query {q:?}, body {b:?}"),
+            }
+        }
+        assert_eq!(threshold(None).unwrap(), DEFAULT_THRESHOLD_M);
+        assert_eq!(max_decile(None).unwrap(), DEFAULT_MAX_DECILE);
+    }
+}
