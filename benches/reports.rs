@@ -10,9 +10,10 @@ mod common;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use std::sync::Arc;
 
+use community_assets::api::format::Format;
 use community_assets::index::Snapshot;
-use community_assets::reports::access::{self, GapSort, Scope};
-use community_assets::reports::{cached, Cache};
+use community_assets::reports::gaps::{self, GapSort};
+use community_assets::reports::{deciles, ReportCache, Scope};
 
 const FIVE: [&str; 5] = ["museum", "library", "gallery", "theatre", "cafe"];
 
@@ -20,39 +21,39 @@ fn bench(c: &mut Criterion) {
     let (mut assets, categories, _) = common::inputs();
     assets.extend(common::libraries());
     let areas = Arc::new(common::areas());
-    let mut snap = Snapshot::build(1, &categories, assets, areas.clone());
+    let snap = Snapshot::build(1, &categories, assets, areas.clone());
     let scope = Scope {
         categories: FIVE.map(String::from).to_vec(),
         threshold_m: 2000.0,
         max_decile: 2,
         la: None,
     };
-    let gaps = |s: &Snapshot| {
-        serde_json::to_vec(&access::access_gaps(s, &scope, GapSort::Population, None)).unwrap()
+    let gaps = |cache: &ReportCache| {
+        let r = gaps::render(
+            &cache.of(&snap),
+            &scope,
+            GapSort::Population,
+            None,
+            Format::Json,
+        );
+        r.unwrap().body.len()
     };
-    let decile = |s: &Snapshot| serde_json::to_vec(&access::access_by_decile(s, &scope)).unwrap();
+    let decile = |cache: &ReportCache| {
+        let r = deciles::render(&cache.of(&snap), &scope, Format::Json);
+        r.unwrap().body.len()
+    };
 
     let mut group = c.benchmark_group("reports");
     group.sample_size(10);
     group.bench_function("access_gaps_5_categories_cold", |b| {
-        b.iter(|| {
-            snap.reports = Cache::default();
-            black_box(gaps(&snap).len())
-        })
+        b.iter(|| black_box(gaps(&ReportCache::default())))
     });
     group.bench_function("access_by_decile_5_categories_cold", |b| {
-        b.iter(|| {
-            snap.reports = Cache::default();
-            black_box(decile(&snap).len())
-        })
+        b.iter(|| black_box(decile(&ReportCache::default())))
     });
     group.sample_size(100);
-    group.bench_function("access_gaps_cached", |b| {
-        b.iter(|| {
-            let r = cached::<()>(&snap, "gaps", || Ok(("application/json", gaps(&snap)))).unwrap();
-            black_box(r.body.len())
-        })
-    });
+    let cache = ReportCache::default();
+    group.bench_function("access_gaps_cached", |b| b.iter(|| black_box(gaps(&cache))));
     group.sample_size(10);
     group.bench_function("area_files_parse_and_index", |b| {
         b.iter(|| black_box(common::areas().len()))

@@ -5,8 +5,8 @@
 //! it so):
 //!
 //! ```text
-//! main (CLI) -> startup -> api -> curation -> state -> reports, import, auth, metrics
-//!            -> index, store -> domain, geo, config
+//! main (CLI) -> startup -> api -> curation -> state -> reports, auth, metrics, ...
+//!   -> wire -> error -> import -> index, store -> domain, geo, config
 //! ```
 //!
 //! The database ([`store`]) is the source of truth; public reads are answered from an
@@ -20,16 +20,20 @@ pub mod curation;
 pub mod state;
 
 pub mod auth;
-pub mod import;
 pub mod metrics;
 pub mod rate_limit;
 pub mod reports;
 pub mod synth;
+
+pub mod wire;
+
+pub mod error;
+
+pub mod import;
 
 pub mod index;
 pub mod store;
 
 pub mod config;
 pub mod domain;
-pub mod error;
 pub mod geo;

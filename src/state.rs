@@ -25,6 +25,8 @@ pub struct AppState {
     rebuilding: Arc<Mutex<()>>,
     pub limits: Arc<RateLimits>,
     pub metrics: Arc<Metrics>,
+    /// Report figures and bodies for the current snapshot.
+    pub reports: Arc<crate::reports::ReportCache>,
     pub config: Arc<Config>,
 }
 
@@ -41,6 +43,7 @@ impl AppState {
             rebuilding: Default::default(),
             limits: Arc::new(RateLimits::new(&config.limits)),
             metrics: Default::default(),
+            reports: Default::default(),
             config: Arc::new(config),
         };
         state.sync_api_keys()?;

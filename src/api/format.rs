@@ -7,15 +7,7 @@ use crate::domain::asset::CSV_COLUMNS;
 use crate::error::ApiError;
 use crate::index::{Hit, Snapshot};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    GeoJson,
-    Csv,
-}
-
-pub const GEOJSON: &str = "application/geo+json";
-pub const CSV: &str = "text/csv; charset=utf-8";
+pub use crate::wire::{csv_body, Format, CSV, GEOJSON};
 
 /// Picks the format: an explicit `format` parameter wins, then the `Accept` header
 /// (highest q first), then JSON.
@@ -56,20 +48,6 @@ pub fn negotiate(req: &HttpRequest, explicit: Option<&str>) -> Result<Format, Ap
             "cannot answer with {accept:?}: this endpoint serves application/json, {GEOJSON} and text/csv"
         ))
     })
-}
-
-/// A CSV document: the header, then one record a row. The one CSV writer of the API.
-pub fn csv_body<R, C>(header: R, rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>, ApiError>
-where
-    R: IntoIterator<Item = C>,
-    C: AsRef<[u8]>,
-{
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header)
-        .and_then(|_| rows.into_iter().try_for_each(|r| w.write_record(r)))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    w.into_inner()
-        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Appends one item: the precomputed object plus `distance_m` when known.

@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::error::ApiError;
+pub use crate::wire::{list, MAX_LIST_VALUES};
 
 /// Longest accepted query string, and most values in one list parameter.
 const MAX_QUERY_LEN: usize = 4096;
-pub const MAX_LIST_VALUES: usize = 20;
 
 pub struct Params {
     pairs: Vec<(String, String)>,
@@ -52,23 +52,8 @@ impl Params {
 
     /// A comma-separated (or repeated) list, lower-cased, without empty or repeated items.
     pub fn list(&self, name: &str) -> Result<Option<Vec<String>>, ApiError> {
-        let mut values: Vec<String> = self
-            .pairs
-            .iter()
-            .filter(|(n, _)| n == name)
-            .flat_map(|(_, v)| v.split(','))
-            .map(|s| s.trim().to_lowercase())
-            .filter(|s| !s.is_empty())
-            .collect();
-        let mut seen = std::collections::HashSet::new();
-        values.retain(|v| seen.insert(v.clone()));
-        if values.len() > MAX_LIST_VALUES {
-            return Err(ApiError::param(
-                name,
-                format!("takes at most {MAX_LIST_VALUES} values"),
-            ));
-        }
-        Ok((!values.is_empty()).then_some(values))
+        let values = self.pairs.iter().filter(|(n, _)| n == name);
+        list(name, values.map(|(_, v)| v.as_str()))
     }
 
     /// A number within `[min, max]`.

@@ -1,25 +1,24 @@
-//! Access-gap reports: thin handlers over [`crate::reports`], with per-snapshot caching,
-//! ETags and JSON, CSV, GeoJSON and SVG output.
+//! Access-gap reports: thin handlers over [`crate::reports`]. Each checks the request,
+//! asks the report's module for the rendered (cached) body and answers it with its ETag.
+//! Most of this file is the endpoints' OpenAPI documentation.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
 use std::time::Instant;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
-use super::format::{self, Format, CSV, GEOJSON};
+use super::format::{self, Format};
 use super::params::Params;
 use crate::error::{ApiError, Problem};
 use crate::index::Snapshot;
-use crate::reports::access::{self, Candidate, GapSort, Scope};
-use crate::reports::{cached, charts, Rendered};
+use crate::reports::gaps::GapSort;
+use crate::reports::what_if::WhatIfRequest;
+use crate::reports::{deciles, gaps, local_authorities, scope as checks, what_if};
+use crate::reports::{Rendered, Scope};
 use crate::state::AppState;
 
-pub const DEFAULT_THRESHOLD_M: f64 = 2000.0;
-pub const MAX_THRESHOLD_M: f64 = 100_000.0;
-pub const DEFAULT_MAX_DECILE: i32 = 2;
-pub const MAX_CANDIDATES: usize = 1000;
-const SVG: &str = "image/svg+xml";
+pub use crate::reports::scope::{DEFAULT_MAX_DECILE, DEFAULT_THRESHOLD_M, MAX_THRESHOLD_M};
+pub use crate::reports::what_if::MAX_CANDIDATES;
 
 /// Query parameters shared by the reports (documentation; parsing is in [`scope`]).
 #[derive(IntoParams)]
@@ -43,37 +42,11 @@ pub struct ReportQuery {
     #[param(example = "E08000012")]
     la: Option<String>,
 }
-
 /// Parses the shared report parameters, checking categories and local authorities.
 fn scope(p: &Params, snap: &Snapshot) -> Result<Scope, ApiError> {
-    if snap.areas.is_empty() {
-        return Err(ApiError::Conflict(
-            "no areas have been imported yet: run `community-assets import areas` (see the README)"
-                .into(),
-        ));
-    }
-    let categories = p
-        .list("category")?
-        .ok_or_else(|| ApiError::param("category", "is required, e.g. category=museum"))?;
-    if let Some(bad) = categories.iter().find(|c| !snap.is_category(c)) {
-        return Err(ApiError::param(
-            "category",
-            format!("{bad:?} is not a category"),
-        ));
-    }
-    let la = match p.list("la")? {
-        None => None,
-        Some(codes) => {
-            let codes: Vec<String> = codes.into_iter().map(|c| c.to_uppercase()).collect();
-            if let Some(bad) = codes.iter().find(|c| snap.areas.la_name(c).is_none()) {
-                return Err(ApiError::param(
-                    "la",
-                    format!("no area has local authority code {bad:?}"),
-                ));
-            }
-            Some(codes)
-        }
-    };
+    checks::require_areas(snap)?;
+    let categories = checks::categories(snap, p.list("category")?)?;
+    let la = checks::local_authorities(snap, p.list("la")?)?;
     Ok(Scope {
         categories,
         threshold_m: p
@@ -120,53 +93,6 @@ fn json_or_csv(req: &HttpRequest, p: &Params) -> Result<Format, ApiError> {
     })
 }
 
-fn json<T: Serialize>(value: &T) -> Result<(&'static str, Vec<u8>), ApiError> {
-    serde_json::to_vec(value)
-        .map(|b| ("application/json", b))
-        .map_err(|e| ApiError::Internal(e.to_string()))
-}
-
-fn csv(
-    header: Vec<String>,
-    rows: impl Iterator<Item = Vec<String>>,
-) -> Result<(&'static str, Vec<u8>), ApiError> {
-    format::csv_body(header, rows).map(|b| (CSV, b))
-}
-
-fn num(v: Option<f64>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_default()
-}
-
-fn int(v: Option<i64>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_default()
-}
-
-// Documentation only, like the one below: the handler builds the document.
-/// A gap area as a GeoJSON Feature: its representative point, the row as properties.
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct GapFeature {
-    #[schema(example = "Feature")]
-    r#type: String,
-    /// The area code.
-    id: String,
-    /// `{"type": "Point", "coordinates": [lon, lat]}`.
-    #[schema(value_type = Object)]
-    geometry: serde_json::Value,
-    properties: access::GapRow,
-}
-
-/// The access-gaps report as a GeoJSON FeatureCollection.
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct GapsFeatureCollection {
-    #[schema(example = "FeatureCollection")]
-    r#type: String,
-    features: Vec<GapFeature>,
-    parameters: Scope,
-    summary: access::GapSummary,
-}
-
 const GAPS_PARAMS: &[&str] = &[
     "category",
     "threshold_m",
@@ -196,7 +122,7 @@ const GAPS_PARAMS: &[&str] = &[
             headers(("ETag" = String, description = "Changes when the data change"),
                     ("Server-Timing" = String, description = "Server time in milliseconds")),
             content(
-                (access::GapsReport = "application/json", example = json!({"parameters": {"categories": ["museum"], "threshold_m": 2000.0, "max_decile": 2},
+                (gaps::GapsReport = "application/json", example = json!({"parameters": {"categories": ["museum"], "threshold_m": 2000.0, "max_decile": 2},
                 "vintage": {"version": 1, "index_name": "IoD2019", "geography": "LSOA 2011", "imported_at": "2026-11-25T09:00:00Z"},
                 "data_version": 42, "weighting": "population",
                 "summary": {"areas": 6569, "population": 11289733,
@@ -206,7 +132,7 @@ const GAPS_PARAMS: &[&str] = &[
                     "la_name": "Manchester", "imd_decile": 1, "population": 2950, "lat": 53.5304, "lon": -2.2166,
                     "access": [{"category": "museum", "distance_m": 3412.5,
                         "asset_id": "1beaf664-065e-41cd-8e44-c134d70862a0", "gap": true}]}]})),
-                (GapsFeatureCollection = "application/geo+json"),
+                (gaps::GapsFeatureCollection = "application/geo+json"),
                 (String = "text/csv"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "A parameter is missing, malformed or out of range", body = Problem, content_type = "application/problem+json"),
@@ -231,68 +157,7 @@ pub async fn access_gaps(
         .get("limit")
         .map(|_| p.usize_in("limit", 0, 1, 100_000))
         .transpose()?;
-    let key = format!("gaps|{scope:?}|{sort:?}|{limit:?}|{format:?}");
-    let r = cached(&snap, &key, || {
-        let report = access::access_gaps(&snap, &scope, sort, limit);
-        match format {
-            Format::Json => json(&report),
-            Format::Csv => {
-                let mut header: Vec<String> = [
-                    "area_code",
-                    "area_name",
-                    "la_code",
-                    "la_name",
-                    "imd_decile",
-                    "population",
-                    "lat",
-                    "lon",
-                ]
-                .map(String::from)
-                .to_vec();
-                for c in &scope.categories {
-                    header.extend([
-                        format!("{c}_distance_m"),
-                        format!("{c}_asset_id"),
-                        format!("{c}_gap"),
-                    ]);
-                }
-                csv(
-                    header,
-                    report.rows.iter().map(|r| {
-                        let mut cells = vec![
-                            r.area_code.clone(),
-                            r.area_name.clone(),
-                            r.la_code.clone(),
-                            r.la_name.clone(),
-                            r.imd_decile.to_string(),
-                            int(r.population),
-                            r.lat.to_string(),
-                            r.lon.to_string(),
-                        ];
-                        for a in &r.access {
-                            cells.extend([
-                                num(a.distance_m),
-                                a.asset_id.map(|i| i.to_string()).unwrap_or_default(),
-                                a.gap.to_string(),
-                            ]);
-                        }
-                        cells
-                    }),
-                )
-            }
-            Format::GeoJson => {
-                let features: Vec<serde_json::Value> = report
-                    .rows
-                    .iter()
-                    .map(|r| serde_json::json!({"type": "Feature", "id": r.area_code,
-                        "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]}, "properties": r}))
-                    .collect();
-                let doc = serde_json::json!({"type": "FeatureCollection", "features": features,
-                    "parameters": report.parameters, "summary": report.summary});
-                json(&doc).map(|(_, b)| (GEOJSON, b))
-            }
-        }
-    })?;
+    let r = gaps::render(&state.reports.of(&snap), &scope, sort, limit, format)?;
     Ok(respond(&req, &r, started))
 }
 
@@ -316,7 +181,7 @@ const DECILE_PARAMS: &[&str] = &["category", "threshold_m", "la", "format"];
             headers(("ETag" = String, description = "Changes when the data change"),
                     ("Server-Timing" = String, description = "Server time in milliseconds")),
             content(
-                (access::DecileReport = "application/json", example = json!({"parameters": {"categories": ["library"], "threshold_m": 2000.0, "max_decile": 2},
+                (deciles::DecileReport = "application/json", example = json!({"parameters": {"categories": ["library"], "threshold_m": 2000.0, "max_decile": 2},
                 "vintage": {"version": 1, "index_name": "IoD2019", "geography": "LSOA 2011", "imported_at": "2026-11-25T09:00:00Z"},
                 "data_version": 42, "weighting": "population",
                 "deciles": [{"decile": 1, "areas": 3284, "population": 5431000, "mean_distance_m": 1210.4,
@@ -339,54 +204,7 @@ pub async fn access_by_decile(
     let format = json_or_csv(&req, &p)?;
     let snap = state.snapshot.load();
     let scope = scope(&p, &snap)?;
-    let key = format!("decile|{scope:?}|{format:?}");
-    let r = cached(&snap, &key, || {
-        let report = access::access_by_decile(&snap, &scope);
-        match format {
-            Format::Csv => {
-                let header = [
-                    "decile",
-                    "areas",
-                    "population",
-                    "mean_distance_m",
-                    "median_distance_m",
-                    "share_beyond_threshold",
-                    "assets_per_10k",
-                ]
-                .map(String::from)
-                .to_vec();
-                let x = &report.decile1_to_decile10;
-                let ratios = vec![
-                    "ratio_1_to_10".to_string(),
-                    num(x.areas),
-                    num(x.population),
-                    num(x.mean_distance_m),
-                    num(x.median_distance_m),
-                    num(x.share_beyond_threshold),
-                    num(x.assets_per_10k),
-                ];
-                csv(
-                    header,
-                    report
-                        .deciles
-                        .iter()
-                        .map(|d| {
-                            vec![
-                                d.decile.to_string(),
-                                d.areas.to_string(),
-                                int(d.population),
-                                num(d.mean_distance_m),
-                                num(d.median_distance_m),
-                                num(d.share_beyond_threshold),
-                                num(d.assets_per_10k),
-                            ]
-                        })
-                        .chain(std::iter::once(ratios)),
-                )
-            }
-            _ => json(&report),
-        }
-    })?;
+    let r = deciles::render(&state.reports.of(&snap), &scope, format)?;
     Ok(respond(&req, &r, started))
 }
 
@@ -420,38 +238,8 @@ pub async fn access_by_decile_svg(
     )?;
     let snap = state.snapshot.load();
     let scope = scope(&p, &snap)?;
-    let r = cached(&snap, &format!("decile.svg|{scope:?}"), || {
-        let report = access::access_by_decile(&snap, &scope);
-        let rows: Vec<charts::DecileBar> = report
-            .deciles
-            .iter()
-            .map(|d| charts::DecileBar {
-                decile: d.decile as u8,
-                mean_distance_m: d.mean_distance_m,
-                median_distance_m: d.median_distance_m,
-                share_beyond_threshold: d.share_beyond_threshold,
-            })
-            .collect();
-        let title = format!(
-            "Distance to the nearest {} by deprivation decile{}",
-            scope.categories.join(" or "),
-            la_suffix(&snap, &scope)
-        );
-        charts::decile_chart(&title, scope.threshold_m, &rows)
-            .map(|s| (SVG, s.into_bytes()))
-            .map_err(ApiError::Internal)
-    })?;
+    let r = deciles::chart_svg(&state.reports.of(&snap), &scope)?;
     Ok(respond(&req, &r, started))
-}
-
-fn la_suffix(snap: &Snapshot, scope: &Scope) -> String {
-    match &scope.la {
-        None => ", England".into(),
-        Some(codes) => {
-            let names: Vec<&str> = codes.iter().filter_map(|c| snap.areas.la_name(c)).collect();
-            format!(", {}", names.join(", "))
-        }
-    }
 }
 
 /// A map of access gaps (SVG).
@@ -483,45 +271,7 @@ pub async fn access_gaps_svg(
     )?;
     let snap = state.snapshot.load();
     let scope = scope(&p, &snap)?;
-    let r = cached(&snap, &format!("gaps.svg|{scope:?}"), || {
-        let report = access::access_gaps(&snap, &scope, GapSort::Population, None);
-        let gaps: std::collections::HashSet<&str> =
-            report.rows.iter().map(|r| r.area_code.as_str()).collect();
-        let in_la = |la: &str| scope.la.as_ref().is_none_or(|l| l.iter().any(|c| c == la));
-        let areas: Vec<charts::MapArea> = snap
-            .areas
-            .areas()
-            .iter()
-            .filter(|a| in_la(&a.la_code))
-            .map(|a| charts::MapArea {
-                lat: a.lat,
-                lon: a.lon,
-                decile: Some(a.imd_decile as u8),
-                gap: gaps.contains(a.code.as_str()),
-            })
-            .collect();
-        let assets: Vec<(f64, f64)> = (0..snap.len() as u32)
-            .map(|i| snap.entry(i))
-            .filter(|e| scope.categories.iter().any(|c| **c == *e.category))
-            .filter(|e| e.area.is_some_and(|i| in_la(&snap.areas.area(i).la_code)))
-            .map(|e| (e.lat, e.lon))
-            .collect();
-        let title = format!(
-            "Areas in deciles 1-{} more than {} m from a {}{}{}",
-            scope.max_decile,
-            scope.threshold_m,
-            scope.categories.join(", "),
-            if scope.categories.len() > 1 {
-                " (any of them)"
-            } else {
-                ""
-            },
-            la_suffix(&snap, &scope)
-        );
-        charts::gap_map(&title, &areas, &assets)
-            .map(|s| (SVG, s.into_bytes()))
-            .map_err(ApiError::Internal)
-    })?;
+    let r = gaps::map_svg(&state.reports.of(&snap), &scope)?;
     Ok(respond(&req, &r, started))
 }
 
@@ -538,7 +288,7 @@ pub async fn access_gaps_svg(
             headers(("ETag" = String, description = "Changes when the data change"),
                     ("Server-Timing" = String, description = "Server time in milliseconds")),
             content(
-                (access::LaReport = "application/json", example = json!({"parameters": {"categories": ["museum"], "threshold_m": 2000.0, "max_decile": 2},
+                (local_authorities::LaReport = "application/json", example = json!({"parameters": {"categories": ["museum"], "threshold_m": 2000.0, "max_decile": 2},
                 "vintage": {"version": 1, "index_name": "IoD2019", "geography": "LSOA 2011", "imported_at": "2026-11-25T09:00:00Z"},
                 "data_version": 42, "weighting": "population",
                 "rows": [{"rank": 1, "la_code": "E08000025", "la_name": "Birmingham", "areas": 639,
@@ -563,60 +313,8 @@ pub async fn local_authorities(
     let format = json_or_csv(&req, &p)?;
     let snap = state.snapshot.load();
     let scope = scope(&p, &snap)?;
-    let r = cached(&snap, &format!("la|{scope:?}|{format:?}"), || {
-        let report = access::local_authorities(&snap, &scope);
-        match format {
-            Format::Csv => csv(
-                [
-                    "rank",
-                    "la_code",
-                    "la_name",
-                    "areas",
-                    "population",
-                    "gap_areas",
-                    "gap_population",
-                    "gap_share",
-                ]
-                .map(String::from)
-                .to_vec(),
-                report.rows.iter().map(|r| {
-                    vec![
-                        r.rank.to_string(),
-                        r.la_code.clone(),
-                        r.la_name.clone(),
-                        r.areas.to_string(),
-                        int(r.population),
-                        r.gap_areas.to_string(),
-                        int(r.gap_population),
-                        r.gap_share.to_string(),
-                    ]
-                }),
-            ),
-            _ => json(&report),
-        }
-    })?;
+    let r = local_authorities::render(&state.reports.of(&snap), &scope, format)?;
     Ok(respond(&req, &r, started))
-}
-
-/// The body of `POST /v1/reports/what-if`.
-#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"category": "library", "threshold_m": 2000, "max_decile": 2,
-    "candidates": [{"lat": 53.4084, "lon": -2.9916, "label": "Old library, Smith Street"},
-                   {"lat": 53.4300, "lon": -2.9600, "label": "Community hall"}], "pick": 1}))]
-pub struct WhatIfRequest {
-    /// One category: the kind of venue the sites would be.
-    pub category: String,
-    /// Default 2000; 1 to 100000.
-    pub threshold_m: Option<f64>,
-    /// Default 2; 1 to 10.
-    pub max_decile: Option<i32>,
-    /// Local authority codes to restrict the gap areas to.
-    pub la: Option<Vec<String>>,
-    /// 1 to 1,000 possible sites.
-    pub candidates: Vec<Candidate>,
-    /// How many sites to choose together (default 1; at most the number of candidates).
-    pub pick: Option<usize>,
 }
 
 /// Where would a new venue reach the most people?
@@ -634,7 +332,7 @@ pub struct WhatIfRequest {
             headers(("ETag" = String, description = "Changes when the data or the request change"),
                     ("Server-Timing" = String, description = "Server time in milliseconds")),
             content(
-                (access::WhatIfReport = "application/json", example = json!({"parameters": {"categories": ["library"], "threshold_m": 2000.0, "max_decile": 2},
+                (what_if::WhatIfReport = "application/json", example = json!({"parameters": {"categories": ["library"], "threshold_m": 2000.0, "max_decile": 2},
                 "vintage": {"version": 1, "index_name": "IoD2019", "geography": "LSOA 2011", "imported_at": "2026-11-25T09:00:00Z"},
                 "data_version": 42, "weighting": "population",
                 "baseline": {"gap_areas": 512, "gap_population": 803122},
@@ -658,97 +356,11 @@ pub async fn what_if(
     let w: WhatIfRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::param("body", format!("is not a valid what-if request: {e}")))?;
     let snap = state.snapshot.load();
-    let mut query = vec![("category", w.category.clone())];
-    if let Some(t) = w.threshold_m {
-        query.push(("threshold_m", t.to_string()));
-    }
-    if let Some(m) = w.max_decile {
-        query.push(("max_decile", m.to_string()));
-    }
-    if let Some(la) = &w.la {
-        query.push(("la", la.join(",")));
-    }
-    let qs = serde_urlencoded::to_string(&query).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let scope = scope(
-        &Params::parse(&qs, &["category", "threshold_m", "max_decile", "la"], &[])?,
-        &snap,
-    )?;
-    if scope.categories.len() != 1 {
-        return Err(ApiError::param("category", "must be exactly one category"));
-    }
-    if w.candidates.is_empty() || w.candidates.len() > MAX_CANDIDATES {
-        return Err(ApiError::param(
-            "candidates",
-            format!("must hold 1 to {MAX_CANDIDATES} sites"),
-        ));
-    }
-    for (i, c) in w.candidates.iter().enumerate() {
-        if !(c.lat.abs() <= 90.0 && c.lon.abs() <= 180.0) {
-            return Err(ApiError::param(
-                &format!("candidates[{i}]"),
-                "lat must be within ±90 and lon within ±180",
-            ));
-        }
-        if c.label.as_ref().is_some_and(|l| l.len() > 200) {
-            return Err(ApiError::param(
-                &format!("candidates[{i}].label"),
-                "must be at most 200 characters",
-            ));
-        }
-    }
-    let pick = w.pick.unwrap_or(1);
-    if pick == 0 || pick > w.candidates.len() {
-        return Err(ApiError::param(
-            "pick",
-            format!(
-                "must be from 1 to the number of candidates ({})",
-                w.candidates.len()
-            ),
-        ));
-    }
+    let w = w.validate(&snap)?;
     let format = match format::negotiate(&req, None)? {
         Format::Csv => Format::Csv,
         _ => Format::Json,
     };
-    let key = format!("what-if|{scope:?}|{pick}|{:?}|{format:?}", w.candidates);
-    let r = cached(&snap, &key, || {
-        let report = access::what_if(&snap, &scope, &w.candidates, pick);
-        if format == Format::Json {
-            return json(&report);
-        }
-        // One row per candidate, with its place in the greedy picks when it has one.
-        let header = [
-            "index",
-            "label",
-            "lat",
-            "lon",
-            "newly_covered_areas",
-            "newly_covered_population",
-            "pick_order",
-            "added_population",
-            "cumulative_population",
-        ];
-        csv(
-            header.map(String::from).to_vec(),
-            report.candidates.iter().map(|c| {
-                let pick = report
-                    .picks
-                    .iter()
-                    .enumerate()
-                    .find(|(_, p)| p.index == c.index);
-                vec![
-                    c.index.to_string(),
-                    c.label.clone().unwrap_or_default(),
-                    c.lat.to_string(),
-                    c.lon.to_string(),
-                    c.newly_covered_areas.to_string(),
-                    int(c.newly_covered_population),
-                    pick.map(|(k, _)| (k + 1).to_string()).unwrap_or_default(),
-                    int(pick.and_then(|(_, p)| p.added_population)),
-                    int(pick.and_then(|(_, p)| p.cumulative_population)),
-                ]
-            }),
-        )
-    })?;
+    let r = what_if::render(&state.reports.of(&snap), &w, format)?;
     Ok(respond(&req, &r, started))
 }

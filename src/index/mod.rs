@@ -154,8 +154,6 @@ pub struct Snapshot {
     categories: Vec<CategoryCount>,
     /// The active vintage's areas (shared between snapshots while it is unchanged).
     pub areas: Arc<AreaSet>,
-    /// Reports computed from this snapshot, kept until a newer snapshot replaces it.
-    pub reports: crate::reports::Cache,
 }
 
 impl Snapshot {
@@ -231,7 +229,6 @@ impl Snapshot {
             entries,
             categories,
             areas,
-            reports: Default::default(),
         }
     }
 

@@ -3,6 +3,9 @@
 //! Drawn with `plotters`' SVG backend and its built-in text layout (no font features), so
 //! labels stay `<text>` for the viewer to typeset and no fonts ship with the service.
 //! The backend writes whole-pixel coordinates, which keeps national maps compact.
+//!
+//! Over 400 lines with its tests: the two charts share the drawing helpers and element
+//! budgets, and the tests that check those budgets belong beside them.
 
 use std::collections::HashMap;
 use std::error::Error;

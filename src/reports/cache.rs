@@ -1,0 +1,221 @@
+//! The report cache: for the current snapshot, the nearest asset of each category for every
+//! area, and the rendered bodies.
+//!
+//! It lives beside the snapshot (in the shared state), not inside it, so that the read model
+//! ([`crate::index`]) knows nothing of reports. One *generation* belongs to one snapshot;
+//! a request with a newer snapshot starts a fresh one, and a request still holding an older
+//! snapshot computes without caching, so it can neither evict nor fill the newer cache.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use chrono::{DateTime, Utc};
+
+use crate::geo::sphere::{haversine_m, unit_vector};
+use crate::index::Snapshot;
+
+/// The nearest published asset of a category to an area's representative point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Nearest {
+    /// The asset's index in the snapshot.
+    pub idx: u32,
+    pub distance_m: f64,
+}
+
+/// A finished response body.
+pub struct Rendered {
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    pub etag: String,
+}
+
+type NearestCell = Arc<OnceLock<Arc<[Option<Nearest>]>>>;
+
+/// Most rendered bodies kept per snapshot; the cache starts afresh when full.
+const MAX_BODIES: usize = 512;
+
+/// Which snapshot a generation belongs to. The data version alone is not enough: a restored
+/// backup moves it back, and a later write can reach an old number again with other data.
+/// The build time orders snapshots (a clock stepped back only costs caching until the next
+/// build, never a wrong answer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Key {
+    version: i64,
+    built_at: DateTime<Utc>,
+}
+
+impl Key {
+    fn of(snap: &Snapshot) -> Self {
+        Key {
+            version: snap.version,
+            built_at: snap.built_at,
+        }
+    }
+}
+
+/// What one snapshot has computed so far.
+struct Generation {
+    key: Key,
+    nearest: Mutex<HashMap<String, NearestCell>>,
+    bodies: Mutex<HashMap<String, Arc<Rendered>>>,
+}
+
+impl Generation {
+    fn new(key: Key) -> Arc<Self> {
+        Arc::new(Generation {
+            key,
+            nearest: Default::default(),
+            bodies: Default::default(),
+        })
+    }
+}
+
+/// The reports cache of the service, shared by every request.
+#[derive(Default)]
+pub struct ReportCache {
+    current: Mutex<Option<Arc<Generation>>>,
+}
+
+impl ReportCache {
+    /// The reports of `snap`, sharing what earlier requests on the same snapshot computed.
+    pub fn of<'a>(&self, snap: &'a Snapshot) -> SnapshotReports<'a> {
+        let key = Key::of(snap);
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        let generation = match current.as_ref() {
+            Some(g) if g.key == key => g.clone(),
+            // An in-flight request on a snapshot already replaced: its own, kept nowhere.
+            Some(g) if g.key.built_at > key.built_at => Generation::new(key),
+            _ => current.insert(Generation::new(key)).clone(),
+        };
+        SnapshotReports { snap, generation }
+    }
+}
+
+/// One snapshot with its cache generation: reports computed through it are cached for
+/// that snapshot only.
+pub struct SnapshotReports<'a> {
+    snap: &'a Snapshot,
+    generation: Arc<Generation>,
+}
+
+impl<'a> SnapshotReports<'a> {
+    pub fn snapshot(&self) -> &'a Snapshot {
+        self.snap
+    }
+
+    /// The nearest asset of `category` for every area (in area order; `None` when the
+    /// category has no published asset). Concurrent callers for the same category wait for
+    /// one computation instead of repeating it.
+    pub fn nearest_by_area(&self, category: &str) -> Arc<[Option<Nearest>]> {
+        let cell = self
+            .generation
+            .nearest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(category.to_string())
+            .or_default()
+            .clone();
+        cell.get_or_init(|| compute_nearest(self.snap, category))
+            .clone()
+    }
+
+    /// The cached body for `key`, or renders, caches and returns it. The ETag is the
+    /// snapshot's data version and a hash of the key: equal on every instance for the same
+    /// data and request.
+    pub fn cached<E>(
+        &self,
+        key: &str,
+        render: impl FnOnce() -> Result<(&'static str, Vec<u8>), E>,
+    ) -> Result<Arc<Rendered>, E> {
+        let bodies = &self.generation.bodies;
+        if let Some(r) = bodies.lock().unwrap_or_else(|e| e.into_inner()).get(key) {
+            return Ok(r.clone());
+        }
+        let (content_type, body) = render()?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut h);
+        let rendered = Arc::new(Rendered {
+            content_type,
+            body,
+            etag: format!("\"{}-{:016x}\"", self.snap.version, h.finish()),
+        });
+        let mut map = bodies.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_BODIES {
+            map.clear();
+        }
+        map.insert(key.to_string(), rendered.clone());
+        Ok(rendered)
+    }
+}
+
+/// The nearest asset per area with the category's R-tree, on all cores.
+fn compute_nearest(snap: &Snapshot, category: &str) -> Arc<[Option<Nearest>]> {
+    let areas = snap.areas.areas();
+    let mut out = vec![None; areas.len()];
+    let Some(tree) = snap.category_tree(category) else {
+        return out.into();
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = areas.len().div_ceil(threads).max(2048);
+    std::thread::scope(|s| {
+        for (slice, dest) in areas.chunks(chunk).zip(out.chunks_mut(chunk)) {
+            s.spawn(move || {
+                for (a, d) in slice.iter().zip(dest) {
+                    *d = tree.nearest_neighbor(&unit_vector(a.lat, a.lon)).map(|p| {
+                        let e = snap.entry(p.data);
+                        Nearest {
+                            idx: p.data,
+                            distance_m: haversine_m(a.lat, a.lon, e.lat, e.lon),
+                        }
+                    });
+                }
+            });
+        }
+    });
+    out.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::AreaSet;
+
+    fn snapshot(version: i64, built_s: i64) -> Snapshot {
+        let mut s = Snapshot::build(version, &[], vec![], Arc::new(AreaSet::empty()));
+        s.built_at = DateTime::from_timestamp(built_s, 0).unwrap();
+        s
+    }
+
+    /// The cached body for `key`, or `body` rendered now.
+    fn get(cache: &ReportCache, snap: &Snapshot, body: &str) -> Vec<u8> {
+        let r = cache
+            .of(snap)
+            .cached::<()>("key", || Ok(("text/plain", body.into())));
+        r.unwrap().body.clone()
+    }
+
+    #[test]
+    fn a_newer_snapshot_starts_afresh_and_an_older_one_caches_nothing() {
+        let cache = ReportCache::default();
+        let (v1, v2) = (snapshot(1, 100), snapshot(2, 200));
+        assert_eq!(get(&cache, &v1, "one"), b"one");
+        assert_eq!(get(&cache, &v1, "other"), b"one");
+        assert_eq!(get(&cache, &v2, "two"), b"two");
+        // A request still on v1 renders for itself, neither evicting nor filling v2's cache.
+        assert_eq!(get(&cache, &v1, "late"), b"late");
+        assert_eq!(get(&cache, &v1, "later"), b"later");
+        assert_eq!(get(&cache, &v2, "other"), b"two");
+        let etag = cache.of(&v2).cached::<()>("key", || unreachable!());
+        assert!(etag.unwrap().etag.starts_with("\"2-"));
+    }
+
+    #[test]
+    fn a_restored_older_version_is_a_newer_snapshot() {
+        let cache = ReportCache::default();
+        assert_eq!(get(&cache, &snapshot(5, 100), "five"), b"five");
+        assert_eq!(get(&cache, &snapshot(3, 200), "three"), b"three");
+        // Version 5 again after the restore and two writes: other data, not the old body.
+        assert_eq!(get(&cache, &snapshot(5, 300), "new five"), b"new five");
+    }
+}
