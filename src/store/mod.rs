@@ -239,6 +239,13 @@ pub fn consistent_read<T>(
     })
 }
 
+/// The current time at the precision the database keeps (microseconds), so that what a
+/// write returns and records equals what a later read gives.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_micros(chrono::Utc::now().timestamp_micros())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,11 +269,4 @@ mod tests {
             "PostgreSQL postgresql://db:5432/x"
         );
     }
-}
-
-/// The current time at the precision the database keeps (microseconds), so that what a
-/// write returns and records equals what a later read gives.
-pub fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_micros(chrono::Utc::now().timestamp_micros())
-        .unwrap_or_default()
 }
