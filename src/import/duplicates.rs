@@ -41,10 +41,20 @@ fn words(name: &str) -> HashSet<String> {
 }
 
 /// Names are similar when one's words are all in the other ("Walker" and "Walker Art
-/// Gallery"), or they share at least half of their words.
+/// Gallery"), or they share at least half of their words; but names whose numbers differ
+/// ("Studio 1", "Studio 2", "Studio") name different places.
 pub fn similar_names(a: &str, b: &str) -> bool {
     let (a, b) = (words(a), words(b));
     if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    let numbers = |w: &HashSet<String>| -> HashSet<String> {
+        w.iter()
+            .filter(|x| x.chars().all(|c| c.is_ascii_digit()))
+            .cloned()
+            .collect()
+    };
+    if numbers(&a) != numbers(&b) {
         return false;
     }
     let shared = a.intersection(&b).count();
@@ -140,6 +150,15 @@ mod tests {
 
     #[test]
     fn names() {
+        assert!(!similar_names(
+            "Liverpool 001A Cafe 12",
+            "Liverpool 001A Cafe 13"
+        ));
+        assert!(similar_names("Studio 2", "The Studio 2"));
+        assert!(!similar_names(
+            "Liverpool Library 12",
+            "Liverpool Central Library"
+        ));
         assert!(similar_names("Walker Art Gallery", "The Walker"));
         assert!(similar_names(
             "Central Library",
