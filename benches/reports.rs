@@ -10,10 +10,9 @@ mod common;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use std::sync::Arc;
 
-use community_assets::api::format::Format;
 use community_assets::index::Snapshot;
 use community_assets::reports::gaps::{self, GapSort};
-use community_assets::reports::{deciles, ReportCache, Scope};
+use community_assets::reports::{deciles, ReportCache, Scope, SnapshotReports};
 
 const FIVE: [&str; 5] = ["museum", "library", "gallery", "theatre", "cafe"];
 
@@ -28,32 +27,28 @@ fn bench(c: &mut Criterion) {
         max_decile: 2,
         la: None,
     };
-    let gaps = |cache: &ReportCache| {
-        let r = gaps::render(
-            &cache.of(&snap),
-            &scope,
-            GapSort::Population,
-            None,
-            Format::Json,
-        );
-        r.unwrap().body.len()
+    let gaps = |r: &SnapshotReports| {
+        serde_json::to_vec(&gaps::report(r, &scope, GapSort::Population, None)).unwrap()
     };
-    let decile = |cache: &ReportCache| {
-        let r = deciles::render(&cache.of(&snap), &scope, Format::Json);
-        r.unwrap().body.len()
-    };
+    let decile = |r: &SnapshotReports| serde_json::to_vec(&deciles::report(r, &scope)).unwrap();
 
     let mut group = c.benchmark_group("reports");
     group.sample_size(10);
     group.bench_function("access_gaps_5_categories_cold", |b| {
-        b.iter(|| black_box(gaps(&ReportCache::default())))
+        b.iter(|| black_box(gaps(&ReportCache::default().of(&snap)).len()))
     });
     group.bench_function("access_by_decile_5_categories_cold", |b| {
-        b.iter(|| black_box(decile(&ReportCache::default())))
+        b.iter(|| black_box(decile(&ReportCache::default().of(&snap)).len()))
     });
     group.sample_size(100);
     let cache = ReportCache::default();
-    group.bench_function("access_gaps_cached", |b| b.iter(|| black_box(gaps(&cache))));
+    group.bench_function("access_gaps_cached", |b| {
+        b.iter(|| {
+            let reports = cache.of(&snap);
+            let r = reports.cached::<()>("gaps", || Ok(("application/json", gaps(&reports))));
+            black_box(r.unwrap().body.len())
+        })
+    });
     group.sample_size(10);
     group.bench_function("area_files_parse_and_index", |b| {
         b.iter(|| black_box(common::areas().len()))

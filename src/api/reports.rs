@@ -42,6 +42,7 @@ pub struct ReportQuery {
     #[param(example = "E08000012")]
     la: Option<String>,
 }
+
 /// Parses the shared report parameters, checking categories and local authorities.
 fn scope(p: &Params, snap: &Snapshot) -> Result<Scope, ApiError> {
     checks::require_areas(snap)?;
