@@ -2,7 +2,7 @@
 //! already-bound listener, used by `main` and by the tests.
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::middleware::{
@@ -25,29 +25,43 @@ use crate::state::AppState;
 pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let config = state.config.clone();
     let data = web::Data::new(state);
-    let mut server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .wrap(from_fn(admit))
-            .wrap(ErrorHandlers::new().default_handler(render_problem))
-            // Responses are data, never pages to frame or content to sniff.
-            .wrap(
-                DefaultHeaders::new()
-                    .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("X-Frame-Options", "DENY"))
-                    .add(("Referrer-Policy", "no-referrer")),
-            )
-            .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
-            .wrap(from_fn(observe))
-            .configure(crate::api::configure)
-    })
-    .client_request_timeout(config.timeouts.headers)
-    .listen(listener)?;
+    let mut server = HttpServer::new(move || app(data.clone()))
+        .client_request_timeout(config.timeouts.headers)
+        .listen(listener)?;
     if let Some(n) = config.workers {
         server = server.workers(n);
     }
     // On SIGTERM or SIGINT: stop accepting, let in-flight requests finish (up to 30 s).
     Ok(server.shutdown_timeout(30).run())
+}
+
+/// The application: every route behind the middleware, over the shared state. The server
+/// runs one per worker; tests can call it in-process (`actix_web::test::init_service`).
+pub fn app(
+    data: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(data)
+        .wrap(from_fn(admit))
+        .wrap(ErrorHandlers::new().default_handler(render_problem))
+        // Responses are data, never pages to frame or content to sniff.
+        .wrap(
+            DefaultHeaders::new()
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("X-Frame-Options", "DENY"))
+                .add(("Referrer-Policy", "no-referrer")),
+        )
+        .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
+        .wrap(from_fn(observe))
+        .configure(crate::api::configure)
 }
 
 fn state_of(req: &ServiceRequest) -> web::Data<AppState> {
