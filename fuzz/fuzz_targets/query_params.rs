@@ -1,13 +1,13 @@
 //! Query strings: strict parsing and every getter, then `GET /v1/assets` as far as the
-//! handler goes without HTTP (`parse_search`, the search, every page of it, each output
+//! handler goes without HTTP (its query contract, the search, every page of it, each output
 //! format) and `GET /v1/assets/nearest`, over a small fixture snapshot.
 #![no_main]
 
 use std::collections::HashSet;
 
-use community_assets::api::assets::{parse_search, LIST_PARAMS, MAX_K};
+use community_assets::api::assets::{ListQuery, NearestQuery};
 use community_assets::api::format::{page, Format};
-use community_assets::api::params::Params;
+use community_assets::api::params::{Params, Query};
 use community_assets::index::Cursor;
 use community_assets_fuzz::FIXTURE;
 use libfuzzer_sys::fuzz_target;
@@ -55,11 +55,10 @@ fn getters(p: &Params) {
 /// every following one by its cursor, which must never repeat an item and must reach every
 /// match ("paging never repeats or skips").
 fn list(query: &str) {
-    let Ok(p) = Params::parse(query, LIST_PARAMS, &["category", "tag"]) else {
+    let Ok(q) = Query::<ListQuery>::from_query_string(query) else {
         return;
     };
-    let _ = p.one_of("format", &["json", "geojson", "csv"]);
-    let Ok(mut search) = parse_search(&p, &FIXTURE) else {
+    let Ok(mut search) = q.search(&FIXTURE) else {
         return;
     };
     if search.after.is_some() {
@@ -110,17 +109,10 @@ fn list(query: &str) {
 
 /// `GET /v1/assets/nearest`, as its handler reads the parameters.
 fn nearest(query: &str) {
-    let Ok(p) = Params::parse(query, &["lat", "lon", "category", "k"], &["category"]) else {
+    let Ok(q) = Query::<NearestQuery>::from_query_string(query) else {
         return;
     };
-    let (Ok(Some(lat)), Ok(Some(lon)), Ok(k), Ok(categories)) = (
-        p.f64_in("lat", -90.0, 90.0),
-        p.f64_in("lon", -180.0, 180.0),
-        p.usize_in("k", 5, 1, MAX_K),
-        p.list("category"),
-    ) else {
-        return;
-    };
+    let (lat, lon, categories, k) = (q.lat, q.lon, q.category, q.k.unwrap_or(5));
     if categories.iter().flatten().any(|c| !FIXTURE.is_category(c)) {
         return;
     }

@@ -6,17 +6,17 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::assets::{parse_search, LIST_PARAMS};
+use super::assets::{FormatParam, ListQuery};
 use super::auth::Editor;
 use super::conditional::{etag, if_match};
-use super::params::Params;
+use super::params::{documented, Params, Query, QueryContract};
 use super::{blocking, format};
 use crate::curation::assets::{self as curation, Action};
 use crate::domain::{Asset, AssetFields, Status};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::assets as store;
 use crate::store::audit::{self, AuditEntry, AuditQuery};
@@ -39,6 +39,44 @@ fn asset_response(mut res: actix_web::HttpResponseBuilder, asset: &Asset) -> Htt
         .json(asset)
 }
 
+/// The admin list's own parameter, beside the public list's.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatusQuery {
+    /// `published`, `draft`, `archived`, comma-separated (default all).
+    #[param(value_type = Option<String>, example = "draft")]
+    pub status: Option<Vec<Status>>,
+}
+
+impl QueryContract for StatusQuery {
+    fn documented() -> Vec<String> {
+        documented::<Self>()
+    }
+
+    fn repeatable() -> Vec<&'static str> {
+        vec!["status"]
+    }
+
+    fn parse(p: &Params) -> Result<Self, ApiError> {
+        let status = match p.list("status")? {
+            None => None,
+            Some(v) => Some(
+                v.iter()
+                    .map(|s| {
+                        Status::parse(s).ok_or_else(|| {
+                            ApiError::param(
+                                "status",
+                                format!("{s:?} is not one of published, draft, archived"),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        Ok(StatusQuery { status })
+    }
+}
+
 /// List assets of any status.
 ///
 /// The public list's parameters and formats (`GET /v1/assets`: radius, box, categories,
@@ -48,8 +86,7 @@ fn asset_response(mut res: actix_web::HttpResponseBuilder, asset: &Asset) -> Htt
 /// a second for 100,000); later ones until the next write are as fast as the public list.
 #[utoipa::path(
     get, path = "/v1/admin/assets", tag = "admin", operation_id = "admin_list_assets",
-    params(super::assets::ListQuery,
-        ("status" = Option<String>, Query, description = "`published`, `draft`, `archived`, comma-separated (default all)", example = "draft")),
+    params(ListQuery, StatusQuery),
     security(("bearer" = [])),
     responses(
         super::auth::AdminErrors,
@@ -60,36 +97,21 @@ fn asset_response(mut res: actix_web::HttpResponseBuilder, asset: &Asset) -> Htt
                 (super::assets::AssetPage = "application/json"),
                 (super::assets::AssetFeatureCollection = "application/geo+json"),
                 (String = "text/csv"))),
-        (status = 400, description = "A parameter is malformed", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "The Accept header names no format this endpoint serves", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 406, response = super::problems::NotAcceptable),
     )
 )]
 pub async fn list_assets(
     _: Editor,
     req: HttpRequest,
+    query: Query<(ListQuery, StatusQuery)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let allowed: Vec<&str> = LIST_PARAMS.iter().copied().chain(["status"]).collect();
-    let p = Params::parse(req.query_string(), &allowed, &["category", "tag", "status"])?;
-    let format = format::negotiate(&req, p.one_of("format", &["json", "geojson", "csv"])?)?;
-    let statuses = match p.list("status")? {
-        None => None,
-        Some(v) => Some(
-            v.iter()
-                .map(|s| {
-                    Status::parse(s).ok_or_else(|| {
-                        ApiError::param(
-                            "status",
-                            format!("{s:?} is not one of published, draft, archived"),
-                        )
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-    };
+    let Query((q, StatusQuery { status })) = query;
+    let format = format::negotiate(&req, q.format.map(FormatParam::as_str))?;
     let snap = blocking(&state, |st| Ok(st.admin_snapshot()?)).await?;
-    let mut search = parse_search(&p, &snap)?;
-    search.filter.statuses = statuses;
+    let mut search = q.search(&snap)?;
+    search.filter.statuses = status;
     let page = snap.search(&search);
     Ok(format::page(
         &snap,
@@ -112,10 +134,10 @@ pub async fn list_assets(
     responses(
         (status = 201, description = "Created", body = Asset,
             headers(("ETag" = String, description = "The version, for If-Match"), ("Location" = String, description = "The new asset"))),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
         super::auth::AdminErrors,
-        (status = 409, description = "Another asset has this source and source_id", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 409, response = super::problems::Conflict),
+        (status = 422, response = super::problems::Unprocessable),
     )
 )]
 pub async fn create_asset(
@@ -139,9 +161,9 @@ pub async fn create_asset(
     params(("id" = Uuid, Path, description = "Asset id")),
     responses(
         (status = 200, description = "The asset", body = Asset, headers(("ETag" = String, description = "The version, for If-Match"))),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
         super::auth::AdminErrors,
-        (status = 404, description = "No asset has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = super::problems::NotFound),
     )
 )]
 pub async fn get_asset(
@@ -168,13 +190,13 @@ pub async fn get_asset(
     request_body = AssetFields,
     responses(
         (status = 200, description = "The asset as it now is", body = Asset, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "The id is not a UUID, or the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
         super::auth::AdminErrors,
-        (status = 404, description = "No asset has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Another asset has this source and source_id", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The asset has changed since that ETag", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = super::problems::NotFound),
+        (status = 409, response = super::problems::Conflict),
+        (status = 412, response = super::problems::PreconditionFailed),
+        (status = 422, response = super::problems::Unprocessable),
+        (status = 428, response = super::problems::PreconditionRequired),
     )
 )]
 pub async fn replace_asset(
@@ -205,13 +227,13 @@ pub async fn replace_asset(
         example = json!({"opening_hours": "Mo-Sa 10:00-16:00", "phone": null})),
     responses(
         (status = 200, description = "The asset as it now is", body = Asset, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "The id is not a UUID, or the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
         super::auth::AdminErrors,
-        (status = 404, description = "No asset has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Another asset has this source and source_id", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The asset has changed since that ETag", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The patched asset has invalid fields, each named", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = super::problems::NotFound),
+        (status = 409, response = super::problems::Conflict),
+        (status = 412, response = super::problems::PreconditionFailed),
+        (status = 422, response = super::problems::Unprocessable),
+        (status = 428, response = super::problems::PreconditionRequired),
     )
 )]
 pub async fn patch_asset(
@@ -257,10 +279,10 @@ async fn act(
     params(("id" = Uuid, Path, description = "Asset id"), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     responses(
         (status = 200, description = "The archived asset", body = Asset, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
         super::auth::AdminErrors,
-        (status = 404, description = "No asset has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The asset has changed since that ETag", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = super::problems::NotFound),
+        (status = 412, response = super::problems::PreconditionFailed),
     )
 )]
 pub async fn archive_asset(
@@ -320,10 +342,10 @@ impl From<AssetAction> for Action {
         ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     responses(
         (status = 200, description = "The asset as it now is", body = Asset, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
         super::auth::AdminErrors,
-        (status = 404, description = "No asset has this id, or no such action", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The asset has changed since that ETag", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = super::problems::NotFound),
+        (status = 412, response = super::problems::PreconditionFailed),
     )
 )]
 pub async fn asset_action(
@@ -348,55 +370,86 @@ pub struct AuditPage {
 /// Every write, oldest first: who, when, which action, the record before and after.
 #[utoipa::path(
     get, path = "/v1/admin/audit", tag = "admin", security(("bearer" = [])),
-    params(("asset_id" = Option<Uuid>, Query, description = "Only this asset"),
-        ("user" = Option<String>, Query, description = "Only this user's writes"),
-        ("since" = Option<String>, Query, description = "RFC 3339: only writes at or after this time"),
-        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "1 to 500 (default 100)"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    params(AuditFilter, PageQuery),
     responses(
         (status = 200, description = "A page of entries", body = AuditPage),
-        (status = 400, description = "A parameter is malformed or out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
         super::auth::AdminErrors,
     )
 )]
 pub async fn audit_trail(
     _: Editor,
-    req: HttpRequest,
+    query: Query<(AuditFilter, PageQuery)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = Params::parse(
-        req.query_string(),
-        &["asset_id", "user", "since", "limit", "cursor"],
-        &[],
-    )?;
-    let (after_id, limit) = audit_paging(&p)?;
+    let Query((filter, page)) = query;
     let q = AuditQuery {
-        asset_id: p
-            .get("asset_id")
-            .map(asset_id)
-            .transpose()?
-            .map(|u| u.to_string()),
-        username: p.get("user").map(str::to_string),
-        since: p.timestamp("since")?.map(|t| t.timestamp_micros()),
-        after_id,
-        limit,
+        asset_id: filter.asset_id.map(|u| u.to_string()),
+        username: filter.user,
+        since: filter.since.map(|t| t.timestamp_micros()),
+        after_id: page.cursor,
+        limit: page.limit.unwrap_or(100),
     };
     Ok(HttpResponse::Ok().json(audit_page(&state, q).await?))
 }
 
-/// The `cursor` (the last entry id seen) and `limit` of an audit page.
-fn audit_paging(p: &Params) -> Result<(Option<i64>, i64), ApiError> {
-    let after_id = p
-        .get("cursor")
-        .map(|c| {
-            c.parse::<i64>()
-                .map_err(|_| ApiError::param("cursor", "is not a next_cursor of this endpoint"))
+/// Which audit entries: by asset, author and time.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditFilter {
+    /// Only this asset.
+    pub asset_id: Option<Uuid>,
+    /// Only this user's writes.
+    pub user: Option<String>,
+    /// RFC 3339: only writes at or after this time.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl QueryContract for AuditFilter {
+    fn documented() -> Vec<String> {
+        documented::<Self>()
+    }
+
+    fn parse(p: &Params) -> Result<Self, ApiError> {
+        Ok(AuditFilter {
+            asset_id: p.get("asset_id").map(asset_id).transpose()?,
+            user: p.get("user").map(str::to_string),
+            since: p.timestamp("since")?,
         })
-        .transpose()?;
-    Ok((
-        after_id,
-        p.usize_in("limit", 100, 1, MAX_ADMIN_LIMIT)? as i64,
-    ))
+    }
+}
+
+/// A page of audit entries.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(value_type = Option<String>)]
+    pub cursor: Option<i64>,
+}
+
+impl QueryContract for PageQuery {
+    fn documented() -> Vec<String> {
+        documented::<Self>()
+    }
+
+    fn parse(p: &Params) -> Result<Self, ApiError> {
+        let cursor = p
+            .get("cursor")
+            .map(|c| {
+                c.parse::<i64>()
+                    .map_err(|_| ApiError::param("cursor", "is not a next_cursor of this endpoint"))
+            })
+            .transpose()?;
+        Ok(PageQuery {
+            limit: Some(p.usize_in("limit", 100, 1, MAX_ADMIN_LIMIT)? as i64),
+            cursor,
+        })
+    }
 }
 
 async fn audit_page(state: &web::Data<AppState>, q: AuditQuery) -> Result<AuditPage, ApiError> {
@@ -412,28 +465,24 @@ async fn audit_page(state: &web::Data<AppState>, q: AuditQuery) -> Result<AuditP
 /// One asset's history: its audit entries, oldest first.
 #[utoipa::path(
     get, path = "/v1/admin/assets/{id}/history", tag = "admin", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Asset id"),
-        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "1 to 500 (default 100)"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    params(("id" = Uuid, Path, description = "Asset id"), PageQuery),
     responses(
         (status = 200, description = "The asset's entries", body = AuditPage),
-        (status = 400, description = "The id is not a UUID, or a parameter is malformed or out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
         super::auth::AdminErrors,
     )
 )]
 pub async fn asset_history(
     _: Editor,
-    req: HttpRequest,
     id: web::Path<String>,
+    Query(page): Query<PageQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = asset_id(&id)?;
-    let p = Params::parse(req.query_string(), &["limit", "cursor"], &[])?;
-    let (after_id, limit) = audit_paging(&p)?;
     let q = AuditQuery {
         asset_id: Some(id.to_string()),
-        after_id,
-        limit,
+        after_id: page.cursor,
+        limit: page.limit.unwrap_or(100),
         ..Default::default()
     };
     Ok(HttpResponse::Ok().json(audit_page(&state, q).await?))

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::auth::Admin;
 use super::blocking;
 use crate::curation::api_keys as curation;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::api_keys::ApiKey;
 
@@ -42,7 +42,7 @@ pub struct IssuedApiKey {
     responses(
         (status = 200, description = "Every key, newest first, revoked ones too", body = ApiKeyList),
         super::auth::AdminErrors,
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = super::problems::Forbidden),
     )
 )]
 pub async fn list(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -55,10 +55,10 @@ pub async fn list(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse, 
     post, path = "/v1/admin/api-keys", tag = "admin", security(("bearer" = [])), operation_id = "issue_api_key", request_body = NewApiKey,
     responses(
         (status = 201, description = "Issued; the key works at once on this instance, and on others within their refresh interval", body = IssuedApiKey),
-        (status = 400, description = "The body is not a key request", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
         super::auth::AdminErrors,
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = super::problems::Forbidden),
+        (status = 422, response = super::problems::Unprocessable),
     )
 )]
 pub async fn issue(
@@ -89,8 +89,8 @@ pub async fn issue(
     responses(
         (status = 200, description = "The revoked key", body = ApiKey),
         super::auth::AdminErrors,
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
     )
 )]
 pub async fn revoke(

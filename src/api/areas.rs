@@ -5,41 +5,98 @@ use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::assets::FormatParam;
 use super::format::{self, Format, CSV, GEOJSON};
-use super::params::Params;
+use super::params::{documented, Params, Query, QueryContract};
 use crate::domain::{Area, AreaSetInfo};
-use crate::error::{ApiError, Problem};
-use crate::geo::sphere::{chord2_for, haversine_m, unit_vector};
+use crate::error::ApiError;
 use crate::index::Snapshot;
+use crate::reports::scope::{DEFAULT_THRESHOLD_M, MAX_THRESHOLD_M};
 use crate::state::AppState;
 
 pub const MAX_AREA_LIMIT: usize = 1000;
 
+/// `geometry`: what a GeoJSON area is drawn as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum GeometryParam {
+    /// The representative point (default).
+    Point,
+    /// The imported boundary; the point when there is none.
+    Boundary,
+}
+
 /// Query parameters of `GET /v1/areas`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct AreaListQuery {
     /// Local authority district codes, comma-separated.
-    #[param(example = "E08000003")]
-    la: Option<String>,
+    #[param(value_type = Option<String>, example = "E08000003")]
+    pub la: Option<Vec<String>>,
     /// IMD deciles, comma-separated (1 = most deprived).
-    #[param(example = "1,2")]
-    decile: Option<String>,
-    /// Text that the area's code, name or local authority name contains (case-insensitive).
-    #[param(example = "Manchester")]
-    q: Option<String>,
+    #[param(value_type = Option<String>, example = "1,2")]
+    pub decile: Option<Vec<i32>>,
+    /// Text that the area's code, name or local authority name contains (case-insensitive),
+    /// at most 200 characters.
+    #[param(max_length = 200, example = "Manchester")]
+    pub q: Option<String>,
     /// Items per page, 1 to 1000 (default 100).
-    #[param(example = 100)]
-    limit: Option<usize>,
+    #[param(minimum = 1, maximum = 1000, example = 100)]
+    pub limit: Option<usize>,
     /// `next_cursor` of the previous page (areas are in code order).
-    #[param(example = "E01005131")]
-    cursor: Option<String>,
+    #[param(example = "E01006745")]
+    pub cursor: Option<String>,
     /// `json` (default), `geojson` or `csv`; overrides Accept.
-    format: Option<String>,
+    #[param(inline)]
+    pub format: Option<FormatParam>,
     /// GeoJSON geometry: `point` (the representative point, default) or `boundary` (the
     /// imported boundary; the point when there is none).
-    geometry: Option<String>,
+    #[param(inline)]
+    pub geometry: Option<GeometryParam>,
+}
+
+impl QueryContract for AreaListQuery {
+    fn documented() -> Vec<String> {
+        documented::<Self>()
+    }
+
+    fn repeatable() -> Vec<&'static str> {
+        vec!["la", "decile"]
+    }
+
+    fn parse(p: &Params) -> Result<Self, ApiError> {
+        let decile = match p.list("decile")? {
+            None => None,
+            Some(v) => Some(
+                v.iter()
+                    .map(|d| d.parse::<i32>().ok().filter(|d| (1..=10).contains(d)))
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| {
+                        ApiError::param("decile", "must be whole numbers from 1 to 10")
+                    })?,
+            ),
+        };
+        let q = p.get("q").map(str::to_lowercase);
+        if q.as_ref().is_some_and(|q| q.len() > 200) {
+            return Err(ApiError::param("q", "must be at most 200 characters"));
+        }
+        Ok(AreaListQuery {
+            la: p
+                .list("la")?
+                .map(|v| v.into_iter().map(|c| c.to_uppercase()).collect()),
+            decile,
+            q,
+            limit: Some(p.usize_in("limit", 100, 1, MAX_AREA_LIMIT)?),
+            cursor: p.get("cursor").map(str::to_uppercase),
+            format: FormatParam::parse(p, &["json", "geojson", "csv"])?,
+            geometry: p
+                .one_of("geometry", &["point", "boundary"])?
+                .map(|g| match g {
+                    "boundary" => GeometryParam::Boundary,
+                    _ => GeometryParam::Point,
+                }),
+        })
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -67,39 +124,20 @@ pub struct AreaPage {
                 (AreaPage = "application/json"),
                 (AreaFeatureCollection = "application/geo+json"),
                 (String = "text/csv"))),
-        (status = 400, description = "A parameter is malformed or out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "The Accept header names no format this endpoint serves", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 406, response = super::problems::NotAcceptable),
     )
 )]
 pub async fn list_areas(
     req: HttpRequest,
+    Query(query): Query<AreaListQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = Params::parse(
-        req.query_string(),
-        &["la", "decile", "q", "limit", "cursor", "format", "geometry"],
-        &["la", "decile"],
-    )?;
-    let format = format::negotiate(&req, p.one_of("format", &["json", "geojson", "csv"])?)?;
-    let boundaries = p.one_of("geometry", &["point", "boundary"])? == Some("boundary");
-    let las: Option<Vec<String>> = p
-        .list("la")?
-        .map(|v| v.into_iter().map(|c| c.to_uppercase()).collect());
-    let deciles: Option<Vec<i32>> = match p.list("decile")? {
-        None => None,
-        Some(v) => Some(
-            v.iter()
-                .map(|d| d.parse::<i32>().ok().filter(|d| (1..=10).contains(d)))
-                .collect::<Option<_>>()
-                .ok_or_else(|| ApiError::param("decile", "must be whole numbers from 1 to 10"))?,
-        ),
-    };
-    let q = p.get("q").map(str::to_lowercase);
-    if q.as_ref().is_some_and(|q| q.len() > 200) {
-        return Err(ApiError::param("q", "must be at most 200 characters"));
-    }
-    let limit = p.usize_in("limit", 100, 1, MAX_AREA_LIMIT)?;
-    let after = p.get("cursor").map(str::to_uppercase);
+    let format = format::negotiate(&req, query.format.map(FormatParam::as_str))?;
+    let boundaries = query.geometry == Some(GeometryParam::Boundary);
+    let (las, deciles, q) = (query.la, query.decile, query.q);
+    let limit = query.limit.unwrap_or(100);
+    let after = query.cursor;
 
     let snap = state.snapshot.load();
     let set = &snap.areas;
@@ -177,47 +215,44 @@ fn feature(snap: &Snapshot, i: u32, boundary: bool, extra: Option<&AreaDetail>) 
     )
 }
 
-// Documentation only, like the two below: the handlers write these bytes directly.
+// Documentation shapes, like the two below: the handlers write these bytes directly.
 /// A GeoJSON Feature of an area: the representative point, or the boundary when asked for
 /// and imported.
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
 pub struct AreaFeature {
     #[schema(example = "Feature")]
-    r#type: String,
+    pub r#type: String,
     /// The area code.
-    id: String,
+    pub id: String,
     /// A GeoJSON Point, Polygon or MultiPolygon (`[lon, lat]` positions).
     #[schema(value_type = Object)]
-    geometry: serde_json::Value,
-    properties: Area,
+    pub geometry: serde_json::Value,
+    pub properties: Area,
 }
 
 /// A page of areas as a GeoJSON FeatureCollection.
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
 pub struct AreaFeatureCollection {
     #[schema(example = "FeatureCollection")]
-    r#type: String,
-    features: Vec<AreaFeature>,
+    pub r#type: String,
+    pub features: Vec<AreaFeature>,
     /// Pass as `cursor` for the next page; null on the last page.
-    next_cursor: Option<String>,
+    pub next_cursor: Option<String>,
     /// Every match, on every page.
-    total: usize,
+    pub total: usize,
 }
 
 /// One area with its access, as a GeoJSON Feature (the boundary when one was imported).
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
 pub struct AreaDetailFeature {
     #[schema(example = "Feature")]
-    r#type: String,
+    pub r#type: String,
     /// The area code.
-    id: String,
+    pub id: String,
     /// A GeoJSON Point, Polygon or MultiPolygon (`[lon, lat]` positions).
     #[schema(value_type = Object)]
-    geometry: serde_json::Value,
-    properties: AreaDetail,
+    pub geometry: serde_json::Value,
+    pub properties: AreaDetail,
 }
 
 /// The nearest asset of a category.
@@ -260,49 +295,84 @@ pub struct AreaDetail {
     pub access: Vec<AreaAccess>,
 }
 
+/// `format` of one area.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum AreaFormat {
+    Json,
+    Geojson,
+}
+
+/// Query parameters of `GET /v1/areas/{code}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AreaQuery {
+    /// Radius for `within_threshold`, 1 to 100000 metres (default 2000).
+    #[param(minimum = 1, maximum = 100000, example = 2000)]
+    pub threshold_m: Option<f64>,
+    /// Categories, comma-separated (default all).
+    #[param(value_type = Option<String>, example = "library")]
+    pub category: Option<Vec<String>>,
+    /// `json` (default) or `geojson`.
+    #[param(inline)]
+    pub format: Option<AreaFormat>,
+}
+
+impl QueryContract for AreaQuery {
+    fn documented() -> Vec<String> {
+        documented::<Self>()
+    }
+
+    fn repeatable() -> Vec<&'static str> {
+        vec!["category"]
+    }
+
+    fn parse(p: &Params) -> Result<Self, ApiError> {
+        Ok(AreaQuery {
+            threshold_m: p.f64_in("threshold_m", 1.0, MAX_THRESHOLD_M)?,
+            category: p.list("category")?,
+            format: p.one_of("format", &["json", "geojson"])?.map(|f| match f {
+                "geojson" => AreaFormat::Geojson,
+                _ => AreaFormat::Json,
+            }),
+        })
+    }
+}
+
 /// One area: its deprivation and the nearest asset of each category.
 ///
 /// Distances are from the area's representative point. GeoJSON (`format=geojson`) gives a
 /// Feature whose geometry is the boundary when one was imported.
 #[utoipa::path(
     get, path = "/v1/areas/{code}", tag = "areas",
-    params(("code" = String, Path, description = "Area code", example = "E01000001"),
-        ("threshold_m" = Option<f64>, Query, description = "Radius for `within_threshold`, 1 to 100000 metres (default 2000)"),
-        ("category" = Option<String>, Query, description = "Categories, comma-separated (default all)"),
-        ("format" = Option<String>, Query, description = "`json` (default) or `geojson`")),
+    params(("code" = String, Path, description = "Area code", example = "E01006745"), AreaQuery),
     responses(
         (status = 200, description = "The area: JSON, or a GeoJSON Feature (`format=geojson` or `Accept: application/geo+json`)",
             content(
                 (AreaDetail = "application/json"),
                 (AreaDetailFeature = "application/geo+json"))),
-        (status = 400, description = "A parameter is malformed or out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No area has this code", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "The Accept header names no format this endpoint serves", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 404, response = super::problems::NotFound),
+        (status = 406, response = super::problems::NotAcceptable),
     )
 )]
 pub async fn get_area(
     req: HttpRequest,
     code: web::Path<String>,
+    Query(q): Query<AreaQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = Params::parse(
-        req.query_string(),
-        &["threshold_m", "category", "format"],
-        &["category"],
-    )?;
-    let format = match p.one_of("format", &["json", "geojson"])? {
-        Some("geojson") => Format::GeoJson,
-        Some(_) => Format::Json,
+    let format = match q.format {
+        Some(AreaFormat::Geojson) => Format::GeoJson,
+        Some(AreaFormat::Json) => Format::Json,
         None => match format::negotiate(&req, None)? {
             Format::Csv => Format::Json,
             f => f,
         },
     };
-    let threshold_m = p
-        .f64_in("threshold_m", 1.0, super::reports::MAX_THRESHOLD_M)?
-        .unwrap_or(super::reports::DEFAULT_THRESHOLD_M);
+    let threshold_m = q.threshold_m.unwrap_or(DEFAULT_THRESHOLD_M);
     let snap = state.snapshot.load();
-    let categories: Vec<String> = match p.list("category")? {
+    let categories: Vec<String> = match q.category {
         Some(c) => {
             if let Some(bad) = c.iter().find(|c| !snap.is_category(c)) {
                 return Err(ApiError::param(
@@ -323,28 +393,20 @@ pub async fn get_area(
     let access = categories
         .into_iter()
         .map(|category| {
-            let tree = snap.category_tree(&category);
-            let q = unit_vector(a.lat, a.lon);
-            let nearest = tree.and_then(|t| t.nearest_neighbor(&q)).map(|p| {
-                let e = snap.entry(p.data);
+            let cats = [category];
+            let nearest = snap.nearest(a.lat, a.lon, Some(&cats), 1).first().map(|h| {
+                let e = snap.entry(h.idx);
                 NearestAsset {
                     id: e.id,
                     name: e.asset().fields.name,
-                    distance_m: haversine_m(a.lat, a.lon, e.lat, e.lon),
+                    distance_m: h.distance_m.unwrap_or_default(),
                 }
             });
-            let within_threshold = tree.map_or(0, |t| {
-                t.locate_within_distance(q, chord2_for(threshold_m))
-                    .filter(|p| {
-                        let e = snap.entry(p.data);
-                        haversine_m(a.lat, a.lon, e.lat, e.lon) <= threshold_m
-                    })
-                    .count()
-            });
+            let [category] = cats;
             AreaAccess {
+                within_threshold: snap.count_within(&category, a.lat, a.lon, threshold_m),
                 category,
                 nearest,
-                within_threshold,
             }
         })
         .collect();

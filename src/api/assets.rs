@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use super::conditional::{etag, http_date, is_fresh};
 use super::format;
-use super::params::Params;
+use super::params::{documented, Params, Query, QueryContract};
 use crate::domain::hours::london_time;
 use crate::domain::{asset::parse_tags, Asset, Wheelchair};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::index::query::{BBox, Near};
 use crate::index::{Cursor, Filter, Search, Snapshot, SortBy};
 use crate::state::AppState;
@@ -22,209 +22,289 @@ pub const MAX_LIMIT: usize = 200;
 pub const MAX_K: usize = 100;
 const MAX_Q_WORDS: usize = 10;
 
-/// Query parameters of `GET /v1/assets` (documentation; parsing is in [`parse_search`]).
-#[derive(IntoParams)]
+/// `wheelchair`: how accessible a place must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum AccessFilter {
+    /// Step-free access only.
+    Yes,
+    /// Step-free or limited access.
+    Limited,
+}
+
+/// `cost`: only places free to enter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum CostFilter {
+    Free,
+}
+
+/// `sort`: the order of a list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum SortParam {
+    /// Nearest first (needs `near`; the default with `near`).
+    Distance,
+    /// By name (the default without `near`).
+    Name,
+    /// Most recently updated first.
+    Updated,
+}
+
+/// `format`: the body's format, overriding the `Accept` header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum FormatParam {
+    Json,
+    Geojson,
+    Csv,
+}
+
+impl FormatParam {
+    /// `format`, if given: one of `allowed`.
+    pub fn parse(p: &Params, allowed: &[&'static str]) -> Result<Option<Self>, ApiError> {
+        Ok(p.one_of("format", allowed)?.map(|f| match f {
+            "geojson" => FormatParam::Geojson,
+            "csv" => FormatParam::Csv,
+            _ => FormatParam::Json,
+        }))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormatParam::Json => "json",
+            FormatParam::Geojson => "geojson",
+            FormatParam::Csv => "csv",
+        }
+    }
+}
+
+/// Query parameters of `GET /v1/assets` (and, with `status`, of the admin list).
+#[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct ListQuery {
-    /// Categories, comma-separated (any of them), e.g. `museum,gallery`.
-    #[param(example = "museum,gallery")]
-    category: Option<String>,
+    /// Categories, comma-separated (any of them), e.g. `museum,gallery`; at most 20.
+    #[param(value_type = Option<String>, example = "museum,gallery")]
+    pub category: Option<Vec<String>>,
     /// Centre of a radius search, `lat,lon` in WGS84 degrees. Adds `distance_m` to each item
     /// and makes `distance` the default sort.
-    #[param(example = "51.5194,-0.1270")]
-    near: Option<String>,
+    #[param(value_type = Option<String>, example = "51.5194,-0.1270")]
+    pub near: Option<(f64, f64)>,
     /// Radius in metres around `near`, 1 to 50000 (default 1500). Needs `near`.
-    #[param(example = 2000)]
-    radius_m: Option<f64>,
+    #[param(minimum = 1, maximum = 50000, example = 2000)]
+    pub radius_m: Option<f64>,
     /// Bounding box `min_lon,min_lat,max_lon,max_lat` (WGS84); `min_lon > max_lon` crosses
     /// the antimeridian. Combined with `near`, both must hold.
-    #[param(example = "-0.2,51.45,0.0,51.55")]
-    bbox: Option<String>,
-    /// Words that must all occur (case-insensitive) in the name, description or tags.
-    #[param(example = "local history")]
-    q: Option<String>,
+    #[param(value_type = Option<String>, example = "-0.2,51.45,0.0,51.55")]
+    pub bbox: Option<BBox>,
+    /// Words that must all occur (case-insensitive) in the name, description or tags: at
+    /// most 10 words and 200 characters.
+    #[param(value_type = Option<String>, max_length = 200, example = "local history")]
+    pub q: Option<Vec<String>>,
     /// `yes`: step-free access only; `limited`: step-free or limited access.
-    #[param(example = "yes")]
-    wheelchair: Option<String>,
+    #[param(inline)]
+    pub wheelchair: Option<AccessFilter>,
     /// `free`: free entry only.
-    #[param(example = "free")]
-    cost: Option<String>,
+    #[param(inline)]
+    pub cost: Option<CostFilter>,
     /// Tags, comma-separated; every one must be present.
-    #[param(example = "dementia-friendly")]
-    tag: Option<String>,
+    #[param(value_type = Option<String>, example = "dementia-friendly")]
+    pub tag: Option<Vec<String>>,
     /// Open at this RFC 3339 time, evaluated in Europe/London. Assets with no known
     /// opening hours never match. Not with `open_now`.
-    #[param(example = "2026-11-24T14:30:00Z")]
-    open_at: Option<String>,
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-24T14:30:00Z")]
+    pub open_at: Option<chrono::DateTime<Utc>>,
     /// `true`: open now (Europe/London). Not with `open_at`.
     #[param(example = true)]
-    open_now: Option<bool>,
+    pub open_now: Option<bool>,
     /// `distance` (needs `near`; the default with `near`), `name` (the default otherwise) or
     /// `updated` (most recent first). Ties are broken by id.
-    #[param(example = "distance")]
-    sort: Option<String>,
+    #[param(inline)]
+    pub sort: Option<SortParam>,
     /// Items per page, 1 to 200 (default 20).
-    #[param(example = 20)]
-    limit: Option<usize>,
+    #[param(minimum = 1, maximum = 200, example = 20)]
+    pub limit: Option<usize>,
     /// `next_cursor` from the previous page. Paging never repeats or skips an item while
     /// the data is unchanged.
     #[param(
         example = "ZHwzZjc5YmQ1ZTdkMDAwMDAwfDFiZWFmNjY0LTA2NWUtNDFjZC04ZTQ0LWMxMzRkNzA4NjJhMA"
     )]
-    cursor: Option<String>,
+    pub cursor: Option<String>,
     /// `json` (default), `geojson` or `csv`; overrides the `Accept` header.
-    #[param(example = "json")]
-    format: Option<String>,
+    #[param(inline)]
+    pub format: Option<FormatParam>,
 }
 
-pub const LIST_PARAMS: &[&str] = &[
-    "category",
-    "near",
-    "radius_m",
-    "bbox",
-    "q",
-    "wheelchair",
-    "cost",
-    "tag",
-    "open_at",
-    "open_now",
-    "sort",
-    "limit",
-    "cursor",
-    "format",
-];
-
-/// Turns `GET /v1/assets` parameters into a validated search.
-pub fn parse_search(p: &Params, snap: &Snapshot) -> Result<Search, ApiError> {
-    let near = match p.numbers("near", 2, "lat,lon in degrees, e.g. 51.5194,-0.1270")? {
-        None => None,
-        Some(v) => {
-            let (lat, lon) = (v[0], v[1]);
-            if lat.abs() > 90.0 || lon.abs() > 180.0 {
-                return Err(ApiError::param(
-                    "near",
-                    "latitude must be within ±90 and longitude within ±180",
-                ));
-            }
-            Some((lat, lon))
-        }
-    };
-    let radius = p.f64_in("radius_m", 1.0, MAX_RADIUS_M)?;
-    if radius.is_some() && near.is_none() {
-        return Err(ApiError::param("radius_m", "needs near=lat,lon"));
+impl QueryContract for ListQuery {
+    fn documented() -> Vec<String> {
+        documented::<Self>()
     }
-    let near = near.map(|(lat, lon)| Near {
-        lat,
-        lon,
-        radius_m: radius.unwrap_or(DEFAULT_RADIUS_M),
-    });
 
-    let bbox = match p.numbers("bbox", 4, "min_lon,min_lat,max_lon,max_lat in degrees")? {
-        None => None,
-        Some(v) => {
-            let b = BBox {
-                min_lon: v[0],
-                min_lat: v[1],
-                max_lon: v[2],
-                max_lat: v[3],
-            };
-            if [b.min_lon, b.max_lon].iter().any(|x| x.abs() > 180.0)
-                || [b.min_lat, b.max_lat].iter().any(|y| y.abs() > 90.0)
-            {
-                return Err(ApiError::param(
-                    "bbox",
-                    "longitudes must be within ±180 and latitudes within ±90",
-                ));
-            }
-            if b.min_lat > b.max_lat {
-                return Err(ApiError::param(
-                    "bbox",
-                    "min_lat must not be greater than max_lat",
-                ));
-            }
-            Some(b)
-        }
-    };
+    fn repeatable() -> Vec<&'static str> {
+        vec!["category", "tag"]
+    }
 
-    let categories = p.list("category")?;
-    if let Some(cats) = &categories {
-        if let Some(bad) = cats.iter().find(|c| !snap.is_category(c)) {
-            let known: Vec<&str> = snap.categories().iter().map(|c| c.slug.as_str()).collect();
+    fn parse(p: &Params) -> Result<Self, ApiError> {
+        let near = match p.numbers("near", 2, "lat,lon in degrees, e.g. 51.5194,-0.1270")? {
+            None => None,
+            Some(v) => {
+                let (lat, lon) = (v[0], v[1]);
+                if lat.abs() > 90.0 || lon.abs() > 180.0 {
+                    return Err(ApiError::param(
+                        "near",
+                        "latitude must be within ±90 and longitude within ±180",
+                    ));
+                }
+                Some((lat, lon))
+            }
+        };
+        let radius_m = p.f64_in("radius_m", 1.0, MAX_RADIUS_M)?;
+        let bbox = match p.numbers("bbox", 4, "min_lon,min_lat,max_lon,max_lat in degrees")? {
+            None => None,
+            Some(v) => {
+                let b = BBox {
+                    min_lon: v[0],
+                    min_lat: v[1],
+                    max_lon: v[2],
+                    max_lat: v[3],
+                };
+                if [b.min_lon, b.max_lon].iter().any(|x| x.abs() > 180.0)
+                    || [b.min_lat, b.max_lat].iter().any(|y| y.abs() > 90.0)
+                {
+                    return Err(ApiError::param(
+                        "bbox",
+                        "longitudes must be within ±180 and latitudes within ±90",
+                    ));
+                }
+                if b.min_lat > b.max_lat {
+                    return Err(ApiError::param(
+                        "bbox",
+                        "min_lat must not be greater than max_lat",
+                    ));
+                }
+                Some(b)
+            }
+        };
+        let q = p.get("q").map(|q| {
+            (
+                q.len(),
+                q.split_whitespace()
+                    .map(str::to_lowercase)
+                    .collect::<Vec<_>>(),
+            )
+        });
+        if q.as_ref()
+            .is_some_and(|(len, words)| words.len() > MAX_Q_WORDS || *len > 200)
+        {
             return Err(ApiError::param(
-                "category",
-                format!("{bad:?} is not a category (one of {})", known.join(", ")),
+                "q",
+                format!("takes at most {MAX_Q_WORDS} words and 200 characters"),
             ));
         }
+        let tag = match p.list("tag")? {
+            None => None,
+            Some(t) => Some(
+                parse_tags(t.iter().map(String::as_str)).map_err(|e| ApiError::param("tag", e))?,
+            ),
+        };
+        Ok(ListQuery {
+            category: p.list("category")?,
+            near,
+            radius_m,
+            bbox,
+            q: q.map(|(_, words)| words),
+            wheelchair: p
+                .one_of("wheelchair", &["yes", "limited"])?
+                .map(|w| match w {
+                    "yes" => AccessFilter::Yes,
+                    _ => AccessFilter::Limited,
+                }),
+            cost: p.one_of("cost", &["free"])?.map(|_| CostFilter::Free),
+            tag,
+            open_at: p.timestamp("open_at")?,
+            open_now: p.bool("open_now")?,
+            sort: p
+                .one_of("sort", &["distance", "name", "updated"])?
+                .map(|s| match s {
+                    "distance" => SortParam::Distance,
+                    "updated" => SortParam::Updated,
+                    _ => SortParam::Name,
+                }),
+            limit: Some(p.usize_in("limit", 20, 1, MAX_LIMIT)?),
+            cursor: p.get("cursor").map(str::to_string),
+            format: FormatParam::parse(p, &["json", "geojson", "csv"])?,
+        })
     }
+}
 
-    let words: Vec<String> = p.get("q").map_or(Vec::new(), |q| {
-        q.split_whitespace().map(str::to_lowercase).collect()
-    });
-    if words.len() > MAX_Q_WORDS || p.get("q").is_some_and(|q| q.len() > 200) {
-        return Err(ApiError::param(
-            "q",
-            format!("takes at most {MAX_Q_WORDS} words and 200 characters"),
-        ));
-    }
-    let wheelchair = p
-        .one_of("wheelchair", &["yes", "limited"])?
-        .and_then(Wheelchair::parse);
-    let free_only = p.one_of("cost", &["free"])?.is_some();
-    let tags = match p.list("tag")? {
-        None => Vec::new(),
-        Some(t) => {
-            parse_tags(t.iter().map(String::as_str)).map_err(|e| ApiError::param("tag", e))?
+impl ListQuery {
+    /// The search these parameters ask for, checked against each other and the snapshot's
+    /// categories.
+    pub fn search(self, snap: &Snapshot) -> Result<Search, ApiError> {
+        if self.radius_m.is_some() && self.near.is_none() {
+            return Err(ApiError::param("radius_m", "needs near=lat,lon"));
         }
-    };
-
-    let open_at = p.timestamp("open_at")?;
-    let open_now = p.bool("open_now")?.unwrap_or(false);
-    if open_at.is_some() && open_now {
-        return Err(ApiError::param(
-            "open_now",
-            "cannot be combined with open_at",
-        ));
-    }
-    let open_at = open_at.or(open_now.then(Utc::now)).map(london_time);
-
-    let sort = match p.one_of("sort", &["distance", "name", "updated"])? {
-        Some("distance") if near.is_none() => {
-            return Err(ApiError::param("sort", "distance needs near=lat,lon"))
+        let near = self.near.map(|(lat, lon)| Near {
+            lat,
+            lon,
+            radius_m: self.radius_m.unwrap_or(DEFAULT_RADIUS_M),
+        });
+        if let Some(cats) = &self.category {
+            if let Some(bad) = cats.iter().find(|c| !snap.is_category(c)) {
+                let known: Vec<&str> = snap.categories().iter().map(|c| c.slug.as_str()).collect();
+                return Err(ApiError::param(
+                    "category",
+                    format!("{bad:?} is not a category (one of {})", known.join(", ")),
+                ));
+            }
         }
-        Some("distance") => SortBy::Distance,
-        Some("updated") => SortBy::Updated,
-        Some(_) => SortBy::Name,
-        None if near.is_some() => SortBy::Distance,
-        None => SortBy::Name,
-    };
-    let limit = p.usize_in("limit", 20, 1, MAX_LIMIT)?;
-    let after = match p.get("cursor") {
-        None => None,
-        Some(c) => Some(Cursor::decode(c, sort).ok_or_else(|| {
-            ApiError::param(
-                "cursor",
-                "is not a next_cursor returned by this endpoint for the same sort",
-            )
-        })?),
-    };
-
-    Ok(Search {
-        near,
-        bbox,
-        filter: Filter {
-            categories,
-            words,
-            wheelchair,
-            free_only,
-            tags,
-            open_at,
-            statuses: None,
-        },
-        sort,
-        limit,
-        after,
-    })
+        let open_now = self.open_now.unwrap_or(false);
+        if self.open_at.is_some() && open_now {
+            return Err(ApiError::param(
+                "open_now",
+                "cannot be combined with open_at",
+            ));
+        }
+        let open_at = self.open_at.or(open_now.then(Utc::now)).map(london_time);
+        let sort = match self.sort {
+            Some(SortParam::Distance) if near.is_none() => {
+                return Err(ApiError::param("sort", "distance needs near=lat,lon"))
+            }
+            Some(SortParam::Distance) => SortBy::Distance,
+            Some(SortParam::Updated) => SortBy::Updated,
+            Some(SortParam::Name) => SortBy::Name,
+            None if near.is_some() => SortBy::Distance,
+            None => SortBy::Name,
+        };
+        let after = match &self.cursor {
+            None => None,
+            Some(c) => Some(Cursor::decode(c, sort).ok_or_else(|| {
+                ApiError::param(
+                    "cursor",
+                    "is not a next_cursor returned by this endpoint for the same sort",
+                )
+            })?),
+        };
+        Ok(Search {
+            near,
+            bbox: self.bbox,
+            filter: Filter {
+                categories: self.category,
+                words: self.q.unwrap_or_default(),
+                wheelchair: self.wheelchair.map(|w| match w {
+                    AccessFilter::Yes => Wheelchair::Yes,
+                    AccessFilter::Limited => Wheelchair::Limited,
+                }),
+                free_only: self.cost.is_some(),
+                tags: self.tag.unwrap_or_default(),
+                open_at,
+                statuses: None,
+            },
+            sort,
+            limit: self.limit.unwrap_or(20),
+            after,
+        })
+    }
 }
 
 /// Search published assets.
@@ -243,18 +323,18 @@ pub fn parse_search(p: &Params, snap: &Snapshot) -> Result<Search, ApiError> {
                 (AssetPage = "application/json"),
                 (AssetFeatureCollection = "application/geo+json"),
                 (String = "text/csv", example = "source,source_id,name,category,lat,lon,address,town,postcode,website,phone,email,opening_hours,wheelchair,cost,description,tags,status\nlibraries-taskforce-2016,1,Barking,library,51.5363871,0.0799942,\"2 Town Square, Barking\",Barking,IG11 7NB,https://www.lbbd.gov.uk/libraries,,barking.library@lbbd.gov.uk,,unknown,free,,local-authority-led;statutory,published\n"))),
-        (status = 400, description = "A parameter is malformed or out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "The Accept header names no format this endpoint serves", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 406, response = super::problems::NotAcceptable),
     )
 )]
 pub async fn list_assets(
     req: HttpRequest,
+    Query(q): Query<ListQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = Params::parse(req.query_string(), LIST_PARAMS, &["category", "tag"])?;
-    let format = format::negotiate(&req, p.one_of("format", &["json", "geojson", "csv"])?)?;
+    let format = format::negotiate(&req, q.format.map(FormatParam::as_str))?;
     let snap = state.snapshot.load();
-    let search = parse_search(&p, &snap)?;
+    let search = q.search(&snap)?;
     let page = snap.search(&search);
     Ok(format::page(
         &snap,
@@ -268,20 +348,42 @@ pub async fn list_assets(
 /// Query parameters of `GET /v1/assets/nearest`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct NearestQuery {
     /// Latitude in WGS84 degrees.
-    #[param(example = 53.4808)]
-    lat: f64,
+    #[param(minimum = -90, maximum = 90, example = 53.4808)]
+    pub lat: f64,
     /// Longitude in WGS84 degrees.
-    #[param(example = -2.2426)]
-    lon: f64,
+    #[param(minimum = -180, maximum = 180, example = -2.2426)]
+    pub lon: f64,
     /// Categories, comma-separated (any of them); all categories when absent.
-    #[param(example = "museum")]
-    category: Option<String>,
+    #[param(value_type = Option<String>, example = "museum")]
+    pub category: Option<Vec<String>>,
     /// How many, 1 to 100 (default 5).
-    #[param(example = 10)]
-    k: Option<usize>,
+    #[param(minimum = 1, maximum = 100, example = 10)]
+    pub k: Option<usize>,
+}
+
+impl QueryContract for NearestQuery {
+    fn documented() -> Vec<String> {
+        documented::<Self>()
+    }
+
+    fn repeatable() -> Vec<&'static str> {
+        vec!["category"]
+    }
+
+    fn parse(p: &Params) -> Result<Self, ApiError> {
+        Ok(NearestQuery {
+            lat: p
+                .f64_in("lat", -90.0, 90.0)?
+                .ok_or_else(|| ApiError::param("lat", "is required"))?,
+            lon: p
+                .f64_in("lon", -180.0, 180.0)?
+                .ok_or_else(|| ApiError::param("lon", "is required"))?,
+            category: p.list("category")?,
+            k: Some(p.usize_in("k", 5, 1, MAX_K)?),
+        })
+    }
 }
 
 /// The k nearest published assets, whatever their distance.
@@ -291,27 +393,15 @@ pub struct NearestQuery {
     get, path = "/v1/assets/nearest", tag = "assets", params(NearestQuery),
     responses(
         (status = 200, description = "Nearest assets, nearest first", body = AssetItems),
-        (status = 400, description = "A parameter is missing, malformed or out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
     )
 )]
 pub async fn nearest_assets(
-    req: HttpRequest,
+    Query(q): Query<NearestQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = Params::parse(
-        req.query_string(),
-        &["lat", "lon", "category", "k"],
-        &["category"],
-    )?;
-    let lat = p
-        .f64_in("lat", -90.0, 90.0)?
-        .ok_or_else(|| ApiError::param("lat", "is required"))?;
-    let lon = p
-        .f64_in("lon", -180.0, 180.0)?
-        .ok_or_else(|| ApiError::param("lon", "is required"))?;
-    let k = p.usize_in("k", 5, 1, MAX_K)?;
     let snap = state.snapshot.load();
-    let categories = p.list("category")?;
+    let (lat, lon, categories, k) = (q.lat, q.lon, q.category, q.k.unwrap_or(5));
     if let Some(bad) = categories.iter().flatten().find(|c| !snap.is_category(c)) {
         return Err(ApiError::param(
             "category",
@@ -336,8 +426,8 @@ pub async fn nearest_assets(
             headers(("ETag" = String, description = "Changes whenever the asset changes"),
                     ("Last-Modified" = String, description = "When the asset last changed"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match (or the time in If-Modified-Since)"),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No published asset has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 404, response = super::problems::NotFound),
     )
 )]
 pub async fn get_asset(
@@ -371,26 +461,24 @@ pub async fn get_asset(
 
 /// Documentation shapes of list responses (the handlers write these bytes directly).
 #[derive(serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)]
 pub struct AssetHit {
     #[schema(inline)]
     #[serde(flatten)]
-    asset: PublishedAsset,
+    pub asset: PublishedAsset,
     /// Great-circle distance from `near` (or the query point) in metres.
-    distance_m: Option<f64>,
+    pub distance_m: Option<f64>,
 }
 
 /// A published asset as the public API gives it: the asset and the area containing it.
 #[derive(serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)]
 pub struct PublishedAsset {
     #[schema(inline)]
     #[serde(flatten)]
-    asset: Asset,
+    pub asset: Asset,
     /// The code of the statistical area containing the asset (see `GET /v1/areas`); null
     /// before areas are imported, or outside every imported boundary.
     #[schema(example = "E01000001")]
-    area_code: Option<String>,
+    pub area_code: Option<String>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -403,13 +491,12 @@ pub struct PublishedAsset {
     "last_verified_at": null, "created_at": "2026-11-24T11:29:21.013411Z",
     "updated_at": "2026-11-24T11:29:21.013411Z", "version": 1, "distance_m": 412.7}],
     "next_cursor": "ZHwzZjc5YmQ1ZTdkMDAwMDAwfDFiZWFmNjY0LTA2NWUtNDFjZC04ZTQ0LWMxMzRkNzA4NjJhMA", "total": 37}))]
-#[allow(dead_code)]
 pub struct AssetPage {
-    items: Vec<AssetHit>,
+    pub items: Vec<AssetHit>,
     /// Pass as `cursor` for the next page; null on the last page.
-    next_cursor: Option<String>,
+    pub next_cursor: Option<String>,
     /// Every match, on every page.
-    total: usize,
+    pub total: usize,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -421,30 +508,27 @@ pub struct AssetPage {
     "source": "libraries-taskforce-2016", "source_id": "1", "status": "published",
     "last_verified_at": null, "created_at": "2026-11-24T11:29:21.013411Z",
     "updated_at": "2026-11-24T11:29:21.013411Z", "version": 1, "distance_m": 412.7}]}))]
-#[allow(dead_code)]
 pub struct AssetItems {
-    items: Vec<AssetHit>,
+    pub items: Vec<AssetHit>,
 }
 
 /// A GeoJSON Feature whose properties are the asset (and `distance_m`).
 #[derive(serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)]
 pub struct AssetFeature {
     #[schema(example = "Feature")]
-    r#type: String,
-    id: Uuid,
+    pub r#type: String,
+    pub id: Uuid,
     /// `{"type": "Point", "coordinates": [lon, lat]}`.
     #[schema(value_type = Object)]
-    geometry: serde_json::Value,
-    properties: AssetHit,
+    pub geometry: serde_json::Value,
+    pub properties: AssetHit,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)]
 pub struct AssetFeatureCollection {
     #[schema(example = "FeatureCollection")]
-    r#type: String,
-    features: Vec<AssetFeature>,
-    next_cursor: Option<String>,
-    total: usize,
+    pub r#type: String,
+    pub features: Vec<AssetFeature>,
+    pub next_cursor: Option<String>,
+    pub total: usize,
 }

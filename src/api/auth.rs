@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::auth::token::TokenKeys;
 use crate::auth::{password, Role};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::users::{self, User};
 
@@ -52,11 +52,10 @@ pub(super) fn client(req: &HttpRequest, state: &AppState) -> String {
     post, path = "/v1/auth/token", tag = "admin", request_body = TokenRequest,
     responses(
         (status = 200, description = "A bearer token for the admin API", body = TokenResponse),
-        (status = 400, description = "The body is not a token request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Wrong username or password, or the account is disabled", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts; wait Retry-After seconds", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "No JWT secret is configured (the detail says what to set), or the database is unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 429, response = super::problems::TooManyRequests),
+        (status = 503, response = super::problems::Unavailable),
     )
 )]
 pub async fn token(
@@ -132,28 +131,13 @@ impl utoipa::IntoResponses for AdminErrors {
         String,
         utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
     > {
-        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
         [
-            ("401", "No valid bearer token"),
-            ("403", "The token's role may not do this"),
-            (
-                "503",
-                "The admin API is disabled (no JWT secret) or the database is unavailable",
-            ),
+            ("401", "Unauthorized"),
+            ("403", "Forbidden"),
+            ("503", "Unavailable"),
         ]
         .into_iter()
-        .map(|(status, description)| {
-            let response = ResponseBuilder::new()
-                .description(description)
-                .content(
-                    crate::error::PROBLEM_JSON,
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("Problem")))
-                        .build(),
-                )
-                .build();
-            (status.to_string(), response.into())
-        })
+        .map(|(status, name)| (status.to_string(), super::problems::reference(name)))
         .collect()
     }
 }

@@ -1,18 +1,18 @@
 //! Bulk work for curators: imports (CSV, GeoJSON, OpenStreetMap) with dry runs and
 //! duplicate detection, the full export, and the report of listings due for checking.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Editor;
 use super::blocking;
 use super::format::{csv_body, CSV, GEOJSON};
-use super::params::Params;
+use super::params::{documented, Params, Query, QueryContract};
 use crate::curation::imports::{import_on_server, ImportOptions, ImportReport};
 use crate::domain::asset::CSV_COLUMNS;
 use crate::domain::Asset;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::import::{gunzip, Contacts, Format, EXPORT_ONLY_COLUMNS};
 use crate::state::AppState;
 use crate::store::assets as store;
@@ -42,6 +42,44 @@ impl From<ImportFormat> for Format {
     }
 }
 
+/// Query parameters of an import.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// `csv`, `geojson` or `osm`.
+    #[param(inline)]
+    pub format: ImportFormat,
+    /// `true`: report only.
+    pub dry_run: Option<bool>,
+    /// `true`: reject rows with an invalid website, e-mail or phone instead of dropping the
+    /// value with a warning.
+    pub strict: Option<bool>,
+}
+
+impl QueryContract for ImportQuery {
+    fn documented() -> Vec<String> {
+        documented::<Self>()
+    }
+
+    fn parse(p: &Params) -> Result<Self, ApiError> {
+        Ok(ImportQuery {
+            format: match p.one_of("format", &["csv", "geojson", "osm"])? {
+                Some("csv") => ImportFormat::Csv,
+                Some("geojson") => ImportFormat::Geojson,
+                Some(_) => ImportFormat::Osm,
+                None => {
+                    return Err(ApiError::param(
+                        "format",
+                        "is required: csv, geojson or osm",
+                    ))
+                }
+            },
+            dry_run: p.bool("dry_run")?,
+            strict: p.bool("strict")?,
+        })
+    }
+}
+
 /// Import assets (CSV, GeoJSON or OpenStreetMap).
 ///
 /// The body is a file as `community-assets import assets` takes it (`format=csv` or
@@ -55,9 +93,7 @@ impl From<ImportFormat> for Format {
 /// the same without changing anything. Every change is audited as `import`.
 #[utoipa::path(
     post, path = "/v1/admin/imports", tag = "admin", security(("bearer" = [])),
-    params(("format" = inline(ImportFormat), Query, description = "`csv`, `geojson` or `osm`"),
-        ("dry_run" = Option<bool>, Query, description = "`true`: report only"),
-        ("strict" = Option<bool>, Query, description = "`true`: reject rows with an invalid website, e-mail or phone instead of dropping the value with a warning")),
+    params(ImportQuery),
     request_body(description = "The file, optionally gzip-compressed", content(
         (String = "text/csv"),
         (Object = "application/geo+json"),
@@ -65,38 +101,26 @@ impl From<ImportFormat> for Format {
         (String = "application/gzip"))),
     responses(
         (status = 200, description = "What was (or would be) done", body = ImportReport),
-        (status = 400, description = "A parameter is wrong, or the body is not a file of that format", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
         super::auth::AdminErrors,
-        (status = 413, description = "The body is larger than 64 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Rows were rejected (each listed as `location: field`); nothing changed", body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = super::problems::PayloadTooLarge),
+        (status = 422, response = super::problems::Unprocessable),
     )
 )]
 pub async fn import(
     Editor(user): Editor,
-    req: HttpRequest,
+    Query(q): Query<ImportQuery>,
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = Params::parse(req.query_string(), &["format", "dry_run", "strict"], &[])?;
-    let format = match p.one_of("format", &["csv", "geojson", "osm"])? {
-        Some("csv") => ImportFormat::Csv,
-        Some("geojson") => ImportFormat::Geojson,
-        Some(_) => ImportFormat::Osm,
-        None => {
-            return Err(ApiError::param(
-                "format",
-                "is required: csv, geojson or osm",
-            ))
-        }
-    };
     let options = ImportOptions {
-        format: Some(format.into()),
-        contacts: if p.bool("strict")?.unwrap_or(false) {
+        format: Some(q.format.into()),
+        contacts: if q.strict == Some(true) {
             Contacts::Strict
         } else {
             Contacts::Salvage
         },
-        dry_run: p.bool("dry_run")?.unwrap_or(false),
+        dry_run: q.dry_run == Some(true),
     };
     let report = blocking(&state, move |st| {
         let bytes = gunzip(body.to_vec(), MAX_IMPORT_BYTES)
@@ -113,6 +137,38 @@ pub async fn import(
     Ok(HttpResponse::Ok().json(report))
 }
 
+/// The export's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Csv,
+    Geojson,
+}
+
+/// Query parameters of the export.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `csv` (default) or `geojson`.
+    #[param(inline)]
+    pub format: Option<ExportFormat>,
+}
+
+impl QueryContract for ExportQuery {
+    fn documented() -> Vec<String> {
+        documented::<Self>()
+    }
+
+    fn parse(p: &Params) -> Result<Self, ApiError> {
+        Ok(ExportQuery {
+            format: p.one_of("format", &["csv", "geojson"])?.map(|f| match f {
+                "geojson" => ExportFormat::Geojson,
+                _ => ExportFormat::Csv,
+            }),
+        })
+    }
+}
+
 /// Export every asset (drafts and archived included).
 ///
 /// CSV in the import format plus `id`, `version`, `created_at`, `updated_at` and
@@ -120,24 +176,23 @@ pub async fn import(
 /// properties are the whole asset.
 #[utoipa::path(
     get, path = "/v1/admin/export", tag = "admin", security(("bearer" = [])),
-    params(("format" = Option<String>, Query, description = "`csv` (default) or `geojson`")),
+    params(ExportQuery),
     responses(
         (status = 200, description = "Every asset",
             headers(("Content-Disposition" = String, description = "An attachment named community-assets.csv or .geojson")),
             content(
                 (String = "text/csv"),
                 (Object = "application/geo+json"))),
-        (status = 400, description = "A parameter is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
         super::auth::AdminErrors,
     )
 )]
 pub async fn export(
     _: Editor,
-    req: HttpRequest,
+    Query(q): Query<ExportQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = Params::parse(req.query_string(), &["format"], &[])?;
-    let geojson = p.one_of("format", &["csv", "geojson"])? == Some("geojson");
+    let geojson = q.format == Some(ExportFormat::Geojson);
     let body = blocking(&state, move |st| {
         let assets = store::all(&mut *st.store.conn()?)?;
         if geojson {
@@ -191,34 +246,54 @@ pub struct StalePage {
     pub total: i64,
 }
 
+/// Query parameters of the stale report.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StaleQuery {
+    /// 1 to 3650 (default 365).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 3650)]
+    pub older_than_days: i64,
+    /// 1 to 500 (default 100).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
+    pub limit: i64,
+    /// Skip this many (default 0).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 10000000)]
+    pub offset: i64,
+}
+
+impl QueryContract for StaleQuery {
+    fn documented() -> Vec<String> {
+        documented::<Self>()
+    }
+
+    fn parse(p: &Params) -> Result<Self, ApiError> {
+        Ok(StaleQuery {
+            older_than_days: p.usize_in("older_than_days", 365, 1, 3650)? as i64,
+            limit: p.usize_in("limit", 100, 1, 500)? as i64,
+            offset: p.usize_in("offset", 0, 0, 10_000_000)? as i64,
+        })
+    }
+}
+
 /// Published assets not verified for a while.
 ///
 /// Never-verified assets first, then the longest unverified: the work list for checking
 /// listings (`POST /v1/admin/assets/{id}/verify` marks one checked).
 #[utoipa::path(
     get, path = "/v1/admin/reports/stale", tag = "admin", security(("bearer" = [])),
-    params(("older_than_days" = Option<u32>, Query, minimum = 1, maximum = 3650, description = "1 to 3650 (default 365)"),
-        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "1 to 500 (default 100)"),
-        ("offset" = Option<usize>, Query, maximum = 10000000, description = "Skip this many (default 0)")),
+    params(StaleQuery),
     responses(
         (status = 200, description = "A page of stale assets", body = StalePage),
-        (status = 400, description = "A parameter is malformed or out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
         super::auth::AdminErrors,
     )
 )]
 pub async fn stale(
     _: Editor,
-    req: HttpRequest,
+    Query(q): Query<StaleQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = Params::parse(
-        req.query_string(),
-        &["older_than_days", "limit", "offset"],
-        &[],
-    )?;
-    let days = p.usize_in("older_than_days", 365, 1, 3650)? as i64;
-    let limit = p.usize_in("limit", 100, 1, 500)? as i64;
-    let offset = p.usize_in("offset", 0, 0, 10_000_000)? as i64;
+    let (days, limit, offset) = (q.older_than_days, q.limit, q.offset);
     let before = (crate::store::now() - chrono::Duration::days(days)).timestamp_micros();
     let (items, total) = blocking(&state, move |st| {
         Ok(store::stale(&mut *st.store.conn()?, before, limit, offset)?)

@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::index::CategoryCount;
 use crate::state::AppState;
 
@@ -54,7 +54,7 @@ pub struct Ready {
 /// Readiness: the database answers.
 #[utoipa::path(get, path = "/health/ready", tag = "health",
     responses((status = 200, description = "Ready", body = Ready),
-        (status = 503, description = "The database is unreachable", body = Problem, content_type = "application/problem+json")))]
+        (status = 503, response = super::problems::Unavailable)))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
     web::block(move || store.ping()).await??;

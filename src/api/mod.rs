@@ -12,6 +12,7 @@ pub mod format;
 pub mod gate;
 pub mod meta;
 pub mod params;
+pub mod problems;
 pub mod reports;
 pub mod suggestions;
 pub mod users;
@@ -91,6 +92,7 @@ the response returns."),
 editors approve or reject them in the admin API"),
         (name = "health", description = "Liveness and readiness probes, and Prometheus metrics"),
     ),
+    components(schemas(crate::error::Problem)),
     modifiers(&Security)
 )]
 pub struct ApiDoc;
@@ -104,9 +106,6 @@ impl utoipa::Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{
             ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
-        };
-        use utoipa::openapi::{
-            header::HeaderBuilder, ContentBuilder, ObjectBuilder, Ref, ResponseBuilder, Type,
         };
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
@@ -126,18 +125,11 @@ impl utoipa::Modify for Security {
                 "Optional: a key issued by the service's admins, for its own rate limit",
             ))),
         );
-        let problem = |description: &str| {
-            ResponseBuilder::new().description(description).content(
-                crate::error::PROBLEM_JSON,
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Problem")))
-                    .build(),
-            )
-        };
-        let seconds = HeaderBuilder::new()
-            .schema(ObjectBuilder::new().schema_type(Type::Integer))
-            .description(Some("Seconds to wait before trying again"))
-            .build();
+        components.responses.extend(
+            problems::all()
+                .into_iter()
+                .map(|(name, response)| (name.to_string(), response)),
+        );
         for (path, item) in openapi.paths.paths.iter_mut() {
             if path.starts_with("/health/") || path == "/metrics" {
                 continue;
@@ -154,28 +146,16 @@ impl utoipa::Modify for Security {
             .flatten()
             {
                 let responses = &mut op.responses.responses;
-                let mut add = |status: &str, response: ResponseBuilder| {
+                for (status, name) in [
+                    ("401", "Unauthorized"),
+                    ("408", "RequestTimeout"),
+                    ("429", "TooManyRequests"),
+                    ("431", "HeadersTooLarge"),
+                ] {
                     responses
                         .entry(status.to_string())
-                        .or_insert_with(|| response.into());
-                };
-                add(
-                    "401",
-                    problem("No valid bearer token, or an unknown or revoked X-API-Key"),
-                );
-                add(
-                    "408",
-                    problem("The request was not received and answered in time"),
-                );
-                add(
-                    "429",
-                    problem("Over the rate limit of the client address or API key")
-                        .header("Retry-After", seconds.clone()),
-                );
-                add(
-                    "431",
-                    problem("The request's headers are larger than 16 KiB"),
-                );
+                        .or_insert_with(|| problems::reference(name));
+                }
                 if public {
                     // Anonymous, or with a key.
                     op.security = Some(vec![

@@ -1,7 +1,20 @@
 //! Strict query-string parsing: unknown, repeated or malformed parameters are a 400 that
 //! names the parameter and the rule it broke, never silently ignored.
+//!
+//! One definition per contract: an endpoint's query struct derives `IntoParams` (its
+//! OpenAPI documentation) and implements [`QueryContract`] (its parsing); the names it
+//! accepts are read from that documentation, so the two cannot drift. Handlers take it as
+//! [`Query<T>`].
 
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
 use chrono::{DateTime, Utc};
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::future::{ready, Ready};
+use std::sync::{OnceLock, RwLock};
+use utoipa::openapi::path::ParameterIn;
+use utoipa::IntoParams;
 
 use crate::error::ApiError;
 pub use crate::wire::{list, MAX_LIST_VALUES};
@@ -16,7 +29,11 @@ pub struct Params {
 impl Params {
     /// Parses `query`, accepting only the parameter names in `allowed`. Names in
     /// `repeatable` may appear more than once (their values are joined as a list).
-    pub fn parse(query: &str, allowed: &[&str], repeatable: &[&str]) -> Result<Self, ApiError> {
+    pub fn parse<S: AsRef<str>>(
+        query: &str,
+        allowed: &[S],
+        repeatable: &[&str],
+    ) -> Result<Self, ApiError> {
         if query.len() > MAX_QUERY_LEN {
             return Err(ApiError::param(
                 "query",
@@ -26,12 +43,13 @@ impl Params {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
             .map_err(|_| ApiError::param("query", "is not a valid URL-encoded query string"))?;
         for (i, (name, _)) in pairs.iter().enumerate() {
-            if !allowed.contains(&name.as_str()) {
+            if !allowed.iter().any(|a| a.as_ref() == name) {
+                let accepted: Vec<&str> = allowed.iter().map(AsRef::as_ref).collect();
                 return Err(ApiError::param(
                     name,
                     format!(
                         "is not a parameter of this endpoint (accepted: {})",
-                        allowed.join(", ")
+                        accepted.join(", ")
                     ),
                 ));
             }
@@ -149,6 +167,88 @@ impl Params {
             Some(nums) if nums.len() == n => Ok(Some(nums)),
             _ => Err(ApiError::param(name, format!("must be {shape}, got {v:?}"))),
         }
+    }
+}
+
+/// An endpoint's query parameters: documented by `IntoParams`, parsed by [`Self::parse`].
+pub trait QueryContract: Sized + 'static {
+    /// The accepted names: those the documentation lists.
+    fn documented() -> Vec<String>;
+    /// Names that may be given more than once (their values join as one list).
+    fn repeatable() -> Vec<&'static str> {
+        Vec::new()
+    }
+    /// The typed values; a malformed one is a 400 naming it.
+    fn parse(p: &Params) -> Result<Self, ApiError>;
+}
+
+/// The query parameter names `T` documents.
+pub fn documented<T: IntoParams>() -> Vec<String> {
+    T::into_params(|| Some(ParameterIn::Query))
+        .into_iter()
+        .map(|p| p.name)
+        .collect()
+}
+
+/// Two contracts over one query string, e.g. the public list's and the admin's `status`.
+impl<A: QueryContract, B: QueryContract> QueryContract for (A, B) {
+    fn documented() -> Vec<String> {
+        let mut names = A::documented();
+        names.extend(B::documented());
+        names
+    }
+
+    fn repeatable() -> Vec<&'static str> {
+        let mut names = A::repeatable();
+        names.extend(B::repeatable());
+        names
+    }
+
+    fn parse(p: &Params) -> Result<Self, ApiError> {
+        Ok((A::parse(p)?, B::parse(p)?))
+    }
+}
+
+/// A contract's names, worked out once per type (building the documentation for every
+/// request would cost more than most searches).
+struct Names {
+    accepted: Vec<String>,
+    repeatable: Vec<&'static str>,
+}
+
+fn names_of<T: QueryContract>() -> &'static Names {
+    static ALL: OnceLock<RwLock<HashMap<TypeId, &'static Names>>> = OnceLock::new();
+    let all = ALL.get_or_init(Default::default);
+    let id = TypeId::of::<T>();
+    if let Some(n) = all.read().unwrap_or_else(|e| e.into_inner()).get(&id) {
+        return n;
+    }
+    let names: &'static Names = Box::leak(Box::new(Names {
+        accepted: T::documented(),
+        repeatable: T::repeatable(),
+    }));
+    *all.write()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(id)
+        .or_insert(names)
+}
+
+/// A handler's parsed query: `Query<ListQuery>` in its signature.
+pub struct Query<T>(pub T);
+
+impl<T: QueryContract> Query<T> {
+    pub fn from_query_string(query: &str) -> Result<T, ApiError> {
+        let names = names_of::<T>();
+        T::parse(&Params::parse(query, &names.accepted, &names.repeatable)?)
+    }
+}
+
+impl<T: QueryContract> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Self::from_query_string(req.query_string()).map(Query))
     }
 }
 

@@ -5,11 +5,13 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::time::Instant;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
+use super::assets::FormatParam;
+use super::conditional::is_fresh;
 use super::format::{self, Format};
-use super::params::Params;
-use crate::error::{ApiError, Problem};
+use super::params::{documented, Params, Query, QueryContract};
+use crate::error::ApiError;
 use crate::index::Snapshot;
 use crate::reports::gaps::GapSort;
 use crate::reports::what_if::WhatIfRequest;
@@ -20,56 +22,175 @@ use crate::state::AppState;
 pub use crate::reports::scope::{DEFAULT_MAX_DECILE, DEFAULT_THRESHOLD_M, MAX_THRESHOLD_M};
 pub use crate::reports::what_if::MAX_CANDIDATES;
 
-/// Query parameters shared by the reports (documentation; parsing is in [`scope`]).
+/// Query parameters every report takes.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct ReportQuery {
     /// Required. Categories, comma-separated; each is reported separately (access-gaps,
     /// local-authorities: an area is a gap when it is one for any of them) or together
     /// (access-by-decile: the nearest asset of any of them).
-    #[param(example = "museum,library")]
-    category: String,
+    #[param(value_type = String, example = "museum,library")]
+    pub category: Option<Vec<String>>,
     /// An area farther than this from the nearest asset is a gap: 1 to 100000 metres
     /// (default 2000).
-    #[param(example = 2000)]
-    threshold_m: Option<f64>,
-    /// Only areas in IMD deciles 1 (most deprived) to this, 1 to 10 (default 2). Not used
-    /// by access-by-decile, which reports every decile.
-    #[param(example = 2)]
-    max_decile: Option<i32>,
+    #[param(minimum = 1, maximum = 100000, example = 2000)]
+    pub threshold_m: Option<f64>,
     /// Local authority district codes, comma-separated; all of England when absent.
-    #[param(example = "E08000012")]
-    la: Option<String>,
+    #[param(value_type = Option<String>, example = "E08000012")]
+    pub la: Option<Vec<String>>,
 }
 
-/// Parses the shared report parameters, checking categories and local authorities.
-fn scope(p: &Params, snap: &Snapshot) -> Result<Scope, ApiError> {
-    checks::require_areas(snap)?;
-    let categories = checks::categories(snap, p.list("category")?)?;
-    let la = checks::local_authorities(snap, p.list("la")?)?;
-    Ok(Scope {
-        categories,
-        threshold_m: p
-            .f64_in("threshold_m", 1.0, MAX_THRESHOLD_M)?
-            .unwrap_or(DEFAULT_THRESHOLD_M),
-        max_decile: p.usize_in("max_decile", DEFAULT_MAX_DECILE as usize, 1, 10)? as i32,
-        la,
-    })
+impl QueryContract for ReportQuery {
+    fn documented() -> Vec<String> {
+        documented::<Self>()
+    }
+
+    fn repeatable() -> Vec<&'static str> {
+        vec!["category", "la"]
+    }
+
+    fn parse(p: &Params) -> Result<Self, ApiError> {
+        Ok(ReportQuery {
+            category: p.list("category")?,
+            threshold_m: p.f64_in("threshold_m", 1.0, MAX_THRESHOLD_M)?,
+            la: p.list("la")?,
+        })
+    }
+}
+
+impl ReportQuery {
+    /// The report's scope, its categories and local authorities checked against the data.
+    fn scope(self, max_decile: Option<i32>, snap: &Snapshot) -> Result<Scope, ApiError> {
+        checks::require_areas(snap)?;
+        Ok(Scope {
+            categories: checks::categories(snap, self.category)?,
+            la: checks::local_authorities(snap, self.la)?,
+            threshold_m: self.threshold_m.unwrap_or(DEFAULT_THRESHOLD_M),
+            max_decile: max_decile.unwrap_or(DEFAULT_MAX_DECILE),
+        })
+    }
+}
+
+/// `max_decile`, for the reports that list gap areas.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DecileQuery {
+    /// Only areas in IMD deciles 1 (most deprived) to this, 1 to 10 (default 2).
+    #[param(minimum = 1, maximum = 10, example = 2)]
+    pub max_decile: Option<i32>,
+}
+
+impl QueryContract for DecileQuery {
+    fn documented() -> Vec<String> {
+        documented::<Self>()
+    }
+
+    fn parse(p: &Params) -> Result<Self, ApiError> {
+        Ok(DecileQuery {
+            max_decile: Some(p.usize_in("max_decile", DEFAULT_MAX_DECILE as usize, 1, 10)? as i32),
+        })
+    }
+}
+
+/// `format` of the reports whose rows are not areas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum TableFormat {
+    Json,
+    Csv,
+}
+
+/// `format`, for the reports that are tables.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TableQuery {
+    /// `json` (default) or `csv`; overrides Accept.
+    #[param(inline)]
+    pub format: Option<TableFormat>,
+}
+
+impl QueryContract for TableQuery {
+    fn documented() -> Vec<String> {
+        documented::<Self>()
+    }
+
+    fn parse(p: &Params) -> Result<Self, ApiError> {
+        Ok(TableQuery {
+            format: p.one_of("format", &["json", "csv"])?.map(|f| match f {
+                "csv" => TableFormat::Csv,
+                _ => TableFormat::Json,
+            }),
+        })
+    }
+}
+
+impl TableQuery {
+    /// JSON or CSV: `format`, else `Accept`.
+    fn negotiate(&self, req: &HttpRequest) -> Result<Format, ApiError> {
+        let explicit = self.format.map(|f| match f {
+            TableFormat::Json => "json",
+            TableFormat::Csv => "csv",
+        });
+        Ok(match format::negotiate(req, explicit)? {
+            Format::Csv => Format::Csv,
+            _ => Format::Json,
+        })
+    }
+}
+
+/// `sort` of the gap list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum GapSortParam {
+    /// Most people first (the default).
+    Population,
+    /// Farthest first.
+    Distance,
+}
+
+/// The gap list's own parameters.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GapsQuery {
+    /// `population` (most people first, the default) or `distance` (farthest first).
+    #[param(inline)]
+    pub sort: Option<GapSortParam>,
+    /// Keep only the first rows of the sorted list, 1 to 100000 (the summary still counts
+    /// every area).
+    #[param(minimum = 1, maximum = 100000)]
+    pub limit: Option<usize>,
+    /// `json` (default), `csv` or `geojson`; overrides Accept.
+    #[param(inline)]
+    pub format: Option<FormatParam>,
+}
+
+impl QueryContract for GapsQuery {
+    fn documented() -> Vec<String> {
+        documented::<Self>()
+    }
+
+    fn parse(p: &Params) -> Result<Self, ApiError> {
+        Ok(GapsQuery {
+            sort: p
+                .one_of("sort", &["population", "distance"])?
+                .map(|s| match s {
+                    "distance" => GapSortParam::Distance,
+                    _ => GapSortParam::Population,
+                }),
+            limit: p
+                .get("limit")
+                .map(|_| p.usize_in("limit", 0, 1, 100_000))
+                .transpose()?,
+            format: FormatParam::parse(p, &["json", "geojson", "csv"])?,
+        })
+    }
 }
 
 /// Answers a rendered report, or 304 when the client's ETag matches. `Server-Timing`
 /// says how long the server spent, cached or not.
 fn respond(req: &HttpRequest, r: &Rendered, started: Instant) -> HttpResponse {
     let timing = format!("app;dur={:.3}", started.elapsed().as_secs_f64() * 1000.0);
-    let fresh = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == r.etag)
-        });
+    let fresh = is_fresh(req, &r.etag, None);
     let mut res = if fresh {
         HttpResponse::NotModified()
     } else {
@@ -85,25 +206,6 @@ fn respond(req: &HttpRequest, r: &Rendered, started: Instant) -> HttpResponse {
     }
 }
 
-/// JSON or CSV, for reports whose rows are not areas: `format`, else `Accept`.
-fn json_or_csv(req: &HttpRequest, p: &Params) -> Result<Format, ApiError> {
-    let explicit = p.one_of("format", &["json", "csv"])?;
-    Ok(match format::negotiate(req, explicit)? {
-        Format::Csv => Format::Csv,
-        _ => Format::Json,
-    })
-}
-
-const GAPS_PARAMS: &[&str] = &[
-    "category",
-    "threshold_m",
-    "max_decile",
-    "la",
-    "sort",
-    "limit",
-    "format",
-];
-
 /// Deprived areas far from any asset of a category.
 ///
 /// The areas in IMD deciles up to `max_decile` whose nearest published asset of a requested
@@ -114,10 +216,7 @@ const GAPS_PARAMS: &[&str] = &[
 /// category); GeoJSON (area points). Cached until the data change; `ETag` given.
 #[utoipa::path(
     get, path = "/v1/reports/access-gaps", tag = "reports",
-    params(ReportQuery,
-        ("sort" = Option<String>, Query, description = "`population` (most people first, the default) or `distance` (farthest first)"),
-        ("limit" = Option<usize>, Query, description = "Keep only the first rows of the sorted list, 1 to 100000 (the summary still counts every area)"),
-        ("format" = Option<String>, Query, description = "`json` (default), `csv` or `geojson`; overrides Accept")),
+    params(ReportQuery, DecileQuery, GapsQuery),
     responses(
         (status = 200, description = "The gap areas: JSON, CSV (a row per area) or a GeoJSON FeatureCollection of the areas' points",
             headers(("ETag" = String, description = "Changes when the data change"),
@@ -136,33 +235,28 @@ const GAPS_PARAMS: &[&str] = &[
                 (gaps::GapsFeatureCollection = "application/geo+json"),
                 (String = "text/csv"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 400, description = "A parameter is missing, malformed or out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "The Accept header names no format this endpoint serves", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "No areas have been imported", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 406, response = super::problems::NotAcceptable),
+        (status = 409, response = super::problems::Conflict),
     )
 )]
 pub async fn access_gaps(
     req: HttpRequest,
+    query: Query<((ReportQuery, DecileQuery), GapsQuery)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let started = Instant::now();
-    let p = Params::parse(req.query_string(), GAPS_PARAMS, &["category", "la"])?;
-    let format = format::negotiate(&req, p.one_of("format", &["json", "geojson", "csv"])?)?;
+    let Query(((q, d), g)) = query;
+    let format = format::negotiate(&req, g.format.map(FormatParam::as_str))?;
     let snap = state.snapshot.load();
-    let scope = scope(&p, &snap)?;
-    let sort = match p.one_of("sort", &["population", "distance"])? {
-        Some("distance") => GapSort::Distance,
+    let scope = q.scope(d.max_decile, &snap)?;
+    let sort = match g.sort {
+        Some(GapSortParam::Distance) => GapSort::Distance,
         _ => GapSort::Population,
     };
-    let limit = p
-        .get("limit")
-        .map(|_| p.usize_in("limit", 0, 1, 100_000))
-        .transpose()?;
-    let r = gaps::render(&state.reports.of(&snap), &scope, sort, limit, format)?;
+    let r = gaps::render(&state.reports.of(&snap), &scope, sort, g.limit, format)?;
     Ok(respond(&req, &r, started))
 }
-
-const DECILE_PARAMS: &[&str] = &["category", "threshold_m", "la", "format"];
 
 /// Access by deprivation decile.
 ///
@@ -173,10 +267,7 @@ const DECILE_PARAMS: &[&str] = &["category", "threshold_m", "la", "format"];
 /// as a last row with decile `ratio_1_to_10`).
 #[utoipa::path(
     get, path = "/v1/reports/access-by-decile", tag = "reports",
-    params(("category" = String, Query, description = "Required. Categories, comma-separated: the nearest asset of any of them counts", example = "museum"),
-        ("threshold_m" = Option<f64>, Query, description = "1 to 100000 metres (default 2000)", example = 2000),
-        ("la" = Option<String>, Query, description = "Local authority district codes, comma-separated"),
-        ("format" = Option<String>, Query, description = "`json` (default) or `csv`")),
+    params(ReportQuery, TableQuery),
     responses(
         (status = 200, description = "One row per decile: JSON, or CSV (`format=csv` or `Accept: text/csv`; the ratios as a last row)",
             headers(("ETag" = String, description = "Changes when the data change"),
@@ -191,20 +282,21 @@ const DECILE_PARAMS: &[&str] = &["category", "threshold_m", "la", "format"];
                     "median_distance_m": 0.52, "share_beyond_threshold": 0.31, "assets_per_10k": 1.4}})),
                 (String = "text/csv"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 400, description = "A parameter is missing, malformed or out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "The Accept header names no format this endpoint serves", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "No areas have been imported", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 406, response = super::problems::NotAcceptable),
+        (status = 409, response = super::problems::Conflict),
     )
 )]
 pub async fn access_by_decile(
     req: HttpRequest,
+    query: Query<(ReportQuery, TableQuery)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let started = Instant::now();
-    let p = Params::parse(req.query_string(), DECILE_PARAMS, &["category", "la"])?;
-    let format = json_or_csv(&req, &p)?;
+    let Query((q, t)) = query;
+    let format = t.negotiate(&req)?;
     let snap = state.snapshot.load();
-    let scope = scope(&p, &snap)?;
+    let scope = q.scope(None, &snap)?;
     let r = deciles::render(&state.reports.of(&snap), &scope, format)?;
     Ok(respond(&req, &r, started))
 }
@@ -215,30 +307,24 @@ pub async fn access_by_decile(
 /// the share beyond the threshold, by decile.
 #[utoipa::path(
     get, path = "/v1/reports/access-by-decile.svg", tag = "reports",
-    params(("category" = String, Query, description = "Required. Categories, comma-separated", example = "library"),
-        ("threshold_m" = Option<f64>, Query, description = "1 to 100000 metres (default 2000)"),
-        ("la" = Option<String>, Query, description = "Local authority district codes, comma-separated")),
+    params(ReportQuery),
     responses(
         (status = 200, description = "An SVG chart", content_type = "image/svg+xml", body = String,
             headers(("ETag" = String, description = "Changes when the data change"),
                     ("Server-Timing" = String, description = "Server time in milliseconds"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 400, description = "A parameter is missing, malformed or out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "No areas have been imported", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 409, response = super::problems::Conflict),
     )
 )]
 pub async fn access_by_decile_svg(
     req: HttpRequest,
+    Query(q): Query<ReportQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let started = Instant::now();
-    let p = Params::parse(
-        req.query_string(),
-        &["category", "threshold_m", "la"],
-        &["category", "la"],
-    )?;
     let snap = state.snapshot.load();
-    let scope = scope(&p, &snap)?;
+    let scope = q.scope(None, &snap)?;
     let r = deciles::chart_svg(&state.reports.of(&snap), &scope)?;
     Ok(respond(&req, &r, started))
 }
@@ -250,28 +336,25 @@ pub async fn access_by_decile_svg(
 /// categories marked; all of England or the local authorities in `la`.
 #[utoipa::path(
     get, path = "/v1/reports/access-gaps.svg", tag = "reports",
-    params(ReportQuery),
+    params(ReportQuery, DecileQuery),
     responses(
         (status = 200, description = "An SVG map", content_type = "image/svg+xml", body = String,
             headers(("ETag" = String, description = "Changes when the data change"),
                     ("Server-Timing" = String, description = "Server time in milliseconds"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 400, description = "A parameter is missing, malformed or out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "No areas have been imported", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 409, response = super::problems::Conflict),
     )
 )]
 pub async fn access_gaps_svg(
     req: HttpRequest,
+    query: Query<(ReportQuery, DecileQuery)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let started = Instant::now();
-    let p = Params::parse(
-        req.query_string(),
-        &["category", "threshold_m", "max_decile", "la"],
-        &["category", "la"],
-    )?;
+    let Query((q, d)) = query;
     let snap = state.snapshot.load();
-    let scope = scope(&p, &snap)?;
+    let scope = q.scope(d.max_decile, &snap)?;
     let r = gaps::map_svg(&state.reports.of(&snap), &scope)?;
     Ok(respond(&req, &r, started))
 }
@@ -283,7 +366,7 @@ pub async fn access_gaps_svg(
 /// of its population they hold, and its rank (1 = most people in gap areas). JSON or CSV.
 #[utoipa::path(
     get, path = "/v1/reports/local-authorities", tag = "reports",
-    params(ReportQuery, ("format" = Option<String>, Query, description = "`json` (default) or `csv`")),
+    params(ReportQuery, DecileQuery, TableQuery),
     responses(
         (status = 200, description = "Every local authority in scope, by rank: JSON, or CSV (`format=csv` or `Accept: text/csv`)",
             headers(("ETag" = String, description = "Changes when the data change"),
@@ -296,24 +379,21 @@ pub async fn access_gaps_svg(
                     "population": 1111307, "gap_areas": 180, "gap_population": 312340, "gap_share": 0.281}]})),
                 (String = "text/csv"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 400, description = "A parameter is missing, malformed or out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "The Accept header names no format this endpoint serves", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "No areas have been imported", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 406, response = super::problems::NotAcceptable),
+        (status = 409, response = super::problems::Conflict),
     )
 )]
 pub async fn local_authorities(
     req: HttpRequest,
+    query: Query<((ReportQuery, DecileQuery), TableQuery)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let started = Instant::now();
-    let p = Params::parse(
-        req.query_string(),
-        &["category", "threshold_m", "max_decile", "la", "format"],
-        &["category", "la"],
-    )?;
-    let format = json_or_csv(&req, &p)?;
+    let Query(((q, d), t)) = query;
+    let format = t.negotiate(&req)?;
     let snap = state.snapshot.load();
-    let scope = scope(&p, &snap)?;
+    let scope = q.scope(d.max_decile, &snap)?;
     let r = local_authorities::render(&state.reports.of(&snap), &scope, format)?;
     Ok(respond(&req, &r, started))
 }
@@ -343,9 +423,9 @@ pub async fn local_authorities(
                     "cumulative_areas": 4, "cumulative_population": 6210}]})),
                 (String = "text/csv"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 400, description = "The body is malformed or a value is out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "The Accept header names no format this endpoint serves", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "No areas have been imported", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 406, response = super::problems::NotAcceptable),
+        (status = 409, response = super::problems::Conflict),
     )
 )]
 pub async fn what_if(

@@ -5,16 +5,16 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::admin::{asset_id, json_body};
 use super::auth::Editor;
 use super::blocking;
-use super::params::Params;
+use super::params::{documented, Params, Query, QueryContract};
 use crate::curation::suggestions::{self as curation, Proposal};
 use crate::domain::Asset;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::suggestions::{self, Suggestion};
 
@@ -49,13 +49,11 @@ pub struct SuggestionReceipt {
     post, path = "/v1/suggestions", tag = "suggestions", request_body = NewSuggestion,
     responses(
         (status = 201, description = "Queued for an editor", body = SuggestionReceipt),
-        (status = 400, description = "The body is not a suggestion", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "A correction for an asset that is not published", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many suggestions from this address; wait Retry-After seconds", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 404, response = super::problems::NotFound),
+        (status = 422, response = super::problems::Unprocessable),
+        (status = 429, response = super::problems::TooManyRequests),
+        (status = 503, response = super::problems::Unavailable),
     )
 )]
 pub async fn suggest(
@@ -84,27 +82,73 @@ pub struct SuggestionList {
     pub items: Vec<Suggestion>,
 }
 
+/// Where a suggestion stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum SuggestionStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl SuggestionStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            SuggestionStatus::Pending => "pending",
+            SuggestionStatus::Approved => "approved",
+            SuggestionStatus::Rejected => "rejected",
+        }
+    }
+}
+
+/// Query parameters of the suggestions list.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SuggestionQuery {
+    /// `pending` (default), `approved` or `rejected`.
+    #[param(inline)]
+    pub status: Option<SuggestionStatus>,
+    /// 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+}
+
+impl QueryContract for SuggestionQuery {
+    fn documented() -> Vec<String> {
+        documented::<Self>()
+    }
+
+    fn parse(p: &Params) -> Result<Self, ApiError> {
+        Ok(SuggestionQuery {
+            status: p
+                .one_of("status", &["pending", "approved", "rejected"])?
+                .map(|s| match s {
+                    "approved" => SuggestionStatus::Approved,
+                    "rejected" => SuggestionStatus::Rejected,
+                    _ => SuggestionStatus::Pending,
+                }),
+            limit: Some(p.usize_in("limit", 100, 1, 500)? as i64),
+        })
+    }
+}
+
 /// List suggestions (oldest first).
 #[utoipa::path(
     get, path = "/v1/admin/suggestions", tag = "admin", security(("bearer" = [])),
-    params(("status" = Option<String>, Query, description = "`pending` (default), `approved` or `rejected`"),
-        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "1 to 500 (default 100)")),
+    params(SuggestionQuery),
     responses(
         (status = 200, description = "Suggestions", body = SuggestionList),
-        (status = 400, description = "A parameter is malformed or out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
         super::auth::AdminErrors,
     )
 )]
 pub async fn list(
     _: Editor,
-    req: HttpRequest,
+    Query(q): Query<SuggestionQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = Params::parse(req.query_string(), &["status", "limit"], &[])?;
-    let status = p
-        .one_of("status", &["pending", "approved", "rejected"])?
-        .unwrap_or("pending");
-    let limit = p.usize_in("limit", 100, 1, 500)? as i64;
+    let status = q.status.map_or("pending", SuggestionStatus::as_str);
+    let limit = q.limit.unwrap_or(100);
     let items = blocking(&state, move |st| {
         Ok(suggestions::list(&mut *st.store.conn()?, status, limit)?)
     })
@@ -130,11 +174,11 @@ pub struct Decision {
     params(("id" = Uuid, Path, description = "Suggestion id")),
     responses(
         (status = 200, description = "Applied", body = Decision),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
         super::auth::AdminErrors,
-        (status = 404, description = "No such suggestion, or its asset is gone", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already decided", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "It no longer validates", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = super::problems::NotFound),
+        (status = 409, response = super::problems::Conflict),
+        (status = 422, response = super::problems::Unprocessable),
     )
 )]
 pub async fn approve(
@@ -165,11 +209,11 @@ pub struct Rejection {
     params(("id" = Uuid, Path, description = "Suggestion id")), request_body = Rejection,
     responses(
         (status = 200, description = "Rejected", body = Decision),
-        (status = 400, description = "The id is not a UUID, or the body is not {\"reason\": \"...\"}", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
         super::auth::AdminErrors,
-        (status = 404, description = "No such suggestion", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already decided", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No reason given", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = super::problems::NotFound),
+        (status = 409, response = super::problems::Conflict),
+        (status = 422, response = super::problems::Unprocessable),
     )
 )]
 pub async fn reject(

@@ -9,7 +9,7 @@ use super::auth::Admin;
 use super::blocking;
 use crate::auth::Role;
 use crate::curation::users as curation;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::users::{self, User};
 
@@ -24,7 +24,7 @@ pub struct UserList {
     responses(
         (status = 200, description = "Every account (no password hashes)", body = UserList),
         super::auth::AdminErrors,
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = super::problems::Forbidden),
     )
 )]
 pub async fn list_users(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -48,11 +48,11 @@ pub struct NewUser {
     post, path = "/v1/admin/users", tag = "admin", security(("bearer" = [])), request_body = NewUser,
     responses(
         (status = 201, description = "Created", body = User),
-        (status = 400, description = "The body is not {\"username\", \"password\", \"role\"}", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::problems::BadRequest),
         super::auth::AdminErrors,
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = super::problems::Forbidden),
+        (status = 409, response = super::problems::Conflict),
+        (status = 422, response = super::problems::Unprocessable),
     )
 )]
 pub async fn create_user(
@@ -85,8 +85,8 @@ pub async fn create_user(
     responses(
         (status = 200, description = "The disabled account", body = User),
         super::auth::AdminErrors,
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
     )
 )]
 pub async fn disable_user(

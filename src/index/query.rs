@@ -313,6 +313,19 @@ impl Snapshot {
         self.set_distances(&mut hits, lat, lon);
         hits
     }
+
+    /// How many published assets of `category` lie within `radius_m` (great-circle) of a
+    /// point.
+    pub fn count_within(&self, category: &str, lat: f64, lon: f64, radius_m: f64) -> usize {
+        self.category_tree(category).map_or(0, |tree| {
+            tree.locate_within_distance(unit_vector(lat, lon), chord2_for(radius_m))
+                .filter(|p| {
+                    let e = self.entry(p.data);
+                    haversine_m(lat, lon, e.lat, e.lon) <= radius_m
+                })
+                .count()
+        })
+    }
 }
 
 #[cfg(test)]

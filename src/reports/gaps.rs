@@ -80,27 +80,25 @@ pub enum GapSort {
 // Documentation only, like the one below: `render` builds the document.
 /// A gap area as a GeoJSON Feature: its representative point, the row as properties.
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
 pub struct GapFeature {
     #[schema(example = "Feature")]
-    r#type: String,
+    pub r#type: String,
     /// The area code.
-    id: String,
+    pub id: String,
     /// `{"type": "Point", "coordinates": [lon, lat]}`.
     #[schema(value_type = Object)]
-    geometry: serde_json::Value,
-    properties: GapRow,
+    pub geometry: serde_json::Value,
+    pub properties: GapRow,
 }
 
 /// The access-gaps report as a GeoJSON FeatureCollection.
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
 pub struct GapsFeatureCollection {
     #[schema(example = "FeatureCollection")]
-    r#type: String,
-    features: Vec<GapFeature>,
-    parameters: Scope,
-    summary: GapSummary,
+    pub r#type: String,
+    pub features: Vec<GapFeature>,
+    pub parameters: Scope,
+    pub summary: GapSummary,
 }
 
 /// The figures: every area in scope that is a gap for at least one requested category,
