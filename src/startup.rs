@@ -21,7 +21,8 @@ use crate::state::AppState;
 ///
 /// Middleware, outermost first: [`observe`] (request id, log line, metrics, CORS headers);
 /// path normalisation; security headers; problem+json for the framework's own errors;
-/// then [`admit`] (API key, rate limit, request time limit) right before the handler.
+/// then [`bound`] (header size, request time limit) before the routes, among which the
+/// `/v1` scope carries the rate limits.
 pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let config = state.config.clone();
     let data = web::Data::new(state);
@@ -50,7 +51,7 @@ pub fn app(
 > {
     App::new()
         .app_data(data)
-        .wrap(from_fn(admit))
+        .wrap(from_fn(bound))
         .wrap(ErrorHandlers::new().default_handler(render_problem))
         // Responses are data, never pages to frame or content to sniff.
         .wrap(
@@ -70,18 +71,16 @@ fn state_of(req: &ServiceRequest) -> web::Data<AppState> {
         .clone()
 }
 
-/// The gate before every handler: the caller's key or address against the rate limits
-/// ([`gate::admit`]), then the request time limit (`REQUEST_TIMEOUT_SECONDS`).
-async fn admit(
+/// Bounds on every request: headers of at most 16 KiB ([`gate::check_headers`]), and an
+/// answer within `REQUEST_TIMEOUT_SECONDS`.
+async fn bound(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let state = state_of(&req);
-    let allowance = match gate::admit(&state, &req) {
-        Ok(allowance) => allowance,
-        Err(refused) => return Ok(req.error_response(refused).map_into_right_body()),
-    };
-    let limit = state.config.timeouts.request;
+    if let Err(refused) = gate::check_headers(&req) {
+        return Ok(req.error_response(refused).map_into_right_body());
+    }
+    let limit = state_of(&req).config.timeouts.request;
     let Ok(res) = actix_web::rt::time::timeout(limit, next.call(req)).await else {
         // Rendered by the server from the error (there is no request left to build a
         // response on); the log and metrics still count it.
@@ -91,11 +90,7 @@ async fn admit(
         ))
         .into());
     };
-    let mut res = res?;
-    if let Some(a) = &allowance {
-        gate::decorate(&mut res, a);
-    }
-    Ok(res.map_into_left_body())
+    Ok(res?.map_into_left_body())
 }
 
 /// What every request gets on the way out: its `X-Request-Id`, a log line, the metrics,
@@ -130,8 +125,11 @@ async fn observe(
         }
     };
     if method == Method::GET || method == Method::HEAD {
-        if let Some(origin) = &origin {
-            cors::decorate(&state.config.cors, &path, origin, res.headers_mut());
+        if let Some(allowed) = origin
+            .as_deref()
+            .and_then(|o| cors::allow(&state.config.cors, res.request(), o))
+        {
+            cors::decorate(allowed, res.headers_mut());
         }
     }
     if let Ok(v) = HeaderValue::from_str(&id) {

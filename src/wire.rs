@@ -40,7 +40,7 @@ pub fn list<'a>(
     let mut values: Vec<String> = values
         .into_iter()
         .flat_map(|v| v.split(','))
-        .map(|s| s.trim().to_lowercase())
+        .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect();
     let mut seen = std::collections::HashSet::new();

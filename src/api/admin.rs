@@ -207,8 +207,8 @@ pub async fn replace_asset(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = asset_id(&id)?;
-    let expected = if_match(&req, true)?;
     let body = json_body(&body)?;
+    let expected = if_match(&req, true)?;
     let asset = blocking(&state, move |st| {
         curation::replace(st, &user.username, &id, expected, &body)
     })
@@ -244,8 +244,8 @@ pub async fn patch_asset(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = asset_id(&id)?;
-    let expected = if_match(&req, true)?;
     let patch = json_body(&body)?;
+    let expected = if_match(&req, true)?;
     let asset = blocking(&state, move |st| {
         curation::patch(st, &user.username, &id, expected, &patch)
     })
@@ -428,7 +428,7 @@ pub struct PageQuery {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
-    #[param(value_type = Option<String>)]
+    #[param(minimum = 0)]
     pub cursor: Option<i64>,
 }
 
@@ -441,8 +441,9 @@ impl QueryContract for PageQuery {
         let cursor = p
             .get("cursor")
             .map(|c| {
-                c.parse::<i64>()
-                    .map_err(|_| ApiError::param("cursor", "is not a next_cursor of this endpoint"))
+                c.parse::<i64>().ok().filter(|c| *c >= 0).ok_or_else(|| {
+                    ApiError::param("cursor", "is not a next_cursor of this endpoint")
+                })
             })
             .transpose()?;
         Ok(PageQuery {

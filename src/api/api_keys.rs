@@ -21,10 +21,12 @@ pub struct ApiKeyList {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Link-worker app (Leeds)", "rate_limit_per_minute": 12000}))]
 pub struct NewApiKey {
-    /// Who the key is for: 1 to 200 characters.
+    /// Who the key is for: 1 to 200 characters, not all blank, no control characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Requests a minute for this key (1 to 1,000,000); omit for the server's default.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub rate_limit_per_minute: Option<i64>,
 }
 

@@ -43,7 +43,7 @@ pub fn is_fresh(req: &HttpRequest, etag: &str, last_modified: Option<HttpDate>) 
 }
 
 /// The version `If-Match` asks for: `None` for `*` or no header (unless `required`, then
-/// 428). An ETag that is not one of ours can match nothing: 412.
+/// 428). A value that is not an ETag at all is a 400.
 pub fn if_match(req: &HttpRequest, required: bool) -> Result<Option<i64>, ApiError> {
     let Some(v) = req.headers().get(header::IF_MATCH) else {
         return if required {
@@ -58,11 +58,21 @@ pub fn if_match(req: &HttpRequest, required: bool) -> Result<Option<i64>, ApiErr
     if v == "*" {
         return Ok(None);
     }
-    v.trim_start_matches("W/")
-        .trim_matches('"')
+    let tag = v.strip_prefix("W/").unwrap_or(v);
+    // `"3"` as sent back from an ETag, or a bare `3`.
+    let version = tag
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(tag);
+    version
         .parse::<i64>()
+        .ok()
+        .filter(|_| !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()))
         .map(Some)
-        .map_err(|_| {
-            ApiError::PreconditionFailed(format!("If-Match {v:?} is not an ETag of this asset"))
+        .ok_or_else(|| {
+            ApiError::param(
+                "If-Match",
+                format!("{v:?} is not an ETag (\"1\", W/\"1\" or *)"),
+            )
         })
 }

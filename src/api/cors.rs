@@ -1,10 +1,11 @@
 //! Cross-origin access for browser apps: public reads from the configured origins (by
-//! default any), never the admin and auth routes. `CORS_ALLOWED_ORIGINS` is `*` (the
+//! default any), never the curators' (admin and auth) routes. `CORS_ALLOWED_ORIGINS` is `*` (the
 //! default), a comma-separated list of origins, or `none`.
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::Curators;
 use crate::config::CorsPolicy;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -15,9 +16,10 @@ const EXPOSED: &str =
 /// Request headers a browser app may send on a public read.
 const ALLOWED_HEADERS: &str = "Accept, If-None-Match, If-Modified-Since, X-Request-Id";
 
-/// The `Access-Control-Allow-Origin` value for a read of `path` from `origin`, if allowed.
-pub fn allow(policy: &CorsPolicy, path: &str, origin: &str) -> Option<HeaderValue> {
-    if path.starts_with("/v1/admin") || path.starts_with("/v1/auth") {
+/// The `Access-Control-Allow-Origin` value for a read from `origin`, if allowed: never on
+/// curators' routes (their scopes carry [`Curators`]).
+pub fn allow(policy: &CorsPolicy, req: &HttpRequest, origin: &str) -> Option<HeaderValue> {
+    if req.app_data::<Curators>().is_some() {
         return None;
     }
     match policy {
@@ -29,16 +31,14 @@ pub fn allow(policy: &CorsPolicy, path: &str, origin: &str) -> Option<HeaderValu
     }
 }
 
-/// Adds the CORS headers to a public read's response when its origin is allowed.
-pub fn decorate(policy: &CorsPolicy, path: &str, origin: &str, response: &mut HeaderMap) {
-    if let Some(allowed) = allow(policy, path, origin) {
-        response.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
-        response.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(EXPOSED),
-        );
-        response.append(header::VARY, HeaderValue::from_static("Origin"));
-    }
+/// Adds the CORS headers to a public read's response from an allowed origin.
+pub fn decorate(allowed: HeaderValue, response: &mut HeaderMap) {
+    response.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
+    response.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(EXPOSED),
+    );
+    response.append(header::VARY, HeaderValue::from_static("Origin"));
 }
 
 /// Answers a browser's preflight (`OPTIONS`) for a public read.
@@ -56,7 +56,7 @@ pub async fn preflight(
         .and_then(|m| m.to_str().ok());
     let allowed = origin
         .filter(|_| matches!(method, Some("GET" | "HEAD")))
-        .and_then(|o| allow(&state.config.cors, req.path(), o))
+        .and_then(|o| allow(&state.config.cors, &req, o))
         .ok_or_else(|| {
             ApiError::Forbidden(
                 "cross-origin access here is only for GET from an allowed origin".into(),
@@ -73,15 +73,17 @@ pub async fn preflight(
 
 #[cfg(test)]
 mod tests {
-    use super::{allow, CorsPolicy};
+    use super::{allow, CorsPolicy, Curators};
+    use actix_web::test::TestRequest;
 
     #[test]
-    fn listed_origins_only_and_never_admin() {
+    fn listed_origins_only_and_never_curators_routes() {
+        let public = TestRequest::default().to_http_request();
+        let curators = TestRequest::default().app_data(Curators).to_http_request();
         let c = CorsPolicy::Origins(vec!["https://a.example".into()]);
-        assert!(allow(&c, "/v1/assets", "https://a.example").is_some());
-        assert!(allow(&c, "/v1/assets", "https://b.example").is_none());
-        assert!(allow(&CorsPolicy::Any, "/v1/admin/assets", "https://a.example").is_none());
-        assert!(allow(&CorsPolicy::Any, "/v1/auth/token", "https://a.example").is_none());
-        assert!(allow(&CorsPolicy::Off, "/v1/assets", "https://a.example").is_none());
+        assert!(allow(&c, &public, "https://a.example").is_some());
+        assert!(allow(&c, &public, "https://b.example").is_none());
+        assert!(allow(&CorsPolicy::Any, &curators, "https://a.example").is_none());
+        assert!(allow(&CorsPolicy::Off, &public, "https://a.example").is_none());
     }
 }

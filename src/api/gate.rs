@@ -1,9 +1,11 @@
-//! Before any handler: who is calling (an API key, or else an address), whether their rate
-//! limit lets them in, and how long the request may take. Health probes and `/metrics` are
-//! never limited: a load balancer or a scraper must always get through.
+//! Before the handlers of `/v1`: who is calling (an API key, or else an address) and
+//! whether their rate limit lets them in. The probes (`/health`, `/metrics`) stand outside
+//! that scope: a load balancer or a scraper must always get through.
 
+use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
 use std::net::SocketAddr;
 
 use crate::error::ApiError;
@@ -17,9 +19,8 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// The header third-party apps send their key in.
 pub const API_KEY_HEADER: &str = "x-api-key";
 
-/// Admits the request or says why not (431 for oversized headers, 401 for a bad key, 429
-/// over the limit).
-pub fn admit(state: &AppState, req: &ServiceRequest) -> Result<Option<Allowance>, ApiError> {
+/// Refuses a request whose headers are larger than [`MAX_HEADER_BYTES`] (431).
+pub fn check_headers(req: &ServiceRequest) -> Result<(), ApiError> {
     let header_bytes: usize = req
         .headers()
         .iter()
@@ -30,10 +31,32 @@ pub fn admit(state: &AppState, req: &ServiceRequest) -> Result<Option<Allowance>
             "the request's headers are {header_bytes} bytes; at most {MAX_HEADER_BYTES} are accepted"
         )));
     }
-    let path = req.path();
-    if path.starts_with("/health/") || path == "/metrics" {
-        return Ok(None);
+    Ok(())
+}
+
+/// The rate limits, as middleware on the `/v1` scope: the caller's key or address against
+/// its limit ([`admit`]), and `X-RateLimit-*` on the answer.
+pub async fn limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let state = req
+        .app_data::<actix_web::web::Data<AppState>>()
+        .expect("the app is built with its state")
+        .clone();
+    let allowance = match admit(&state, &req) {
+        Ok(allowance) => allowance,
+        Err(refused) => return Ok(req.error_response(refused).map_into_right_body()),
+    };
+    let mut res = next.call(req).await?;
+    if let Some(a) = &allowance {
+        decorate(&mut res, a);
     }
+    Ok(res.map_into_left_body())
+}
+
+/// Admits the request or says why not (401 for a bad key, 429 over the limit).
+pub fn admit(state: &AppState, req: &ServiceRequest) -> Result<Option<Allowance>, ApiError> {
     let (bucket, limit) = match req.headers().get(API_KEY_HEADER) {
         Some(presented) => {
             let grant = presented

@@ -104,9 +104,11 @@ struct Security;
 
 impl utoipa::Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::SchemaType;
         use utoipa::openapi::security::{
             ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
         };
+        use utoipa::openapi::{RefOr, Schema, Type};
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
@@ -130,11 +132,17 @@ impl utoipa::Modify for Security {
                 .into_iter()
                 .map(|(name, response)| (name.to_string(), response)),
         );
-        for (path, item) in openapi.paths.paths.iter_mut() {
-            if path.starts_with("/health/") || path == "/metrics" {
-                continue;
+        // A body's `category` is one of the seeded categories.
+        for schema in components.schemas.values_mut() {
+            if let RefOr::T(Schema::Object(object)) = schema {
+                if let Some(RefOr::T(Schema::Object(category))) =
+                    object.properties.get_mut("category")
+                {
+                    category.pattern = Some(params::CATEGORY.to_string());
+                }
             }
-            let public = !path.starts_with("/v1/admin") && !path.starts_with("/v1/auth");
+        }
+        for item in openapi.paths.paths.values_mut() {
             for op in [
                 &mut item.get,
                 &mut item.post,
@@ -145,6 +153,29 @@ impl utoipa::Modify for Security {
             .into_iter()
             .flatten()
             {
+                // The operation's tag says who it is for, as its route's scope does.
+                let tagged = |t: &str| op.tags.iter().flatten().any(|tag| tag == t);
+                if tagged("health") {
+                    continue;
+                }
+                let public = !tagged("admin");
+                for param in op.parameters.iter_mut().flatten() {
+                    let Some(RefOr::T(Schema::Object(schema))) = param.schema.as_mut() else {
+                        continue;
+                    };
+                    if let Some((_, pattern)) =
+                        params::PATTERNS.iter().find(|(n, _)| *n == param.name)
+                    {
+                        schema.pattern = Some(pattern.to_string());
+                        schema.schema_type = SchemaType::Type(Type::String);
+                    }
+                    // An empty value is refused (give one, or leave the parameter out).
+                    if schema.schema_type == SchemaType::Type(Type::String)
+                        || schema.schema_type == SchemaType::from_iter([Type::String, Type::Null])
+                    {
+                        schema.min_length.get_or_insert(1);
+                    }
+                }
                 let responses = &mut op.responses.responses;
                 for (status, name) in [
                     ("401", "Unauthorized"),
@@ -185,129 +216,136 @@ pub fn openapi_json() -> String {
     s
 }
 
+/// Curators' routes (`/v1/admin`, `/v1/auth`): set on their scopes, so that cross-origin
+/// reads are never answered there (see [`cors`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Curators;
+
 /// Registers every route; used by the server and by tests. Each path is one resource, so
-/// a request with another method gets `405 Method Not Allowed`.
+/// a request with another method gets `405 Method Not Allowed`. The probes (`/health`,
+/// `/metrics`) and the documentation stand outside `/v1`, whose scope carries the rate
+/// limits ([`gate::limit`]), so a load balancer or a scraper always gets through.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    // Every single-route resource also answers CORS preflights (refused on admin routes).
+    // Every single-route resource also answers CORS preflights (refused on curators' routes).
     let resource = |path: &str, route: Route| {
         web::resource(path)
             .route(route)
             .route(web::route().method(Method::OPTIONS).to(cors::preflight))
     };
-    // `nearest` before `{id}`, so the literal path wins.
-    cfg.service(resource(
-        "/v1/assets/nearest",
-        web::get().to(assets::nearest_assets),
-    ))
-    .service(resource("/v1/assets", web::get().to(assets::list_assets)))
-    .service(resource(
-        "/v1/assets/{id}",
-        web::get().to(assets::get_asset),
-    ))
-    .service(resource("/v1/areas", web::get().to(areas::list_areas)))
-    .service(resource("/v1/areas/{code}", web::get().to(areas::get_area)))
-    .service(resource(
-        "/v1/reports/access-gaps",
-        web::get().to(reports::access_gaps),
-    ))
-    .service(resource(
-        "/v1/reports/access-gaps.svg",
-        web::get().to(reports::access_gaps_svg),
-    ))
-    .service(resource(
-        "/v1/reports/access-by-decile",
-        web::get().to(reports::access_by_decile),
-    ))
-    .service(resource(
-        "/v1/reports/access-by-decile.svg",
-        web::get().to(reports::access_by_decile_svg),
-    ))
-    .service(resource(
-        "/v1/reports/local-authorities",
-        web::get().to(reports::local_authorities),
-    ))
-    .service(resource(
-        "/v1/reports/what-if",
-        web::post().to(reports::what_if),
-    ))
-    .service(resource("/v1/auth/token", web::post().to(auth::token)))
-    .service(
-        web::resource("/v1/admin/assets")
-            .route(web::get().to(admin::list_assets))
-            .route(web::post().to(admin::create_asset)),
-    )
-    .service(
-        web::resource("/v1/admin/assets/{id}")
-            .route(web::get().to(admin::get_asset))
-            .route(web::put().to(admin::replace_asset))
-            .route(web::patch().to(admin::patch_asset))
-            .route(web::delete().to(admin::archive_asset)),
-    )
-    .service(resource(
-        "/v1/admin/assets/{id}/history",
-        web::get().to(admin::asset_history),
-    ))
-    .service(resource(
-        "/v1/admin/assets/{id}/{action}",
-        web::post().to(admin::asset_action),
-    ))
-    .service(resource(
-        "/v1/admin/audit",
-        web::get().to(admin::audit_trail),
-    ))
-    .service(
-        web::resource("/v1/admin/users")
-            .route(web::get().to(users::list_users))
-            .route(web::post().to(users::create_user)),
-    )
-    .service(resource(
-        "/v1/admin/users/{username}/disable",
-        web::post().to(users::disable_user),
-    ))
-    .service(
-        web::resource("/v1/admin/api-keys")
-            .route(web::get().to(api_keys::list))
-            .route(web::post().to(api_keys::issue)),
-    )
-    .service(resource(
-        "/v1/admin/api-keys/{id}",
-        web::delete().to(api_keys::revoke),
-    ))
-    .service(
-        web::resource("/v1/admin/imports")
-            .app_data(web::PayloadConfig::new(bulk::MAX_IMPORT_BYTES))
-            .route(web::post().to(bulk::import)),
-    )
-    .service(resource("/v1/admin/export", web::get().to(bulk::export)))
-    .service(resource(
-        "/v1/admin/reports/stale",
-        web::get().to(bulk::stale),
-    ))
-    .service(resource(
-        "/v1/suggestions",
-        web::post().to(suggestions::suggest),
-    ))
-    .service(resource(
-        "/v1/admin/suggestions",
-        web::get().to(suggestions::list),
-    ))
-    .service(resource(
-        "/v1/admin/suggestions/{id}/approve",
-        web::post().to(suggestions::approve),
-    ))
-    .service(resource(
-        "/v1/admin/suggestions/{id}/reject",
-        web::post().to(suggestions::reject),
-    ))
-    .service(resource(
-        "/v1/categories",
-        web::get().to(meta::list_categories),
-    ))
-    .service(resource("/health/live", web::get().to(meta::live)))
-    .service(resource("/health/ready", web::get().to(meta::ready)))
-    .service(resource("/metrics", web::get().to(meta::metrics)))
-    .service(resource("/docs", web::get().to(docs_redirect)))
-    .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()));
+    let admin = web::scope("/admin")
+        .app_data(Curators)
+        .service(
+            web::resource("/assets")
+                .route(web::get().to(admin::list_assets))
+                .route(web::post().to(admin::create_asset)),
+        )
+        .service(
+            web::resource("/assets/{id}")
+                .route(web::get().to(admin::get_asset))
+                .route(web::put().to(admin::replace_asset))
+                .route(web::patch().to(admin::patch_asset))
+                .route(web::delete().to(admin::archive_asset)),
+        )
+        .service(resource(
+            "/assets/{id}/history",
+            web::get().to(admin::asset_history),
+        ))
+        .service(resource(
+            "/assets/{id}/{action}",
+            web::post().to(admin::asset_action),
+        ))
+        .service(resource("/audit", web::get().to(admin::audit_trail)))
+        .service(
+            web::resource("/users")
+                .route(web::get().to(users::list_users))
+                .route(web::post().to(users::create_user)),
+        )
+        .service(resource(
+            "/users/{username}/disable",
+            web::post().to(users::disable_user),
+        ))
+        .service(
+            web::resource("/api-keys")
+                .route(web::get().to(api_keys::list))
+                .route(web::post().to(api_keys::issue)),
+        )
+        .service(resource(
+            "/api-keys/{id}",
+            web::delete().to(api_keys::revoke),
+        ))
+        .service(
+            web::resource("/imports")
+                .app_data(web::PayloadConfig::new(bulk::MAX_IMPORT_BYTES))
+                .route(web::post().to(bulk::import)),
+        )
+        .service(resource("/export", web::get().to(bulk::export)))
+        .service(resource("/reports/stale", web::get().to(bulk::stale)))
+        .service(resource("/suggestions", web::get().to(suggestions::list)))
+        .service(resource(
+            "/suggestions/{id}/approve",
+            web::post().to(suggestions::approve),
+        ))
+        .service(resource(
+            "/suggestions/{id}/reject",
+            web::post().to(suggestions::reject),
+        ));
+    let auth = web::scope("/auth")
+        .app_data(Curators)
+        .service(resource("/token", web::post().to(auth::token)));
+    let v1 = web::scope("/v1")
+        .wrap(actix_web::middleware::from_fn(gate::limit))
+        .service(admin)
+        .service(auth)
+        // `nearest` before `{id}`, so the literal path wins.
+        .service(resource(
+            "/assets/nearest",
+            web::get().to(assets::nearest_assets),
+        ))
+        .service(resource("/assets", web::get().to(assets::list_assets)))
+        .service(resource("/assets/{id}", web::get().to(assets::get_asset)))
+        .service(resource("/areas", web::get().to(areas::list_areas)))
+        .service(resource("/areas/{code}", web::get().to(areas::get_area)))
+        .service(resource(
+            "/reports/access-gaps",
+            web::get().to(reports::access_gaps),
+        ))
+        .service(resource(
+            "/reports/access-gaps.svg",
+            web::get().to(reports::access_gaps_svg),
+        ))
+        .service(resource(
+            "/reports/access-by-decile",
+            web::get().to(reports::access_by_decile),
+        ))
+        .service(resource(
+            "/reports/access-by-decile.svg",
+            web::get().to(reports::access_by_decile_svg),
+        ))
+        .service(resource(
+            "/reports/local-authorities",
+            web::get().to(reports::local_authorities),
+        ))
+        .service(resource(
+            "/reports/what-if",
+            web::post().to(reports::what_if),
+        ))
+        .service(resource(
+            "/suggestions",
+            web::post().to(suggestions::suggest),
+        ))
+        .service(resource(
+            "/categories",
+            web::get().to(meta::list_categories),
+        ));
+    cfg.service(v1)
+        .service(
+            web::scope("/health")
+                .service(resource("/live", web::get().to(meta::live)))
+                .service(resource("/ready", web::get().to(meta::ready))),
+        )
+        .service(resource("/metrics", web::get().to(meta::metrics)))
+        .service(resource("/docs", web::get().to(docs_redirect)))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()));
 }
 
 /// `/docs` -> `/docs/`, where the bundled Swagger UI lives (no network access needed).

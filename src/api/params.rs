@@ -42,7 +42,7 @@ impl Params {
         }
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
             .map_err(|_| ApiError::param("query", "is not a valid URL-encoded query string"))?;
-        for (i, (name, _)) in pairs.iter().enumerate() {
+        for (i, (name, value)) in pairs.iter().enumerate() {
             if !allowed.iter().any(|a| a.as_ref() == name) {
                 let accepted: Vec<&str> = allowed.iter().map(AsRef::as_ref).collect();
                 return Err(ApiError::param(
@@ -56,11 +56,17 @@ impl Params {
             if !repeatable.contains(&name.as_str()) && pairs[..i].iter().any(|(n, _)| n == name) {
                 return Err(ApiError::param(name, "is given more than once"));
             }
+            if value.trim().is_empty() {
+                return Err(ApiError::param(
+                    name,
+                    "is empty: give a value or leave it out",
+                ));
+            }
         }
         Ok(Params { pairs })
     }
 
-    /// The value of a parameter; an empty value counts as absent.
+    /// The value of a parameter (never empty: [`Params::parse`] refuses that).
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs
             .iter()
@@ -68,7 +74,7 @@ impl Params {
             .map(|(_, v)| v.trim())
     }
 
-    /// A comma-separated (or repeated) list, lower-cased, without empty or repeated items.
+    /// A comma-separated (or repeated) list, without empty or repeated items.
     pub fn list(&self, name: &str) -> Result<Option<Vec<String>>, ApiError> {
         let values = self.pairs.iter().filter(|(n, _)| n == name);
         list(name, values.map(|(_, v)| v.as_str()))
@@ -143,7 +149,7 @@ impl Params {
         };
         choices
             .iter()
-            .find(|c| c.eq_ignore_ascii_case(v))
+            .find(|c| **c == v)
             .copied()
             .map(Some)
             .ok_or_else(|| {
@@ -159,9 +165,21 @@ impl Params {
         let Some(v) = self.get(name) else {
             return Ok(None);
         };
+        // Plain decimals only (`-0.12`), as the document's patterns say: no exponents,
+        // signs, spaces or infinities.
+        let decimal = |s: &str| {
+            let digits = s.strip_prefix('-').unwrap_or(s);
+            let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+            !whole.is_empty()
+                && !fraction.is_empty()
+                && whole
+                    .bytes()
+                    .chain(fraction.bytes())
+                    .all(|b| b.is_ascii_digit())
+        };
         let nums: Option<Vec<f64>> = v
             .split(',')
-            .map(|s| s.trim().parse::<f64>().ok().filter(|x| x.is_finite()))
+            .map(|s| decimal(s).then(|| s.parse::<f64>().ok()).flatten())
             .collect();
         match nums {
             Some(nums) if nums.len() == n => Ok(Some(nums)),
@@ -169,6 +187,62 @@ impl Params {
         }
     }
 }
+
+/// The category slugs the migrations seed (a test keeps them equal): what a `category`
+/// parameter may list.
+pub const CATEGORY_SLUGS: [&str; 9] = [
+    "museum",
+    "library",
+    "gallery",
+    "theatre",
+    "cafe",
+    "arts_centre",
+    "heritage",
+    "cinema",
+    "community_centre",
+];
+
+/// One of [`CATEGORY_SLUGS`]: an asset's or a what-if's `category`.
+pub const CATEGORY: &str =
+    "^(museum|library|gallery|theatre|cafe|arts_centre|heritage|cinema|community_centre)$";
+
+/// `category` of a search or report: one or more of [`CATEGORY_SLUGS`], comma-separated.
+pub const CATEGORY_PATTERN: &str = "^(museum|library|gallery|theatre|cafe|arts_centre|heritage|cinema|community_centre)(,(museum|library|gallery|theatre|cafe|arts_centre|heritage|cinema|community_centre))*$";
+
+/// Number shapes, for the patterns below.
+macro_rules! latitude {
+    () => {
+        r"-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?)"
+    };
+}
+macro_rules! longitude {
+    () => {
+        r"-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)"
+    };
+}
+
+/// The shapes of the structured string parameters, by name, written into the OpenAPI
+/// document (utoipa's attributes take only literals); the parsers enforce the same.
+pub const PATTERNS: &[(&str, &str)] = &[
+    ("category", CATEGORY_PATTERN),
+    ("decile", "^(10|[1-9])(,(10|[1-9]))*$"),
+    ("near", concat!("^", latitude!(), ",", longitude!(), "$")),
+    (
+        "bbox",
+        concat!(
+            "^",
+            longitude!(),
+            ",",
+            latitude!(),
+            ",",
+            longitude!(),
+            ",",
+            latitude!(),
+            "$"
+        ),
+    ),
+    ("If-Match", r#"^(\*|(W/)?("[0-9]+"|[0-9]+))$"#),
+];
 
 /// An endpoint's query parameters: documented by `IntoParams`, parsed by [`Self::parse`].
 pub trait QueryContract: Sized + 'static {
@@ -264,8 +338,30 @@ mod tests {
     fn rejects_unknown_and_repeated_names() {
         assert!(matches!(parse("zzz=1"), Err(ApiError::BadParam { name, .. }) if name == "zzz"));
         assert!(matches!(parse("a=1&a=2"), Err(ApiError::BadParam { name, .. }) if name == "a"));
-        let p = parse("cat=a,b&cat=C,a").unwrap();
+        let p = parse("cat=a,b&cat=c,a").unwrap();
         assert_eq!(p.list("cat").unwrap().unwrap(), vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn the_category_pattern_lists_the_seeded_categories() {
+        let dir = std::env::temp_dir().join(format!("ca-cats-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = crate::store::Store::open(dir.join("db.sqlite3").to_str().unwrap()).unwrap();
+        let mut seeded: Vec<String> = crate::store::assets::categories(&mut store.conn().unwrap())
+            .unwrap()
+            .into_iter()
+            .map(|c| c.slug)
+            .collect();
+        seeded.sort();
+        let mut listed: Vec<String> = CATEGORY_SLUGS.iter().map(|s| s.to_string()).collect();
+        listed.sort();
+        assert_eq!(seeded, listed);
+        let alternatives = format!("({})", CATEGORY_SLUGS.join("|"));
+        assert_eq!(
+            CATEGORY_PATTERN,
+            format!("^{alternatives}(,{alternatives})*$")
+        );
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

@@ -25,7 +25,8 @@ use crate::store::suggestions::{self, Suggestion};
 pub struct NewSuggestion {
     /// `new` (a place that is missing) or `correction` (to a published asset).
     pub kind: String,
-    /// The asset a correction is for.
+    /// The asset a correction is for (required for a correction).
+    #[schema(format = Uuid)]
     pub asset_id: Option<String>,
     /// A new place's fields, or the fields to change (`null` clears one).
     #[schema(value_type = Object)]
@@ -199,7 +200,8 @@ pub async fn approve(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"reason": "The venue closed in 2024"}))]
 pub struct Rejection {
-    /// Why, for the record (1 to 1000 characters).
+    /// Why, for the record (1 to 1000 characters, not all blank).
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub reason: String,
 }
 

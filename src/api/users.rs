@@ -37,8 +37,10 @@ pub async fn list_users(_: Admin, state: web::Data<AppState>) -> Result<HttpResp
 #[schema(example = json!({"username": "ben", "password": "a long passphrase here", "role": "editor"}))]
 pub struct NewUser {
     /// 1 to 64 letters, digits, `.`, `_` or `-`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub username: String,
     /// At least 12 characters.
+    #[schema(min_length = 12)]
     pub password: String,
     pub role: Role,
 }
