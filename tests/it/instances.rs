@@ -1,11 +1,10 @@
 //! Two real server processes on one database: a write made elsewhere (here an import by
 //! the command line, a third process) is visible in both within the documented bound.
 
-mod support;
-
+use crate::support;
+use crate::support::{backends, shared_data, Server, TestDb, LIBRARIES};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{backends, shared_data, Server, TestDb, LIBRARIES};
 
 const BIN: &str = env!("CARGO_BIN_EXE_community-assets");
 

@@ -1,12 +1,11 @@
 //! Imports are all or nothing, upsert by (source, source_id), and the command line reports
 //! every problem with its line. On SQLite and PostgreSQL.
 
-mod support;
-
+use crate::support;
+use crate::support::{backends, shared_data, TestDb, LIBRARIES};
 use diesel::prelude::*;
 use std::io::Write;
 use std::process::Command;
-use support::{backends, shared_data, TestDb, LIBRARIES};
 
 use community_assets::curation::imports::{import_file, ImportOptions};
 use community_assets::import::{Contacts, ImportError};

@@ -2,14 +2,13 @@
 //! the snapshot, readiness and admin writes say 503 problem+json with Retry-After, and
 //! everything recovers when the database comes back, without a restart.
 
-mod support;
-
+use crate::support;
+use crate::support::{backends, Backend, TestApp, TestDb};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{backends, Backend, TestApp, TestDb};
 
 /// Forwards connections to PostgreSQL until cut; a cut closes every open connection and
 /// refuses new ones until restored.

@@ -1,12 +1,11 @@
 //! The public API over HTTP, on SQLite and PostgreSQL, checked against an independent
 //! brute-force computation over the real English libraries.
 
-mod support;
-
+use crate::support;
+use crate::support::{backends, brute_haversine, library_rows, LibraryRow, TestApp};
 use diesel::prelude::*;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
-use support::{backends, brute_haversine, library_rows, LibraryRow, TestApp};
 
 use community_assets::store::schema::assets;
 

@@ -3,15 +3,13 @@
 //! clients), Prometheus metrics, HEAD, and a graceful shutdown that lets in-flight requests
 //! finish.
 
-mod support;
-
+use crate::support::{backends, seeded_db, sql_number, Backend, Server, SEEDED_ADMIN_PW};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{backends, seeded_db, sql_number, Backend, Server, SEEDED_ADMIN_PW};
 
 const ADMIN_PW: &str = SEEDED_ADMIN_PW;
 

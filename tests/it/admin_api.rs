@@ -1,12 +1,10 @@
 //! The admin API over HTTP on SQLite and PostgreSQL: tokens and roles, conflict detection,
 //! validation, the audit trail, and the public API seeing each change at once.
 
-mod support;
-
+use crate::support::*;
 use base64::Engine;
 use serde_json::{json, Value};
 use std::process::{Command, Stdio};
-use support::*;
 
 use community_assets::auth::token::Key;
 use community_assets::auth::Role;

@@ -3,14 +3,12 @@
 //! galleries written here), checked against a brute-force computation over all areas ×
 //! assets written independently in this file. On SQLite and PostgreSQL.
 
-mod support;
-
+use crate::support::*;
 use flate2::read::GzDecoder;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::OnceLock;
-use support::*;
 
 const THRESHOLD: f64 = 2000.0;
 

@@ -2,16 +2,14 @@
 //! and PostgreSQL: a large import killed while its transaction is open leaves nothing
 //! behind, and a burst of admin writes killed mid-way loses none that were acknowledged.
 
-mod support;
-
+use crate::support::{
+    backends, cli, seeded_db, shared_data, sql_number, Server, TestDb, LIBRARIES, SEEDED_ADMIN_PW,
+};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{
-    backends, cli, seeded_db, shared_data, sql_number, Server, TestDb, LIBRARIES, SEEDED_ADMIN_PW,
-};
 
 const BIN: &str = env!("CARGO_BIN_EXE_community-assets");
 const ADMIN_PW: &str = SEEDED_ADMIN_PW;
