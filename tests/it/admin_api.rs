@@ -9,6 +9,14 @@ use std::process::{Command, Stdio};
 use community_assets::auth::token::Key;
 use community_assets::auth::Role;
 
+on_both_backends!(
+    every_admin_endpoint_needs_a_valid_token_and_the_right_role,
+    curation_is_checked_audited_and_public_at_once,
+    two_editors_updating_at_once_one_wins_and_nothing_is_lost,
+    suggestions_are_checked_queued_and_applied_by_an_editor,
+    bulk_import_with_duplicates_export_and_stale_report,
+);
+
 const ADMIN_PW: &str = "admin password 1234";
 const EDITOR_PW: &str = "editor password 5678";
 
@@ -143,173 +151,170 @@ fn forge(secret: &[u8], kid: &str, claims: Value) -> String {
     .unwrap()
 }
 
-#[test]
-fn every_admin_endpoint_needs_a_valid_token_and_the_right_role() {
-    for backend in backends() {
-        let (app, admin, editor) = app_with_users(backend);
-        let id = app.get("/v1/assets?limit=1").json()["items"][0]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let now = chrono::Utc::now().timestamp();
-        let claims = |aud: &str, iat: i64, exp: i64| {
-            json!({"sub": "root", "role": "admin", "iat": iat, "exp": exp,
+fn every_admin_endpoint_needs_a_valid_token_and_the_right_role(backend: Backend) {
+    let (app, admin, editor) = app_with_users(backend);
+    let id = app.get("/v1/assets?limit=1").json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let now = chrono::Utc::now().timestamp();
+    let claims = |aud: &str, iat: i64, exp: i64| {
+        json!({"sub": "root", "role": "admin", "iat": iat, "exp": exp,
             "iss": "community-assets", "aud": aud, "ver": 1})
-        };
-        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
-        let good = forge(
-            TEST_SECRET,
-            "test-key",
-            claims("community-assets-admin", now, now + 600),
-        );
-        let payload = good.split('.').nth(1).unwrap().to_string();
-        let bad_tokens = [
-            ("garbage", "not.a.token".to_string()),
-            (
-                "expired",
-                forge(
-                    TEST_SECRET,
-                    "test-key",
-                    claims("community-assets-admin", now - 7200, now - 3600),
-                ),
+    };
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let good = forge(
+        TEST_SECRET,
+        "test-key",
+        claims("community-assets-admin", now, now + 600),
+    );
+    let payload = good.split('.').nth(1).unwrap().to_string();
+    let bad_tokens = [
+        ("garbage", "not.a.token".to_string()),
+        (
+            "expired",
+            forge(
+                TEST_SECRET,
+                "test-key",
+                claims("community-assets-admin", now - 7200, now - 3600),
             ),
-            (
-                "wrong audience",
-                forge(
-                    TEST_SECRET,
-                    "test-key",
-                    claims("someone-else", now, now + 600),
-                ),
+        ),
+        (
+            "wrong audience",
+            forge(
+                TEST_SECRET,
+                "test-key",
+                claims("someone-else", now, now + 600),
             ),
-            (
-                "wrong key",
-                forge(
-                    b"another-secret-that-is-32-bytes-long!!",
-                    "test-key",
-                    claims("community-assets-admin", now, now + 600),
-                ),
+        ),
+        (
+            "wrong key",
+            forge(
+                b"another-secret-that-is-32-bytes-long!!",
+                "test-key",
+                claims("community-assets-admin", now, now + 600),
             ),
-            (
-                "unknown kid",
-                forge(
-                    TEST_SECRET,
-                    "other-key",
-                    claims("community-assets-admin", now, now + 600),
-                ),
+        ),
+        (
+            "unknown kid",
+            forge(
+                TEST_SECRET,
+                "other-key",
+                claims("community-assets-admin", now, now + 600),
             ),
-            (
-                "alg none",
-                format!(
-                    "{}.{payload}.",
-                    b64(r#"{"alg":"none","typ":"JWT","kid":"test-key"}"#)
-                ),
+        ),
+        (
+            "alg none",
+            format!(
+                "{}.{payload}.",
+                b64(r#"{"alg":"none","typ":"JWT","kid":"test-key"}"#)
             ),
-            (
-                "tampered",
-                format!(
-                    "{}.{}.{}",
-                    good.split('.').next().unwrap(),
-                    b64(&claims("community-assets-admin", now, now + 99999).to_string()),
-                    good.split('.').nth(2).unwrap()
-                ),
+        ),
+        (
+            "tampered",
+            format!(
+                "{}.{}.{}",
+                good.split('.').next().unwrap(),
+                b64(&claims("community-assets-admin", now, now + 99999).to_string()),
+                good.split('.').nth(2).unwrap()
             ),
-        ];
-        assert_eq!(
-            app.send(
-                "GET",
-                "/v1/admin/users",
-                &[("Authorization", &bearer(&good))],
-                None
-            )
-            .status,
-            200,
-            "the forging works"
-        );
-        for (method, path, body, needed) in endpoints(&id) {
-            let r = app.send(method, &path, &[], body.as_deref());
-            assert_eq!(r.status, 401, "{method} {path} without a token");
-            assert!(r
-                .header("www-authenticate")
-                .is_some_and(|h| h.starts_with("Bearer")));
-            assert_eq!(r.header("content-type"), Some("application/problem+json"));
-            for (what, t) in &bad_tokens {
-                let r = app.send(
-                    method,
-                    &path,
-                    &[("Authorization", &bearer(t))],
-                    body.as_deref(),
-                );
-                assert_eq!(
-                    r.status, 401,
-                    "{method} {path} with a {what} token: {}",
-                    r.body
-                );
-            }
+        ),
+    ];
+    assert_eq!(
+        app.send(
+            "GET",
+            "/v1/admin/users",
+            &[("Authorization", &bearer(&good))],
+            None
+        )
+        .status,
+        200,
+        "the forging works"
+    );
+    for (method, path, body, needed) in endpoints(&id) {
+        let r = app.send(method, &path, &[], body.as_deref());
+        assert_eq!(r.status, 401, "{method} {path} without a token");
+        assert!(r
+            .header("www-authenticate")
+            .is_some_and(|h| h.starts_with("Bearer")));
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+        for (what, t) in &bad_tokens {
             let r = app.send(
                 method,
                 &path,
-                &[("Authorization", &bearer(&editor)), ("If-Match", "*")],
+                &[("Authorization", &bearer(t))],
                 body.as_deref(),
             );
-            match needed {
-                Role::Admin => {
-                    assert_eq!(r.status, 403, "{method} {path} as an editor: {}", r.body)
-                }
-                Role::Editor => assert!(
-                    r.status < 400 || (r.status == 404 && path.contains(NOBODY)),
-                    "{method} {path} as an editor: {} {}",
-                    r.status,
-                    r.body
-                ),
-            }
-            let r = app.send(
-                method,
-                &path,
-                &[("Authorization", &bearer(&admin)), ("If-Match", "*")],
-                body.as_deref(),
-            );
-            assert!(
-                r.status < 400
-                    || (r.status == 404 && (path.contains("nobody") || path.contains(NOBODY))),
-                "{method} {path} as admin: {} {}",
-                r.status,
+            assert_eq!(
+                r.status, 401,
+                "{method} {path} with a {what} token: {}",
                 r.body
             );
         }
-
-        // A disabled account's token stops working at once.
         let r = app.send(
-            "POST",
-            "/v1/admin/users/ann/disable",
-            &[("Authorization", &bearer(&admin))],
-            None,
+            method,
+            &path,
+            &[("Authorization", &bearer(&editor)), ("If-Match", "*")],
+            body.as_deref(),
         );
-        assert_eq!(r.status, 200, "{}", r.body);
-        assert_eq!(r.json()["active"], false);
-        assert_eq!(
-            app.send(
-                "GET",
-                "/v1/admin/assets",
-                &[("Authorization", &bearer(&editor))],
-                None
-            )
-            .status,
-            401
+        match needed {
+            Role::Admin => {
+                assert_eq!(r.status, 403, "{method} {path} as an editor: {}", r.body)
+            }
+            Role::Editor => assert!(
+                r.status < 400 || (r.status == 404 && path.contains(NOBODY)),
+                "{method} {path} as an editor: {} {}",
+                r.status,
+                r.body
+            ),
+        }
+        let r = app.send(
+            method,
+            &path,
+            &[("Authorization", &bearer(&admin)), ("If-Match", "*")],
+            body.as_deref(),
         );
-        let login = app.post_json(
-            "/v1/auth/token",
-            &json!({"username": "ann", "password": EDITOR_PW}).to_string(),
+        assert!(
+            r.status < 400
+                || (r.status == 404 && (path.contains("nobody") || path.contains(NOBODY))),
+            "{method} {path} as admin: {} {}",
+            r.status,
+            r.body
         );
-        assert_eq!(login.status, 401);
-        // Users' password hashes never leave the server.
-        let list = app.send(
-            "GET",
-            "/v1/admin/users",
-            &[("Authorization", &bearer(&admin))],
-            None,
-        );
-        assert!(!list.body.contains("argon2"), "{}", list.body);
     }
+
+    // A disabled account's token stops working at once.
+    let r = app.send(
+        "POST",
+        "/v1/admin/users/ann/disable",
+        &[("Authorization", &bearer(&admin))],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["active"], false);
+    assert_eq!(
+        app.send(
+            "GET",
+            "/v1/admin/assets",
+            &[("Authorization", &bearer(&editor))],
+            None
+        )
+        .status,
+        401
+    );
+    let login = app.post_json(
+        "/v1/auth/token",
+        &json!({"username": "ann", "password": EDITOR_PW}).to_string(),
+    );
+    assert_eq!(login.status, 401);
+    // Users' password hashes never leave the server.
+    let list = app.send(
+        "GET",
+        "/v1/admin/users",
+        &[("Authorization", &bearer(&admin))],
+        None,
+    );
+    assert!(!list.body.contains("argon2"), "{}", list.body);
 }
 
 #[test]
@@ -341,322 +346,316 @@ fn without_a_jwt_secret_the_admin_api_says_why_and_the_public_api_runs() {
     assert!(Key::hs256("k", b"short").is_err());
 }
 
-#[test]
-fn curation_is_checked_audited_and_public_at_once() {
-    for backend in backends() {
-        let (app, _, editor) = app_with_users(backend);
-        let auth = bearer(&editor);
-        let h = |extra: &[(&'static str, String)]| {
-            let mut v = vec![("Authorization", auth.clone())];
-            v.extend(extra.iter().cloned());
-            v
-        };
-        let send = |method: &str, path: &str, headers: Vec<(&str, String)>, body: Option<Value>| {
-            let hs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            app.send(method, path, &hs, body.map(|b| b.to_string()).as_deref())
-        };
+fn curation_is_checked_audited_and_public_at_once(backend: Backend) {
+    let (app, _, editor) = app_with_users(backend);
+    let auth = bearer(&editor);
+    let h = |extra: &[(&'static str, String)]| {
+        let mut v = vec![("Authorization", auth.clone())];
+        v.extend(extra.iter().cloned());
+        v
+    };
+    let send = |method: &str, path: &str, headers: Vec<(&str, String)>, body: Option<Value>| {
+        let hs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        app.send(method, path, &hs, body.map(|b| b.to_string()).as_deref())
+    };
 
-        // Every invalid field is named in one 422.
-        let bad = json!({"name": "", "category": "zoo", "lat": 95, "lon": -2.97, "website": "ftp://x",
+    // Every invalid field is named in one 422.
+    let bad = json!({"name": "", "category": "zoo", "lat": 95, "lon": -2.97, "website": "ftp://x",
             "opening_hours": "Mo-Fr 25:00-26:00", "colour": "red"});
-        let r = send("POST", "/v1/admin/assets", h(&[]), Some(bad));
-        assert_eq!(r.status, 422, "{}", r.body);
-        let names: Vec<String> = r.json()["invalid-params"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["name"].as_str().unwrap().to_string())
-            .collect();
-        for f in [
-            "name",
-            "category",
-            "lat",
-            "website",
-            "opening_hours",
-            "colour",
-        ] {
-            assert!(names.contains(&f.to_string()), "{f} in {names:?}");
-        }
+    let r = send("POST", "/v1/admin/assets", h(&[]), Some(bad));
+    assert_eq!(r.status, 422, "{}", r.body);
+    let names: Vec<String> = r.json()["invalid-params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    for f in [
+        "name",
+        "category",
+        "lat",
+        "website",
+        "opening_hours",
+        "colour",
+    ] {
+        assert!(names.contains(&f.to_string()), "{f} in {names:?}");
+    }
 
-        // A draft: in the admin API, not in the public one.
-        let draft = json!({"name": "Toxteth Library", "category": "library", "lat": 53.3946, "lon": -2.9678,
+    // A draft: in the admin API, not in the public one.
+    let draft = json!({"name": "Toxteth Library", "category": "library", "lat": 53.3946, "lon": -2.9678,
             "town": "Liverpool", "postcode": "l8 1xf", "status": "draft", "tags": ["wifi"]});
-        let r = send("POST", "/v1/admin/assets", h(&[]), Some(draft));
-        assert_eq!(r.status, 201, "{}", r.body);
-        let a = r.json();
-        let id = a["id"].as_str().unwrap().to_string();
-        assert_eq!(a["postcode"], "L8 1XF");
-        assert_eq!(r.header("etag"), Some("\"1\""));
-        assert_eq!(
-            r.header("location"),
-            Some(format!("/v1/admin/assets/{id}").as_str())
-        );
-        assert_eq!(app.get(&format!("/v1/assets/{id}")).status, 404);
-        let listed = send(
-            "GET",
-            "/v1/admin/assets?status=draft&q=toxteth&near=53.3946,-2.9678&radius_m=100",
-            h(&[]),
-            None,
-        )
-        .json();
-        assert_eq!(listed["total"], 1);
-        assert!(listed["items"][0]["distance_m"].as_f64().unwrap() < 1.0);
-        let published_only = send(
-            "GET",
-            "/v1/admin/assets?status=published&q=toxteth",
-            h(&[]),
-            None,
-        )
-        .json();
-        assert!(published_only["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|a| a["id"] != id.as_str()));
-        let csv = send(
-            "GET",
-            "/v1/admin/assets?status=archived&format=csv&limit=200",
-            h(&[]),
-            None,
-        );
-        assert_eq!(
-            csv::Reader::from_reader(csv.body.as_bytes())
-                .records()
-                .count(),
-            200,
-            "the real libraries include 252 archived"
-        );
-        assert_eq!(
-            send("GET", "/v1/admin/assets?status=lost", h(&[]), None).json()["invalid-params"][0]
-                ["name"],
-            "status"
-        );
+    let r = send("POST", "/v1/admin/assets", h(&[]), Some(draft));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let a = r.json();
+    let id = a["id"].as_str().unwrap().to_string();
+    assert_eq!(a["postcode"], "L8 1XF");
+    assert_eq!(r.header("etag"), Some("\"1\""));
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/v1/admin/assets/{id}").as_str())
+    );
+    assert_eq!(app.get(&format!("/v1/assets/{id}")).status, 404);
+    let listed = send(
+        "GET",
+        "/v1/admin/assets?status=draft&q=toxteth&near=53.3946,-2.9678&radius_m=100",
+        h(&[]),
+        None,
+    )
+    .json();
+    assert_eq!(listed["total"], 1);
+    assert!(listed["items"][0]["distance_m"].as_f64().unwrap() < 1.0);
+    let published_only = send(
+        "GET",
+        "/v1/admin/assets?status=published&q=toxteth",
+        h(&[]),
+        None,
+    )
+    .json();
+    assert!(published_only["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["id"] != id.as_str()));
+    let csv = send(
+        "GET",
+        "/v1/admin/assets?status=archived&format=csv&limit=200",
+        h(&[]),
+        None,
+    );
+    assert_eq!(
+        csv::Reader::from_reader(csv.body.as_bytes())
+            .records()
+            .count(),
+        200,
+        "the real libraries include 252 archived"
+    );
+    assert_eq!(
+        send("GET", "/v1/admin/assets?status=lost", h(&[]), None).json()["invalid-params"][0]
+            ["name"],
+        "status"
+    );
 
-        // Publish: public before the response returned.
-        let r = send(
-            "POST",
-            &format!("/v1/admin/assets/{id}/publish"),
-            h(&[]),
-            None,
-        );
-        assert_eq!(r.json()["status"], "published");
-        assert_eq!(app.get(&format!("/v1/assets/{id}")).status, 200);
+    // Publish: public before the response returned.
+    let r = send(
+        "POST",
+        &format!("/v1/admin/assets/{id}/publish"),
+        h(&[]),
+        None,
+    );
+    assert_eq!(r.json()["status"], "published");
+    assert_eq!(app.get(&format!("/v1/assets/{id}")).status, 200);
 
-        // PATCH needs If-Match: 428 without, 412 with an old one, 200 with the current one.
-        let patch = json!({"opening_hours": "Mo-Sa 10:00-16:00", "town": null});
-        assert_eq!(
-            send(
-                "PATCH",
-                &format!("/v1/admin/assets/{id}"),
-                h(&[]),
-                Some(patch.clone())
-            )
-            .status,
-            428
-        );
-        assert_eq!(
-            send(
-                "PATCH",
-                &format!("/v1/admin/assets/{id}"),
-                h(&[("If-Match", "\"1\"".into())]),
-                Some(patch.clone())
-            )
-            .status,
-            412
-        );
-        let r = send(
+    // PATCH needs If-Match: 428 without, 412 with an old one, 200 with the current one.
+    let patch = json!({"opening_hours": "Mo-Sa 10:00-16:00", "town": null});
+    assert_eq!(
+        send(
             "PATCH",
             &format!("/v1/admin/assets/{id}"),
-            h(&[("If-Match", "\"2\"".into())]),
-            Some(patch),
-        );
-        assert_eq!(r.status, 200, "{}", r.body);
-        assert_eq!(r.header("etag"), Some("\"3\""));
-        let public = app.get(&format!("/v1/assets/{id}")).json();
-        assert_eq!(public["opening_hours"], "Mo-Sa 10:00-16:00");
-        assert_eq!(public["town"], Value::Null);
-        // An invalid patch is a 422 and changes nothing.
-        let r = send(
+            h(&[]),
+            Some(patch.clone())
+        )
+        .status,
+        428
+    );
+    assert_eq!(
+        send(
             "PATCH",
             &format!("/v1/admin/assets/{id}"),
-            h(&[("If-Match", "\"3\"".into())]),
-            Some(json!({"lat": 200})),
-        );
-        assert_eq!(r.status, 422);
+            h(&[("If-Match", "\"1\"".into())]),
+            Some(patch.clone())
+        )
+        .status,
+        412
+    );
+    let r = send(
+        "PATCH",
+        &format!("/v1/admin/assets/{id}"),
+        h(&[("If-Match", "\"2\"".into())]),
+        Some(patch),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("etag"), Some("\"3\""));
+    let public = app.get(&format!("/v1/assets/{id}")).json();
+    assert_eq!(public["opening_hours"], "Mo-Sa 10:00-16:00");
+    assert_eq!(public["town"], Value::Null);
+    // An invalid patch is a 422 and changes nothing.
+    let r = send(
+        "PATCH",
+        &format!("/v1/admin/assets/{id}"),
+        h(&[("If-Match", "\"3\"".into())]),
+        Some(json!({"lat": 200})),
+    );
+    assert_eq!(r.status, 422);
 
-        // PUT replaces every field; a GET sent back with its read-only fields is accepted.
-        let mut full = send("GET", &format!("/v1/admin/assets/{id}"), h(&[]), None).json();
-        full["name"] = json!("Toxteth Library and Reading Room");
-        assert_eq!(
-            send(
-                "PUT",
-                &format!("/v1/admin/assets/{id}"),
-                h(&[]),
-                Some(full.clone())
-            )
-            .status,
-            428
-        );
-        let r = send(
+    // PUT replaces every field; a GET sent back with its read-only fields is accepted.
+    let mut full = send("GET", &format!("/v1/admin/assets/{id}"), h(&[]), None).json();
+    full["name"] = json!("Toxteth Library and Reading Room");
+    assert_eq!(
+        send(
             "PUT",
             &format!("/v1/admin/assets/{id}"),
-            h(&[("If-Match", "\"3\"".into())]),
-            Some(full),
-        );
-        assert_eq!(r.status, 200, "{}", r.body);
-        assert_eq!(
-            app.get(&format!("/v1/assets/{id}")).json()["name"],
-            "Toxteth Library and Reading Room"
-        );
+            h(&[]),
+            Some(full.clone())
+        )
+        .status,
+        428
+    );
+    let r = send(
+        "PUT",
+        &format!("/v1/admin/assets/{id}"),
+        h(&[("If-Match", "\"3\"".into())]),
+        Some(full),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        app.get(&format!("/v1/assets/{id}")).json()["name"],
+        "Toxteth Library and Reading Room"
+    );
 
-        // Verify, archive (gone from the public API), restore (a draft again).
-        let r = send(
+    // Verify, archive (gone from the public API), restore (a draft again).
+    let r = send(
+        "POST",
+        &format!("/v1/admin/assets/{id}/verify"),
+        h(&[]),
+        None,
+    );
+    assert!(r.json()["last_verified_at"].is_string());
+    assert_eq!(
+        send(
+            "DELETE",
+            &format!("/v1/admin/assets/{id}"),
+            h(&[("If-Match", "\"1\"".into())]),
+            None
+        )
+        .status,
+        412
+    );
+    assert_eq!(
+        send("DELETE", &format!("/v1/admin/assets/{id}"), h(&[]), None).json()["status"],
+        "archived"
+    );
+    assert_eq!(app.get(&format!("/v1/assets/{id}")).status, 404);
+    assert_eq!(
+        send("GET", &format!("/v1/admin/assets/{id}"), h(&[]), None).json()["status"],
+        "archived"
+    );
+    assert_eq!(
+        send(
             "POST",
-            &format!("/v1/admin/assets/{id}/verify"),
+            &format!("/v1/admin/assets/{id}/restore"),
             h(&[]),
-            None,
-        );
-        assert!(r.json()["last_verified_at"].is_string());
-        assert_eq!(
-            send(
-                "DELETE",
-                &format!("/v1/admin/assets/{id}"),
-                h(&[("If-Match", "\"1\"".into())]),
-                None
-            )
-            .status,
-            412
-        );
-        assert_eq!(
-            send("DELETE", &format!("/v1/admin/assets/{id}"), h(&[]), None).json()["status"],
-            "archived"
-        );
-        assert_eq!(app.get(&format!("/v1/assets/{id}")).status, 404);
-        assert_eq!(
-            send("GET", &format!("/v1/admin/assets/{id}"), h(&[]), None).json()["status"],
-            "archived"
-        );
-        assert_eq!(
-            send(
-                "POST",
-                &format!("/v1/admin/assets/{id}/restore"),
-                h(&[]),
-                None
-            )
-            .json()["status"],
-            "draft"
-        );
-        assert_eq!(
-            send("POST", &format!("/v1/admin/assets/{id}/fly"), h(&[]), None).status,
-            404
-        );
+            None
+        )
+        .json()["status"],
+        "draft"
+    );
+    assert_eq!(
+        send("POST", &format!("/v1/admin/assets/{id}/fly"), h(&[]), None).status,
+        404
+    );
 
-        // Exactly one audit entry per write, in order, each before = the previous after.
-        let history = send(
-            "GET",
-            &format!("/v1/admin/assets/{id}/history"),
-            h(&[]),
-            None,
-        )
-        .json();
-        let items = history["items"].as_array().unwrap();
-        let actions: Vec<&str> = items
-            .iter()
-            .map(|e| e["action"].as_str().unwrap())
-            .collect();
+    // Exactly one audit entry per write, in order, each before = the previous after.
+    let history = send(
+        "GET",
+        &format!("/v1/admin/assets/{id}/history"),
+        h(&[]),
+        None,
+    )
+    .json();
+    let items = history["items"].as_array().unwrap();
+    let actions: Vec<&str> = items
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["create", "publish", "patch", "update", "verify", "archive", "restore"]
+    );
+    assert!(items.iter().all(|e| e["username"] == "ann"));
+    assert_eq!(items[0]["before"], Value::Null);
+    for w in items.windows(2) {
+        assert_eq!(w[1]["before"], w[0]["after"]);
         assert_eq!(
-            actions,
-            ["create", "publish", "patch", "update", "verify", "archive", "restore"]
-        );
-        assert!(items.iter().all(|e| e["username"] == "ann"));
-        assert_eq!(items[0]["before"], Value::Null);
-        for w in items.windows(2) {
-            assert_eq!(w[1]["before"], w[0]["after"]);
-            assert_eq!(
-                w[1]["after"]["version"].as_i64(),
-                w[0]["after"]["version"].as_i64().map(|v| v + 1)
-            );
-        }
-        let by_user = send("GET", "/v1/admin/audit?user=ann&limit=3", h(&[]), None).json();
-        assert_eq!(by_user["items"].as_array().unwrap().len(), 3);
-        let next = by_user["next_cursor"].as_str().unwrap();
-        let rest = send(
-            "GET",
-            &format!("/v1/admin/audit?user=ann&cursor={next}"),
-            h(&[]),
-            None,
-        )
-        .json();
-        assert_eq!(rest["items"].as_array().unwrap().len(), 4);
-        assert_eq!(
-            send("GET", "/v1/admin/audit?user=nobody", h(&[]), None).json()["items"],
-            json!([])
+            w[1]["after"]["version"].as_i64(),
+            w[0]["after"]["version"].as_i64().map(|v| v + 1)
         );
     }
+    let by_user = send("GET", "/v1/admin/audit?user=ann&limit=3", h(&[]), None).json();
+    assert_eq!(by_user["items"].as_array().unwrap().len(), 3);
+    let next = by_user["next_cursor"].as_str().unwrap();
+    let rest = send(
+        "GET",
+        &format!("/v1/admin/audit?user=ann&cursor={next}"),
+        h(&[]),
+        None,
+    )
+    .json();
+    assert_eq!(rest["items"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        send("GET", "/v1/admin/audit?user=nobody", h(&[]), None).json()["items"],
+        json!([])
+    );
 }
 
-#[test]
-fn two_editors_updating_at_once_one_wins_and_nothing_is_lost() {
-    for backend in backends() {
-        let (app, admin, editor) = app_with_users(backend);
-        let id = app.get("/v1/assets?limit=1").json()["items"][0]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let etag = app
-            .send(
-                "GET",
-                &format!("/v1/admin/assets/{id}"),
-                &[("Authorization", &bearer(&editor))],
-                None,
-            )
-            .header("etag")
-            .unwrap()
-            .to_string();
-        let results: Vec<(String, u16)> = std::thread::scope(|s| {
-            let handles: Vec<_> = [(&admin, "Edited by root"), (&editor, "Edited by ann")]
-                .into_iter()
-                .map(|(token, name)| {
-                    let (app, id, etag) = (&app, &id, &etag);
-                    s.spawn(move || {
-                        let body = json!({"description": name}).to_string();
-                        let r = app.send(
-                            "PATCH",
-                            &format!("/v1/admin/assets/{id}"),
-                            &[("Authorization", &bearer(token)), ("If-Match", etag)],
-                            Some(&body),
-                        );
-                        (name.to_string(), r.status)
-                    })
+fn two_editors_updating_at_once_one_wins_and_nothing_is_lost(backend: Backend) {
+    let (app, admin, editor) = app_with_users(backend);
+    let id = app.get("/v1/assets?limit=1").json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let etag = app
+        .send(
+            "GET",
+            &format!("/v1/admin/assets/{id}"),
+            &[("Authorization", &bearer(&editor))],
+            None,
+        )
+        .header("etag")
+        .unwrap()
+        .to_string();
+    let results: Vec<(String, u16)> = std::thread::scope(|s| {
+        let handles: Vec<_> = [(&admin, "Edited by root"), (&editor, "Edited by ann")]
+            .into_iter()
+            .map(|(token, name)| {
+                let (app, id, etag) = (&app, &id, &etag);
+                s.spawn(move || {
+                    let body = json!({"description": name}).to_string();
+                    let r = app.send(
+                        "PATCH",
+                        &format!("/v1/admin/assets/{id}"),
+                        &[("Authorization", &bearer(token)), ("If-Match", etag)],
+                        Some(&body),
+                    );
+                    (name.to_string(), r.status)
                 })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        let winners: Vec<&(String, u16)> = results.iter().filter(|r| r.1 == 200).collect();
-        assert_eq!(winners.len(), 1, "{results:?}");
-        assert!(results.iter().any(|r| r.1 == 412), "{results:?}");
-        let now = app.get(&format!("/v1/assets/{id}")).json();
-        assert_eq!(now["description"], winners[0].0.as_str());
-        let history = app
-            .send(
-                "GET",
-                &format!("/v1/admin/assets/{id}/history"),
-                &[("Authorization", &bearer(&editor))],
-                None,
-            )
-            .json();
-        let actions: Vec<&str> = history["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["action"].as_str().unwrap())
+            })
             .collect();
-        assert_eq!(
-            actions,
-            ["import", "patch"],
-            "the import, then only the winner's write"
-        );
-    }
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let winners: Vec<&(String, u16)> = results.iter().filter(|r| r.1 == 200).collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    assert!(results.iter().any(|r| r.1 == 412), "{results:?}");
+    let now = app.get(&format!("/v1/assets/{id}")).json();
+    assert_eq!(now["description"], winners[0].0.as_str());
+    let history = app
+        .send(
+            "GET",
+            &format!("/v1/admin/assets/{id}/history"),
+            &[("Authorization", &bearer(&editor))],
+            None,
+        )
+        .json();
+    let actions: Vec<&str> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["import", "patch"],
+        "the import, then only the winner's write"
+    );
 }
 
 #[test]
@@ -743,161 +742,158 @@ fn the_users_command_adds_lists_and_disables_accounts() {
     assert_eq!(list(&app.token("ben", EDITOR_PW)), 200, "a new login works");
 }
 
-#[test]
-fn suggestions_are_checked_queued_and_applied_by_an_editor() {
-    for backend in backends() {
-        let (app, _, editor) = app_with_users(backend);
-        let auth = bearer(&editor);
-        let id = app.get("/v1/assets?limit=1").json()["items"][0]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let suggest = |body: Value| app.post_json("/v1/suggestions", &body.to_string());
+fn suggestions_are_checked_queued_and_applied_by_an_editor(backend: Backend) {
+    let (app, _, editor) = app_with_users(backend);
+    let auth = bearer(&editor);
+    let id = app.get("/v1/assets?limit=1").json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let suggest = |body: Value| app.post_json("/v1/suggestions", &body.to_string());
 
-        // Invalid suggestions are refused with the field named; nothing is queued.
-        for (body, field) in [
-            (
-                json!({"kind": "new", "asset": {"name": "X", "category": "zoo", "lat": 53.4, "lon": -2.9}}),
-                "category",
-            ),
-            (
-                json!({"kind": "new", "asset": {"name": "X", "category": "museum", "lat": 53.4, "lon": -2.9, "status": "published"}}),
-                "status",
-            ),
-            (
-                json!({"kind": "correction", "asset": {"phone": "0151 233 3000"}}),
-                "asset_id",
-            ),
-            (
-                json!({"kind": "correction", "asset_id": id, "asset": {"opening_hours": "whenever"}}),
-                "opening_hours",
-            ),
-            (json!({"kind": "new", "asset": {}}), "asset"),
-            (
-                json!({"kind": "new", "asset": {"name": "X", "category": "museum", "lat": 53.4, "lon": -2.9}, "contact_email": "not-an-email"}),
-                "contact_email",
-            ),
-            (json!({"kind": "rumour", "asset": {"name": "X"}}), "kind"),
-        ] {
-            let r = suggest(body.clone());
-            assert_eq!(r.status, 422, "{body}: {}", r.body);
-            assert_eq!(r.json()["invalid-params"][0]["name"], field, "{body}");
-        }
-        let missing = suggest(
-            json!({"kind": "correction", "asset_id": uuid::Uuid::new_v4(), "asset": {"town": "X"}}),
-        );
-        assert_eq!(missing.status, 404);
+    // Invalid suggestions are refused with the field named; nothing is queued.
+    for (body, field) in [
+        (
+            json!({"kind": "new", "asset": {"name": "X", "category": "zoo", "lat": 53.4, "lon": -2.9}}),
+            "category",
+        ),
+        (
+            json!({"kind": "new", "asset": {"name": "X", "category": "museum", "lat": 53.4, "lon": -2.9, "status": "published"}}),
+            "status",
+        ),
+        (
+            json!({"kind": "correction", "asset": {"phone": "0151 233 3000"}}),
+            "asset_id",
+        ),
+        (
+            json!({"kind": "correction", "asset_id": id, "asset": {"opening_hours": "whenever"}}),
+            "opening_hours",
+        ),
+        (json!({"kind": "new", "asset": {}}), "asset"),
+        (
+            json!({"kind": "new", "asset": {"name": "X", "category": "museum", "lat": 53.4, "lon": -2.9}, "contact_email": "not-an-email"}),
+            "contact_email",
+        ),
+        (json!({"kind": "rumour", "asset": {"name": "X"}}), "kind"),
+    ] {
+        let r = suggest(body.clone());
+        assert_eq!(r.status, 422, "{body}: {}", r.body);
+        assert_eq!(r.json()["invalid-params"][0]["name"], field, "{body}");
+    }
+    let missing = suggest(
+        json!({"kind": "correction", "asset_id": uuid::Uuid::new_v4(), "asset": {"town": "X"}}),
+    );
+    assert_eq!(missing.status, 404);
 
-        let new = suggest(
-            json!({"kind": "new", "asset": {"name": "Florrie Community Hub", "category": "community_centre",
+    let new = suggest(
+        json!({"kind": "new", "asset": {"name": "Florrie Community Hub", "category": "community_centre",
             "lat": 53.3853, "lon": -2.9601, "town": "Liverpool"}, "contact_email": "reader@example.org"}),
-        );
-        assert_eq!(new.status, 201, "{}", new.body);
-        let correction = suggest(
-            json!({"kind": "correction", "asset_id": id, "asset": {"opening_hours": "Tu-Sa 10:00-17:00"}}),
-        );
-        assert_eq!(correction.status, 201, "{}", correction.body);
-        let reject_me = suggest(
-            json!({"kind": "correction", "asset_id": id, "asset": {"description": "Closed forever"}}),
-        );
+    );
+    assert_eq!(new.status, 201, "{}", new.body);
+    let correction = suggest(
+        json!({"kind": "correction", "asset_id": id, "asset": {"opening_hours": "Tu-Sa 10:00-17:00"}}),
+    );
+    assert_eq!(correction.status, 201, "{}", correction.body);
+    let reject_me = suggest(
+        json!({"kind": "correction", "asset_id": id, "asset": {"description": "Closed forever"}}),
+    );
 
-        let pending = app
-            .send(
-                "GET",
-                "/v1/admin/suggestions",
-                &[("Authorization", &auth)],
-                None,
-            )
-            .json();
-        assert_eq!(pending["items"].as_array().unwrap().len(), 3);
-        assert_eq!(
-            app.send("GET", "/v1/admin/suggestions", &[], None).status,
-            401
-        );
-
-        // Approving a new place creates it, published, audited with the approver.
-        let sid = new.json()["id"].as_str().unwrap().to_string();
-        let r = app.send(
-            "POST",
-            &format!("/v1/admin/suggestions/{sid}/approve"),
+    let pending = app
+        .send(
+            "GET",
+            "/v1/admin/suggestions",
             &[("Authorization", &auth)],
             None,
-        );
-        assert_eq!(r.status, 200, "{}", r.body);
-        let created = r.json()["asset"].clone();
-        assert_eq!(created["status"], "published");
-        assert_eq!(created["source"], "suggestion");
-        let public = app.get(&format!("/v1/assets/{}", created["id"].as_str().unwrap()));
-        assert_eq!(public.json()["name"], "Florrie Community Hub");
-        let again = app.send(
-            "POST",
-            &format!("/v1/admin/suggestions/{sid}/approve"),
+        )
+        .json();
+    assert_eq!(pending["items"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        app.send("GET", "/v1/admin/suggestions", &[], None).status,
+        401
+    );
+
+    // Approving a new place creates it, published, audited with the approver.
+    let sid = new.json()["id"].as_str().unwrap().to_string();
+    let r = app.send(
+        "POST",
+        &format!("/v1/admin/suggestions/{sid}/approve"),
+        &[("Authorization", &auth)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let created = r.json()["asset"].clone();
+    assert_eq!(created["status"], "published");
+    assert_eq!(created["source"], "suggestion");
+    let public = app.get(&format!("/v1/assets/{}", created["id"].as_str().unwrap()));
+    assert_eq!(public.json()["name"], "Florrie Community Hub");
+    let again = app.send(
+        "POST",
+        &format!("/v1/admin/suggestions/{sid}/approve"),
+        &[("Authorization", &auth)],
+        None,
+    );
+    assert_eq!(again.status, 409, "already decided");
+
+    // Approving a correction merges it into the asset.
+    let cid = correction.json()["id"].as_str().unwrap().to_string();
+    let r = app.send(
+        "POST",
+        &format!("/v1/admin/suggestions/{cid}/approve"),
+        &[("Authorization", &auth)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        app.get(&format!("/v1/assets/{id}")).json()["opening_hours"],
+        "Tu-Sa 10:00-17:00"
+    );
+    let history = app
+        .send(
+            "GET",
+            &format!("/v1/admin/assets/{id}/history"),
             &[("Authorization", &auth)],
             None,
-        );
-        assert_eq!(again.status, 409, "already decided");
+        )
+        .json();
+    let last = history["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["action"].as_str(), last["username"].as_str()),
+        (Some("approve-suggestion"), Some("ann"))
+    );
 
-        // Approving a correction merges it into the asset.
-        let cid = correction.json()["id"].as_str().unwrap().to_string();
-        let r = app.send(
-            "POST",
-            &format!("/v1/admin/suggestions/{cid}/approve"),
-            &[("Authorization", &auth)],
-            None,
-        );
-        assert_eq!(r.status, 200, "{}", r.body);
-        assert_eq!(
-            app.get(&format!("/v1/assets/{id}")).json()["opening_hours"],
-            "Tu-Sa 10:00-17:00"
-        );
-        let history = app
-            .send(
-                "GET",
-                &format!("/v1/admin/assets/{id}/history"),
-                &[("Authorization", &auth)],
-                None,
-            )
-            .json();
-        let last = history["items"].as_array().unwrap().last().unwrap().clone();
-        assert_eq!(
-            (last["action"].as_str(), last["username"].as_str()),
-            (Some("approve-suggestion"), Some("ann"))
-        );
-
-        // Rejecting needs a reason, and changes nothing.
-        let rid = reject_me.json()["id"].as_str().unwrap().to_string();
-        let path = format!("/v1/admin/suggestions/{rid}/reject");
-        assert_eq!(
-            app.send(
-                "POST",
-                &path,
-                &[("Authorization", &auth)],
-                Some(r#"{"reason": ""}"#)
-            )
-            .status,
-            422
-        );
-        let r = app.send(
+    // Rejecting needs a reason, and changes nothing.
+    let rid = reject_me.json()["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/admin/suggestions/{rid}/reject");
+    assert_eq!(
+        app.send(
             "POST",
             &path,
             &[("Authorization", &auth)],
-            Some(r#"{"reason": "It is open"}"#),
-        );
-        assert_eq!(r.json()["suggestion"]["status"], "rejected");
-        assert_eq!(
-            app.get(&format!("/v1/assets/{id}")).json()["description"],
-            Value::Null
-        );
-        let rejected = app
-            .send(
-                "GET",
-                "/v1/admin/suggestions?status=rejected",
-                &[("Authorization", &auth)],
-                None,
-            )
-            .json();
-        assert_eq!(rejected["items"][0]["reason"], "It is open");
-    }
+            Some(r#"{"reason": ""}"#)
+        )
+        .status,
+        422
+    );
+    let r = app.send(
+        "POST",
+        &path,
+        &[("Authorization", &auth)],
+        Some(r#"{"reason": "It is open"}"#),
+    );
+    assert_eq!(r.json()["suggestion"]["status"], "rejected");
+    assert_eq!(
+        app.get(&format!("/v1/assets/{id}")).json()["description"],
+        Value::Null
+    );
+    let rejected = app
+        .send(
+            "GET",
+            "/v1/admin/suggestions?status=rejected",
+            &[("Authorization", &auth)],
+            None,
+        )
+        .json();
+    assert_eq!(rejected["items"][0]["reason"], "It is open");
 }
 
 #[test]
@@ -916,164 +912,161 @@ fn suggestions_are_rate_limited_per_client_address() {
     assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() > 3000);
 }
 
-#[test]
-fn bulk_import_with_duplicates_export_and_stale_report() {
+fn bulk_import_with_duplicates_export_and_stale_report(backend: Backend) {
     let fixture = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/overpass_liverpool.json"
     ))
     .unwrap();
-    for backend in backends() {
-        let (app, _, editor) = app_with_users(backend);
-        let auth = bearer(&editor);
-        let import = |query: &str, body: &str| {
-            app.send(
-                "POST",
-                &format!("/v1/admin/imports?{query}"),
-                &[("Authorization", &auth)],
-                Some(body),
-            )
-        };
-        let published = || {
-            app.get("/v1/assets?limit=1").json()["total"]
-                .as_i64()
-                .unwrap()
-        };
-        let before = published();
-
-        // A dry run of the OpenStreetMap extract says what would happen and changes nothing.
-        let dry = import("format=osm&dry_run=true", &fixture);
-        assert_eq!(dry.status, 200, "{}", dry.body);
-        let dry = dry.json();
-        assert_eq!(published(), before);
-        // Liverpool Central Library is already listed (the real libraries): held back.
-        let dups = dry["duplicates"].as_array().unwrap();
-        assert!(
-            dups.iter()
-                .any(|d| d["category"] == "library" && d["duplicate_of_id"].is_string()),
-            "{dups:?}"
-        );
-        let skipped = dry["warnings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|w| w["reason"].as_str().unwrap().starts_with("skipped"))
-            .count();
-        assert_eq!(skipped, 2, "the bench and the unnamed cafe");
-        let would = dry["inserted"].as_i64().unwrap();
-        assert_eq!(would as usize + dups.len(), 17);
-
-        let done = import("format=osm", &fixture).json();
-        assert_eq!(done["inserted"], would);
-        assert_eq!(published(), before + would);
-        let walker = app.get("/v1/assets?q=walker&category=gallery").json();
-        assert_eq!(walker["items"][0]["source"], "osm");
-        let audit = app
-            .send(
-                "GET",
-                "/v1/admin/audit?user=ann&limit=500",
-                &[("Authorization", &auth)],
-                None,
-            )
-            .json();
-        assert_eq!(
-            audit["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|e| e["action"] == "import")
-                .count() as i64,
-            would
-        );
-        // Again: the same elements are the same assets (upsert by osm id), not duplicates.
-        let again = import("format=osm", &fixture).json();
-        assert_eq!(
-            (again["inserted"].as_i64(), again["unchanged"].as_i64()),
-            (Some(0), Some(would))
-        );
-
-        // One bad row in a large file: 422 naming it, nothing imported.
-        let mut csv = String::from("source,source_id,name,category,lat,lon\n");
-        for i in 0..3000 {
-            csv.push_str(&format!(
-                "bulk,{i},Venue {i},theatre,{},-1.5\n",
-                52.0 + i as f64 * 0.001
-            ));
-        }
-        csv.push_str("bulk,bad,Bad,theatre,52.5,-200\n");
-        let r = import("format=csv", &csv);
-        assert_eq!(r.status, 422, "{}", r.body);
-        assert_eq!(r.json()["invalid-params"][0]["name"], "line 3002: lon");
-        assert_eq!(published(), before + would);
-        assert_eq!(import("format=xml", "<x/>").status, 400);
-
-        // Export: every asset, drafts and archived included, re-importable unchanged.
-        let export = app.send(
-            "GET",
-            "/v1/admin/export?format=csv",
-            &[("Authorization", &auth)],
-            None,
-        );
-        assert!(export
-            .header("content-type")
-            .unwrap()
-            .starts_with("text/csv"));
-        let mut rdr = csv::Reader::from_reader(export.body.as_bytes());
-        assert_eq!(&rdr.headers().unwrap()[0], "id");
-        let rows = rdr.records().count();
-        assert_eq!(
-            rows as i64,
-            3238 + would,
-            "every library (archived too) and the OSM venues"
-        );
-        let round_trip = import("format=csv&dry_run=true", &export.body).json();
-        assert_eq!(
-            round_trip["unchanged"].as_i64(),
-            Some(rows as i64),
-            "{round_trip}"
-        );
-        let geo = app
-            .send(
-                "GET",
-                "/v1/admin/export?format=geojson",
-                &[("Authorization", &auth)],
-                None,
-            )
-            .json();
-        assert_eq!(geo["features"].as_array().unwrap().len(), rows);
-
-        // Stale: nothing was ever verified; verifying one takes it off the list.
-        let stale = app
-            .send(
-                "GET",
-                "/v1/admin/reports/stale?older_than_days=365&limit=5",
-                &[("Authorization", &auth)],
-                None,
-            )
-            .json();
-        assert_eq!(stale["total"].as_i64(), Some(published()));
-        let first = stale["items"][0]["id"].as_str().unwrap().to_string();
+    let (app, _, editor) = app_with_users(backend);
+    let auth = bearer(&editor);
+    let import = |query: &str, body: &str| {
         app.send(
             "POST",
-            &format!("/v1/admin/assets/{first}/verify"),
+            &format!("/v1/admin/imports?{query}"),
+            &[("Authorization", &auth)],
+            Some(body),
+        )
+    };
+    let published = || {
+        app.get("/v1/assets?limit=1").json()["total"]
+            .as_i64()
+            .unwrap()
+    };
+    let before = published();
+
+    // A dry run of the OpenStreetMap extract says what would happen and changes nothing.
+    let dry = import("format=osm&dry_run=true", &fixture);
+    assert_eq!(dry.status, 200, "{}", dry.body);
+    let dry = dry.json();
+    assert_eq!(published(), before);
+    // Liverpool Central Library is already listed (the real libraries): held back.
+    let dups = dry["duplicates"].as_array().unwrap();
+    assert!(
+        dups.iter()
+            .any(|d| d["category"] == "library" && d["duplicate_of_id"].is_string()),
+        "{dups:?}"
+    );
+    let skipped = dry["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["reason"].as_str().unwrap().starts_with("skipped"))
+        .count();
+    assert_eq!(skipped, 2, "the bench and the unnamed cafe");
+    let would = dry["inserted"].as_i64().unwrap();
+    assert_eq!(would as usize + dups.len(), 17);
+
+    let done = import("format=osm", &fixture).json();
+    assert_eq!(done["inserted"], would);
+    assert_eq!(published(), before + would);
+    let walker = app.get("/v1/assets?q=walker&category=gallery").json();
+    assert_eq!(walker["items"][0]["source"], "osm");
+    let audit = app
+        .send(
+            "GET",
+            "/v1/admin/audit?user=ann&limit=500",
             &[("Authorization", &auth)],
             None,
-        );
-        let after = app
-            .send(
-                "GET",
-                "/v1/admin/reports/stale?limit=5",
-                &[("Authorization", &auth)],
-                None,
-            )
-            .json();
-        assert_eq!(after["total"].as_i64(), Some(published() - 1));
-        assert!(after["items"]
+        )
+        .json();
+    assert_eq!(
+        audit["items"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|a| a["id"] != first.as_str()));
+            .filter(|e| e["action"] == "import")
+            .count() as i64,
+        would
+    );
+    // Again: the same elements are the same assets (upsert by osm id), not duplicates.
+    let again = import("format=osm", &fixture).json();
+    assert_eq!(
+        (again["inserted"].as_i64(), again["unchanged"].as_i64()),
+        (Some(0), Some(would))
+    );
+
+    // One bad row in a large file: 422 naming it, nothing imported.
+    let mut csv = String::from("source,source_id,name,category,lat,lon\n");
+    for i in 0..3000 {
+        csv.push_str(&format!(
+            "bulk,{i},Venue {i},theatre,{},-1.5\n",
+            52.0 + i as f64 * 0.001
+        ));
     }
+    csv.push_str("bulk,bad,Bad,theatre,52.5,-200\n");
+    let r = import("format=csv", &csv);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.json()["invalid-params"][0]["name"], "line 3002: lon");
+    assert_eq!(published(), before + would);
+    assert_eq!(import("format=xml", "<x/>").status, 400);
+
+    // Export: every asset, drafts and archived included, re-importable unchanged.
+    let export = app.send(
+        "GET",
+        "/v1/admin/export?format=csv",
+        &[("Authorization", &auth)],
+        None,
+    );
+    assert!(export
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/csv"));
+    let mut rdr = csv::Reader::from_reader(export.body.as_bytes());
+    assert_eq!(&rdr.headers().unwrap()[0], "id");
+    let rows = rdr.records().count();
+    assert_eq!(
+        rows as i64,
+        3238 + would,
+        "every library (archived too) and the OSM venues"
+    );
+    let round_trip = import("format=csv&dry_run=true", &export.body).json();
+    assert_eq!(
+        round_trip["unchanged"].as_i64(),
+        Some(rows as i64),
+        "{round_trip}"
+    );
+    let geo = app
+        .send(
+            "GET",
+            "/v1/admin/export?format=geojson",
+            &[("Authorization", &auth)],
+            None,
+        )
+        .json();
+    assert_eq!(geo["features"].as_array().unwrap().len(), rows);
+
+    // Stale: nothing was ever verified; verifying one takes it off the list.
+    let stale = app
+        .send(
+            "GET",
+            "/v1/admin/reports/stale?older_than_days=365&limit=5",
+            &[("Authorization", &auth)],
+            None,
+        )
+        .json();
+    assert_eq!(stale["total"].as_i64(), Some(published()));
+    let first = stale["items"][0]["id"].as_str().unwrap().to_string();
+    app.send(
+        "POST",
+        &format!("/v1/admin/assets/{first}/verify"),
+        &[("Authorization", &auth)],
+        None,
+    );
+    let after = app
+        .send(
+            "GET",
+            "/v1/admin/reports/stale?limit=5",
+            &[("Authorization", &auth)],
+            None,
+        )
+        .json();
+    assert_eq!(after["total"].as_i64(), Some(published() - 1));
+    assert!(after["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["id"] != first.as_str()));
 }
 
 /// The real binary, configured from the environment: EdDSA key files sign tokens that the

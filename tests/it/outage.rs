@@ -3,7 +3,7 @@
 //! everything recovers when the database comes back, without a restart.
 
 use crate::support;
-use crate::support::{backends, Backend, TestApp, TestDb};
+use crate::support::{Backend, TestApp, TestDb};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -84,10 +84,13 @@ fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
 
 #[test]
 fn reads_survive_a_database_outage_and_readiness_recovers() {
-    if !backends().contains(&Backend::Postgres) {
+    let Some(backend) = Backend::postgres_or_skip(concat!(
+        module_path!(),
+        "::reads_survive_a_database_outage_and_readiness_recovers"
+    )) else {
         return;
-    }
-    let db = TestDb::new(Backend::Postgres);
+    };
+    let db = TestDb::new(backend);
     // The database URL through the proxy: same database, the proxy's port.
     let (scheme_user, rest) = db.url.split_once('@').unwrap();
     let (_, path) = rest.split_once('/').unwrap();
