@@ -10,6 +10,7 @@ mod support;
 mod admin_api;
 mod architecture;
 mod areas_reports;
+mod contract;
 mod crash;
 mod docs;
 mod http_api;
