@@ -3,15 +3,18 @@
 //! clients), Prometheus metrics, HEAD, and a graceful shutdown that lets in-flight requests
 //! finish.
 
-mod support;
-
+use crate::support::{on_both_backends, seeded_db, sql_number, Backend, Server, SEEDED_ADMIN_PW};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{backends, seeded_db, sql_number, Backend, Server, SEEDED_ADMIN_PW};
+
+on_both_backends!(
+    api_keys_are_issued_counted_limited_and_revoked_everywhere,
+    graceful_shutdown_finishes_in_flight_requests,
+);
 
 const ADMIN_PW: &str = SEEDED_ADMIN_PW;
 
@@ -94,102 +97,99 @@ fn rate_limits_per_client_address() {
 /// Admins issue keys (shown once, stored hashed), apps use them with their own limit,
 /// usage is counted, and a revoked key stops working on every instance within the
 /// refresh interval.
-#[test]
-fn api_keys_are_issued_counted_limited_and_revoked_everywhere() {
-    for backend in backends() {
-        let db = seeded_db(backend);
-        let env = [
-            ("RATE_LIMIT_PER_MINUTE", "1000"),
-            ("RATE_LIMIT_KEY_PER_MINUTE", "1000"),
-        ];
-        let a = Server::start(&db.url, 200, &env);
-        let b = Server::start(&db.url, 200, &env);
-        let admin = bearer(&a.token("root", ADMIN_PW));
-        let auth = [("Authorization", admin.as_str())];
+fn api_keys_are_issued_counted_limited_and_revoked_everywhere(backend: Backend) {
+    let db = seeded_db(backend);
+    let env = [
+        ("RATE_LIMIT_PER_MINUTE", "1000"),
+        ("RATE_LIMIT_KEY_PER_MINUTE", "1000"),
+    ];
+    let a = Server::start(&db.url, 200, &env);
+    let b = Server::start(&db.url, 200, &env);
+    let admin = bearer(&a.token("root", ADMIN_PW));
+    let auth = [("Authorization", admin.as_str())];
 
-        let body = json!({"name": "Leeds link-worker app", "rate_limit_per_minute": 3}).to_string();
-        let r = a.send("POST", "/v1/admin/api-keys", &auth, Some(&body));
-        assert_eq!(r.status, 201, "{}", r.body);
-        assert_eq!(r.header("cache-control"), Some("no-store"));
-        let issued = r.json();
-        let key = issued["key"].as_str().unwrap().to_string();
-        let id = issued["api_key"]["id"].as_str().unwrap().to_string();
-        assert!(key.starts_with("cak_") && key.len() > 40, "{key}");
-        assert!(key.starts_with(issued["api_key"]["prefix"].as_str().unwrap()));
+    let body = json!({"name": "Leeds link-worker app", "rate_limit_per_minute": 3}).to_string();
+    let r = a.send("POST", "/v1/admin/api-keys", &auth, Some(&body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let issued = r.json();
+    let key = issued["key"].as_str().unwrap().to_string();
+    let id = issued["api_key"]["id"].as_str().unwrap().to_string();
+    assert!(key.starts_with("cak_") && key.len() > 40, "{key}");
+    assert!(key.starts_with(issued["api_key"]["prefix"].as_str().unwrap()));
 
-        // Stored as its SHA-256 only: the list never shows the key or the hash.
-        let list = a.send("GET", "/v1/admin/api-keys", &auth, None);
-        assert!(!list.body.contains(&key) && !list.body.contains("hash"));
-        let sha: String = Sha256::digest(key.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let sql = format!("SELECT COUNT(*) AS n FROM api_keys WHERE hash = '{sha}'");
-        assert_eq!(sql_number(&db.url, &sql), 1);
+    // Stored as its SHA-256 only: the list never shows the key or the hash.
+    let list = a.send("GET", "/v1/admin/api-keys", &auth, None);
+    assert!(!list.body.contains(&key) && !list.body.contains("hash"));
+    let sha: String = Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let sql = format!("SELECT COUNT(*) AS n FROM api_keys WHERE hash = '{sha}'");
+    assert_eq!(sql_number(&db.url, &sql), 1);
 
-        // The key's own limit (3 a minute) applies, whatever the address limit is.
-        let with_key = [("X-API-Key", key.as_str())];
-        for _ in 0..3 {
-            let r = a.send("GET", "/v1/categories", &with_key, None);
-            assert_eq!((r.status, r.header("x-ratelimit-limit")), (200, Some("3")));
-        }
+    // The key's own limit (3 a minute) applies, whatever the address limit is.
+    let with_key = [("X-API-Key", key.as_str())];
+    for _ in 0..3 {
         let r = a.send("GET", "/v1/categories", &with_key, None);
-        assert_eq!(r.status, 429);
-        assert_eq!(
-            a.send("GET", "/v1/categories", &[], None).status,
-            200,
-            "keyless still fine"
-        );
-        // Instance b learns of the key within its refresh interval; it counts its own.
-        wait_for("b accepts the new key", Duration::from_secs(2), || {
-            b.send("GET", "/v1/categories", &with_key, None).status == 200
-        });
-
-        // A wrong key is refused, not ignored.
-        let wrong = [("X-API-Key", "cak_not-a-key")];
-        let r = a.send("GET", "/v1/categories", &wrong, None);
-        assert_eq!(r.status, 401);
-        assert!(r.body.contains("X-API-Key"), "{}", r.body);
-
-        // Usage: a's 4 requests with the key (3 admitted + 1 refused), b's at least 1.
-        let used = wait_for("usage is counted", Duration::from_secs(3), || {
-            let list = a.send("GET", "/v1/admin/api-keys", &auth, None).json();
-            list["items"][0]["request_count"].as_i64().unwrap() >= 5
-        });
-        eprintln!("{backend:?}: usage visible after {used:?}");
-
-        // Revoked on a: refused at once there, and on b within the refresh interval.
-        let r = a.send("DELETE", &format!("/v1/admin/api-keys/{id}"), &auth, None);
-        assert_eq!(r.status, 200);
-        assert!(r.json()["revoked_at"].is_i64());
-        assert_eq!(a.send("GET", "/v1/categories", &with_key, None).status, 401);
-        let took = wait_for("b refuses the revoked key", Duration::from_secs(2), || {
-            b.send("GET", "/v1/categories", &with_key, None).status == 401
-        });
-        eprintln!("{backend:?}: revocation reached the other instance in {took:?}");
-
-        // Admins only; bad bodies are named.
-        let r = a.send("GET", "/v1/admin/api-keys", &[], None);
-        assert_eq!(r.status, 401);
-        let bad = json!({"name": "", "rate_limit_per_minute": 0}).to_string();
-        let r = a.send("POST", "/v1/admin/api-keys", &auth, Some(&bad));
-        assert_eq!(r.status, 422);
-        let names: Vec<_> = r.json()["invalid-params"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["name"].as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(names, ["name", "rate_limit_per_minute"]);
-        let r = a.send("DELETE", "/v1/admin/api-keys/nope", &auth, None);
-        assert_eq!(r.status, 404);
-        // Issue and revoke are in the audit trail.
-        let audit = a.send("GET", "/v1/admin/audit?user=root", &auth, None).body;
-        assert!(
-            audit.contains("api_key.issue") && audit.contains("api_key.revoke"),
-            "{audit}"
-        );
+        assert_eq!((r.status, r.header("x-ratelimit-limit")), (200, Some("3")));
     }
+    let r = a.send("GET", "/v1/categories", &with_key, None);
+    assert_eq!(r.status, 429);
+    assert_eq!(
+        a.send("GET", "/v1/categories", &[], None).status,
+        200,
+        "keyless still fine"
+    );
+    // Instance b learns of the key within its refresh interval; it counts its own.
+    wait_for("b accepts the new key", Duration::from_secs(2), || {
+        b.send("GET", "/v1/categories", &with_key, None).status == 200
+    });
+
+    // A wrong key is refused, not ignored.
+    let wrong = [("X-API-Key", "cak_not-a-key")];
+    let r = a.send("GET", "/v1/categories", &wrong, None);
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("X-API-Key"), "{}", r.body);
+
+    // Usage: a's 4 requests with the key (3 admitted + 1 refused), b's at least 1.
+    let used = wait_for("usage is counted", Duration::from_secs(3), || {
+        let list = a.send("GET", "/v1/admin/api-keys", &auth, None).json();
+        list["items"][0]["request_count"].as_i64().unwrap() >= 5
+    });
+    eprintln!("{backend:?}: usage visible after {used:?}");
+
+    // Revoked on a: refused at once there, and on b within the refresh interval.
+    let r = a.send("DELETE", &format!("/v1/admin/api-keys/{id}"), &auth, None);
+    assert_eq!(r.status, 200);
+    assert!(r.json()["revoked_at"].is_i64());
+    assert_eq!(a.send("GET", "/v1/categories", &with_key, None).status, 401);
+    let took = wait_for("b refuses the revoked key", Duration::from_secs(2), || {
+        b.send("GET", "/v1/categories", &with_key, None).status == 401
+    });
+    eprintln!("{backend:?}: revocation reached the other instance in {took:?}");
+
+    // Admins only; bad bodies are named.
+    let r = a.send("GET", "/v1/admin/api-keys", &[], None);
+    assert_eq!(r.status, 401);
+    let bad = json!({"name": "", "rate_limit_per_minute": 0}).to_string();
+    let r = a.send("POST", "/v1/admin/api-keys", &auth, Some(&bad));
+    assert_eq!(r.status, 422);
+    let names: Vec<_> = r.json()["invalid-params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["name", "rate_limit_per_minute"]);
+    let r = a.send("DELETE", "/v1/admin/api-keys/nope", &auth, None);
+    assert_eq!(r.status, 404);
+    // Issue and revoke are in the audit trail.
+    let audit = a.send("GET", "/v1/admin/audit?user=root", &auth, None).body;
+    assert!(
+        audit.contains("api_key.issue") && audit.contains("api_key.revoke"),
+        "{audit}"
+    );
 }
 
 /// Sends raw bytes and reads until the server closes the connection or the head has
@@ -369,72 +369,69 @@ fn head_answers_like_get_without_a_body() {
 
 /// On SIGTERM the server stops accepting connections but finishes the requests it has:
 /// a suggestion whose body is still arriving is stored and answered.
-#[test]
-fn graceful_shutdown_finishes_in_flight_requests() {
-    for backend in backends() {
-        let db = seeded_db(backend);
-        let mut s = Server::start(&db.url, 1000, &[]);
-        let body = json!({"kind": "new", "asset": {"name": "A late place", "category": "museum",
+fn graceful_shutdown_finishes_in_flight_requests(backend: Backend) {
+    let db = seeded_db(backend);
+    let mut s = Server::start(&db.url, 1000, &[]);
+    let body = json!({"kind": "new", "asset": {"name": "A late place", "category": "museum",
             "lat": 53.4, "lon": -2.9}})
-        .to_string();
-        let mut conn = TcpStream::connect(s.base_url.trim_start_matches("http://")).unwrap();
-        let (first, rest) = body.split_at(10);
-        write!(
+    .to_string();
+    let mut conn = TcpStream::connect(s.base_url.trim_start_matches("http://")).unwrap();
+    let (first, rest) = body.split_at(10);
+    write!(
             conn,
             "POST /v1/suggestions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{first}",
             body.len()
         )
         .unwrap();
-        std::thread::sleep(Duration::from_millis(300));
-        let term = Command::new("kill")
-            .args(["-TERM", &s.pid().to_string()])
-            .status()
-            .unwrap();
-        assert!(term.success());
-        std::thread::sleep(Duration::from_millis(500));
-        // No new connections are taken...
-        let refused = TcpStream::connect(s.base_url.trim_start_matches("http://"))
-            .map(|mut c| {
-                let _ = c.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n");
-                let mut buf = [0u8; 64];
-                c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-                !matches!(c.read(&mut buf), Ok(n) if n > 0)
-            })
-            .unwrap_or(true);
-        assert!(
-            refused,
-            "{backend:?}: a new request was served after SIGTERM"
-        );
-        // ...but the one in flight finishes.
-        conn.write_all(rest.as_bytes()).unwrap();
-        conn.set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        let mut response = String::new();
-        let _ = conn.read_to_string(&mut response);
-        assert!(
-            response.starts_with("HTTP/1.1 201"),
-            "{backend:?}: {response}"
-        );
-        let status = s.wait_exit(Duration::from_secs(10));
-        assert!(
-            status.is_some_and(|s| s.success()),
-            "{backend:?}: {status:?}"
-        );
+    std::thread::sleep(Duration::from_millis(300));
+    let term = Command::new("kill")
+        .args(["-TERM", &s.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    std::thread::sleep(Duration::from_millis(500));
+    // No new connections are taken...
+    let refused = TcpStream::connect(s.base_url.trim_start_matches("http://"))
+        .map(|mut c| {
+            let _ = c.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n");
+            let mut buf = [0u8; 64];
+            c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            !matches!(c.read(&mut buf), Ok(n) if n > 0)
+        })
+        .unwrap_or(true);
+    assert!(
+        refused,
+        "{backend:?}: a new request was served after SIGTERM"
+    );
+    // ...but the one in flight finishes.
+    conn.write_all(rest.as_bytes()).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut response = String::new();
+    let _ = conn.read_to_string(&mut response);
+    assert!(
+        response.starts_with("HTTP/1.1 201"),
+        "{backend:?}: {response}"
+    );
+    let status = s.wait_exit(Duration::from_secs(10));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "{backend:?}: {status:?}"
+    );
 
-        // It was stored: a new server lists it to an editor.
-        let again = Server::start(&db.url, 1000, &[]);
-        let admin = bearer(&again.token("root", ADMIN_PW));
-        let list: Value = again
-            .send(
-                "GET",
-                "/v1/admin/suggestions",
-                &[("Authorization", &admin)],
-                None,
-            )
-            .json();
-        assert!(
-            list.to_string().contains("A late place"),
-            "{backend:?}: {list}"
-        );
-    }
+    // It was stored: a new server lists it to an editor.
+    let again = Server::start(&db.url, 1000, &[]);
+    let admin = bearer(&again.token("root", ADMIN_PW));
+    let list: Value = again
+        .send(
+            "GET",
+            "/v1/admin/suggestions",
+            &[("Authorization", &admin)],
+            None,
+        )
+        .json();
+    assert!(
+        list.to_string().contains("A late place"),
+        "{backend:?}: {list}"
+    );
 }

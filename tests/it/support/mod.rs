@@ -1,5 +1,6 @@
 //! Test harness: the real server on a random port over a fresh database (a temporary SQLite
-//! file, or a fresh PostgreSQL database when `TEST_DATABASE_URL` is set), spoken to over HTTP.
+//! file, or a fresh PostgreSQL database when `TEST_DATABASE_URL` is set), spoken to over HTTP;
+//! the backend as a test parameter ([`on_both_backends!`]); the real binary as a process.
 #![allow(dead_code)]
 
 use diesel::connection::SimpleConnection;
@@ -23,7 +24,55 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// PostgreSQL when `TEST_DATABASE_URL` is set; otherwise `None`, after saying on the
+    /// real stderr (not captured by the test harness) that `test` is skipped, so that
+    /// `cargo test` passes anywhere and still tells what it did not run.
+    pub fn postgres_or_skip(test: &str) -> Option<Backend> {
+        if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+            Some(Backend::Postgres)
+        } else {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "NOTICE: {test} skipped: TEST_DATABASE_URL is unset"
+            );
+            None
+        }
+    }
+}
+
+/// The backend as a parameter: for each `fn name(backend: Backend)` given, a test
+/// `sqlite::name` and a test `postgres::name` (skipped, saying so, without
+/// `TEST_DATABASE_URL`), so each backend passes or fails on its own line.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name($crate::support::Backend::Sqlite)
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    let test = concat!(module_path!(), "::", stringify!($name));
+                    if let Some(b) = $crate::support::Backend::postgres_or_skip(test) {
+                        super::$name(b)
+                    }
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
 /// SQLite always; PostgreSQL too when `TEST_DATABASE_URL` is set (else a notice, once).
+/// For a loop inside one test; a new test that holds on both backends should rather take
+/// the backend as a parameter and be listed in [`on_both_backends!`].
 pub fn backends() -> Vec<Backend> {
     static NOTICE: Once = Once::new();
     if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {

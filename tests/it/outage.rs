@@ -2,14 +2,13 @@
 //! the snapshot, readiness and admin writes say 503 problem+json with Retry-After, and
 //! everything recovers when the database comes back, without a restart.
 
-mod support;
-
+use crate::support;
+use crate::support::{Backend, TestApp, TestDb};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{backends, Backend, TestApp, TestDb};
 
 /// Forwards connections to PostgreSQL until cut; a cut closes every open connection and
 /// refuses new ones until restored.
@@ -85,10 +84,13 @@ fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
 
 #[test]
 fn reads_survive_a_database_outage_and_readiness_recovers() {
-    if !backends().contains(&Backend::Postgres) {
+    let Some(backend) = Backend::postgres_or_skip(concat!(
+        module_path!(),
+        "::reads_survive_a_database_outage_and_readiness_recovers"
+    )) else {
         return;
-    }
-    let db = TestDb::new(Backend::Postgres);
+    };
+    let db = TestDb::new(backend);
     // The database URL through the proxy: same database, the proxy's port.
     let (scheme_user, rest) = db.url.split_once('@').unwrap();
     let (_, path) = rest.split_once('/').unwrap();

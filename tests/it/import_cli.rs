@@ -1,17 +1,23 @@
 //! Imports are all or nothing, upsert by (source, source_id), and the command line reports
 //! every problem with its line. On SQLite and PostgreSQL.
 
-mod support;
-
+use crate::support;
+use crate::support::{on_both_backends, shared_data, Backend, TestDb, LIBRARIES};
 use diesel::prelude::*;
 use std::io::Write;
 use std::process::Command;
-use support::{backends, shared_data, TestDb, LIBRARIES};
 
 use community_assets::curation::imports::{import_file, ImportOptions};
 use community_assets::import::{Contacts, ImportError};
 use community_assets::store::schema::assets;
 use community_assets::store::Store;
+
+on_both_backends!(
+    one_bad_row_changes_nothing_and_is_reported_by_line,
+    reimport_updates_only_what_changed,
+    gzip_and_geojson_import_the_same,
+    the_command_line_and_the_api_import_a_file_alike,
+);
 
 const HEADER: &str = "source,source_id,name,category,lat,lon,address,town,postcode,website,phone,email,opening_hours,wheelchair,cost,description,tags,status";
 
@@ -41,150 +47,141 @@ fn big_file_with_one_bad_row() -> (String, usize) {
     (s, 1003)
 }
 
-#[test]
-fn one_bad_row_changes_nothing_and_is_reported_by_line() {
-    for backend in backends() {
-        let db = TestDb::new(backend);
-        let store = Store::open(&db.url).unwrap();
-        import_file(&store, &shared_data(LIBRARIES), ImportOptions::default()).unwrap();
-        let before = count(&store);
-        let (csv, bad_line) = big_file_with_one_bad_row();
-        let path = db.temp_path("big.csv");
-        std::fs::write(&path, csv).unwrap();
-        match import_file(&store, &path, ImportOptions::default()) {
-            Err(ImportError::Rejected(errors)) => {
-                assert_eq!(errors.len(), 1, "{errors:?}");
-                assert_eq!(errors[0].location, format!("line {bad_line}"));
-                assert_eq!(errors[0].field, "category");
-            }
-            other => panic!("{backend:?}: expected a rejection, got {other:?}"),
+fn one_bad_row_changes_nothing_and_is_reported_by_line(backend: Backend) {
+    let db = TestDb::new(backend);
+    let store = Store::open(&db.url).unwrap();
+    import_file(&store, &shared_data(LIBRARIES), ImportOptions::default()).unwrap();
+    let before = count(&store);
+    let (csv, bad_line) = big_file_with_one_bad_row();
+    let path = db.temp_path("big.csv");
+    std::fs::write(&path, csv).unwrap();
+    match import_file(&store, &path, ImportOptions::default()) {
+        Err(ImportError::Rejected(errors)) => {
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].location, format!("line {bad_line}"));
+            assert_eq!(errors[0].field, "category");
         }
-        assert_eq!(
-            count(&store),
-            before,
-            "{backend:?}: a failed import changes nothing"
-        );
+        other => panic!("{backend:?}: expected a rejection, got {other:?}"),
     }
+    assert_eq!(
+        count(&store),
+        before,
+        "{backend:?}: a failed import changes nothing"
+    );
 }
 
-#[test]
-fn reimport_updates_only_what_changed() {
-    for backend in backends() {
-        let db = TestDb::new(backend);
-        let store = Store::open(&db.url).unwrap();
-        let libs = shared_data(LIBRARIES);
-        let first = import_file(&store, &libs, ImportOptions::default()).unwrap();
-        assert_eq!(
-            (
-                first.counts.inserted,
-                first.counts.updated,
-                first.counts.unchanged
-            ),
-            (3238, 0, 0)
-        );
-        assert_eq!(
-            first.warnings.len(),
-            71,
-            "placeholder contacts in the real file"
-        );
-        let again = import_file(&store, &libs, ImportOptions::default()).unwrap();
-        assert_eq!(
-            (
-                again.counts.inserted,
-                again.counts.updated,
-                again.counts.unchanged
-            ),
-            (0, 0, 3238)
-        );
+fn reimport_updates_only_what_changed(backend: Backend) {
+    let db = TestDb::new(backend);
+    let store = Store::open(&db.url).unwrap();
+    let libs = shared_data(LIBRARIES);
+    let first = import_file(&store, &libs, ImportOptions::default()).unwrap();
+    assert_eq!(
+        (
+            first.counts.inserted,
+            first.counts.updated,
+            first.counts.unchanged
+        ),
+        (3238, 0, 0)
+    );
+    assert_eq!(
+        first.warnings.len(),
+        71,
+        "placeholder contacts in the real file"
+    );
+    let again = import_file(&store, &libs, ImportOptions::default()).unwrap();
+    assert_eq!(
+        (
+            again.counts.inserted,
+            again.counts.updated,
+            again.counts.unchanged
+        ),
+        (0, 0, 3238)
+    );
 
-        // Rename one library in a copy: exactly one update, version 2.
-        let text = std::fs::read_to_string(&libs).unwrap();
-        let changed = text.replacen(",Barking,library,", ",Barking Central Library,library,", 1);
-        assert_ne!(text, changed);
-        let path = db.temp_path("changed.csv");
-        std::fs::write(&path, changed).unwrap();
-        let third = import_file(&store, &path, ImportOptions::default()).unwrap();
-        assert_eq!(
-            (
-                third.counts.inserted,
-                third.counts.updated,
-                third.counts.unchanged
-            ),
-            (0, 1, 3237)
-        );
-        let (name, version): (String, i64) = assets::table
-            .filter(assets::source_id.eq("1"))
-            .select((assets::name, assets::version))
-            .first(&mut *store.conn().unwrap())
-            .unwrap();
-        assert_eq!((name.as_str(), version), ("Barking Central Library", 2));
-
-        // A dry run counts and changes nothing.
-        let dry = import_file(
-            &store,
-            &libs,
-            ImportOptions {
-                contacts: Contacts::Salvage,
-                dry_run: true,
-                ..Default::default()
-            },
-        )
+    // Rename one library in a copy: exactly one update, version 2.
+    let text = std::fs::read_to_string(&libs).unwrap();
+    let changed = text.replacen(",Barking,library,", ",Barking Central Library,library,", 1);
+    assert_ne!(text, changed);
+    let path = db.temp_path("changed.csv");
+    std::fs::write(&path, changed).unwrap();
+    let third = import_file(&store, &path, ImportOptions::default()).unwrap();
+    assert_eq!(
+        (
+            third.counts.inserted,
+            third.counts.updated,
+            third.counts.unchanged
+        ),
+        (0, 1, 3237)
+    );
+    let (name, version): (String, i64) = assets::table
+        .filter(assets::source_id.eq("1"))
+        .select((assets::name, assets::version))
+        .first(&mut *store.conn().unwrap())
         .unwrap();
-        assert_eq!(dry.counts.updated, 1);
-        let (name, _): (String, i64) = assets::table
-            .filter(assets::source_id.eq("1"))
-            .select((assets::name, assets::version))
-            .first(&mut *store.conn().unwrap())
-            .unwrap();
-        assert_eq!(name, "Barking Central Library");
+    assert_eq!((name.as_str(), version), ("Barking Central Library", 2));
 
-        // Strict mode rejects the placeholders instead.
-        match import_file(
-            &store,
-            &libs,
-            ImportOptions {
-                contacts: Contacts::Strict,
-                dry_run: false,
-                ..Default::default()
-            },
-        ) {
-            Err(ImportError::Rejected(errors)) => assert_eq!(errors.len(), 71),
-            other => panic!("expected a strict rejection, got {other:?}"),
-        }
+    // A dry run counts and changes nothing.
+    let dry = import_file(
+        &store,
+        &libs,
+        ImportOptions {
+            contacts: Contacts::Salvage,
+            dry_run: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(dry.counts.updated, 1);
+    let (name, _): (String, i64) = assets::table
+        .filter(assets::source_id.eq("1"))
+        .select((assets::name, assets::version))
+        .first(&mut *store.conn().unwrap())
+        .unwrap();
+    assert_eq!(name, "Barking Central Library");
+
+    // Strict mode rejects the placeholders instead.
+    match import_file(
+        &store,
+        &libs,
+        ImportOptions {
+            contacts: Contacts::Strict,
+            dry_run: false,
+            ..Default::default()
+        },
+    ) {
+        Err(ImportError::Rejected(errors)) => assert_eq!(errors.len(), 71),
+        other => panic!("expected a strict rejection, got {other:?}"),
     }
 }
 
-#[test]
-fn gzip_and_geojson_import_the_same() {
-    for backend in backends() {
-        let db = TestDb::new(backend);
-        let store = Store::open(&db.url).unwrap();
-        let gz = db.temp_path("libraries.csv.gz");
-        let mut enc = flate2::write::GzEncoder::new(
-            std::fs::File::create(&gz).unwrap(),
-            flate2::Compression::fast(),
-        );
-        enc.write_all(&std::fs::read(shared_data(LIBRARIES)).unwrap())
-            .unwrap();
-        enc.finish().unwrap();
-        let out = import_file(&store, &gz, ImportOptions::default()).unwrap();
-        assert_eq!(out.counts.inserted, 3238);
+fn gzip_and_geojson_import_the_same(backend: Backend) {
+    let db = TestDb::new(backend);
+    let store = Store::open(&db.url).unwrap();
+    let gz = db.temp_path("libraries.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(&std::fs::read(shared_data(LIBRARIES)).unwrap())
+        .unwrap();
+    enc.finish().unwrap();
+    let out = import_file(&store, &gz, ImportOptions::default()).unwrap();
+    assert_eq!(out.counts.inserted, 3238);
 
-        let geojson = r#"{"type":"FeatureCollection","features":[
+    let geojson = r#"{"type":"FeatureCollection","features":[
           {"type":"Feature","geometry":{"type":"Point","coordinates":[-1.8904,52.4862]},
            "properties":{"source":"geo","source_id":"a","name":"Museum and Art Gallery","category":"museum",
                          "wheelchair":"yes","cost":"free","tags":["family"],"opening_hours":"Mo-Su 10:00-17:00"}}]}"#;
-        let path = db.temp_path("museums.geojson");
-        std::fs::write(&path, geojson).unwrap();
-        let out = import_file(&store, &path, ImportOptions::default()).unwrap();
-        assert_eq!(out.counts.inserted, 1);
-        let (lat, lon): (f64, f64) = assets::table
-            .filter(assets::source.eq("geo"))
-            .select((assets::lat, assets::lon))
-            .first(&mut *store.conn().unwrap())
-            .unwrap();
-        assert_eq!((lat, lon), (52.4862, -1.8904));
-    }
+    let path = db.temp_path("museums.geojson");
+    std::fs::write(&path, geojson).unwrap();
+    let out = import_file(&store, &path, ImportOptions::default()).unwrap();
+    assert_eq!(out.counts.inserted, 1);
+    let (lat, lon): (f64, f64) = assets::table
+        .filter(assets::source.eq("geo"))
+        .select((assets::lat, assets::lon))
+        .first(&mut *store.conn().unwrap())
+        .unwrap();
+    assert_eq!((lat, lon), (52.4862, -1.8904));
 }
 
 #[test]
@@ -303,8 +300,7 @@ fn backup_copies_a_sqlite_database() {
 /// The command line and the admin API are one import pipeline: the same file gives the
 /// same report (rows inserted, likely duplicates held back, contact values salvaged) and
 /// the same directory, on each backend.
-#[test]
-fn the_command_line_and_the_api_import_a_file_alike() {
+fn the_command_line_and_the_api_import_a_file_alike(backend: Backend) {
     let library = support::library_rows()
         .into_iter()
         .find(|l| l.published)
@@ -338,48 +334,46 @@ fn the_command_line_and_the_api_import_a_file_alike() {
             .load(&mut *store.conn().unwrap())
             .unwrap()
     };
-    for backend in backends() {
-        let app = support::TestApp::with_libraries(backend);
-        app.add_user("ed", "editor", "an editor's passphrase");
-        let bearer = format!("Bearer {}", app.token("ed", "an editor's passphrase"));
-        let api = app.send(
-            "POST",
-            "/v1/admin/imports?format=csv",
-            &[("Authorization", &bearer), ("Content-Type", "text/csv")],
-            Some(&csv),
-        );
-        assert_eq!(api.status, 200, "{}", api.body);
-        let api = comparable(api.json());
+    let app = support::TestApp::with_libraries(backend);
+    app.add_user("ed", "editor", "an editor's passphrase");
+    let bearer = format!("Bearer {}", app.token("ed", "an editor's passphrase"));
+    let api = app.send(
+        "POST",
+        "/v1/admin/imports?format=csv",
+        &[("Authorization", &bearer), ("Content-Type", "text/csv")],
+        Some(&csv),
+    );
+    assert_eq!(api.status, 200, "{}", api.body);
+    let api = comparable(api.json());
 
-        let db = TestDb::new(backend);
-        let store = Store::open(&db.url).unwrap();
-        import_file(&store, &shared_data(LIBRARIES), ImportOptions::default()).unwrap();
-        let path = db.temp_path("pipeline.csv");
-        std::fs::write(&path, &csv).unwrap();
-        let out = support::cli(
-            &db.url,
-            &[
-                "import",
-                "assets",
-                path.to_str().unwrap(),
-                "--format",
-                "csv",
-                "--json",
-            ],
-            &[],
-        );
-        let cli = comparable(serde_json::from_str(&out).unwrap());
+    let db = TestDb::new(backend);
+    let store = Store::open(&db.url).unwrap();
+    import_file(&store, &shared_data(LIBRARIES), ImportOptions::default()).unwrap();
+    let path = db.temp_path("pipeline.csv");
+    std::fs::write(&path, &csv).unwrap();
+    let out = support::cli(
+        &db.url,
+        &[
+            "import",
+            "assets",
+            path.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--json",
+        ],
+        &[],
+    );
+    let cli = comparable(serde_json::from_str(&out).unwrap());
 
-        assert_eq!(api, cli, "{backend:?}: the reports differ");
-        assert_eq!(
-            (
-                &api["inserted"],
-                api["duplicates"].as_array().unwrap().len()
-            ),
-            (&serde_json::json!(2), 2),
-            "{backend:?}: {api}"
-        );
-        assert_eq!(api["warnings"][0]["field"], "email", "{api}");
-        assert_eq!(listing(&app.store), listing(&store), "{backend:?}");
-    }
+    assert_eq!(api, cli, "{backend:?}: the reports differ");
+    assert_eq!(
+        (
+            &api["inserted"],
+            api["duplicates"].as_array().unwrap().len()
+        ),
+        (&serde_json::json!(2), 2),
+        "{backend:?}: {api}"
+    );
+    assert_eq!(api["warnings"][0]["field"], "email", "{api}");
+    assert_eq!(listing(&app.store), listing(&store), "{backend:?}");
 }
