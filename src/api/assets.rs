@@ -94,7 +94,8 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 50000, example = 2000)]
     pub radius_m: Option<f64>,
     /// Bounding box `min_lon,min_lat,max_lon,max_lat` (WGS84); `min_lon > max_lon` crosses
-    /// the antimeridian. Combined with `near`, both must hold.
+    /// the antimeridian; `min_lat` is at most `max_lat`. Combined with `near`, both must
+    /// hold.
     #[param(value_type = Option<String>, example = "-0.2,51.45,0.0,51.55")]
     pub bbox: Option<BBox>,
     /// Words that must all occur (case-insensitive) in the name, description or tags: at

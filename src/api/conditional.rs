@@ -43,7 +43,8 @@ pub fn is_fresh(req: &HttpRequest, etag: &str, last_modified: Option<HttpDate>) 
 }
 
 /// The version `If-Match` asks for: `None` for `*` or no header (unless `required`, then
-/// 428). A value that is not an ETag at all is a 400.
+/// 428). A value that is not an ETag at all is a 400; one that names another version is
+/// compared by the write (412).
 pub fn if_match(req: &HttpRequest, required: bool) -> Result<Option<i64>, ApiError> {
     let Some(v) = req.headers().get(header::IF_MATCH) else {
         return if required {
@@ -64,15 +65,14 @@ pub fn if_match(req: &HttpRequest, required: bool) -> Result<Option<i64>, ApiErr
         .strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))
         .unwrap_or(tag);
-    version
-        .parse::<i64>()
-        .ok()
-        .filter(|_| !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()))
-        .map(Some)
-        .ok_or_else(|| {
-            ApiError::param(
-                "If-Match",
-                format!("{v:?} is not an ETag (\"1\", W/\"1\" or *)"),
-            )
-        })
+    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::param(
+            "If-Match",
+            format!("{v:?} is not an ETag (\"1\", W/\"1\" or *)"),
+        ));
+    }
+    // A version past any this server has written can match nothing.
+    version.parse::<i64>().map(Some).map_err(|_| {
+        ApiError::PreconditionFailed(format!("If-Match {v:?} names no version of this asset"))
+    })
 }

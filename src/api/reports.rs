@@ -35,7 +35,8 @@ pub struct ReportQuery {
     /// (default 2000).
     #[param(minimum = 1, maximum = 100000, example = 2000)]
     pub threshold_m: Option<f64>,
-    /// Local authority district codes, comma-separated; all of England when absent.
+    /// Local authority district codes of the imported areas, comma-separated; all of
+    /// England when absent.
     #[param(value_type = Option<String>, example = "E08000012")]
     pub la: Option<Vec<String>>,
 }
