@@ -301,7 +301,7 @@ fn names_of<T: QueryContract>() -> &'static Names {
         accepted: T::documented(),
         repeatable: T::repeatable(),
     }));
-    *all.write()
+    all.write()
         .unwrap_or_else(|e| e.into_inner())
         .entry(id)
         .or_insert(names)
