@@ -335,13 +335,6 @@ mod tests {
         }
     }
 
-    /// Keeps a sample to look at when CHART_SAMPLES names a folder.
-    fn sample(name: &str, svg: &str) {
-        if let Ok(dir) = std::env::var("CHART_SAMPLES") {
-            std::fs::write(std::path::Path::new(&dir).join(name), svg).unwrap();
-        }
-    }
-
     #[test]
     fn decile_chart_draws_bars_lines_and_legend() {
         let bar = |d: u8| DecileBar {
@@ -359,7 +352,6 @@ mod tests {
         // 9 bars (decile 4 has none) + legend swatch; 9 + 9 markers (7 and 9 missing).
         assert_eq!(count(&svg, r##"fill="#8CAAD2""##), 10);
         assert_eq!(count(&svg, r#"r="4""#), 18);
-        sample("decile.svg", &svg);
 
         let svg = decile_chart("Empty", 1500.0, &[]).unwrap();
         check(&svg, "No data|1.5 km");
@@ -433,7 +425,6 @@ mod tests {
             assert!(size < 3_000_000 && count(&svg, "<polygon") <= MAX_ASSETS + 1);
             assert!(took.as_millis() < 500 || cfg!(debug_assertions));
             if label == "clustered" {
-                sample("map.svg", &svg);
             }
         }
     }
