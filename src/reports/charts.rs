@@ -424,8 +424,6 @@ mod tests {
             check(&svg, "Arts venues: access gaps|Assets: ");
             assert!(size < 3_000_000 && count(&svg, "<polygon") <= MAX_ASSETS + 1);
             assert!(took.as_millis() < 500 || cfg!(debug_assertions));
-            if label == "clustered" {
-            }
         }
     }
 }
