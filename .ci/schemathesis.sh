@@ -132,8 +132,11 @@ TOKEN=$(curl -fsS -X POST "$API/v1/auth/token" -H 'Content-Type: application/jso
 rm -rf "$REPORT_DIR/main" "$REPORT_DIR/disable-user"
 mkdir -p "$REPORT_DIR"
 CHECKS=${SCHEMATHESIS_CHECKS:-all}
-# The documented exceptions to `--checks all` (what OpenAPI cannot express).
+# The documented exceptions to `--checks all` (what OpenAPI cannot express), and the one
+# check left out: `use_after_free` expects a 404 after DELETE, but DELETE archives (see
+# the configuration file).
 CONFIG=$PWD/.ci/schemathesis.toml
+EXCLUDED_CHECKS=use_after_free
 status=0
 run_schemathesis() {
   local name=$1
@@ -144,6 +147,7 @@ run_schemathesis() {
   # From the temporary folder: schemathesis keeps a cache of failures in ./.schemathesis.
   (cd "$WORK" && "$VENV/bin/schemathesis" --config-file "$CONFIG" run "$API/openapi.json" "$@" \
     --checks "$CHECKS" \
+    --exclude-checks "$EXCLUDED_CHECKS" \
     --header "Authorization: Bearer $TOKEN" \
     --max-examples "$MAX_EXAMPLES" \
     --seed "$SEED" \

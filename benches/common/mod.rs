@@ -7,6 +7,7 @@ use chrono::Utc;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use community_assets::api::params::CATEGORY_SLUGS as SLUGS;
 use community_assets::domain::Category;
 use community_assets::domain::{Asset, AssetFields};
 use community_assets::import::areas::{parse_area_files, AreaFiles};
@@ -19,18 +20,6 @@ pub fn data(name: &str) -> PathBuf {
         .join("../shared/data")
         .join(name)
 }
-
-const SLUGS: [&str; 9] = [
-    "museum",
-    "library",
-    "gallery",
-    "theatre",
-    "cafe",
-    "arts_centre",
-    "heritage",
-    "cinema",
-    "community_centre",
-];
 
 pub fn inputs() -> (Vec<Asset>, Vec<Category>, Vec<(f64, f64)>) {
     let areas = read_populated_points(

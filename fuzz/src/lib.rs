@@ -47,17 +47,7 @@ pub fn run(f: impl FnOnce()) {
 }
 
 /// The category slugs of the migrations' seed data.
-pub const CATEGORIES: [&str; 9] = [
-    "museum",
-    "library",
-    "gallery",
-    "theatre",
-    "cafe",
-    "arts_centre",
-    "heritage",
-    "cinema",
-    "community_centre",
-];
+pub use community_assets::api::params::CATEGORY_SLUGS as CATEGORIES;
 
 pub static CATEGORY_SET: LazyLock<HashSet<String>> =
     LazyLock::new(|| CATEGORIES.iter().map(|c| c.to_string()).collect());
