@@ -177,4 +177,4 @@ cp "$SERVER_LOG" "$REPORT_DIR/server.log"
 if [ "$status" -ne 0 ]; then
   die "exit status $status; replay with SCHEMATHESIS_SEED=$SEED; reports and the server's log in $REPORT_DIR"
 fi
-echo "schemathesis: no server error, every response as documented"
+echo "schemathesis: every check passed (--checks all, apart from the documented exceptions)"
