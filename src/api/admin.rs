@@ -1,6 +1,7 @@
 //! The admin API for assets: reads of any status, and curation with conflict detection
 //! (`If-Match`) and an audit trail. The role is checked by the [`Editor`] extractor; the
-//! writes themselves are [`crate::curation::assets`].
+//! writes themselves are [`crate::curation::assets`]. Over 400 lines because most of it
+//! is OpenAPI annotations and the audit trail's query contracts.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};

@@ -1,4 +1,6 @@
-//! Public asset reads, answered from the in-memory snapshot.
+//! Public asset reads, answered from the in-memory snapshot. Over 400 lines because most
+//! of it is the endpoints' contract: the query structs (documentation and parser in one)
+//! and the shapes of the list bodies the OpenAPI document shows.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
