@@ -35,13 +35,13 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("reports");
     group.sample_size(10);
     group.bench_function("access_gaps_5_categories_cold", |b| {
-        b.iter(|| black_box(gaps(&ReportCache::default().of(&snap)).len()))
+        b.iter(|| black_box(gaps(&ReportCache::new(64 << 20).of(&snap)).len()))
     });
     group.bench_function("access_by_decile_5_categories_cold", |b| {
-        b.iter(|| black_box(decile(&ReportCache::default().of(&snap)).len()))
+        b.iter(|| black_box(decile(&ReportCache::new(64 << 20).of(&snap)).len()))
     });
     group.sample_size(100);
-    let cache = ReportCache::default();
+    let cache = ReportCache::new(64 << 20);
     group.bench_function("access_gaps_cached", |b| {
         b.iter(|| {
             let reports = cache.of(&snap);

@@ -51,6 +51,7 @@ pub struct Config {
     /// either way; the admin API answers 503 with the reason).
     pub tokens: Result<TokenSettings, String>,
     pub log_format: LogFormat,
+    pub work: WorkSettings,
 }
 
 impl Config {
@@ -68,6 +69,7 @@ impl Config {
                 "set JWT_SECRET (or JWT_SECRET_FILE) to a secret of at least 32 bytes",
             )),
             log_format: LogFormat::Text,
+            work: WorkSettings::default(),
         }
     }
 
@@ -82,6 +84,7 @@ impl Config {
             cors: CorsPolicy::from_env(),
             tokens: TokenSettings::from_env(),
             log_format: LogFormat::from_env()?,
+            work: WorkSettings::from_env()?,
             ..Config::new(db.database_url.clone())
         })
     }
@@ -140,6 +143,74 @@ impl Timeouts {
             t.headers = t.headers.min(t.request);
         }
         Ok(t)
+    }
+}
+
+/// How much of a kind of costly work may run and wait at once (see [`crate::budget`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BudgetSettings {
+    /// Run at once, each on its own blocking thread.
+    pub running: usize,
+    /// Wait for a slot at most; more are refused at once.
+    pub queued: usize,
+    /// Running or waiting for one client at most (0: no per-client bound).
+    pub per_client: usize,
+}
+
+/// The work budgets and the report cache's size.
+#[derive(Clone, Copy, Debug)]
+pub struct WorkSettings {
+    /// Reports not yet cached, what-if, imports, exports: `WORK_THREADS` at once (default:
+    /// one per core, at least 2), `WORK_QUEUE` waiting (default 16), `WORK_PER_CLIENT` per
+    /// client (default 2).
+    pub costly: BudgetSettings,
+    /// Password checks at login (argon2id, 19 MiB each): `LOGIN_HASHING` at once (default
+    /// 2), with a queue of 16.
+    pub hashing: BudgetSettings,
+    /// `REPORT_CACHE_MB`: rendered report bodies kept at most (default 64 MiB; least
+    /// recently used out).
+    pub report_cache_bytes: usize,
+}
+
+impl Default for WorkSettings {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        WorkSettings {
+            costly: BudgetSettings {
+                running: cores.max(2),
+                queued: 16,
+                per_client: 2,
+            },
+            hashing: BudgetSettings {
+                running: 2,
+                queued: 16,
+                per_client: 0,
+            },
+            report_cache_bytes: 64 << 20,
+        }
+    }
+}
+
+impl WorkSettings {
+    fn from_env() -> Result<Self, String> {
+        let mut w = WorkSettings::default();
+        let number = |name: &str, default: usize, min: usize| match var(name) {
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n >= min)
+                .ok_or_else(|| {
+                    format!("{name} must be a whole number of at least {min}, not {v:?}")
+                }),
+            None => Ok(default),
+        };
+        w.costly.running = number("WORK_THREADS", w.costly.running, 1)?;
+        w.costly.queued = number("WORK_QUEUE", w.costly.queued, 0)?;
+        w.costly.per_client = number("WORK_PER_CLIENT", w.costly.per_client, 0)?;
+        w.hashing.running = number("LOGIN_HASHING", w.hashing.running, 1)?;
+        w.report_cache_bytes = number("REPORT_CACHE_MB", w.report_cache_bytes >> 20, 0)? << 20;
+        Ok(w)
     }
 }
 

@@ -52,6 +52,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     Unavailable(String),
+    /// The work budget is full (see [`crate::budget`]): try again after `retry_after_s`.
+    #[error("{message}")]
+    Busy { retry_after_s: u64, message: String },
     /// A part of the service is switched off by its configuration (e.g. no JWT secret).
     #[error("{0}")]
     Disabled(String),
@@ -141,6 +144,25 @@ impl From<ImportError> for ApiError {
     }
 }
 
+/// Costly work not admitted: the service is busy (503), or this client already has its
+/// share running (429); both say when to try again.
+impl From<crate::budget::Refused> for ApiError {
+    fn from(r: crate::budget::Refused) -> Self {
+        use crate::budget::Refused;
+        match r {
+            Refused::Busy { retry_after_s } => ApiError::Busy {
+                retry_after_s,
+                message: "the server is busy with other costly requests; try again after Retry-After seconds (cached reports and searches are still answered)".into(),
+            },
+            Refused::ClientBusy { retry_after_s, held } => ApiError::TooManyRequests {
+                retry_after_s,
+                message: format!("you already have {held} costly request(s) running; wait for them before sending another"),
+            },
+            Refused::Failed(m) => ApiError::Internal(m),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         StoreError::from(e).into()
@@ -160,7 +182,9 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Unavailable(_) | ApiError::Disabled(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Disabled(_) | ApiError::Busy { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
@@ -202,7 +226,8 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(_) => {
                 res.insert_header((header::RETRY_AFTER, "5"));
             }
-            ApiError::TooManyRequests { retry_after_s, .. } => {
+            ApiError::TooManyRequests { retry_after_s, .. }
+            | ApiError::Busy { retry_after_s, .. } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_s.to_string()));
             }
             ApiError::Unauthorized(_) => {

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! main (CLI) -> startup -> api -> curation -> state -> reports, auth, metrics, ...
-//!   -> wire -> error -> import -> index, store -> domain, geo, config
+//!   -> wire -> error -> import -> index, store, budget -> domain, geo, config
 //! ```
 //!
 //! The database ([`store`]) is the source of truth; public reads are answered from an
@@ -31,6 +31,7 @@ pub mod error;
 
 pub mod import;
 
+pub mod budget;
 pub mod index;
 pub mod store;
 

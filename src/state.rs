@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use crate::auth::token::TokenKeys;
 use crate::auth::Auth;
+use crate::budget::Budget;
 use crate::config::Config;
 use crate::index::{AreaSet, Snapshot, SnapshotCell};
 use crate::metrics::Metrics;
@@ -25,6 +26,10 @@ pub struct AppState {
     rebuilding: Arc<Mutex<()>>,
     pub limits: Arc<RateLimits>,
     pub metrics: Arc<Metrics>,
+    /// Costly work (reports not yet cached, what-if, imports, exports), bounded.
+    pub work: Arc<Budget>,
+    /// Password checks at login, bounded (each takes 19 MiB for a moment).
+    pub hashing: Arc<Budget>,
     /// Report figures and bodies for the current snapshot.
     pub reports: Arc<crate::reports::ReportCache>,
     pub config: Arc<Config>,
@@ -43,7 +48,11 @@ impl AppState {
             rebuilding: Default::default(),
             limits: Arc::new(RateLimits::new(&config.limits)),
             metrics: Default::default(),
-            reports: Default::default(),
+            work: Arc::new(Budget::new(config.work.costly)),
+            hashing: Arc::new(Budget::new(config.work.hashing)),
+            reports: Arc::new(crate::reports::ReportCache::new(
+                config.work.report_cache_bytes,
+            )),
             config: Arc::new(config),
         };
         state.sync_api_keys()?;

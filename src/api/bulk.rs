@@ -6,9 +6,9 @@ use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Editor;
-use super::blocking;
 use super::format::{csv_body, CSV, GEOJSON};
 use super::params::{documented, Params, Query, QueryContract};
+use super::{blocking, costly};
 use crate::curation::imports::{import_on_server, ImportOptions, ImportReport};
 use crate::domain::asset::CSV_COLUMNS;
 use crate::domain::Asset;
@@ -122,7 +122,8 @@ pub async fn import(
         },
         dry_run: q.dry_run == Some(true),
     };
-    let report = blocking(&state, move |st| {
+    let client = format!("user:{}", user.username);
+    let report = costly(&state, &client, move |st| {
         let bytes = gunzip(body.to_vec(), MAX_IMPORT_BYTES)
             .map_err(|e| ApiError::param("body", format!("cannot be gunzipped: {e}")))?;
         if bytes.len() > MAX_IMPORT_BYTES {
@@ -188,12 +189,13 @@ impl QueryContract for ExportQuery {
     )
 )]
 pub async fn export(
-    _: Editor,
+    Editor(user): Editor,
     Query(q): Query<ExportQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let geojson = q.format == Some(ExportFormat::Geojson);
-    let body = blocking(&state, move |st| {
+    let client = format!("user:{}", user.username);
+    let body = costly(&state, &client, move |st| {
         let assets = store::all(&mut *st.store.conn()?)?;
         if geojson {
             let features: Vec<serde_json::Value> = assets

@@ -209,6 +209,18 @@ async fn blocking<T: Send + 'static>(
     web::block(move || work(&state)).await?
 }
 
+/// Runs costly work (reports not yet cached, what-if, imports, exports) on the work
+/// budget ([`crate::budget`]): off the request threads, a bounded number at once, and
+/// refused at once (503, or 429 for a `client` already holding its share) when full.
+async fn costly<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    client: &str,
+    work: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let st = state.clone();
+    state.work.run(client, move || work(&st)).await?
+}
+
 /// The OpenAPI document as committed in `openapi/openapi.json`.
 pub fn openapi_json() -> String {
     let mut s = ApiDoc::openapi().to_pretty_json().unwrap_or_default();

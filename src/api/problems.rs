@@ -71,11 +71,11 @@ problem_responses! {
     /// 428.
     PreconditionRequired = ("If-Match with the record's ETag is required", retry: false);
     /// 429.
-    TooManyRequests = ("Too many requests from this client address or API key (or failed logins, or suggestions); wait Retry-After seconds", retry: true);
+    TooManyRequests = ("Too many requests from this client address or API key (or failed logins, or suggestions, or costly requests still running); wait Retry-After seconds", retry: true);
     /// 431.
     HeadersTooLarge = ("The request's headers are larger than 16 KiB", retry: false);
     /// 503.
-    Unavailable = ("The database is unavailable, or the admin API is disabled (no JWT secret; the detail says what to set)", retry: true);
+    Unavailable = ("The database is unavailable, the server is busy with other costly requests (reports not yet cached, what-if, imports), or the admin API is disabled (no JWT secret); the detail says which", retry: true);
 }
 
 /// A reference to the shared response `name`.

@@ -4,6 +4,7 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
+use std::sync::Arc;
 use std::time::Instant;
 use utoipa::{IntoParams, ToSchema};
 
@@ -15,8 +16,9 @@ use crate::error::ApiError;
 use crate::index::Snapshot;
 use crate::reports::gaps::GapSort;
 use crate::reports::what_if::WhatIfRequest;
-use crate::reports::{deciles, gaps, local_authorities, scope as checks, what_if};
-use crate::reports::{Rendered, Scope};
+use crate::reports::{deciles, gaps};
+use crate::reports::{local_authorities, scope as checks, what_if};
+use crate::reports::{Rendered, Report, Scope};
 use crate::state::AppState;
 
 pub use crate::reports::scope::{DEFAULT_MAX_DECILE, DEFAULT_THRESHOLD_M, MAX_THRESHOLD_M};
@@ -187,6 +189,26 @@ impl QueryContract for GapsQuery {
     }
 }
 
+/// Answers a report: a cached body at once; otherwise it is rendered on the work budget,
+/// off the request threads (503 or 429 at once when the budget is full).
+async fn answer(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    snap: Arc<Snapshot>,
+    report: Report,
+    started: Instant,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(r) = report.cached(&state.reports.of(&snap)) {
+        return Ok(respond(req, &r, started));
+    }
+    let client = super::auth::client(req, state);
+    let r = super::costly(state, &client, move |st| {
+        report.render(&st.reports.of(&snap))
+    })
+    .await?;
+    Ok(respond(req, &r, started))
+}
+
 /// Answers a rendered report, or 304 when the client's ETag matches. `Server-Timing`
 /// says how long the server spent, cached or not.
 fn respond(req: &HttpRequest, r: &Rendered, started: Instant) -> HttpResponse {
@@ -239,6 +261,7 @@ fn respond(req: &HttpRequest, r: &Rendered, started: Instant) -> HttpResponse {
         (status = 400, response = super::problems::BadRequest),
         (status = 406, response = super::problems::NotAcceptable),
         (status = 409, response = super::problems::Conflict),
+        (status = 503, response = super::problems::Unavailable),
     )
 )]
 pub async fn access_gaps(
@@ -255,8 +278,13 @@ pub async fn access_gaps(
         Some(GapSortParam::Distance) => GapSort::Distance,
         _ => GapSort::Population,
     };
-    let r = gaps::render(&state.reports.of(&snap), &scope, sort, g.limit, format)?;
-    Ok(respond(&req, &r, started))
+    let report = Report::Gaps {
+        scope,
+        sort,
+        limit: g.limit,
+        format,
+    };
+    answer(&req, &state, snap, report, started).await
 }
 
 /// Access by deprivation decile.
@@ -286,6 +314,7 @@ pub async fn access_gaps(
         (status = 400, response = super::problems::BadRequest),
         (status = 406, response = super::problems::NotAcceptable),
         (status = 409, response = super::problems::Conflict),
+        (status = 503, response = super::problems::Unavailable),
     )
 )]
 pub async fn access_by_decile(
@@ -298,8 +327,14 @@ pub async fn access_by_decile(
     let format = t.negotiate(&req)?;
     let snap = state.snapshot.load();
     let scope = q.scope(None, &snap)?;
-    let r = deciles::render(&state.reports.of(&snap), &scope, format)?;
-    Ok(respond(&req, &r, started))
+    answer(
+        &req,
+        &state,
+        snap,
+        Report::Deciles { scope, format },
+        started,
+    )
+    .await
 }
 
 /// Access by decile as a chart (SVG).
@@ -316,6 +351,7 @@ pub async fn access_by_decile(
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, response = super::problems::BadRequest),
         (status = 409, response = super::problems::Conflict),
+        (status = 503, response = super::problems::Unavailable),
     )
 )]
 pub async fn access_by_decile_svg(
@@ -326,8 +362,7 @@ pub async fn access_by_decile_svg(
     let started = Instant::now();
     let snap = state.snapshot.load();
     let scope = q.scope(None, &snap)?;
-    let r = deciles::chart_svg(&state.reports.of(&snap), &scope)?;
-    Ok(respond(&req, &r, started))
+    answer(&req, &state, snap, Report::DecilesChart(scope), started).await
 }
 
 /// A map of access gaps (SVG).
@@ -345,6 +380,7 @@ pub async fn access_by_decile_svg(
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, response = super::problems::BadRequest),
         (status = 409, response = super::problems::Conflict),
+        (status = 503, response = super::problems::Unavailable),
     )
 )]
 pub async fn access_gaps_svg(
@@ -356,8 +392,7 @@ pub async fn access_gaps_svg(
     let Query((q, d)) = query;
     let snap = state.snapshot.load();
     let scope = q.scope(d.max_decile, &snap)?;
-    let r = gaps::map_svg(&state.reports.of(&snap), &scope)?;
-    Ok(respond(&req, &r, started))
+    answer(&req, &state, snap, Report::GapsMap(scope), started).await
 }
 
 /// Local authorities ranked by people living in gap areas.
@@ -383,6 +418,7 @@ pub async fn access_gaps_svg(
         (status = 400, response = super::problems::BadRequest),
         (status = 406, response = super::problems::NotAcceptable),
         (status = 409, response = super::problems::Conflict),
+        (status = 503, response = super::problems::Unavailable),
     )
 )]
 pub async fn local_authorities(
@@ -395,8 +431,8 @@ pub async fn local_authorities(
     let format = t.negotiate(&req)?;
     let snap = state.snapshot.load();
     let scope = q.scope(d.max_decile, &snap)?;
-    let r = local_authorities::render(&state.reports.of(&snap), &scope, format)?;
-    Ok(respond(&req, &r, started))
+    let report = Report::LocalAuthorities { scope, format };
+    answer(&req, &state, snap, report, started).await
 }
 
 /// Where would a new venue reach the most people?
@@ -427,6 +463,7 @@ pub async fn local_authorities(
         (status = 400, response = super::problems::BadRequest),
         (status = 406, response = super::problems::NotAcceptable),
         (status = 409, response = super::problems::Conflict),
+        (status = 503, response = super::problems::Unavailable),
     )
 )]
 pub async fn what_if(
@@ -438,11 +475,11 @@ pub async fn what_if(
     let w: WhatIfRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::param("body", format!("is not a valid what-if request: {e}")))?;
     let snap = state.snapshot.load();
-    let w = w.validate(&snap)?;
+    let what_if = w.validate(&snap)?;
     let format = match format::negotiate(&req, None)? {
         Format::Csv => Format::Csv,
         _ => Format::Json,
     };
-    let r = what_if::render(&state.reports.of(&snap), &w, format)?;
-    Ok(respond(&req, &r, started))
+    let report = Report::WhatIf { what_if, format };
+    answer(&req, &state, snap, report, started).await
 }

@@ -23,17 +23,17 @@ pub struct Nearest {
     pub distance_m: f64,
 }
 
-/// A finished response body.
+/// A finished response body (shared, not copied, by every response that sends it).
 pub struct Rendered {
     pub content_type: &'static str,
-    pub body: Vec<u8>,
+    pub body: actix_web::web::Bytes,
     pub etag: String,
 }
 
 type NearestCell = Arc<OnceLock<Arc<[Option<Nearest>]>>>;
 
-/// Most rendered bodies kept per snapshot; the cache starts afresh when full.
-const MAX_BODIES: usize = 512;
+/// Most rendered bodies kept, whatever their size (the byte bound usually comes first).
+const MAX_BODIES: usize = 4096;
 
 /// Which snapshot a generation belongs to. The data version alone is not enough: a restored
 /// backup moves it back, and a later write can reach an old number again with other data.
@@ -58,26 +58,86 @@ impl Key {
 struct Generation {
     key: Key,
     nearest: Mutex<HashMap<String, NearestCell>>,
-    bodies: Mutex<HashMap<String, Arc<Rendered>>>,
+    bodies: Mutex<Bodies>,
 }
 
 impl Generation {
-    fn new(key: Key) -> Arc<Self> {
+    fn new(key: Key, max_bytes: usize) -> Arc<Self> {
         Arc::new(Generation {
             key,
             nearest: Default::default(),
-            bodies: Default::default(),
+            bodies: Mutex::new(Bodies {
+                max_bytes,
+                ..Default::default()
+            }),
         })
     }
 }
 
-/// The reports cache of the service, shared by every request.
+/// Rendered bodies, at most `max_bytes` of them: the least recently used go first.
 #[derive(Default)]
+struct Bodies {
+    max_bytes: usize,
+    bytes: usize,
+    /// Each body with when it was last used.
+    map: HashMap<String, (Arc<Rendered>, u64)>,
+    clock: u64,
+}
+
+impl Bodies {
+    fn get(&mut self, key: &str) -> Option<Arc<Rendered>> {
+        self.clock += 1;
+        let (r, used) = self.map.get_mut(key)?;
+        *used = self.clock;
+        Some(r.clone())
+    }
+
+    /// Keeps `r` unless it alone is larger than the bound, evicting the least recently
+    /// used bodies until it fits. (A linear scan per eviction: a few thousand entries at
+    /// most, and evictions are rare next to the rendering that precedes them.)
+    fn put(&mut self, key: &str, r: Arc<Rendered>) {
+        let size = r.body.len() + key.len();
+        if size > self.max_bytes || self.map.contains_key(key) {
+            return;
+        }
+        while self.bytes + size > self.max_bytes || self.map.len() >= MAX_BODIES {
+            let Some(oldest) = self.map.iter().min_by_key(|(_, (_, used))| *used) else {
+                break;
+            };
+            let oldest = oldest.0.clone();
+            if let Some((gone, _)) = self.map.remove(&oldest) {
+                self.bytes -= gone.body.len() + oldest.len();
+            }
+        }
+        self.clock += 1;
+        self.bytes += size;
+        self.map.insert(key.to_string(), (r, self.clock));
+    }
+}
+
+/// The reports cache of the service, shared by every request.
 pub struct ReportCache {
     current: Mutex<Option<Arc<Generation>>>,
+    max_bytes: usize,
 }
 
 impl ReportCache {
+    /// A cache keeping at most `max_bytes` of rendered bodies (`REPORT_CACHE_MB`).
+    pub fn new(max_bytes: usize) -> Self {
+        ReportCache {
+            current: Mutex::default(),
+            max_bytes,
+        }
+    }
+
+    /// The bytes of rendered bodies held now, for metrics.
+    pub fn bytes(&self) -> usize {
+        let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        current.as_ref().map_or(0, |g| {
+            g.bodies.lock().unwrap_or_else(|e| e.into_inner()).bytes
+        })
+    }
+
     /// The reports of `snap`, sharing what earlier requests on the same snapshot computed.
     pub fn of<'a>(&self, snap: &'a Snapshot) -> SnapshotReports<'a> {
         let key = Key::of(snap);
@@ -85,8 +145,8 @@ impl ReportCache {
         let generation = match current.as_ref() {
             Some(g) if g.key == key => g.clone(),
             // An in-flight request on a snapshot already replaced: its own, kept nowhere.
-            Some(g) if g.key.built_at > key.built_at => Generation::new(key),
-            _ => current.insert(Generation::new(key)).clone(),
+            Some(g) if g.key.built_at > key.built_at => Generation::new(key, 0),
+            _ => current.insert(Generation::new(key, self.max_bytes)).clone(),
         };
         SnapshotReports { snap, generation }
     }
@@ -120,6 +180,16 @@ impl<'a> SnapshotReports<'a> {
             .clone()
     }
 
+    /// The body cached for `key`, if any: a request whose answer is cached need not wait
+    /// for the work budget.
+    pub fn lookup(&self, key: &str) -> Option<Arc<Rendered>> {
+        self.generation
+            .bodies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+    }
+
     /// The cached body for `key`, or renders, caches and returns it. The ETag is the
     /// snapshot's data version and a hash of the key: equal on every instance for the same
     /// data and request.
@@ -128,23 +198,22 @@ impl<'a> SnapshotReports<'a> {
         key: &str,
         render: impl FnOnce() -> Result<(&'static str, Vec<u8>), E>,
     ) -> Result<Arc<Rendered>, E> {
-        let bodies = &self.generation.bodies;
-        if let Some(r) = bodies.lock().unwrap_or_else(|e| e.into_inner()).get(key) {
-            return Ok(r.clone());
+        if let Some(r) = self.lookup(key) {
+            return Ok(r);
         }
         let (content_type, body) = render()?;
         let mut h = std::collections::hash_map::DefaultHasher::new();
         key.hash(&mut h);
         let rendered = Arc::new(Rendered {
             content_type,
-            body,
+            body: body.into(),
             etag: format!("\"{}-{:016x}\"", self.snap.version, h.finish()),
         });
-        let mut map = bodies.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_BODIES {
-            map.clear();
-        }
-        map.insert(key.to_string(), rendered.clone());
+        self.generation
+            .bodies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .put(key, rendered.clone());
         Ok(rendered)
     }
 }
@@ -192,12 +261,12 @@ mod tests {
         let r = cache
             .of(snap)
             .cached::<()>("key", || Ok(("text/plain", body.into())));
-        r.unwrap().body.clone()
+        r.unwrap().body.to_vec()
     }
 
     #[test]
     fn a_newer_snapshot_starts_afresh_and_an_older_one_caches_nothing() {
-        let cache = ReportCache::default();
+        let cache = ReportCache::new(1 << 20);
         let (v1, v2) = (snapshot(1, 100), snapshot(2, 200));
         assert_eq!(get(&cache, &v1, "one"), b"one");
         assert_eq!(get(&cache, &v1, "other"), b"one");
@@ -212,10 +281,43 @@ mod tests {
 
     #[test]
     fn a_restored_older_version_is_a_newer_snapshot() {
-        let cache = ReportCache::default();
+        let cache = ReportCache::new(1 << 20);
         assert_eq!(get(&cache, &snapshot(5, 100), "five"), b"five");
         assert_eq!(get(&cache, &snapshot(3, 200), "three"), b"three");
         // Version 5 again after the restore and two writes: other data, not the old body.
         assert_eq!(get(&cache, &snapshot(5, 300), "new five"), b"new five");
+    }
+
+    #[test]
+    fn bodies_stay_within_their_byte_bound_least_recently_used_out() {
+        // Room for three 100-byte bodies with their keys ("k0".."k9": 2 bytes each).
+        let cache = ReportCache::new(310);
+        let snap = snapshot(1, 100);
+        let body = |n: u8| vec![n; 100];
+        let put = |k: &str, n: u8| {
+            cache
+                .of(&snap)
+                .cached::<()>(k, || Ok(("text/plain", body(n))))
+                .unwrap()
+        };
+        put("k1", 1);
+        put("k2", 2);
+        put("k3", 3);
+        assert_eq!(cache.bytes(), 306);
+        cache.of(&snap).lookup("k1").unwrap(); // k2 is now the least recently used
+        put("k4", 4);
+        assert_eq!(cache.bytes(), 306);
+        let reports = cache.of(&snap);
+        assert!(reports.lookup("k2").is_none(), "least recently used out");
+        for k in ["k1", "k3", "k4"] {
+            assert!(reports.lookup(k).is_some(), "{k} kept");
+        }
+        // A body larger than the whole bound is answered but never kept.
+        let big = reports
+            .cached::<()>("big", || Ok(("text/plain", vec![0; 400])))
+            .unwrap();
+        assert_eq!(big.body.len(), 400);
+        assert!(reports.lookup("big").is_none());
+        assert_eq!(cache.bytes(), 306);
     }
 }

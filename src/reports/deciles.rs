@@ -4,13 +4,11 @@
 
 use serde::Serialize;
 use std::collections::HashSet;
-use std::sync::Arc;
 use utoipa::ToSchema;
 
 use super::render::{self, int, json, num, Body};
 use super::scope::{basis, nearest_for, people, weight, Basis, Scope};
-use super::{charts, Rendered, SnapshotReports};
-use crate::error::ApiError;
+use super::{charts, SnapshotReports};
 use crate::wire::Format;
 
 /// One decile's access.
@@ -148,18 +146,14 @@ fn weighted_median(mut v: Vec<(f64, i64)>) -> Option<f64> {
 }
 
 /// The report as JSON or CSV (`format` is `Json` or `Csv`).
-pub fn render(
-    reports: &SnapshotReports,
-    scope: &Scope,
-    format: Format,
-) -> Result<Arc<Rendered>, ApiError> {
-    reports.cached(&format!("decile|{scope:?}|{format:?}"), || {
+pub fn render(reports: &SnapshotReports, scope: &Scope, format: Format) -> Body {
+    {
         let report = report(reports, scope);
         match format {
             Format::Csv => csv(&report),
             _ => json(&report),
         }
-    })
+    }
 }
 
 /// A row per decile, then the ratios as a last row with decile `ratio_1_to_10`.
@@ -198,8 +192,8 @@ fn csv(report: &DecileReport) -> Body {
 }
 
 /// The SVG chart: mean and median distance and the share beyond the threshold, by decile.
-pub fn chart_svg(reports: &SnapshotReports, scope: &Scope) -> Result<Arc<Rendered>, ApiError> {
-    reports.cached(&format!("decile.svg|{scope:?}"), || {
+pub fn chart_svg(reports: &SnapshotReports, scope: &Scope) -> Body {
+    {
         let report = report(reports, scope);
         let rows: Vec<charts::DecileBar> = report
             .deciles
@@ -217,5 +211,5 @@ pub fn chart_svg(reports: &SnapshotReports, scope: &Scope) -> Result<Arc<Rendere
             render::la_suffix(reports.snapshot(), scope)
         );
         render::svg(charts::decile_chart(&title, scope.threshold_m, &rows))
-    })
+    }
 }

@@ -4,14 +4,12 @@
 
 use serde::Serialize;
 use std::collections::HashSet;
-use std::sync::Arc;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::render::{self, int, json, num, Body};
 use super::scope::{basis, is_gap, nearest_for, people, weight, Basis, Scope};
-use super::{charts, Rendered, SnapshotReports};
-use crate::error::ApiError;
+use super::{charts, SnapshotReports};
 use crate::wire::{Format, GEOJSON};
 
 /// One category's access from one area.
@@ -207,16 +205,15 @@ pub fn render(
     sort: GapSort,
     limit: Option<usize>,
     format: Format,
-) -> Result<Arc<Rendered>, ApiError> {
-    let key = format!("gaps|{scope:?}|{sort:?}|{limit:?}|{format:?}");
-    reports.cached(&key, || {
+) -> Body {
+    {
         let report = report(reports, scope, sort, limit);
         match format {
             Format::Json => json(&report),
             Format::Csv => csv(&report),
             Format::GeoJson => geojson(&report),
         }
-    })
+    }
 }
 
 fn csv(report: &GapsReport) -> Body {
@@ -280,9 +277,9 @@ fn geojson(report: &GapsReport) -> Body {
 
 /// The SVG map: area points by decile, the gap areas emphasised, the requested categories'
 /// assets marked; all of England or the local authorities in scope.
-pub fn map_svg(reports: &SnapshotReports, scope: &Scope) -> Result<Arc<Rendered>, ApiError> {
+pub fn map_svg(reports: &SnapshotReports, scope: &Scope) -> Body {
     let snap = reports.snapshot();
-    reports.cached(&format!("gaps.svg|{scope:?}"), || {
+    {
         let report = report(reports, scope, GapSort::Population, None);
         let gaps: HashSet<&str> = report.rows.iter().map(|r| r.area_code.as_str()).collect();
         let in_la = |la: &str| scope.la.as_ref().is_none_or(|l| l.iter().any(|c| c == la));
@@ -317,5 +314,5 @@ pub fn map_svg(reports: &SnapshotReports, scope: &Scope) -> Result<Arc<Rendered>
             render::la_suffix(snap, scope)
         );
         render::svg(charts::gap_map(&title, &areas, &assets))
-    })
+    }
 }

@@ -3,13 +3,11 @@
 
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::Arc;
 use utoipa::ToSchema;
 
 use super::render::{self, int, json, Body};
 use super::scope::{basis, is_gap, nearest_for, people, weight, Basis, Scope};
-use super::{Rendered, SnapshotReports};
-use crate::error::ApiError;
+use super::SnapshotReports;
 use crate::wire::Format;
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -88,18 +86,14 @@ pub fn report(reports: &SnapshotReports, scope: &Scope) -> LaReport {
 }
 
 /// The report as JSON or CSV (`format` is `Json` or `Csv`).
-pub fn render(
-    reports: &SnapshotReports,
-    scope: &Scope,
-    format: Format,
-) -> Result<Arc<Rendered>, ApiError> {
-    reports.cached(&format!("la|{scope:?}|{format:?}"), || {
+pub fn render(reports: &SnapshotReports, scope: &Scope, format: Format) -> Body {
+    {
         let report = report(reports, scope);
         match format {
             Format::Csv => csv(&report),
             _ => json(&report),
         }
-    })
+    }
 }
 
 fn csv(report: &LaReport) -> Body {

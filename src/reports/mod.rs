@@ -16,8 +16,10 @@ pub mod deciles;
 pub mod gaps;
 pub mod local_authorities;
 mod render;
+pub mod request;
 pub mod scope;
 pub mod what_if;
 
 pub use cache::{Nearest, Rendered, ReportCache, SnapshotReports};
+pub use request::Report;
 pub use scope::{Basis, Scope};

@@ -10,7 +10,7 @@ use crate::wire::{csv_body, CSV};
 pub(super) const SVG: &str = "image/svg+xml";
 
 /// A rendered body and its content type, before caching.
-pub(super) type Body = Result<(&'static str, Vec<u8>), ApiError>;
+pub type Body = Result<(&'static str, Vec<u8>), ApiError>;
 
 pub(super) fn json<T: Serialize>(value: &T) -> Body {
     serde_json::to_vec(value)

@@ -4,14 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use std::sync::Arc;
 use utoipa::ToSchema;
 
 use super::gaps::GapCount;
 use super::render::{self, int, json, Body};
 use super::scope::{self, basis, is_gap, nearest_for, people, weight, Basis, Scope};
 use super::scope::{DEFAULT_MAX_DECILE, DEFAULT_THRESHOLD_M, MAX_THRESHOLD_M};
-use super::{Rendered, SnapshotReports};
+use super::SnapshotReports;
 use crate::error::ApiError;
 use crate::index::Snapshot;
 use crate::wire;
@@ -54,6 +53,7 @@ pub struct WhatIfRequest {
 }
 
 /// A checked what-if request.
+#[derive(Debug)]
 pub struct WhatIf {
     pub scope: Scope,
     pub candidates: Vec<Candidate>,
@@ -276,24 +276,19 @@ pub fn report(
 }
 
 /// The report as JSON or CSV (`format` is `Json` or `Csv`).
-pub fn render(
-    reports: &SnapshotReports,
-    w: &WhatIf,
-    format: Format,
-) -> Result<Arc<Rendered>, ApiError> {
+pub fn render(reports: &SnapshotReports, w: &WhatIf, format: Format) -> Body {
     let WhatIf {
         scope,
         candidates,
         pick,
     } = w;
-    let key = format!("what-if|{scope:?}|{pick}|{candidates:?}|{format:?}");
-    reports.cached(&key, || {
+    {
         let report = report(reports, scope, candidates, *pick);
         match format {
             Format::Json => json(&report),
             _ => csv(&report),
         }
-    })
+    }
 }
 
 /// One row per candidate, with its place in the greedy picks when it has one.

@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["wire"],
     &["error"],
     &["import"],
-    &["index", "store"],
+    &["index", "store", "budget"],
     &["domain", "geo", "config"],
 ];
 

@@ -1,0 +1,210 @@
+//! The work budget: costly work (reports not yet cached, what-if, imports, exports,
+//! password hashing) runs off the request threads on a bounded number of blocking threads,
+//! behind admission control. When every slot is busy and the short queue is full, a new
+//! request is refused at once (503 with `Retry-After`) instead of waiting, piling up memory
+//! and starving everyone else; one client may hold only a few places (429), so a single
+//! caller cannot fill the queue. Cheap reads never enter a budget and keep their latency.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+pub use crate::config::BudgetSettings;
+
+/// Why work was not admitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// Every slot and queue place is taken: try again after a moment (503).
+    Busy { retry_after_s: u64 },
+    /// This client already holds its share (429).
+    ClientBusy { retry_after_s: u64, held: usize },
+    /// The work panicked or its thread was lost.
+    Failed(String),
+}
+
+/// One kind of costly work and its bounds.
+pub struct Budget {
+    settings: BudgetSettings,
+    slots: Semaphore,
+    /// Admitted: running or waiting.
+    admitted: AtomicUsize,
+    per_client: Mutex<HashMap<String, usize>>,
+}
+
+impl Budget {
+    pub fn new(settings: BudgetSettings) -> Self {
+        let running = settings.running.max(1);
+        Budget {
+            settings: BudgetSettings {
+                running,
+                ..settings
+            },
+            slots: Semaphore::new(running),
+            admitted: AtomicUsize::new(0),
+            per_client: Mutex::default(),
+        }
+    }
+
+    pub fn settings(&self) -> BudgetSettings {
+        self.settings
+    }
+
+    /// Work admitted now (running or queued), for metrics.
+    pub fn in_use(&self) -> usize {
+        self.admitted.load(Ordering::Relaxed)
+    }
+
+    /// Runs `work` on a blocking thread once a slot is free, or refuses at once: when
+    /// `client` (an address or key) already holds its share, or when the slots and the
+    /// queue are full.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        client: &str,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Refused> {
+        let _place = self.admit(client)?;
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| Refused::Failed(e.to_string()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| Refused::Failed(e.to_string()))
+    }
+
+    fn admit(&self, client: &str) -> Result<Place<'_>, Refused> {
+        let capacity = self.settings.running + self.settings.queued;
+        let mut clients = self.per_client.lock().unwrap_or_else(|e| e.into_inner());
+        let held = clients.get(client).copied().unwrap_or(0);
+        if self.settings.per_client > 0 && held >= self.settings.per_client {
+            return Err(Refused::ClientBusy {
+                retry_after_s: 1,
+                held,
+            });
+        }
+        if self
+            .admitted
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < capacity).then_some(n + 1)
+            })
+            .is_err()
+        {
+            return Err(Refused::Busy { retry_after_s: 1 });
+        }
+        *clients.entry(client.to_string()).or_insert(0) += 1;
+        Ok(Place {
+            budget: self,
+            client: client.to_string(),
+        })
+    }
+}
+
+/// A place taken in the budget, given back when the work ends or its request is dropped
+/// (a client that hangs up while queued frees its place).
+struct Place<'a> {
+    budget: &'a Budget,
+    client: String,
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        self.budget.admitted.fetch_sub(1, Ordering::AcqRel);
+        let mut clients = self
+            .budget
+            .per_client
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = clients.get_mut(&self.client) {
+            *n -= 1;
+            if *n == 0 {
+                clients.remove(&self.client);
+            }
+        }
+    }
+}
+
+impl Refused {
+    /// How long the client should wait before trying again.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Refused::Busy { retry_after_s } | Refused::ClientBusy { retry_after_s, .. } => {
+                Some(Duration::from_secs(*retry_after_s))
+            }
+            Refused::Failed(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn budget(running: usize, queued: usize, per_client: usize) -> Arc<Budget> {
+        Arc::new(Budget::new(BudgetSettings {
+            running,
+            queued,
+            per_client,
+        }))
+    }
+
+    /// Work that holds its slot until `release` is sent.
+    fn blocked(rx: std::sync::mpsc::Receiver<()>) -> impl FnOnce() + Send + 'static {
+        move || {
+            let _ = rx.recv();
+        }
+    }
+
+    #[actix_web::test]
+    async fn refuses_at_once_when_slots_and_queue_are_full_then_recovers() {
+        let b = budget(1, 1, 0);
+        let (tx1, rx1) = std::sync::mpsc::channel();
+        let (tx2, rx2) = std::sync::mpsc::channel();
+        let first = tokio::spawn({
+            let b = b.clone();
+            async move { b.run("a", blocked(rx1)).await }
+        });
+        let second = tokio::spawn({
+            let b = b.clone();
+            async move { b.run("b", blocked(rx2)).await }
+        });
+        while b.in_use() < 2 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            b.run("c", || ()).await,
+            Err(Refused::Busy { retry_after_s: 1 })
+        );
+        tx1.send(()).unwrap();
+        tx2.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        second.await.unwrap().unwrap();
+        assert_eq!(b.in_use(), 0);
+        assert_eq!(b.run("c", || 7).await, Ok(7));
+    }
+
+    #[actix_web::test]
+    async fn one_client_holds_at_most_its_share() {
+        let b = budget(4, 4, 1);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let held = tokio::spawn({
+            let b = b.clone();
+            async move { b.run("greedy", blocked(rx)).await }
+        });
+        while b.in_use() < 1 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(
+            b.run("greedy", || ()).await,
+            Err(Refused::ClientBusy { held: 1, .. })
+        ));
+        assert_eq!(b.run("modest", || 1).await, Ok(1), "others still get in");
+        tx.send(()).unwrap();
+        held.await.unwrap().unwrap();
+        assert_eq!(b.run("greedy", || 2).await, Ok(2));
+    }
+}
