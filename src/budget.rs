@@ -31,6 +31,8 @@ pub struct Budget {
     slots: Semaphore,
     /// Admitted: running or waiting.
     admitted: AtomicUsize,
+    /// Refused since start, for metrics.
+    refused: AtomicUsize,
     per_client: Mutex<HashMap<String, usize>>,
 }
 
@@ -44,6 +46,7 @@ impl Budget {
             },
             slots: Semaphore::new(running),
             admitted: AtomicUsize::new(0),
+            refused: AtomicUsize::new(0),
             per_client: Mutex::default(),
         }
     }
@@ -57,6 +60,11 @@ impl Budget {
         self.admitted.load(Ordering::Relaxed)
     }
 
+    /// Requests refused since start, for metrics.
+    pub fn refused(&self) -> usize {
+        self.refused.load(Ordering::Relaxed)
+    }
+
     /// Runs `work` on a blocking thread once a slot is free, or refuses at once: when
     /// `client` (an address or key) already holds its share, or when the slots and the
     /// queue are full.
@@ -65,7 +73,9 @@ impl Budget {
         client: &str,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Refused> {
-        let _place = self.admit(client)?;
+        let _place = self.admit(client).inspect_err(|_| {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+        })?;
         let _slot = self
             .slots
             .acquire()

@@ -97,8 +97,9 @@ impl Metrics {
         }
     }
 
-    /// The exposition text, with the snapshot's gauges.
-    pub fn render(&self, snap: &Snapshot) -> String {
+    /// The exposition text, with the snapshot's gauges and the `others` given (name, type,
+    /// help, value).
+    pub fn render(&self, snap: &Snapshot, others: &[(&str, &str, &str, f64)]) -> String {
         let mut out = String::with_capacity(16 * 1024);
         let help = |out: &mut String, name: &str, kind: &str, text: &str| {
             let _ = writeln!(out, "# HELP {name} {text}\n# TYPE {name} {kind}");
@@ -199,11 +200,10 @@ impl Metrics {
                 resident_bytes(),
             ),
         ];
-        for (name, text, value) in gauges {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {text}\n# TYPE {name} gauge\n{name} {value}"
-            );
+        let gauges = gauges.map(|(name, text, value)| (name, "gauge", text, value));
+        for &(name, kind, text, value) in gauges.iter().chain(others) {
+            help(&mut out, name, kind, text);
+            let _ = writeln!(out, "{name} {value}");
         }
         out
     }

@@ -1,11 +1,14 @@
 //! Tokens for curators, and the check every admin request goes through.
 
-use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::token::TokenKeys;
+use crate::auth::token::{Claims, TokenKeys};
 use crate::auth::{password, Role};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -142,28 +145,22 @@ impl utoipa::IntoResponses for AdminErrors {
     }
 }
 
-/// An editor (or an admin), from the request's bearer token: in a handler's signature,
-/// it makes the route need that role (401, 403 or 503 before the handler runs).
+/// An editor (or an admin): in a handler's signature, it makes the route need that role
+/// (403 otherwise). The account was authenticated by [`authenticate`] before the request
+/// reached the handler; this only checks its role, as the account has it now.
 pub struct Editor(pub User);
 
-/// An admin, from the request's bearer token (see [`Editor`]).
+/// An admin (see [`Editor`]).
 pub struct Admin(pub User);
 
 macro_rules! role_extractor {
     ($name:ident, $role:expr) => {
         impl actix_web::FromRequest for $name {
             type Error = ApiError;
-            type Future =
-                std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, ApiError>>>>;
+            type Future = std::future::Ready<Result<Self, ApiError>>;
 
             fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-                let req = req.clone();
-                Box::pin(async move {
-                    let state = req
-                        .app_data::<web::Data<AppState>>()
-                        .ok_or_else(|| ApiError::Internal("no app state".into()))?;
-                    authorize(&req, state, $role).await.map($name)
-                })
+                std::future::ready(authorized(req, $role).map($name))
             }
         }
     };
@@ -172,23 +169,31 @@ macro_rules! role_extractor {
 role_extractor!(Editor, Role::Editor);
 role_extractor!(Admin, Role::Admin);
 
-/// The user a request acts for, if its bearer token is valid, the account is active, the
-/// token's version is the account's current one, and the account's role (as it is now,
-/// not as the token says) allows `needed`.
-async fn authorize(req: &HttpRequest, state: &AppState, needed: Role) -> Result<User, ApiError> {
-    let keys = keys(state)?;
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .ok_or_else(|| {
-            ApiError::Unauthorized("a bearer token is required: POST /v1/auth/token".into())
-        })?;
-    let claims = keys.verify(token.trim()).map_err(ApiError::Unauthorized)?;
+/// The authenticated account, if its role (as it is now, not as the token says) allows
+/// `needed`.
+fn authorized(req: &HttpRequest, needed: Role) -> Result<User, ApiError> {
+    let user = req
+        .extensions()
+        .get::<User>()
+        .cloned()
+        .ok_or_else(|| ApiError::Internal("a curator's route outside /v1/admin".into()))?;
+    let role = Role::parse(&user.role)
+        .ok_or_else(|| ApiError::Internal(format!("bad role {:?}", user.role)))?;
+    if !role.allows(needed) {
+        return Err(ApiError::Forbidden(format!(
+            "this needs the {} role; {} is an {}",
+            needed.as_str(),
+            user.username,
+            role.as_str()
+        )));
+    }
+    Ok(user)
+}
+
+/// The account a request acts for, if its bearer token is valid, the account is active
+/// and the token's version is the account's current one (a revoked token is refused).
+async fn authenticated(headers: &header::HeaderMap, state: &AppState) -> Result<User, ApiError> {
+    let claims = claims(headers, state)?;
     let st = state.clone();
     let user =
         web::block(move || users::find(&mut *st.store.conn()?, &claims.sub).map(|u| (u, claims)))
@@ -201,15 +206,45 @@ async fn authorize(req: &HttpRequest, state: &AppState, needed: Role) -> Result<
     if !user.active || user.token_version != claims.ver {
         return Err(ApiError::Unauthorized("the token has been revoked".into()));
     }
-    let role = Role::parse(&user.role)
-        .ok_or_else(|| ApiError::Internal(format!("bad role {:?}", user.role)))?;
-    if !role.allows(needed) {
-        return Err(ApiError::Forbidden(format!(
-            "this needs the {} role; {} is an {}",
-            needed.as_str(),
-            user.username,
-            role.as_str()
-        )));
-    }
     Ok(user)
+}
+
+/// The claims of the request's bearer token, if it is present, well signed and not
+/// expired (from the headers alone: no database, no body).
+fn claims(headers: &header::HeaderMap, state: &AppState) -> Result<Claims, ApiError> {
+    let keys = keys(state)?;
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .ok_or_else(|| {
+            ApiError::Unauthorized("a bearer token is required: POST /v1/auth/token".into())
+        })?;
+    keys.verify(token.trim()).map_err(ApiError::Unauthorized)
+}
+
+/// Middleware on `/v1/admin`: the request's token and account are checked from its
+/// headers (401, or 503 when the admin API is disabled) before anything reads its body,
+/// so that anonymous or revoked uploads cost nothing; the account is then handed to the
+/// [`Editor`] and [`Admin`] extractors, which check its role. Preflights pass through to
+/// be refused by CORS.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() != Method::OPTIONS {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .expect("the app is built with its state");
+        match authenticated(req.headers(), state).await {
+            Ok(user) => {
+                req.extensions_mut().insert(user);
+            }
+            Err(refused) => return Ok(req.error_response(refused).map_into_right_body()),
+        }
+    }
+    Ok(next.call(req).await?.map_into_left_body())
 }

@@ -75,7 +75,20 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     responses((status = 200, description = "Text exposition format 0.0.4", body = String,
         content_type = "text/plain; version=0.0.4")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let (work, hashing) = (&state.work, &state.hashing);
+    let capacity = |b: &crate::budget::Budget| {
+        let s = b.settings();
+        (s.running + s.queued) as f64
+    };
+    let gauges = [
+        ("work_in_use", "gauge", "Costly requests running or queued (reports not yet cached, what-if, imports, exports).", work.in_use() as f64),
+        ("work_capacity", "gauge", "Costly requests that may run or queue at once (WORK_THREADS + WORK_QUEUE).", capacity(work)),
+        ("work_refused_total", "counter", "Costly requests refused since start because the budget was full (503) or the client held its share (429).", work.refused() as f64),
+        ("login_hashing_in_use", "gauge", "Password checks running or queued.", hashing.in_use() as f64),
+        ("login_hashing_refused_total", "counter", "Logins refused since start because the password-check budget was full.", hashing.refused() as f64),
+        ("report_cache_bytes", "gauge", "Bytes of rendered report bodies cached (REPORT_CACHE_MB at most).", state.reports.bytes() as f64),
+    ];
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(&state.snapshot.load()))
+        .body(state.metrics.render(&state.snapshot.load(), &gauges))
 }

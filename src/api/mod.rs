@@ -246,6 +246,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     };
     let admin = web::scope("/admin")
         .app_data(Curators)
+        .wrap(actix_web::middleware::from_fn(auth::authenticate))
         .service(
             web::resource("/assets")
                 .route(web::get().to(admin::list_assets))

@@ -19,3 +19,4 @@ mod instances;
 mod openapi_sync;
 mod outage;
 mod production;
+mod work_budget;

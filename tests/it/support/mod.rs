@@ -328,7 +328,8 @@ impl TestApp {
     }
 }
 
-fn finish(method: &str, path: &str, result: Result<ureq::Response, ureq::Error>) -> Resp {
+/// The response of `result`, whatever its status (a transport error fails the test).
+pub fn finish(method: &str, path: &str, result: Result<ureq::Response, ureq::Error>) -> Resp {
     let resp = match result {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,
