@@ -7,6 +7,8 @@
 //! logged username has passed [`super::check_username`], so no log line can be forged
 //! through it in either log format.
 
+use std::sync::Arc;
+
 use crate::budget::Budget;
 use crate::error::ApiError;
 use crate::store::users::{self, User};
@@ -26,7 +28,7 @@ fn wrong() -> ApiError {
 pub async fn log_in(
     auth: &Auth,
     store: &Store,
-    hashing: &Budget,
+    hashing: &Arc<Budget>,
     client: &str,
     username: &str,
     password: String,
