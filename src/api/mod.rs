@@ -66,6 +66,7 @@ sites search it; analysts measure where such places are missing.\n\nEvery error 
         users::revoke_tokens,
         users::set_password,
         users::set_role,
+        users::change_own_password,
         api_keys::list,
         api_keys::issue,
         api_keys::revoke,
@@ -306,6 +307,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource(
             "/users/{username}/role",
             web::put().to(users::set_role),
+        ))
+        .service(resource(
+            "/me/password",
+            web::put().to(users::change_own_password),
         ))
         .service(
             web::resource("/api-keys")

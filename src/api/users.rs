@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{client, Admin};
+use super::auth::{client, Admin, Editor};
 use super::{blocking, hashing};
 use crate::auth::Role;
 use crate::curation::users as curation;
@@ -246,6 +246,52 @@ pub async fn set_role(
     let user = blocking(&state, move |st| {
         curation::set_role(&mut *st.store.conn()?, &admin.username, &name, new.role)
     })
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_password": "correct horse battery staple",
+    "new_password": "a new long passphrase"}))]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// At least 12 characters.
+    #[schema(min_length = 12)]
+    pub new_password: String,
+}
+
+/// Change your own password (any curator).
+///
+/// With the current one, checked like a login (the same throttle: 429 with `Retry-After`
+/// after repeated failures; 422 naming `current_password` when it is wrong). Every token
+/// of the account stops working, this one too: log in again. Audited as
+/// `user.set-password` under your own name.
+#[utoipa::path(
+    put, path = "/v1/admin/me/password", tag = "admin", security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses(
+        (status = 200, description = "Your account, with its new token version", body = User),
+        (status = 400, response = super::problems::BadRequest),
+        super::auth::AdminErrors,
+        (status = 422, response = super::problems::Unprocessable),
+        (status = 429, response = super::problems::TooManyRequests),
+    )
+)]
+pub async fn change_own_password(
+    Editor(me): Editor,
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let change: PasswordChange = parse(&body, "{\"current_password\", \"new_password\"}")?;
+    let user = curation::change_own_password(
+        &state,
+        &client(&req, &state),
+        &me.username,
+        change.current_password,
+        change.new_password,
+    )
     .await?;
     Ok(HttpResponse::Ok().json(user))
 }

@@ -8,8 +8,9 @@
 //! changed when it may have leaked; a token carries the role it was issued with).
 //! Enabling an account does not bring back the tokens it had.
 
-use crate::auth::{check_username, password, Role, MIN_PASSWORD_LEN};
+use crate::auth::{check_username, login, password, Role, MIN_PASSWORD_LEN};
 use crate::error::{ApiError, InvalidParam};
+use crate::state::AppState;
 use crate::store::users::{self, User};
 use crate::store::DbConnection;
 
@@ -102,6 +103,41 @@ pub fn set_password(
         u.token_version += 1;
         Ok(())
     })
+}
+
+/// A user changes their own password, giving the current one: checked like a login (the
+/// same throttle, on the hashing budget; 422 naming `current_password` when it is wrong),
+/// then set and audited under their own name. Their tokens stop working, this one too.
+pub async fn change_own_password(
+    state: &AppState,
+    client: &str,
+    username: &str,
+    current: String,
+    new_password: String,
+) -> Result<User, ApiError> {
+    check_password(&new_password).map_err(|e| ApiError::InvalidFields(vec![e]))?;
+    let hashing = &state.hashing;
+    login::log_in(
+        &state.auth,
+        &state.store,
+        hashing,
+        client,
+        username,
+        current,
+    )
+    .await
+    .map_err(|e| match e {
+        ApiError::Unauthorized(_) => {
+            ApiError::field("current_password", "is not this account's password")
+        }
+        e => e,
+    })?;
+    let (st, name) = (state.clone(), username.to_string());
+    hashing
+        .run(client, move || {
+            set_password(&mut *st.store.conn()?, &name, &name, &new_password)
+        })
+        .await?
 }
 
 /// Sets an account's role and, when it changes, revokes its tokens. 409 when it would

@@ -503,6 +503,30 @@ fn enable_set_password_and_set_role_work_from_the_api_and_the_cli(backend: Backe
         ok(&users_cli(&app, &["list"], None)),
         "ann\teditor\tactive\nroot\tadmin\tactive\n"
     );
+
+    // An editor changes their own password, giving the current one.
+    let ann = app.token("ann", "the cli's passphrase");
+    let change = |token: &str, current: &str, new: &str| {
+        let body = json!({"current_password": current, "new_password": new}).to_string();
+        admin_call(&app, token, "PUT", "/v1/admin/me/password", &body)
+    };
+    let r = change(&ann, "not my password", "ann's own passphrase");
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("current_password"), "{}", r.body);
+    assert_eq!(change(&ann, "the cli's passphrase", "short").status, 422);
+    let r = change(&ann, "the cli's passphrase", "ann's own passphrase");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(status(&ann, "/v1/admin/assets"), 401, "this token too");
+    assert_eq!(login("ann", "the cli's passphrase"), 401);
+    let ann = app.token("ann", "ann's own passphrase");
+    let trail = audit(&app, &root, "account=ann&action=user.set-password");
+    let last = trail["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["username"], "ann");
+    // Guessing the current password with a stolen token is throttled like logins.
+    let statuses: Vec<u16> = (0..6)
+        .map(|i| change(&ann, &format!("guess {i}"), "whatever passphrase").status)
+        .collect();
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
 }
 
 fn the_last_active_admin_cannot_be_disabled_or_demoted(backend: Backend) {
