@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::budget::Budget;
+use crate::budget::{Budget, Refused};
 use crate::error::ApiError;
 use crate::store::users::{self, User};
 use crate::store::Store;
@@ -66,7 +66,15 @@ pub async fn log_in(
             let ok = password::verify(&password, hash);
             Ok::<_, ApiError>((user.is_some(), user.filter(|u| ok && u.active)))
         })
-        .await??;
+        .await
+        .map_err(|refused| match refused {
+            Refused::Busy { retry_after_s } => ApiError::Busy {
+                retry_after_s,
+                message: "too many logins are being checked; try again after Retry-After seconds"
+                    .into(),
+            },
+            other => other.into(),
+        })??;
     match user {
         Some(user) => {
             attempt.succeeded();
