@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -68,20 +68,26 @@ impl Budget {
     /// Runs `work` on a blocking thread once a slot is free, or refuses at once: when
     /// `client` (an address or key) already holds its share, or when the slots and the
     /// queue are full.
+    ///
+    /// A request dropped while queued (its client hung up) gives its place back at once;
+    /// once running, its work holds the place and the slot until it ends, since a blocking
+    /// thread cannot be stopped (otherwise clients that hang up could start any number).
     pub async fn run<T: Send + 'static>(
-        &self,
+        self: &Arc<Self>,
         client: &str,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Refused> {
-        let _place = self.admit(client).inspect_err(|_| {
+        let place = self.admit(client).inspect_err(|_| {
             self.refused.fetch_add(1, Ordering::Relaxed);
         })?;
-        let _slot = self
-            .slots
+        self.slots
             .acquire()
             .await
-            .map_err(|e| Refused::Failed(e.to_string()))?;
+            .map_err(|e| Refused::Failed(e.to_string()))?
+            .forget();
+        let slot = Slot(self.clone());
         tokio::task::spawn_blocking(move || {
+            let _held = (place, slot);
             let out = work();
             release_free_memory();
             out
@@ -90,7 +96,7 @@ impl Budget {
         .map_err(|e| Refused::Failed(e.to_string()))
     }
 
-    fn admit(&self, client: &str) -> Result<Place<'_>, Refused> {
+    fn admit(self: &Arc<Self>, client: &str) -> Result<Place, Refused> {
         let capacity = self.settings.running + self.settings.queued;
         let mut clients = self.per_client.lock().unwrap_or_else(|e| e.into_inner());
         let held = clients.get(client).copied().unwrap_or(0);
@@ -111,20 +117,29 @@ impl Budget {
         }
         *clients.entry(client.to_string()).or_insert(0) += 1;
         Ok(Place {
-            budget: self,
+            budget: self.clone(),
             client: client.to_string(),
         })
     }
 }
 
+/// A running slot, given back when the work ends.
+struct Slot(Arc<Budget>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.slots.add_permits(1);
+    }
+}
+
 /// A place taken in the budget, given back when the work ends or its request is dropped
-/// (a client that hangs up while queued frees its place).
-struct Place<'a> {
-    budget: &'a Budget,
+/// while queued (a client that hangs up while queued frees its place).
+struct Place {
+    budget: Arc<Budget>,
     client: String,
 }
 
-impl Drop for Place<'_> {
+impl Drop for Place {
     fn drop(&mut self) {
         self.budget.admitted.fetch_sub(1, Ordering::AcqRel);
         let mut clients = self
@@ -168,7 +183,6 @@ impl Refused {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     fn budget(running: usize, queued: usize, per_client: usize) -> Arc<Budget> {
         Arc::new(Budget::new(BudgetSettings {
@@ -211,6 +225,38 @@ mod tests {
         second.await.unwrap().unwrap();
         assert_eq!(b.in_use(), 0);
         assert_eq!(b.run("c", || 7).await, Ok(7));
+    }
+
+    #[actix_web::test]
+    async fn work_whose_request_is_dropped_holds_its_slot_until_it_ends() {
+        let b = budget(1, 0, 0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let request = tokio::spawn({
+            let b = b.clone();
+            async move {
+                b.run("gone", move || {
+                    started_tx.send(()).unwrap();
+                    let _ = rx.recv();
+                })
+                .await
+            }
+        });
+        while started_rx.try_recv().is_err() {
+            tokio::task::yield_now().await;
+        }
+        request.abort(); // the client hung up
+        let _ = request.await;
+        assert_eq!(
+            b.run("next", || ()).await,
+            Err(Refused::Busy { retry_after_s: 1 }),
+            "the work still runs, so its slot is still taken"
+        );
+        tx.send(()).unwrap();
+        while b.in_use() > 0 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(b.run("next", || 3).await, Ok(3));
     }
 
     #[actix_web::test]

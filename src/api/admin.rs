@@ -368,7 +368,9 @@ pub struct AuditPage {
 
 /// The audit trail.
 ///
-/// Every write, oldest first: who, when, which action, the record before and after.
+/// Every write, oldest first: who, when, which action, the record before and after: to
+/// assets, to accounts (`user.*`, with the `account` they are about; never a password or
+/// its hash) and to API keys.
 #[utoipa::path(
     get, path = "/v1/admin/audit", tag = "admin", security(("bearer" = [])),
     params(AuditFilter, PageQuery),
@@ -386,6 +388,8 @@ pub async fn audit_trail(
     let Query((filter, page)) = query;
     let q = AuditQuery {
         asset_id: filter.asset_id.map(|u| u.to_string()),
+        account: filter.account,
+        actions: filter.action,
         username: filter.user,
         since: filter.since.map(|t| t.timestamp_micros()),
         after_id: page.cursor,
@@ -394,12 +398,17 @@ pub async fn audit_trail(
     Ok(HttpResponse::Ok().json(audit_page(&state, q).await?))
 }
 
-/// Which audit entries: by asset, author and time.
+/// Which audit entries: by asset or account, action, author and time.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditFilter {
     /// Only this asset.
     pub asset_id: Option<Uuid>,
+    /// Only changes to this account (`user.*` actions).
+    pub account: Option<String>,
+    /// Only these actions, comma-separated (e.g. `user.disable,user.set-role`).
+    #[param(value_type = Option<String>, pattern = "^[a-z_.-]+(,[a-z_.-]+)*$")]
+    pub action: Vec<String>,
     /// Only this user's writes.
     pub user: Option<String>,
     /// RFC 3339: only writes at or after this time.
@@ -415,6 +424,21 @@ impl QueryContract for AuditFilter {
     fn parse(p: &Params) -> Result<Self, ApiError> {
         Ok(AuditFilter {
             asset_id: p.get("asset_id").map(asset_id).transpose()?,
+            account: p.get("account").map(str::to_string),
+            action: match p.get("action") {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(',')
+                    .map(|a| {
+                        let ok = !a.is_empty()
+                            && a.chars()
+                                .all(|c| c.is_ascii_lowercase() || "_.-".contains(c));
+                        ok.then(|| a.to_string()).ok_or_else(|| {
+                            ApiError::param("action", "must be action names, comma-separated")
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
             user: p.get("user").map(str::to_string),
             since: p.timestamp("since")?,
         })

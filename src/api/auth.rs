@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::token::{Claims, TokenKeys};
-use crate::auth::{password, Role};
+use crate::auth::{login, Role};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::users::{self, User};
@@ -46,17 +46,27 @@ pub(super) fn client(req: &HttpRequest, state: &AppState) -> String {
     super::gate::client_address(state, req.peer_addr(), req.headers())
 }
 
+/// The largest body a login may send: a username of at most 64 characters and a
+/// password (4 KiB in all); more is a 413 before anything is read.
+pub const MAX_LOGIN_BYTES: usize = 4 * 1024;
+
 /// Get an access token.
 ///
-/// With a username and password. Failed attempts are slowed down per username and per
-/// client address: after three, each further attempt must wait twice as long as the last
-/// (429 with `Retry-After`, up to 15 minutes).
+/// With a username and password. Each attempt is counted as a failure before the password
+/// is checked (and taken back if it was right), per username and client address (3 free),
+/// per client address (20 free) and per username from addresses that have not logged in to
+/// it before (10 free); past the free ones, each further attempt must wait twice as long as
+/// the last (429 with `Retry-After`, up to 15 minutes). Failures elsewhere never hold back
+/// an address that logged in to the account before. A name that is not a valid username
+/// gets the same 401 as a wrong password. Password checks run a few at a time: 503 with
+/// `Retry-After` when too many are waiting.
 #[utoipa::path(
     post, path = "/v1/auth/token", tag = "admin", request_body = TokenRequest,
     responses(
         (status = 200, description = "A bearer token for the admin API", body = TokenResponse),
         (status = 400, response = super::problems::BadRequest),
         (status = 401, response = super::problems::Unauthorized),
+        (status = 413, response = super::problems::PayloadTooLarge),
         (status = 429, response = super::problems::TooManyRequests),
         (status = 503, response = super::problems::Unavailable),
     )
@@ -73,42 +83,16 @@ pub async fn token(
             format!("must be {{\"username\", \"password\"}}: {e}"),
         )
     })?;
-    let throttle_keys = [
-        format!("user:{username}"),
-        format!("ip:{}", client(&req, &state)),
-    ];
-    if let Some(wait) = throttle_keys
-        .iter()
-        .filter_map(|k| state.auth.logins.wait(k))
-        .max()
-    {
-        return Err(ApiError::TooManyRequests {
-            retry_after_s: wait.as_secs().max(1),
-            message: "too many failed logins: try again later".into(),
-        });
-    }
-    let st = state.clone();
-    let name = username.clone();
-    let user = web::block(move || -> Result<Option<User>, ApiError> {
-        let user = users::find(&mut *st.store.conn()?, &name)?;
-        // Verify against a decoy when there is no such user, so timing tells nothing.
-        let hash = user
-            .as_ref()
-            .map_or(password::decoy(), |u| u.password_hash.as_str());
-        let ok = password::verify(&password, hash);
-        Ok(user.filter(|u| ok && u.active))
-    })
-    .await??;
-    let Some(user) = user else {
-        throttle_keys
-            .iter()
-            .for_each(|k| state.auth.logins.failed(k));
-        tracing::info!(username = %username, "failed login");
-        return Err(ApiError::Unauthorized(
-            "wrong username or password, or the account is disabled".into(),
-        ));
-    };
-    state.auth.logins.succeeded(&throttle_keys[0]);
+    let client = client(&req, &state);
+    let user = login::log_in(
+        &state.auth,
+        &state.store,
+        &state.hashing,
+        &client,
+        &username,
+        password,
+    )
+    .await?;
     let role = Role::parse(&user.role)
         .ok_or_else(|| ApiError::Internal(format!("bad role {:?}", user.role)))?;
     let access_token = keys

@@ -62,6 +62,11 @@ sites search it; analysts measure where such places are missing.\n\nEvery error 
         users::list_users,
         users::create_user,
         users::disable_user,
+        users::enable_user,
+        users::revoke_tokens,
+        users::set_password,
+        users::set_role,
+        users::change_own_password,
         api_keys::list,
         api_keys::issue,
         api_keys::revoke,
@@ -221,6 +226,17 @@ async fn costly<T: Send + 'static>(
     state.work.run(client, move || work(&st)).await?
 }
 
+/// Runs work that hashes a password (an account created, a password set) on the hashing
+/// budget, like [`costly`]: a few at a time, 503 at once when too many wait.
+async fn hashing<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    client: &str,
+    work: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let st = state.clone();
+    state.hashing.run(client, move || work(&st)).await?
+}
+
 /// The OpenAPI document as committed in `openapi/openapi.json`.
 pub fn openapi_json() -> String {
     let mut s = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
@@ -277,6 +293,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/users/{username}/disable",
             web::post().to(users::disable_user),
         ))
+        .service(resource(
+            "/users/{username}/enable",
+            web::post().to(users::enable_user),
+        ))
+        .service(resource(
+            "/users/{username}/revoke-tokens",
+            web::post().to(users::revoke_tokens),
+        ))
+        .service(resource(
+            "/users/{username}/password",
+            web::put().to(users::set_password),
+        ))
+        .service(resource(
+            "/users/{username}/role",
+            web::put().to(users::set_role),
+        ))
+        .service(resource(
+            "/me/password",
+            web::put().to(users::change_own_password),
+        ))
         .service(
             web::resource("/api-keys")
                 .route(web::get().to(api_keys::list))
@@ -302,9 +338,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/suggestions/{id}/reject",
             web::post().to(suggestions::reject),
         ));
-    let auth = web::scope("/auth")
-        .app_data(Curators)
-        .service(resource("/token", web::post().to(auth::token)));
+    let auth = web::scope("/auth").app_data(Curators).service(
+        resource("/token", web::post().to(auth::token))
+            .app_data(web::PayloadConfig::new(auth::MAX_LOGIN_BYTES)),
+    );
     let v1 = web::scope("/v1")
         .wrap(actix_web::middleware::from_fn(gate::limit))
         .service(admin)

@@ -75,7 +75,7 @@ problem_responses! {
     /// 431.
     HeadersTooLarge = ("The request's headers are larger than 16 KiB", retry: false);
     /// 503.
-    Unavailable = ("The database is unavailable, the server is busy with other costly requests (reports not yet cached, what-if, imports), or the admin API is disabled (no JWT secret); the detail says which", retry: true);
+    Unavailable = ("The database is unavailable, the server is busy with other costly requests (reports not yet cached, what-if, imports) or password checks, or the admin API is disabled (no JWT secret); the detail says which", retry: true);
 }
 
 /// A reference to the shared response `name`.

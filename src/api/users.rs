@@ -1,12 +1,13 @@
-//! Accounts, managed by admins: list, create, disable. (The first admin is created with
-//! `community-assets users add`.)
+//! Accounts, managed by admins: list, create, disable, enable, revoke tokens, set the
+//! password or the role; every change audited. (The first admin is created with
+//! `community-assets users add`.) Password hashing runs on the hashing budget.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::Admin;
-use super::blocking;
+use super::auth::{client, Admin, Editor};
+use super::{blocking, hashing};
 use crate::auth::Role;
 use crate::curation::users as curation;
 use crate::error::ApiError;
@@ -46,6 +47,8 @@ pub struct NewUser {
 }
 
 /// Create an account (admins only).
+///
+/// Audited as `user.create`.
 #[utoipa::path(
     post, path = "/v1/admin/users", tag = "admin", security(("bearer" = [])), request_body = NewUser,
     responses(
@@ -55,22 +58,20 @@ pub struct NewUser {
         (status = 403, response = super::problems::Forbidden),
         (status = 409, response = super::problems::Conflict),
         (status = 422, response = super::problems::Unprocessable),
+        (status = 429, response = super::problems::TooManyRequests),
     )
 )]
 pub async fn create_user(
-    _: Admin,
+    Admin(admin): Admin,
+    req: HttpRequest,
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let new: NewUser = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::param(
-            "body",
-            format!("must be {{\"username\", \"password\", \"role\"}}: {e}"),
-        )
-    })?;
-    let user = blocking(&state, move |st| {
+    let new: NewUser = parse(&body, "{\"username\", \"password\", \"role\"}")?;
+    let user = hashing(&state, &client(&req, &state), move |st| {
         curation::add(
             &mut *st.store.conn()?,
+            &admin.username,
             &new.username,
             &new.password,
             new.role,
@@ -80,7 +81,16 @@ pub async fn create_user(
     Ok(HttpResponse::Created().json(user))
 }
 
-/// Disable an account (admins only); its tokens stop working at once.
+/// The body, or a 400 saying what it must be.
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::param("body", format!("must be {shape}: {e}")))
+}
+
+/// Disable an account (admins only).
+///
+/// Its tokens stop working at once. Audited as `user.disable`; 409 for the last active
+/// admin.
 #[utoipa::path(
     post, path = "/v1/admin/users/{username}/disable", tag = "admin", security(("bearer" = [])),
     params(("username" = String, Path, description = "The account")),
@@ -89,16 +99,199 @@ pub async fn create_user(
         super::auth::AdminErrors,
         (status = 403, response = super::problems::Forbidden),
         (status = 404, response = super::problems::NotFound),
+        (status = 409, response = super::problems::Conflict),
     )
 )]
 pub async fn disable_user(
-    _: Admin,
+    Admin(admin): Admin,
     name: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let user = blocking(&state, move |st| {
-        curation::disable(&mut *st.store.conn()?, &name)
+        curation::disable(&mut *st.store.conn()?, &admin.username, &name)
     })
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// Enable a disabled account (admins only).
+///
+/// Its old tokens stay revoked: its user logs in again. Audited as `user.enable`.
+#[utoipa::path(
+    post, path = "/v1/admin/users/{username}/enable", tag = "admin", security(("bearer" = [])),
+    params(("username" = String, Path, description = "The account")),
+    responses(
+        (status = 200, description = "The enabled account", body = User),
+        super::auth::AdminErrors,
+        (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
+    )
+)]
+pub async fn enable_user(
+    Admin(admin): Admin,
+    name: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = blocking(&state, move |st| {
+        curation::enable(&mut *st.store.conn()?, &admin.username, &name)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// Revoke an account's tokens (admins only).
+///
+/// Every token issued so far stops working at once; the account stays active. Audited as
+/// `user.revoke-tokens`.
+#[utoipa::path(
+    post, path = "/v1/admin/users/{username}/revoke-tokens", tag = "admin", security(("bearer" = [])),
+    params(("username" = String, Path, description = "The account")),
+    responses(
+        (status = 200, description = "The account, with its new token version", body = User),
+        super::auth::AdminErrors,
+        (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
+    )
+)]
+pub async fn revoke_tokens(
+    Admin(admin): Admin,
+    name: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = blocking(&state, move |st| {
+        curation::revoke_tokens(&mut *st.store.conn()?, &admin.username, &name)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"password": "a new long passphrase"}))]
+pub struct NewPassword {
+    /// At least 12 characters.
+    #[schema(min_length = 12)]
+    pub password: String,
+}
+
+/// Set an account's password (admins only).
+///
+/// Its tokens stop working at once. Audited as `user.set-password` (the entry shows the
+/// new token version, never the password or its hash).
+#[utoipa::path(
+    put, path = "/v1/admin/users/{username}/password", tag = "admin", security(("bearer" = [])),
+    params(("username" = String, Path, description = "The account")),
+    request_body = NewPassword,
+    responses(
+        (status = 200, description = "The account, with its new token version", body = User),
+        (status = 400, response = super::problems::BadRequest),
+        super::auth::AdminErrors,
+        (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
+        (status = 422, response = super::problems::Unprocessable),
+        (status = 429, response = super::problems::TooManyRequests),
+    )
+)]
+pub async fn set_password(
+    Admin(admin): Admin,
+    req: HttpRequest,
+    name: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let new: NewPassword = parse(&body, "{\"password\"}")?;
+    let user = hashing(&state, &client(&req, &state), move |st| {
+        curation::set_password(
+            &mut *st.store.conn()?,
+            &admin.username,
+            &name,
+            &new.password,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "admin"}))]
+pub struct NewRole {
+    pub role: Role,
+}
+
+/// Set an account's role (admins only).
+///
+/// When the role changes, the account's tokens stop working at once (a token carries its
+/// role). Audited as `user.set-role`; 409 when it would demote the last active admin.
+#[utoipa::path(
+    put, path = "/v1/admin/users/{username}/role", tag = "admin", security(("bearer" = [])),
+    params(("username" = String, Path, description = "The account")),
+    request_body = NewRole,
+    responses(
+        (status = 200, description = "The account", body = User),
+        (status = 400, response = super::problems::BadRequest),
+        super::auth::AdminErrors,
+        (status = 403, response = super::problems::Forbidden),
+        (status = 404, response = super::problems::NotFound),
+        (status = 409, response = super::problems::Conflict),
+    )
+)]
+pub async fn set_role(
+    Admin(admin): Admin,
+    name: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let new: NewRole = parse(&body, "{\"role\": \"admin\" or \"editor\"}")?;
+    let user = blocking(&state, move |st| {
+        curation::set_role(&mut *st.store.conn()?, &admin.username, &name, new.role)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_password": "correct horse battery staple",
+    "new_password": "a new long passphrase"}))]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// At least 12 characters.
+    #[schema(min_length = 12)]
+    pub new_password: String,
+}
+
+/// Change your own password (any curator).
+///
+/// With the current one, checked like a login (the same throttle: 429 with `Retry-After`
+/// after repeated failures; 422 naming `current_password` when it is wrong). Every token
+/// of the account stops working, this one too: log in again. Audited as
+/// `user.set-password` under your own name.
+#[utoipa::path(
+    put, path = "/v1/admin/me/password", tag = "admin", security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses(
+        (status = 200, description = "Your account, with its new token version", body = User),
+        (status = 400, response = super::problems::BadRequest),
+        super::auth::AdminErrors,
+        (status = 422, response = super::problems::Unprocessable),
+        (status = 429, response = super::problems::TooManyRequests),
+    )
+)]
+pub async fn change_own_password(
+    Editor(me): Editor,
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let change: PasswordChange = parse(&body, "{\"current_password\", \"new_password\"}")?;
+    let user = curation::change_own_password(
+        &state,
+        &client(&req, &state),
+        &me.username,
+        change.current_password,
+        change.new_password,
+    )
     .await?;
     Ok(HttpResponse::Ok().json(user))
 }

@@ -2,6 +2,7 @@
 //! keys can rotate), and slowing down failed logins.
 
 pub mod api_keys;
+pub mod login;
 pub mod password;
 pub mod throttle;
 pub mod token;
@@ -39,6 +40,21 @@ impl Role {
     }
 }
 
+/// Usernames: 1 to 64 letters, digits, `.`, `_` or `-`, so that they are safe to keep,
+/// show in logs and write in the audit trail. Checked when an account is made and at login
+/// (before a name is kept or logged).
+pub fn check_username(name: &str) -> Result<(), String> {
+    let ok = (1..=MAX_USERNAME_LEN).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    ok.then_some(())
+        .ok_or_else(|| "must be 1 to 64 letters, digits, '.', '_' or '-'".into())
+}
+
+/// Longest accepted username, in bytes (and characters: they are ASCII).
+pub const MAX_USERNAME_LEN: usize = 64;
+
 /// Shortest accepted password.
 pub const MIN_PASSWORD_LEN: usize = 12;
 
@@ -47,7 +63,7 @@ pub const MIN_PASSWORD_LEN: usize = 12;
 /// suggestions quota.
 pub struct Auth {
     pub keys: Result<token::TokenKeys, String>,
-    pub logins: throttle::Throttle,
+    pub logins: throttle::LoginThrottle,
     pub suggestions: throttle::Quota,
     pub api_keys: api_keys::ApiKeys,
 }

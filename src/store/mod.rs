@@ -132,7 +132,19 @@ pub struct Store {
 
 impl Store {
     /// Connects, creating the SQLite file's folder if needed, and runs pending migrations.
+    /// One idle connection is kept ready.
     pub fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, 1)
+    }
+
+    /// Like [`Store::open`], for a command that runs and exits: no connection is opened in
+    /// the background. (The pool replaces a connection taken from it on a thread of its
+    /// own; one still connecting to PostgreSQL when the process exits can crash it.)
+    pub fn open_for_command(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, 0)
+    }
+
+    fn open_with(url: &str, min_idle: u32) -> Result<Self, StoreError> {
         let backend = Backend::from_url(url);
         if let Backend::Sqlite(path) = &backend {
             if let Some(dir) = Path::new(path)
@@ -150,7 +162,7 @@ impl Store {
         };
         let pool = Pool::builder()
             .max_size(size)
-            .min_idle(Some(1))
+            .min_idle(Some(min_idle))
             .connection_timeout(Duration::from_secs(5))
             .test_on_check_out(true)
             .build(Manager {

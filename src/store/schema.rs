@@ -107,6 +107,7 @@ diesel::table! {
         asset_id -> Nullable<Text>,
         before -> Nullable<Text>,
         after -> Nullable<Text>,
+        account -> Nullable<Text>,
     }
 }
 

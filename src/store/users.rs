@@ -3,8 +3,10 @@
 use chrono::Utc;
 use diesel::prelude::*;
 
+use diesel::connection::SimpleConnection;
+
 use super::schema::users;
-use super::{DbConnection, StoreError};
+use super::{audit, DbConnection, StoreError};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = users)]
@@ -37,9 +39,11 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<User>, StoreError> {
         .load(conn)?)
 }
 
-/// Adds an account; an existing username is refused.
+/// Adds an account, audited as `user.create` by `by`, in one transaction; an existing
+/// username is refused.
 pub fn add(
     conn: &mut DbConnection,
+    by: &str,
     username: &str,
     password_hash: &str,
     role: &str,
@@ -52,48 +56,96 @@ pub fn add(
         token_version: 1,
         created_at: Utc::now().timestamp_micros(),
     };
-    // One statement, no read first: on SQLite a transaction that reads and then writes
-    // fails at once with "database is locked" when another write committed in between
-    // (the busy timeout cannot help it); a lone INSERT waits for the lock instead.
-    match diesel::insert_into(users::table)
-        .values(&user)
-        .execute(conn)
-    {
-        Ok(_) => Ok(user),
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => Err(StoreError::Invalid(format!(
-            "user {username:?} already exists"
-        ))),
-        Err(e) => Err(e.into()),
+    // The INSERT first, no read before it: on SQLite a transaction that reads and then
+    // writes fails at once with "database is locked" when another write committed in
+    // between (the busy timeout cannot help it); one that writes first waits for the lock.
+    conn.transaction(|c| {
+        match diesel::insert_into(users::table).values(&user).execute(c) {
+            Ok(_) => {}
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => {
+                return Err(StoreError::Invalid(format!(
+                    "user {username:?} already exists"
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        audit::record_account(c, by, "user.create", username, None, Some(&user))?;
+        Ok(user)
+    })
+}
+
+/// Changes one account in one transaction, audited as `action` by `by`: `change` gets the
+/// account as it is and the number of *other* active admins (both read under a lock that
+/// every account change takes, so two concurrent changes cannot both rely on the same
+/// count) and returns what the account should become, or refuses. Nothing is written or
+/// audited when the account is unchanged. Returns the account and whether it changed.
+pub fn modify<E: From<StoreError>>(
+    conn: &mut DbConnection,
+    by: &str,
+    username: &str,
+    action: &str,
+    change: impl FnOnce(&User, i64) -> Result<User, E>,
+) -> Result<(User, bool), E> {
+    let mut refused: Option<E> = None;
+    let result = conn.transaction(|c| {
+        lock_accounts(c)?;
+        let old = find(c, username)?
+            .ok_or_else(|| StoreError::NotFound(format!("no user {username:?}")))?;
+        let other_admins: i64 = users::table
+            .filter(users::role.eq("admin"))
+            .filter(users::active.eq(true))
+            .filter(users::username.ne(username))
+            .count()
+            .get_result(c)?;
+        let new = match change(&old, other_admins) {
+            Ok(new) => new,
+            Err(e) => {
+                refused = Some(e);
+                return Err(StoreError::Invalid("refused".into()));
+            }
+        };
+        let new = User {
+            username: old.username.clone(),
+            created_at: old.created_at,
+            ..new
+        };
+        if new.password_hash == old.password_hash
+            && new.role == old.role
+            && new.active == old.active
+            && new.token_version == old.token_version
+        {
+            return Ok((old, false));
+        }
+        diesel::update(users::table.find(username))
+            .set((
+                users::password_hash.eq(&new.password_hash),
+                users::role.eq(&new.role),
+                users::active.eq(new.active),
+                users::token_version.eq(new.token_version),
+            ))
+            .execute(c)?;
+        audit::record_account(c, by, action, username, Some(&old), Some(&new))?;
+        Ok((new, true))
+    });
+    match (result, refused) {
+        (_, Some(e)) => Err(e),
+        (r, None) => r.map_err(E::from),
     }
 }
 
-/// Disables an account and bumps its token version, which revokes its tokens at once.
-pub fn disable(conn: &mut DbConnection, username: &str) -> Result<User, StoreError> {
-    bump(conn, username, false)
-}
-
-/// Bumps an account's token version: every token issued so far stops working (e.g. one
-/// was leaked); the account stays active and can log in again.
-pub fn revoke_tokens(conn: &mut DbConnection, username: &str) -> Result<User, StoreError> {
-    bump(conn, username, true)
-}
-
-fn bump(conn: &mut DbConnection, username: &str, active: bool) -> Result<User, StoreError> {
-    let bumped = users::token_version.eq(users::token_version + 1);
-    let n = if active {
-        diesel::update(users::table.find(username))
-            .set(bumped)
-            .execute(conn)?
-    } else {
-        diesel::update(users::table.find(username))
-            .set((users::active.eq(false), bumped))
-            .execute(conn)?
-    };
-    if n == 0 {
-        return Err(StoreError::NotFound(format!("no user {username:?}")));
+/// Takes the lock every account change holds until its transaction ends: a PostgreSQL
+/// advisory lock; on SQLite, the database's one write lock, taken by a first write that
+/// changes nothing (SQLite takes it when a writing statement starts, waiting for it up to
+/// the busy timeout).
+fn lock_accounts(conn: &mut DbConnection) -> Result<(), StoreError> {
+    match conn {
+        DbConnection::Pg(pg) => pg.batch_execute("SELECT pg_advisory_xact_lock(726102)")?,
+        DbConnection::Sqlite(lite) => {
+            lite.batch_execute("UPDATE users SET active = active WHERE 0 = 1")?
+        }
     }
-    find(conn, username)?.ok_or_else(|| StoreError::NotFound(format!("no user {username:?}")))
+    Ok(())
 }

@@ -110,6 +110,30 @@ fn endpoints(id: &str) -> Vec<(&'static str, String, Option<String>, Role)> {
             None,
             Role::Admin,
         ),
+        (
+            "POST",
+            "/v1/admin/users/nobody/enable".into(),
+            None,
+            Role::Admin,
+        ),
+        (
+            "POST",
+            "/v1/admin/users/nobody/revoke-tokens".into(),
+            None,
+            Role::Admin,
+        ),
+        (
+            "PUT",
+            "/v1/admin/users/nobody/password".into(),
+            Some(json!({"password": "twelve chars!"}).to_string()),
+            Role::Admin,
+        ),
+        (
+            "PUT",
+            "/v1/admin/users/nobody/role".into(),
+            Some(json!({"role": "admin"}).to_string()),
+            Role::Admin,
+        ),
         ("GET", "/v1/admin/suggestions".into(), None, Role::Editor),
         (
             "POST",
@@ -720,9 +744,13 @@ fn the_users_command_adds_lists_and_disables_accounts() {
             .output()
             .unwrap()
     };
+    let last = run(&["users", "disable", "root"]);
+    assert!(!last.status.success(), "the last active admin stays");
+    assert!(String::from_utf8_lossy(&last.stderr).contains("last active admin"));
+    assert!(add("ops", "admin", ADMIN_PW).status.success());
     assert!(run(&["users", "disable", "root"]).status.success());
     let list = String::from_utf8(run(&["users", "list"]).stdout).unwrap();
-    assert_eq!(list, "root\tadmin\tdisabled\n");
+    assert_eq!(list, "ops\tadmin\tactive\nroot\tadmin\tdisabled\n");
     // The account is real: an enabled one can log in through the API.
     let app = TestApp::spawn_at(&db.url, &[]);
     assert!(add("ben", "editor", EDITOR_PW).status.success());

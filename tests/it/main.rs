@@ -7,6 +7,7 @@
 
 mod support;
 
+mod accounts;
 mod admin_api;
 mod architecture;
 mod areas_reports;

@@ -295,8 +295,14 @@ impl TestApp {
     /// Adds an account directly in the database.
     pub fn add_user(&self, username: &str, role: &str, password: &str) {
         let hash = community_assets::auth::password::hash(password).unwrap();
-        community_assets::store::users::add(&mut self.store.conn().unwrap(), username, &hash, role)
-            .unwrap();
+        community_assets::store::users::add(
+            &mut self.store.conn().unwrap(),
+            "test-setup",
+            username,
+            &hash,
+            role,
+        )
+        .unwrap();
     }
 
     /// A bearer token for an account, through the API.
@@ -527,6 +533,8 @@ pub fn cli_add_user(db_url: &str, username: &str, role: &str, password: &str) {
 pub struct Server {
     child: Child,
     pub base_url: String,
+    /// Every line the server has logged so far.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -548,23 +556,45 @@ impl Server {
         // The server logs "listening on http://ADDR" once it is bound.
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let base_url = loop {
             let line = lines
                 .next()
                 .expect("server exited before listening")
                 .unwrap();
             let plain: String = strip_ansi(&line);
+            log.lock().unwrap().push(plain.clone());
             if let Some(rest) = plain.split("listening on ").nth(1) {
-                break rest.split(';').next().unwrap().trim().to_string();
+                break rest
+                    .split(';')
+                    .next()
+                    .unwrap()
+                    .trim()
+                    .trim_end_matches('"')
+                    .to_string();
             }
         };
         // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, base_url }
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                kept.lock().unwrap().push(strip_ansi(&line));
+            }
+        });
+        Server {
+            child,
+            base_url,
+            log,
+        }
     }
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The lines logged so far (without colours).
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
     }
 
     /// Kills the process with SIGKILL: no chance to finish anything.
