@@ -1,16 +1,16 @@
 //! The work budget: costly work (reports not yet cached, what-if, imports, exports,
-//! password hashing) runs off the request threads on a bounded number of blocking threads,
-//! behind admission control. When every slot is busy and the short queue is full, a new
-//! request is refused at once (503 with `Retry-After`) instead of waiting, piling up memory
-//! and starving everyone else; one client may hold only a few places (429), so a single
-//! caller cannot fill the queue. Cheap reads never enter a budget and keep their latency.
+//! password hashing) runs off the request threads, on a few threads of its own at a lower
+//! CPU priority, behind admission control. When every thread is busy and the short queue is
+//! full, a new request is refused at once (503 with `Retry-After`) instead of waiting,
+//! piling up memory and starving everyone else; one client may hold only a few places
+//! (429), so a single caller cannot fill the queue. Cheap reads never enter a budget, and
+//! the request threads that answer them win the CPU over costly work.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
-
-use tokio::sync::Semaphore;
 
 pub use crate::config::BudgetSettings;
 
@@ -25,10 +25,17 @@ pub enum Refused {
     Failed(String),
 }
 
-/// One kind of costly work and its bounds.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The nice value of the budget's threads: under contention the request threads (nice 0)
+/// get about nine tenths of a core's time, so searches keep their latency while reports
+/// are computed.
+const NICE: i32 = 10;
+
+/// One kind of costly work, its threads and its bounds.
 pub struct Budget {
     settings: BudgetSettings,
-    slots: Semaphore,
+    jobs: Mutex<mpsc::Sender<Job>>,
     /// Admitted: running or waiting.
     admitted: AtomicUsize,
     /// Refused since start, for metrics.
@@ -37,14 +44,36 @@ pub struct Budget {
 }
 
 impl Budget {
-    pub fn new(settings: BudgetSettings) -> Self {
+    /// A budget with `settings.running` threads named `name-N`; they end when the budget
+    /// is dropped.
+    pub fn new(name: &str, settings: BudgetSettings) -> Self {
         let running = settings.running.max(1);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..running {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("{name}-{i}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return, // the budget is gone
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a work thread");
+            }
+        }
         Budget {
             settings: BudgetSettings {
                 running,
                 ..settings
             },
-            slots: Semaphore::new(running),
+            jobs: Mutex::new(jobs),
             admitted: AtomicUsize::new(0),
             refused: AtomicUsize::new(0),
             per_client: Mutex::default(),
@@ -65,13 +94,13 @@ impl Budget {
         self.refused.load(Ordering::Relaxed)
     }
 
-    /// Runs `work` on a blocking thread once a slot is free, or refuses at once: when
-    /// `client` (an address or key) already holds its share, or when the slots and the
-    /// queue are full.
+    /// Runs `work` on one of the budget's threads once one is free, or refuses at once:
+    /// when `client` (an address, a key or a curator) already holds its share, or when the
+    /// threads and the queue are full.
     ///
-    /// A request dropped while queued (its client hung up) gives its place back at once;
-    /// once running, its work holds the place and the slot until it ends, since a blocking
-    /// thread cannot be stopped (otherwise clients that hang up could start any number).
+    /// The place is held until the work ends, even if the request is dropped (its client
+    /// hung up), since a running thread cannot be stopped (otherwise clients that hang up
+    /// could start any number); work whose request is gone before it starts is skipped.
     pub async fn run<T: Send + 'static>(
         self: &Arc<Self>,
         client: &str,
@@ -80,20 +109,28 @@ impl Budget {
         let place = self.admit(client).inspect_err(|_| {
             self.refused.fetch_add(1, Ordering::Relaxed);
         })?;
-        self.slots
-            .acquire()
-            .await
-            .map_err(|e| Refused::Failed(e.to_string()))?
-            .forget();
-        let slot = Slot(self.clone());
-        tokio::task::spawn_blocking(move || {
-            let _held = (place, slot);
-            let out = work();
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            if done.is_closed() {
+                return;
+            }
+            let out = std::panic::catch_unwind(AssertUnwindSafe(work));
             release_free_memory();
-            out
-        })
-        .await
-        .map_err(|e| Refused::Failed(e.to_string()))
+            // The place is free before the answer goes out, so the caller's next request
+            // finds it free.
+            drop(place);
+            let _ = done.send(out);
+        });
+        self.jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(job)
+            .map_err(|_| Refused::Failed("the work threads are gone".into()))?;
+        match result.await {
+            Ok(Ok(out)) => Ok(out),
+            Ok(Err(_)) => Err(Refused::Failed("the work panicked".into())),
+            Err(_) => Err(Refused::Failed("the work thread ended".into())),
+        }
     }
 
     fn admit(self: &Arc<Self>, client: &str) -> Result<Place, Refused> {
@@ -123,17 +160,7 @@ impl Budget {
     }
 }
 
-/// A running slot, given back when the work ends.
-struct Slot(Arc<Budget>);
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.0.slots.add_permits(1);
-    }
-}
-
-/// A place taken in the budget, given back when the work ends or its request is dropped
-/// while queued (a client that hangs up while queued frees its place).
+/// A place taken in the budget, given back when its work ends (or is skipped).
 struct Place {
     budget: Arc<Budget>,
     client: String,
@@ -153,6 +180,16 @@ impl Drop for Place {
                 clients.remove(&self.client);
             }
         }
+    }
+}
+
+/// Lowers the calling thread's CPU priority to [`NICE`] (on Linux the nice value is a
+/// thread's own; threads it starts inherit it).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority on the calling thread (who = 0) has no memory-safety preconditions.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, NICE);
     }
 }
 
@@ -185,7 +222,7 @@ mod tests {
     use super::*;
 
     fn budget(running: usize, queued: usize, per_client: usize) -> Arc<Budget> {
-        Arc::new(Budget::new(BudgetSettings {
+        Arc::new(Budget::new("test", BudgetSettings {
             running,
             queued,
             per_client,

@@ -48,8 +48,8 @@ impl AppState {
             rebuilding: Default::default(),
             limits: Arc::new(RateLimits::new(&config.limits)),
             metrics: Default::default(),
-            work: Arc::new(Budget::new(config.work.costly)),
-            hashing: Arc::new(Budget::new(config.work.hashing)),
+            work: Arc::new(Budget::new("work", config.work.costly)),
+            hashing: Arc::new(Budget::new("hashing", config.work.hashing)),
             reports: Arc::new(crate::reports::ReportCache::new(
                 config.work.report_cache_bytes,
             )),
