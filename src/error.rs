@@ -75,6 +75,9 @@ pub enum ApiError {
     InvalidFields(Vec<InvalidParam>),
     #[error("{message}")]
     TooManyRequests { retry_after_s: u64, message: String },
+    /// The body's media type is not one the endpoint takes (e.g. `text/plain` for JSON).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The request's headers are larger than the service accepts.
     #[error("{0}")]
     HeadersTooLarge(String),
@@ -116,12 +119,32 @@ impl From<StoreError> for ApiError {
             StoreError::Query(diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::UniqueViolation,
                 info,
-            )) => ApiError::Conflict(format!(
-                "another record already has this key ({})",
-                info.message()
-            )),
+            )) => ApiError::Conflict(unique_key_taken(info.as_ref())),
             other => ApiError::Internal(other.to_string()),
         }
+    }
+}
+
+/// The client's words for a unique key already taken: which key, never the database's
+/// own text (constraint and index names, the values), which goes to the log.
+fn unique_key_taken(info: &(dyn diesel::result::DatabaseErrorInformation + Send + Sync)) -> String {
+    tracing::info!(
+        message = info.message(),
+        constraint = info.constraint_name(),
+        details = info.details(),
+        "unique key already taken"
+    );
+    let said = format!(
+        "{} {}",
+        info.message(),
+        info.constraint_name().unwrap_or_default()
+    );
+    if said.contains("assets_source_key") || said.contains("assets.source") {
+        "another asset already has this source and source_id".into()
+    } else if said.contains("username") {
+        "another account already has this username".into()
+    } else {
+        "another record already has this key".into()
     }
 }
 
@@ -191,6 +214,7 @@ impl ResponseError for ApiError {
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

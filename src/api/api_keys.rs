@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Admin;
+use super::body::Json;
 use super::blocking;
 use crate::curation::api_keys as curation;
 use crate::error::ApiError;
@@ -65,15 +66,9 @@ pub async fn list(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse, 
 )]
 pub async fn issue(
     Admin(user): Admin,
-    body: web::Bytes,
+    Json(new): Json<NewApiKey>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let new: NewApiKey = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::param(
-            "body",
-            format!("must be {{\"name\", \"rate_limit_per_minute\"?}}: {e}"),
-        )
-    })?;
     let (api_key, key) = blocking(&state, move |st| {
         curation::issue(st, &user.username, &new.name, new.rate_limit_per_minute)
     })

@@ -60,16 +60,10 @@ pub(super) fn client(req: &HttpRequest, state: &AppState) -> String {
 )]
 pub async fn token(
     req: HttpRequest,
-    body: web::Bytes,
+    super::body::Json(TokenRequest { username, password }): super::body::Json<TokenRequest>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let keys = keys(&state)?;
-    let TokenRequest { username, password } = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::param(
-            "body",
-            format!("must be {{\"username\", \"password\"}}: {e}"),
-        )
-    })?;
     let throttle_keys = [
         format!("user:{username}"),
         format!("ip:{}", client(&req, &state)),

@@ -9,6 +9,7 @@ use std::time::Instant;
 use utoipa::{IntoParams, ToSchema};
 
 use super::assets::FormatParam;
+use super::body::Json;
 use super::conditional::is_fresh;
 use super::format::{self, Format};
 use super::params::{documented, Params, Query, QueryContract};
@@ -468,12 +469,10 @@ pub async fn local_authorities(
 )]
 pub async fn what_if(
     req: HttpRequest,
-    body: web::Bytes,
+    Json(w): Json<WhatIfRequest>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let started = Instant::now();
-    let w: WhatIfRequest = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::param("body", format!("is not a valid what-if request: {e}")))?;
     let snap = state.snapshot.load();
     let what_if = w.validate(&snap)?;
     let format = match format::negotiate(&req, None)? {

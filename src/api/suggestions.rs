@@ -8,7 +8,8 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::admin::{asset_id, json_body};
+use super::admin::asset_id;
+use super::body::Json;
 use super::auth::Editor;
 use super::blocking;
 use super::params::{documented, Params, Query, QueryContract};
@@ -59,11 +60,9 @@ pub struct SuggestionReceipt {
 )]
 pub async fn suggest(
     req: HttpRequest,
-    body: web::Bytes,
+    Json(s): Json<NewSuggestion>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let s: NewSuggestion = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::param("body", format!("is not a suggestion: {e}")))?;
     let client = super::auth::client(&req, &state);
     let proposal = Proposal {
         kind: s.kind,
@@ -221,12 +220,10 @@ pub struct Rejection {
 pub async fn reject(
     Editor(user): Editor,
     id: web::Path<String>,
-    body: web::Bytes,
+    Json(Rejection { reason }): Json<Rejection>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = asset_id(&id)?;
-    let Rejection { reason } = serde_json::from_value(json_body(&body)?)
-        .map_err(|e| ApiError::param("body", format!("must be {{\"reason\": \"...\"}}: {e}")))?;
     let suggestion = blocking(&state, move |st| {
         curation::reject(st, &user.username, &id, &reason)
     })

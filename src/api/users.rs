@@ -59,15 +59,9 @@ pub struct NewUser {
 )]
 pub async fn create_user(
     _: Admin,
-    body: web::Bytes,
+    super::body::Json(new): super::body::Json<NewUser>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let new: NewUser = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::param(
-            "body",
-            format!("must be {{\"username\", \"password\", \"role\"}}: {e}"),
-        )
-    })?;
     let user = blocking(&state, move |st| {
         curation::add(
             &mut *st.store.conn()?,

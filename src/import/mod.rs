@@ -2,6 +2,7 @@
 //! every rejected row reported by line (or feature index), field and reason.
 
 pub mod areas;
+pub mod csv_cell;
 pub mod duplicates;
 pub mod osm;
 
@@ -270,7 +271,8 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<(String, RawAsset)>, Vec<RowError>> {
                 let mut raw = RawAsset::default();
                 for (h, v) in headers.iter().zip(rec.iter()) {
                     if let Some(cell) = raw.cell_mut(h) {
-                        *cell = v.to_string();
+                        // Undo the export's formula neutralisation.
+                        *cell = csv_cell::restore(v).to_string();
                     }
                 }
                 out.push((format!("line {line}"), raw));
