@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Admin;
-use super::body::Json;
 use super::blocking;
+use super::body::Json;
 use crate::curation::api_keys as curation;
 use crate::error::ApiError;
 use crate::state::AppState;

@@ -96,7 +96,12 @@ impl JsonBody for super::api_keys::NewApiKey {
 /// The request's media type, lower-cased, without parameters (`charset=utf-8`).
 fn media_type(req: &HttpRequest) -> Option<String> {
     let v = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
-    let media = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let media = v
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     (!media.is_empty()).then_some(media)
 }
 
@@ -107,7 +112,10 @@ pub fn check_media_type<T: JsonBody>(req: &HttpRequest) -> Result<(), ApiError> 
         Some(m) => Err(ApiError::UnsupportedMediaType(format!(
             "the body is {m}; this endpoint takes {} (send Content-Type: {})",
             T::accepted(),
-            T::accepted().split(' ').next().unwrap_or("application/json")
+            T::accepted()
+                .split(' ')
+                .next()
+                .unwrap_or("application/json")
         ))),
         None => Err(ApiError::UnsupportedMediaType(format!(
             "no Content-Type: this endpoint takes {}",
@@ -129,9 +137,9 @@ impl<T: JsonBody + 'static> FromRequest for Json<T> {
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             let bytes = bytes.await?;
-            serde_json::from_slice(&bytes).map(Json).map_err(|e| {
-                ApiError::param("body", format!("{}: {e}", T::INVALID)).into()
-            })
+            serde_json::from_slice(&bytes)
+                .map(Json)
+                .map_err(|e| ApiError::param("body", format!("{}: {e}", T::INVALID)).into())
         })
     }
 }

@@ -9,9 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::admin::asset_id;
-use super::body::Json;
 use super::auth::Editor;
 use super::blocking;
+use super::body::Json;
 use super::params::{documented, Params, Query, QueryContract};
 use crate::curation::suggestions::{self as curation, Proposal};
 use crate::domain::Asset;

@@ -203,7 +203,8 @@ pub fn parse_area_files_with(
     if let Some(path) = &files.boundaries {
         let label = file_label(path);
         let bytes = read(path)?;
-        let reject = |reason: String| ImportError::Rejected(vec![row_error(&label, "-", reason)].into());
+        let reject =
+            |reason: String| ImportError::Rejected(vec![row_error(&label, "-", reason)].into());
         let doc: Value = serde_json::from_slice(strip_bom(&bytes))
             .map_err(|e| reject(format!("is not valid JSON: {e}")))?;
         let features = doc

@@ -407,9 +407,7 @@ fn geojson_document(bytes: &[u8]) -> Result<serde_json::Value, Problems> {
 }
 
 /// The features of a FeatureCollection as records.
-fn geojson_records(
-    doc: &serde_json::Value,
-) -> Result<impl Iterator<Item = Record> + '_, Problems> {
+fn geojson_records(doc: &serde_json::Value) -> Result<impl Iterator<Item = Record> + '_, Problems> {
     let features = doc
         .get("features")
         .and_then(|f| f.as_array())
