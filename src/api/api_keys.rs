@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::auth::Admin;
 use super::blocking;
-use super::body::Json;
+use super::body::{Json, JsonBody};
 use crate::curation::api_keys as curation;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -37,6 +37,10 @@ pub struct IssuedApiKey {
     /// The key. It is not stored and cannot be shown again: hand it to the app now.
     pub key: String,
     pub api_key: ApiKey,
+}
+
+impl JsonBody for NewApiKey {
+    const INVALID: &'static str = "must be {\"name\", \"rate_limit_per_minute\"?}";
 }
 
 /// List API keys (admins only): never the keys themselves, with how much each was used.

@@ -43,6 +43,10 @@ pub(super) fn client(req: &HttpRequest, state: &AppState) -> String {
     super::gate::client_address(state, req.peer_addr(), req.headers())
 }
 
+impl super::body::JsonBody for TokenRequest {
+    const INVALID: &'static str = "must be {\"username\", \"password\"}";
+}
+
 /// Get an access token.
 ///
 /// With a username and password. Failed attempts are slowed down per username and per

@@ -69,30 +69,6 @@ impl JsonBody for MergePatch {
     }
 }
 
-impl JsonBody for super::suggestions::NewSuggestion {
-    const INVALID: &'static str = "is not a suggestion";
-}
-
-impl JsonBody for super::suggestions::Rejection {
-    const INVALID: &'static str = "must be {\"reason\": \"...\"}";
-}
-
-impl JsonBody for crate::reports::what_if::WhatIfRequest {
-    const INVALID: &'static str = "is not a valid what-if request";
-}
-
-impl JsonBody for super::auth::TokenRequest {
-    const INVALID: &'static str = "must be {\"username\", \"password\"}";
-}
-
-impl JsonBody for super::users::NewUser {
-    const INVALID: &'static str = "must be {\"username\", \"password\", \"role\"}";
-}
-
-impl JsonBody for super::api_keys::NewApiKey {
-    const INVALID: &'static str = "must be {\"name\", \"rate_limit_per_minute\"?}";
-}
-
 /// The request's media type, lower-cased, without parameters (`charset=utf-8`).
 fn media_type(req: &HttpRequest) -> Option<String> {
     let v = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;

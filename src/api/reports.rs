@@ -9,7 +9,7 @@ use std::time::Instant;
 use utoipa::{IntoParams, ToSchema};
 
 use super::assets::FormatParam;
-use super::body::Json;
+use super::body::{Json, JsonBody};
 use super::conditional::is_fresh;
 use super::format::{self, Format};
 use super::params::{documented, Params, Query, QueryContract};
@@ -434,6 +434,10 @@ pub async fn local_authorities(
     let scope = q.scope(d.max_decile, &snap)?;
     let report = Report::LocalAuthorities { scope, format };
     answer(&req, &state, snap, report, started).await
+}
+
+impl JsonBody for WhatIfRequest {
+    const INVALID: &'static str = "is not a valid what-if request";
 }
 
 /// Where would a new venue reach the most people?

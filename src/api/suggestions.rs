@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::admin::asset_id;
 use super::auth::Editor;
 use super::blocking;
-use super::body::Json;
+use super::body::{Json, JsonBody};
 use super::params::{documented, Params, Query, QueryContract};
 use crate::curation::suggestions::{self as curation, Proposal};
 use crate::domain::Asset;
@@ -34,6 +34,10 @@ pub struct NewSuggestion {
     pub asset: Value,
     /// Optional, for the editors' questions.
     pub contact_email: Option<String>,
+}
+
+impl JsonBody for NewSuggestion {
+    const INVALID: &'static str = "is not a suggestion";
 }
 
 #[derive(Serialize, ToSchema)]
@@ -202,6 +206,10 @@ pub struct Rejection {
     /// Why, for the record (1 to 1000 characters, not all blank).
     #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub reason: String,
+}
+
+impl JsonBody for Rejection {
+    const INVALID: &'static str = "must be {\"reason\": \"...\"}";
 }
 
 /// Reject a suggestion, with a reason.

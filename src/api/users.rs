@@ -45,6 +45,10 @@ pub struct NewUser {
     pub role: Role,
 }
 
+impl super::body::JsonBody for NewUser {
+    const INVALID: &'static str = "must be {\"username\", \"password\", \"role\"}";
+}
+
 /// Create an account (admins only).
 #[utoipa::path(
     post, path = "/v1/admin/users", tag = "admin", security(("bearer" = [])), request_body = NewUser,

@@ -20,6 +20,9 @@
 //! within the distance are visited. The result is exactly the pairwise definition
 //! ([`hold_back_pairwise`], which the tests compare it with); the match reported is the
 //! nearest (the earliest of equals), a published asset before a row of the file.
+//!
+//! Over 400 lines because the definition and the index it is checked against live
+//! together, so that they cannot drift apart.
 
 use rstar::primitives::GeomWithData;
 use rstar::RTree;

@@ -244,7 +244,7 @@ enum Stop<E> {
     /// `change` refused the change.
     Refused(E),
     /// The change changes nothing.
-    Unchanged(Asset),
+    Unchanged(Box<Asset>),
 }
 
 /// Changes one asset in one transaction: `change` gets the current asset and returns what
@@ -282,7 +282,7 @@ pub fn modify<E: From<StoreError>>(
             }
         };
         if new.fields == old.fields && new.last_verified_at == old.last_verified_at {
-            stopped = Some(Stop::Unchanged(old));
+            stopped = Some(Stop::Unchanged(Box::new(old)));
             return Err(StoreError::Invalid("unchanged".into()));
         }
         let new = Asset {
@@ -309,7 +309,7 @@ pub fn modify<E: From<StoreError>>(
     });
     match (result, stopped) {
         (_, Some(Stop::Refused(e))) => Err(e),
-        (_, Some(Stop::Unchanged(old))) => Ok((old, false)),
+        (_, Some(Stop::Unchanged(old))) => Ok((*old, false)),
         (r, None) => r.map_err(E::from),
     }
 }
