@@ -252,10 +252,12 @@ pub fn parse_area_files_with(
 
     let known: Vec<&(String, Option<u16>)> =
         geographies.iter().filter(|(_, y)| y.is_some()).collect();
+    // Files of other geographies first: the rows' errors may be too many to list.
+    let mut file_errors = Vec::new();
     if let Some(first) = known.first() {
         for other in &known[1..] {
             if other.1 != first.1 {
-                join.errors.push(row_error(
+                file_errors.push(row_error(
                     &other.0,
                     "geography",
                     format!(
@@ -268,8 +270,9 @@ pub fn parse_area_files_with(
             }
         }
     }
-    if !join.errors.is_empty() {
-        return Err(ImportError::Rejected(join.errors.into()));
+    if !file_errors.is_empty() || !join.errors.is_empty() {
+        let errors = file_errors.into_iter().chain(join.errors).collect();
+        return Err(ImportError::Rejected(errors));
     }
     let year = known.first().and_then(|k| k.1);
     let geography = year.map_or("LSOA".to_string(), |y| format!("LSOA {y}"));
