@@ -695,7 +695,13 @@ fn control_characters_are_refused_naming_the_field_in_every_write_path(backend: 
     );
     expect(r, "feature 0: website");
 
-    // Nothing was written; a NUL in a read filter is no server error either.
+    // A NUL in a login or a read filter is no server error either.
+    let r = app.post_json(
+        "/v1/auth/token",
+        &json!({"username": "a\u{0}b", "password": "whatever it is"}).to_string(),
+    );
+    assert_eq!(r.status, 401, "{}", r.body);
+    // Nothing was written.
     assert_eq!(app.get("/v1/assets?limit=1").json()["total"], 50);
     let r = app.request("GET", "/v1/admin/audit?user=a%00b", &auth);
     assert_eq!(r.status, 200, "{}", r.body);
