@@ -222,11 +222,14 @@ mod tests {
     use super::*;
 
     fn budget(running: usize, queued: usize, per_client: usize) -> Arc<Budget> {
-        Arc::new(Budget::new("test", BudgetSettings {
-            running,
-            queued,
-            per_client,
-        }))
+        Arc::new(Budget::new(
+            "test",
+            BudgetSettings {
+                running,
+                queued,
+                per_client,
+            },
+        ))
     }
 
     /// Work that holds its slot until `release` is sent.

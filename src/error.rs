@@ -28,9 +28,16 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    /// The query parameters that were wrong, and why.
+    /// The query parameters or fields that were wrong, and why (for a file, at most the
+    /// first 1,000 of its problems).
     #[serde(rename = "invalid-params", skip_serializing_if = "Vec::is_empty")]
     pub invalid_params: Vec<InvalidParam>,
+    /// A rejected file: how many problems it has, listed or not.
+    #[serde(
+        rename = "invalid-params-total",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub invalid_params_total: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -73,8 +80,18 @@ pub enum ApiError {
     /// The body's fields are invalid; every one is listed.
     #[error("{} field(s) are invalid", .0.len())]
     InvalidFields(Vec<InvalidParam>),
+    /// A file's rows are invalid: the first [`crate::import::MAX_LISTED`] problems are
+    /// listed, and `total` says how many there are.
+    #[error("{total} problem(s) in the file; nothing was imported{}", if .listed.len() < *.total { format!(" (the first {} are listed)", .listed.len()) } else { String::new() })]
+    Rejected {
+        listed: Vec<InvalidParam>,
+        total: usize,
+    },
     #[error("{message}")]
     TooManyRequests { retry_after_s: u64, message: String },
+    /// The body's media type is not one the endpoint takes (e.g. `text/plain` for JSON).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The request's headers are larger than the service accepts.
     #[error("{0}")]
     HeadersTooLarge(String),
@@ -116,12 +133,32 @@ impl From<StoreError> for ApiError {
             StoreError::Query(diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::UniqueViolation,
                 info,
-            )) => ApiError::Conflict(format!(
-                "another record already has this key ({})",
-                info.message()
-            )),
+            )) => ApiError::Conflict(unique_key_taken(info.as_ref())),
             other => ApiError::Internal(other.to_string()),
         }
+    }
+}
+
+/// The client's words for a unique key already taken: which key, never the database's
+/// own text (constraint and index names, the values), which goes to the log.
+fn unique_key_taken(info: &(dyn diesel::result::DatabaseErrorInformation + Send + Sync)) -> String {
+    tracing::info!(
+        message = info.message(),
+        constraint = info.constraint_name(),
+        details = info.details(),
+        "unique key already taken"
+    );
+    let said = format!(
+        "{} {}",
+        info.message(),
+        info.constraint_name().unwrap_or_default()
+    );
+    if said.contains("assets_source_key") || said.contains("assets.source") {
+        "another asset already has this source and source_id".into()
+    } else if said.contains("username") {
+        "another account already has this username".into()
+    } else {
+        "another record already has this key".into()
     }
 }
 
@@ -129,15 +166,17 @@ impl From<StoreError> for ApiError {
 impl From<ImportError> for ApiError {
     fn from(e: ImportError) -> Self {
         match e {
-            ImportError::Rejected(errors) => ApiError::InvalidFields(
-                errors
+            ImportError::Rejected(errors) => ApiError::Rejected {
+                total: errors.total(),
+                listed: errors
+                    .into_listed()
                     .into_iter()
                     .map(|e| InvalidParam {
                         name: format!("{}: {}", e.location, e.field),
                         reason: e.reason,
                     })
                     .collect(),
-            ),
+            },
             ImportError::Store(e) => e.into(),
             ImportError::Io(m) => ApiError::Internal(m),
         }
@@ -189,8 +228,11 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
-            ApiError::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::InvalidFields(_) | ApiError::Rejected { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -219,6 +261,10 @@ impl ResponseError for ApiError {
                 reason: reason.clone(),
             }),
             ApiError::InvalidFields(fields) => p.invalid_params = fields.clone(),
+            ApiError::Rejected { listed, total } => {
+                p.invalid_params = listed.clone();
+                p.invalid_params_total = Some(*total);
+            }
             _ => {}
         }
         let mut res = HttpResponse::build(status);
@@ -249,6 +295,7 @@ fn problem(status: StatusCode, detail: String) -> Problem {
         status: status.as_u16(),
         detail,
         invalid_params: Vec::new(),
+        invalid_params_total: None,
     }
 }
 

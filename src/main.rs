@@ -258,11 +258,13 @@ fn import_assets(
     Ok(())
 }
 
-/// Warnings and held-back rows on standard error, the summary on standard output.
+/// Warnings and held-back rows on standard error (the first 1,000 of each, then how many
+/// more), the summary on standard output.
 fn print_report(r: &ImportReport, started: Instant) {
     for w in &r.warnings {
         eprintln!("warning: {w}");
     }
+    more(r.warnings_total, r.warnings.len(), "warning(s)");
     for d in &r.duplicates {
         let of = match (&d.duplicate_of_id, &d.duplicate_of_location) {
             (Some(id), _) => format!("published asset {id}"),
@@ -274,6 +276,7 @@ fn print_report(r: &ImportReport, started: Instant) {
             d.location, d.name, d.category, d.duplicate_of_name, d.distance_m
         );
     }
+    more(r.duplicates_total, r.duplicates.len(), "row(s) held back");
     let c = &r.counts;
     println!(
         "{}inserted {}, updated {}, unchanged {}; {} held back as likely duplicates; {} warning(s) ({:.1} s)",
@@ -285,8 +288,8 @@ fn print_report(r: &ImportReport, started: Instant) {
         c.inserted,
         c.updated,
         c.unchanged,
-        r.duplicates.len(),
-        r.warnings.len(),
+        r.duplicates_total,
+        r.warnings_total,
         started.elapsed().as_secs_f64()
     );
 }
@@ -298,12 +301,23 @@ fn import_failure(e: ImportError, what: &str) -> String {
             for e in &errors {
                 eprintln!("{e}");
             }
+            more(errors.total(), errors.len(), "problem(s)");
             format!(
                 "{} problem(s) in {what}; nothing was imported",
-                errors.len()
+                errors.total()
             )
         }
         e => format!("{e}; nothing was imported"),
+    }
+}
+
+/// Says how many of a list were not printed.
+fn more(total: usize, listed: usize, what: &str) {
+    if total > listed {
+        eprintln!(
+            "... and {} more {what} (only the first {listed} are listed)",
+            total - listed
+        );
     }
 }
 

@@ -179,12 +179,13 @@ pub fn generate(areas: &[PopulatedPoint], n: usize, seed: u64) -> Vec<RawAsset> 
         .collect()
 }
 
-/// Writes assets as import CSV.
+/// Writes assets as import CSV, cells neutralised as the service's own CSV are.
 pub fn write_csv<W: std::io::Write>(out: W, rows: &[RawAsset]) -> csv::Result<()> {
+    use crate::import::csv_cell::neutralise;
     let mut w = csv::Writer::from_writer(out);
     w.write_record(crate::domain::asset::CSV_COLUMNS)?;
     for r in rows {
-        w.write_record(r.cells())?;
+        w.write_record(r.cells().map(neutralise).iter().map(|c| c.as_bytes()))?;
     }
     w.flush()?;
     Ok(())

@@ -3,6 +3,7 @@
 //! report's renderings and its parameters do not depend on the HTTP layer.
 
 use crate::error::ApiError;
+use crate::import::csv_cell::neutralise;
 
 /// Most values in one list parameter.
 pub const MAX_LIST_VALUES: usize = 20;
@@ -17,15 +18,24 @@ pub enum Format {
 pub const GEOJSON: &str = "application/geo+json";
 pub const CSV: &str = "text/csv; charset=utf-8";
 
-/// A CSV document: the header, then one record a row. The one CSV writer of the API.
+/// A CSV document: the header, then one record a row. The one CSV writer of the API:
+/// every cell a spreadsheet would run as a formula is neutralised
+/// ([`crate::import::csv_cell`], which the asset import reverses).
 pub fn csv_body<R, C>(header: R, rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>, ApiError>
 where
     R: IntoIterator<Item = C>,
-    C: AsRef<[u8]>,
+    C: AsRef<str>,
 {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header)
-        .and_then(|_| rows.into_iter().try_for_each(|r| w.write_record(r)))
+    let mut write = |record: R| {
+        w.write_record(
+            record
+                .into_iter()
+                .map(|c| neutralise(c.as_ref()).into_owned()),
+        )
+    };
+    write(header)
+        .and_then(|_| rows.into_iter().try_for_each(&mut write))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     w.into_inner()
         .map_err(|e| ApiError::Internal(e.to_string()))

@@ -161,7 +161,7 @@ pub fn check_accepted(parsed: ParsedAssets) {
     let again = ParsedAssets {
         rows: rows.clone(),
         locations: (0..rows.len()).map(|i| format!("row {i}")).collect(),
-        warnings: Vec::new(),
+        warnings: Default::default(),
     };
     let _ = hold_back(again, &snap, &HashSet::new());
 

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::assets::{FormatParam, ListQuery};
 use super::auth::Editor;
+use super::body::{Json, MergePatch};
 use super::conditional::{etag, if_match};
 use super::params::{documented, Params, Query, QueryContract};
 use super::{blocking, format};
@@ -23,11 +24,6 @@ use crate::store::assets as store;
 use crate::store::audit::{self, AuditEntry, AuditQuery};
 
 const MAX_ADMIN_LIMIT: usize = 500;
-
-pub(super) fn json_body(body: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::param("body", format!("is not valid JSON: {e}")))
-}
 
 pub(super) fn asset_id(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::param("id", "must be a UUID"))
@@ -143,10 +139,9 @@ pub async fn list_assets(
 )]
 pub async fn create_asset(
     Editor(user): Editor,
-    body: web::Bytes,
+    Json(body): Json<Value>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = json_body(&body)?;
     let asset = blocking(&state, move |st| {
         curation::create(st, &user.username, &body)
     })
@@ -204,11 +199,10 @@ pub async fn replace_asset(
     Editor(user): Editor,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Bytes,
+    Json(body): Json<Value>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = asset_id(&id)?;
-    let body = json_body(&body)?;
     let expected = if_match(&req, true)?;
     let asset = blocking(&state, move |st| {
         curation::replace(st, &user.username, &id, expected, &body)
@@ -241,11 +235,10 @@ pub async fn patch_asset(
     Editor(user): Editor,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Bytes,
+    Json(MergePatch(patch)): Json<MergePatch>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = asset_id(&id)?;
-    let patch = json_body(&body)?;
     let expected = if_match(&req, true)?;
     let asset = blocking(&state, move |st| {
         curation::patch(st, &user.username, &id, expected, &patch)

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::auth::Admin;
 use super::blocking;
+use super::body::{Json, JsonBody};
 use crate::curation::api_keys as curation;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -38,6 +39,10 @@ pub struct IssuedApiKey {
     pub api_key: ApiKey,
 }
 
+impl JsonBody for NewApiKey {
+    const INVALID: &'static str = "must be {\"name\", \"rate_limit_per_minute\"?}";
+}
+
 /// List API keys (admins only): never the keys themselves, with how much each was used.
 #[utoipa::path(
     get, path = "/v1/admin/api-keys", tag = "admin", security(("bearer" = [])), operation_id = "list_api_keys",
@@ -65,15 +70,9 @@ pub async fn list(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse, 
 )]
 pub async fn issue(
     Admin(user): Admin,
-    body: web::Bytes,
+    Json(new): Json<NewApiKey>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let new: NewApiKey = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::param(
-            "body",
-            format!("must be {{\"name\", \"rate_limit_per_minute\"?}}: {e}"),
-        )
-    })?;
     let (api_key, key) = blocking(&state, move |st| {
         curation::issue(st, &user.username, &new.name, new.rate_limit_per_minute)
     })

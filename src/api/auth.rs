@@ -50,6 +50,10 @@ pub(super) fn client(req: &HttpRequest, state: &AppState) -> String {
 /// password (4 KiB in all); more is a 413 before anything is read.
 pub const MAX_LOGIN_BYTES: usize = 4 * 1024;
 
+impl super::body::JsonBody for TokenRequest {
+    const INVALID: &'static str = "must be {\"username\", \"password\"}";
+}
+
 /// Get an access token.
 ///
 /// With a username and password. Each attempt is counted as a failure before the password
@@ -73,16 +77,10 @@ pub const MAX_LOGIN_BYTES: usize = 4 * 1024;
 )]
 pub async fn token(
     req: HttpRequest,
-    body: web::Bytes,
+    super::body::Json(TokenRequest { username, password }): super::body::Json<TokenRequest>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let keys = keys(&state)?;
-    let TokenRequest { username, password } = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::param(
-            "body",
-            format!("must be {{\"username\", \"password\"}}: {e}"),
-        )
-    })?;
     let client = client(&req, &state);
     let user = login::log_in(
         &state.auth,

@@ -90,7 +90,10 @@ impl QueryContract for ImportQuery {
 /// Upserts by source and source_id, all or nothing: any invalid row is a 422 listing every
 /// problem by line (or element), and nothing changes. Likely duplicates (same category,
 /// within 50 m, similar name, another key) are held back and listed. `dry_run=true` reports
-/// the same without changing anything. Every change is audited as `import`.
+/// the same without changing anything. Every change is audited as `import`. A 422 lists
+/// the first 1,000 problems (`invalid-params-total` counts them all); the report lists at
+/// most 1,000 held-back rows and warnings (`duplicates_total`, `warnings_total`). `format`
+/// says what the body is, whatever its Content-Type (gzip is recognised by its bytes).
 #[utoipa::path(
     post, path = "/v1/admin/imports", tag = "admin", security(("bearer" = [])),
     params(ImportQuery),

@@ -42,9 +42,10 @@ pub fn is_fresh(req: &HttpRequest, etag: &str, last_modified: Option<HttpDate>) 
     }
 }
 
-/// The version `If-Match` asks for: `None` for `*` or no header (unless `required`, then
-/// 428). A value that is not an ETag at all is a 400; one that names another version is
-/// compared by the write (412).
+/// The version `If-Match` asks for: `None` for `*` or no header, unless `required`: then
+/// both are a 428, since `*` ("whatever is there") would let a change overwrite another
+/// one unseen, which is what the requirement is for. A value that is not an ETag at all is
+/// a 400; one that names another version is compared by the write (412).
 pub fn if_match(req: &HttpRequest, required: bool) -> Result<Option<i64>, ApiError> {
     let Some(v) = req.headers().get(header::IF_MATCH) else {
         return if required {
@@ -57,7 +58,13 @@ pub fn if_match(req: &HttpRequest, required: bool) -> Result<Option<i64>, ApiErr
     };
     let v = v.to_str().unwrap_or("").trim();
     if v == "*" {
-        return Ok(None);
+        return if required {
+            Err(ApiError::PreconditionRequired(
+                "If-Match: * is not enough here: send the ETag of the version you read (GET the asset), so that a change never overwrites another one unseen".into(),
+            ))
+        } else {
+            Ok(None)
+        };
     }
     let tag = v.strip_prefix("W/").unwrap_or(v);
     // `"3"` as sent back from an ETag, or a bare `3`.

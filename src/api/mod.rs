@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod areas;
 pub mod assets;
 pub mod auth;
+pub mod body;
 pub mod bulk;
 pub mod conditional;
 pub mod cors;
@@ -181,7 +182,16 @@ impl utoipa::Modify for Security {
                         schema.min_length.get_or_insert(1);
                     }
                 }
+                // Every JSON body is taken through `body::Json`, which answers 415 to others.
+                let takes_json = op.request_body.as_ref().is_some_and(|b| {
+                    !b.content.is_empty() && b.content.keys().all(|m| body::is_json(m))
+                });
                 let responses = &mut op.responses.responses;
+                if takes_json {
+                    responses
+                        .entry("415".to_string())
+                        .or_insert_with(|| problems::reference("UnsupportedMediaType"));
+                }
                 for (status, name) in [
                     ("401", "Unauthorized"),
                     ("408", "RequestTimeout"),

@@ -66,6 +66,8 @@ problem_responses! {
     PreconditionFailed = ("The record has changed since the ETag in If-Match", retry: false);
     /// 413.
     PayloadTooLarge = ("The body is larger than this endpoint accepts", retry: false);
+    /// 415.
+    UnsupportedMediaType = ("The body's Content-Type is not one this endpoint takes (JSON bodies need application/json or a +json type)", retry: false);
     /// 422.
     Unprocessable = ("Invalid fields, each named in `invalid-params`; nothing changed", retry: false);
     /// 428.

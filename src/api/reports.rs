@@ -9,6 +9,7 @@ use std::time::Instant;
 use utoipa::{IntoParams, ToSchema};
 
 use super::assets::FormatParam;
+use super::body::{Json, JsonBody};
 use super::conditional::is_fresh;
 use super::format::{self, Format};
 use super::params::{documented, Params, Query, QueryContract};
@@ -435,6 +436,10 @@ pub async fn local_authorities(
     answer(&req, &state, snap, report, started).await
 }
 
+impl JsonBody for WhatIfRequest {
+    const INVALID: &'static str = "is not a valid what-if request";
+}
+
 /// Where would a new venue reach the most people?
 ///
 /// For each candidate site, the people in gap areas (deciles up to `max_decile`, farther
@@ -468,12 +473,10 @@ pub async fn local_authorities(
 )]
 pub async fn what_if(
     req: HttpRequest,
-    body: web::Bytes,
+    Json(w): Json<WhatIfRequest>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let started = Instant::now();
-    let w: WhatIfRequest = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::param("body", format!("is not a valid what-if request: {e}")))?;
     let snap = state.snapshot.load();
     let what_if = w.validate(&snap)?;
     let format = match format::negotiate(&req, None)? {

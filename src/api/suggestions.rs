@@ -8,9 +8,10 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::admin::{asset_id, json_body};
+use super::admin::asset_id;
 use super::auth::Editor;
 use super::blocking;
+use super::body::{Json, JsonBody};
 use super::params::{documented, Params, Query, QueryContract};
 use crate::curation::suggestions::{self as curation, Proposal};
 use crate::domain::Asset;
@@ -33,6 +34,10 @@ pub struct NewSuggestion {
     pub asset: Value,
     /// Optional, for the editors' questions.
     pub contact_email: Option<String>,
+}
+
+impl JsonBody for NewSuggestion {
+    const INVALID: &'static str = "is not a suggestion";
 }
 
 #[derive(Serialize, ToSchema)]
@@ -59,11 +64,9 @@ pub struct SuggestionReceipt {
 )]
 pub async fn suggest(
     req: HttpRequest,
-    body: web::Bytes,
+    Json(s): Json<NewSuggestion>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let s: NewSuggestion = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::param("body", format!("is not a suggestion: {e}")))?;
     let client = super::auth::client(&req, &state);
     let proposal = Proposal {
         kind: s.kind,
@@ -205,6 +208,10 @@ pub struct Rejection {
     pub reason: String,
 }
 
+impl JsonBody for Rejection {
+    const INVALID: &'static str = "must be {\"reason\": \"...\"}";
+}
+
 /// Reject a suggestion, with a reason.
 #[utoipa::path(
     post, path = "/v1/admin/suggestions/{id}/reject", tag = "admin", security(("bearer" = [])),
@@ -221,12 +228,10 @@ pub struct Rejection {
 pub async fn reject(
     Editor(user): Editor,
     id: web::Path<String>,
-    body: web::Bytes,
+    Json(Rejection { reason }): Json<Rejection>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = asset_id(&id)?;
-    let Rejection { reason } = serde_json::from_value(json_body(&body)?)
-        .map_err(|e| ApiError::param("body", format!("must be {{\"reason\": \"...\"}}: {e}")))?;
     let suggestion = blocking(&state, move |st| {
         curation::reject(st, &user.username, &id, &reason)
     })

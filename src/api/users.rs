@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{client, Admin, Editor};
+use super::body::{Json, JsonBody};
 use super::{blocking, hashing};
 use crate::auth::Role;
 use crate::curation::users as curation;
@@ -46,6 +47,10 @@ pub struct NewUser {
     pub role: Role,
 }
 
+impl JsonBody for NewUser {
+    const INVALID: &'static str = "must be {\"username\", \"password\", \"role\"}";
+}
+
 /// Create an account (admins only).
 ///
 /// Audited as `user.create`.
@@ -64,10 +69,9 @@ pub struct NewUser {
 pub async fn create_user(
     Admin(admin): Admin,
     req: HttpRequest,
-    body: web::Bytes,
+    Json(new): Json<NewUser>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let new: NewUser = parse(&body, "{\"username\", \"password\", \"role\"}")?;
     let user = hashing(&state, &client(&req, &state), move |st| {
         curation::add(
             &mut *st.store.conn()?,
@@ -79,12 +83,6 @@ pub async fn create_user(
     })
     .await?;
     Ok(HttpResponse::Created().json(user))
-}
-
-/// The body, or a 400 saying what it must be.
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::param("body", format!("must be {shape}: {e}")))
 }
 
 /// Disable an account (admins only).
@@ -174,6 +172,10 @@ pub struct NewPassword {
     pub password: String,
 }
 
+impl JsonBody for NewPassword {
+    const INVALID: &'static str = "must be {\"password\"}";
+}
+
 /// Set an account's password (admins only).
 ///
 /// Its tokens stop working at once. Audited as `user.set-password` (the entry shows the
@@ -196,10 +198,9 @@ pub async fn set_password(
     Admin(admin): Admin,
     req: HttpRequest,
     name: web::Path<String>,
-    body: web::Bytes,
+    Json(new): Json<NewPassword>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let new: NewPassword = parse(&body, "{\"password\"}")?;
     let user = hashing(&state, &client(&req, &state), move |st| {
         curation::set_password(
             &mut *st.store.conn()?,
@@ -217,6 +218,10 @@ pub async fn set_password(
 #[schema(example = json!({"role": "admin"}))]
 pub struct NewRole {
     pub role: Role,
+}
+
+impl JsonBody for NewRole {
+    const INVALID: &'static str = "must be {\"role\": \"admin\" or \"editor\"}";
 }
 
 /// Set an account's role (admins only).
@@ -239,10 +244,9 @@ pub struct NewRole {
 pub async fn set_role(
     Admin(admin): Admin,
     name: web::Path<String>,
-    body: web::Bytes,
+    Json(new): Json<NewRole>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let new: NewRole = parse(&body, "{\"role\": \"admin\" or \"editor\"}")?;
     let user = blocking(&state, move |st| {
         curation::set_role(&mut *st.store.conn()?, &admin.username, &name, new.role)
     })
@@ -259,6 +263,10 @@ pub struct PasswordChange {
     /// At least 12 characters.
     #[schema(min_length = 12)]
     pub new_password: String,
+}
+
+impl JsonBody for PasswordChange {
+    const INVALID: &'static str = "must be {\"current_password\", \"new_password\"}";
 }
 
 /// Change your own password (any curator).
@@ -281,10 +289,9 @@ pub struct PasswordChange {
 pub async fn change_own_password(
     Editor(me): Editor,
     req: HttpRequest,
-    body: web::Bytes,
+    Json(change): Json<PasswordChange>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let change: PasswordChange = parse(&body, "{\"current_password\", \"new_password\"}")?;
     let user = curation::change_own_password(
         &state,
         &client(&req, &state),

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::domain::AssetFields;
 use crate::error::ApiError;
 use crate::import::duplicates::{hold_back, Duplicate};
-use crate::import::{self, Contacts, Format, ImportError, ParsedAssets, RowError};
+use crate::import::{self, Contacts, Format, ImportError, ParsedAssets, RowError, MAX_LISTED};
 use crate::index::Snapshot;
 use crate::metrics::ImportOutcome;
 use crate::state::{published_snapshot, AppState};
@@ -33,22 +33,30 @@ pub struct ImportOptions {
     pub dry_run: bool,
 }
 
-/// What an import did (or, in a dry run, would do).
+/// What an import did (or, in a dry run, would do). The lists hold at most the first
+/// 1,000 (`MAX_LISTED`) items each; the totals count every one.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"dry_run": true, "inserted": 15, "updated": 2, "unchanged": 0,
     "duplicates": [{"location": "element 3 (way/4556)", "name": "The Walker", "category": "gallery",
         "duplicate_of_id": "1beaf664-065e-41cd-8e44-c134d70862a0", "duplicate_of_location": null,
         "duplicate_of_name": "Walker Art Gallery", "distance_m": 12.5}],
-    "warnings": [{"location": "element 5 (node/4419275310)", "field": "-", "reason": "skipped: not a venue of a known kind"}]}))]
+    "duplicates_total": 1,
+    "warnings": [{"location": "element 5 (node/4419275310)", "field": "-", "reason": "skipped: not a venue of a known kind"}],
+    "warnings_total": 1}))]
 pub struct ImportReport {
     /// True when nothing was changed.
     pub dry_run: bool,
     #[serde(flatten)]
     pub counts: ImportCounts,
-    /// Rows held back as likely duplicates of a published asset or of an earlier row.
+    /// Rows held back as likely duplicates of a published asset or of an earlier row (the
+    /// first 1,000).
     pub duplicates: Vec<Duplicate>,
-    /// Contact values salvaged, OSM elements skipped.
+    /// Every row held back.
+    pub duplicates_total: usize,
+    /// Contact values salvaged, OSM elements skipped (the first 1,000).
     pub warnings: Vec<RowError>,
+    /// Every warning.
+    pub warnings_total: usize,
 }
 
 /// Valid rows to upsert, and the rows held back as likely duplicates.
@@ -91,11 +99,16 @@ pub fn import_assets(
         Ok(by_source_key(&mut conn, rows)?.into_keys().collect())
     })?;
     let counts = upsert_by_source(&mut conn, parsed.rows, options.dry_run, author)?;
+    let duplicates_total = duplicates.len();
+    let mut duplicates = duplicates;
+    duplicates.truncate(MAX_LISTED);
     Ok(ImportReport {
         dry_run: options.dry_run,
         counts,
         duplicates,
-        warnings: parsed.warnings,
+        duplicates_total,
+        warnings_total: parsed.warnings.total(),
+        warnings: parsed.warnings.into_listed(),
     })
 }
 

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::assets::{categories, fields_from, patched};
 use super::committed;
-use crate::domain::asset::check_email;
+use crate::domain::asset::{check_email, check_text};
 use crate::domain::{Asset, Status};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -43,7 +43,9 @@ pub fn submit(state: &AppState, client: &str, s: Proposal) -> Result<Suggestion,
         return Err(ApiError::field(k, "is set by editors, not in suggestions"));
     }
     if let Some(e) = &s.contact_email {
-        check_email(e).map_err(|reason| ApiError::field("contact_email", reason))?;
+        check_text(e, false)
+            .and_then(|_| check_email(e))
+            .map_err(|reason| ApiError::field("contact_email", reason))?;
     }
     let known = categories(state);
     let target = match s.kind.as_str() {
@@ -135,6 +137,7 @@ pub fn reject(
     if reason.is_empty() || reason.chars().count() > 1000 {
         return Err(ApiError::field("reason", "must be 1 to 1000 characters"));
     }
+    check_text(reason, true).map_err(|e| ApiError::field("reason", e))?;
     Ok(suggestions::decide(
         &mut *state.store.conn()?,
         id,

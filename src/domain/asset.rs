@@ -258,9 +258,19 @@ impl AssetFields {
         require_source: bool,
     ) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
+        // Control characters first: a field that has one is refused for that alone.
+        let mut refused: Vec<&str> = Vec::new();
+        for (field, cell) in CSV_COLUMNS.iter().zip(raw.cells()) {
+            if let Err(reason) = check_text(cell.trim(), MULTILINE_FIELDS.contains(field)) {
+                errors.push(FieldError::new(field, reason));
+                refused.push(field);
+            }
+        }
         let mut check = |field: &str, r: Result<(), String>| {
             if let Err(reason) = r {
-                errors.push(FieldError::new(field, reason));
+                if !refused.contains(&field) {
+                    errors.push(FieldError::new(field, reason));
+                }
             }
         };
 
@@ -414,6 +424,34 @@ impl AssetFields {
             tags: self.tags.join(";"),
             status: self.status.as_str().into(),
         }
+    }
+}
+
+/// The fields written on several lines: line breaks and tabs are allowed there (real
+/// addresses, and a few towns, come on two or three lines).
+pub const MULTILINE_FIELDS: [&str; 3] = ["address", "town", "description"];
+
+/// The one rule for text written to the directory, wherever it comes from (the admin API,
+/// a suggestion, an import row): no control characters — NUL, which PostgreSQL cannot
+/// store, escape codes, C1 controls — except, when `multiline`, line feed, carriage return
+/// and tab.
+pub fn check_text(value: &str, multiline: bool) -> Result<(), String> {
+    let bad = value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')));
+    match bad {
+        None => Ok(()),
+        Some((i, c)) => Err(format!(
+            "must not contain control characters{} (U+{:04X} at character {})",
+            if multiline {
+                " other than line breaks and tabs"
+            } else {
+                ""
+            },
+            c as u32,
+            i + 1
+        )),
     }
 }
 
@@ -679,6 +717,24 @@ mod tests {
         assert!(check_uk_phone("01632 960 001").is_ok());
         assert!(check_uk_phone("999").is_err());
         assert!(check_uk_phone("+1 202 555 0100").is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_naming_the_field() {
+        let mut r = raw();
+        r.name = "Bad\0name".into();
+        r.website = "https://example.org/\u{1b}[31m".into();
+        r.description = "Two lines\r\nand\ta tab".into();
+        r.address = "1 High St\nTown".into();
+        let errs = AssetFields::parse(&r, &cats(), true).unwrap_err();
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "website"], "{errs:?}");
+        assert!(errs[0].reason.contains("U+0000"), "{errs:?}");
+        r.description = "bell\u{7}".into();
+        let errs = AssetFields::parse(&r, &cats(), true).unwrap_err();
+        assert!(errs.iter().any(|e| e.field == "description"));
+        assert!(check_text("tab\there", false).is_err());
+        assert!(check_text("C1 \u{85}", true).is_err());
     }
 
     #[test]

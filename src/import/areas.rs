@@ -136,7 +136,7 @@ pub fn parse_area_files_with(
                 "header",
                 "has no domain rank or decile columns (e.g. \"Income Rank (where 1 is most deprived)\")".into(),
             ));
-            return Err(ImportError::Rejected(join.errors));
+            return Err(ImportError::Rejected(join.errors.into()));
         }
         let imd_rank = t.find(|h| is_imd(h, "rank"));
         join.table(&t, "domains", |a, rec| {
@@ -203,7 +203,8 @@ pub fn parse_area_files_with(
     if let Some(path) = &files.boundaries {
         let label = file_label(path);
         let bytes = read(path)?;
-        let reject = |reason: String| ImportError::Rejected(vec![row_error(&label, "-", reason)]);
+        let reject =
+            |reason: String| ImportError::Rejected(vec![row_error(&label, "-", reason)].into());
         let doc: Value = serde_json::from_slice(strip_bom(&bytes))
             .map_err(|e| reject(format!("is not valid JSON: {e}")))?;
         let features = doc
@@ -251,10 +252,12 @@ pub fn parse_area_files_with(
 
     let known: Vec<&(String, Option<u16>)> =
         geographies.iter().filter(|(_, y)| y.is_some()).collect();
+    // Files of other geographies first: the rows' errors may be too many to list.
+    let mut file_errors = Vec::new();
     if let Some(first) = known.first() {
         for other in &known[1..] {
             if other.1 != first.1 {
-                join.errors.push(row_error(
+                file_errors.push(row_error(
                     &other.0,
                     "geography",
                     format!(
@@ -267,8 +270,9 @@ pub fn parse_area_files_with(
             }
         }
     }
-    if !join.errors.is_empty() {
-        return Err(ImportError::Rejected(join.errors));
+    if !file_errors.is_empty() || !join.errors.is_empty() {
+        let errors = file_errors.into_iter().chain(join.errors).collect();
+        return Err(ImportError::Rejected(errors));
     }
     let year = known.first().and_then(|k| k.1);
     let geography = year.map_or("LSOA".to_string(), |y| format!("LSOA {y}"));
@@ -402,11 +406,9 @@ impl Table {
         let bytes = read(path)?;
         let mut rdr = csv::ReaderBuilder::new().from_reader(strip_bom(&bytes));
         let fail = |line: u64, reason: String| {
-            ImportError::Rejected(vec![row_error(
-                &format!("{label} line {line}"),
-                "-",
-                reason,
-            )])
+            ImportError::Rejected(
+                vec![row_error(&format!("{label} line {line}"), "-", reason)].into(),
+            )
         };
         let headers = rdr
             .headers()
@@ -439,7 +441,7 @@ impl Table {
                 rows,
             })
         } else {
-            Err(ImportError::Rejected(errors))
+            Err(ImportError::Rejected(errors.into()))
         }
     }
 

@@ -1,7 +1,10 @@
 //! Asset import from CSV and GeoJSON (optionally gzip-compressed): all or nothing, with
-//! every rejected row reported by line (or feature index), field and reason.
+//! the rejected rows reported by line (or feature index), field and reason: the first
+//! [`MAX_LISTED`], and how many in all. Over 400 lines because both readers, the capped
+//! list and their unit tests are here.
 
 pub mod areas;
+pub mod csv_cell;
 pub mod duplicates;
 pub mod osm;
 
@@ -59,7 +62,87 @@ pub enum Contacts {
 pub struct ParsedAssets {
     pub rows: Vec<AssetFields>,
     pub locations: Vec<String>,
-    pub warnings: Vec<RowError>,
+    pub warnings: Capped<RowError>,
+}
+
+/// The most rejected rows, warnings or held-back rows an import lists; beyond that they
+/// are counted, not kept, so a small file that expands to millions of bad rows gets a
+/// small answer (and takes little memory to answer).
+pub const MAX_LISTED: usize = 1000;
+
+/// A list that keeps its first [`MAX_LISTED`] items and counts every one. It derefs to
+/// the listed items; [`Capped::total`] is how many there were.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Capped<T> {
+    listed: Vec<T>,
+    total: usize,
+}
+
+/// The problems of a rejected file: the first [`MAX_LISTED`], and how many in all.
+pub type Problems = Capped<RowError>;
+
+impl<T> Default for Capped<T> {
+    fn default() -> Self {
+        Capped {
+            listed: Vec::new(),
+            total: 0,
+        }
+    }
+}
+
+impl<T> Capped<T> {
+    pub fn push(&mut self, item: T) {
+        if self.listed.len() < MAX_LISTED {
+            self.listed.push(item);
+        }
+        self.total += 1;
+    }
+
+    /// How many were pushed, listed or not.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    pub fn into_listed(self) -> Vec<T> {
+        self.listed
+    }
+}
+
+impl<T> std::ops::Deref for Capped<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        &self.listed
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Capped<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.listed.iter()
+    }
+}
+
+impl<T> Extend<T> for Capped<T> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, items: I) {
+        items.into_iter().for_each(|i| self.push(i));
+    }
+}
+
+impl<T> FromIterator<T> for Capped<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(items: I) -> Self {
+        let mut c = Capped::default();
+        c.extend(items);
+        c
+    }
+}
+
+impl<T> From<Vec<T>> for Capped<T> {
+    fn from(v: Vec<T>) -> Self {
+        v.into_iter().collect()
+    }
 }
 
 /// The formats an asset file can have.
@@ -75,8 +158,8 @@ pub enum Format {
 pub enum ImportError {
     #[error("cannot read {0}")]
     Io(String),
-    #[error("{} row(s) rejected; nothing was imported", .0.len())]
-    Rejected(Vec<RowError>),
+    #[error("{} problem(s); nothing was imported", .0.total())]
+    Rejected(Problems),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -112,14 +195,18 @@ pub fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
+/// A record as read, before validation: where it is, and its cells or why it could not
+/// be read.
+type Record = (String, Result<RawAsset, RowError>);
+
 /// Parses and validates an asset file of `format` (CSV or GeoJSON, told apart by the first
-/// character, unless it is OpenStreetMap data). Returns every row, or every error.
+/// character, unless it is OpenStreetMap data). Returns every row, or the problems.
 pub fn parse(
     bytes: &[u8],
     format: Option<Format>,
     categories: &HashSet<String>,
     contacts: Contacts,
-) -> Result<ParsedAssets, Vec<RowError>> {
+) -> Result<ParsedAssets, Problems> {
     match format {
         Some(Format::Osm) => parse_osm(bytes, categories, contacts),
         _ => parse_assets(bytes, categories, contacts),
@@ -127,20 +214,23 @@ pub fn parse(
 }
 
 /// Parses and validates a CSV or GeoJSON asset file (GeoJSON when the first non-blank
-/// character is `{`). Returns every row, or every error.
+/// character is `{`). Returns every row, or the problems (the first [`MAX_LISTED`] and
+/// their count). Records are validated as they are read, so invalid ones are never all
+/// held in memory at once.
 pub fn parse_assets(
     bytes: &[u8],
     categories: &HashSet<String>,
     contacts: Contacts,
-) -> Result<ParsedAssets, Vec<RowError>> {
+) -> Result<ParsedAssets, Problems> {
     let bytes = strip_bom(bytes);
     let is_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    let raws = if is_json {
-        read_geojson(bytes)?
+    if is_json {
+        let doc = geojson_document(bytes)?;
+        let parsed = validate(geojson_records(&doc)?, categories, contacts);
+        parsed
     } else {
-        read_csv(bytes)?
-    };
-    validate(raws, categories, contacts)
+        validate(csv_records(bytes)?, categories, contacts)
+    }
 }
 
 /// Parses and validates OpenStreetMap data from Overpass (see [`osm`]): elements that are
@@ -149,9 +239,10 @@ pub fn parse_osm(
     bytes: &[u8],
     categories: &HashSet<String>,
     contacts: Contacts,
-) -> Result<ParsedAssets, Vec<RowError>> {
+) -> Result<ParsedAssets, Problems> {
     let (raws, skipped) = osm::read_overpass(strip_bom(bytes)).map_err(file_error)?;
-    let mut parsed = validate(raws, categories, contacts)?;
+    let records = raws.into_iter().map(|(location, raw)| (location, Ok(raw)));
+    let mut parsed = validate(records, categories, contacts)?;
     parsed
         .warnings
         .extend(skipped.into_iter().map(|s| RowError {
@@ -162,23 +253,30 @@ pub fn parse_osm(
     Ok(parsed)
 }
 
-/// Validates rows: every one, or every error (with duplicate keys within the file).
+/// Validates records: every row, or the problems (with duplicate keys within the file).
 fn validate(
-    raws: Vec<(String, RawAsset)>,
+    records: impl Iterator<Item = Record>,
     categories: &HashSet<String>,
     contacts: Contacts,
-) -> Result<ParsedAssets, Vec<RowError>> {
-    let mut errors = Vec::new();
-    let mut warnings = Vec::new();
-    let mut rows = Vec::with_capacity(raws.len());
-    let mut locations = Vec::with_capacity(raws.len());
+) -> Result<ParsedAssets, Problems> {
+    let mut errors = Problems::default();
+    let mut warnings = Capped::default();
+    let mut rows = Vec::new();
+    let mut locations = Vec::new();
     let mut seen: HashMap<(String, String), String> = HashMap::new();
     let at = |location: &str, e: crate::domain::FieldError| RowError {
         location: location.to_string(),
         field: e.field,
         reason: e.reason,
     };
-    for (location, mut raw) in raws {
+    for (location, record) in records {
+        let mut raw = match record {
+            Ok(raw) => raw,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
         if contacts == Contacts::Salvage {
             warnings.extend(
                 salvage_contacts(&mut raw)
@@ -198,10 +296,13 @@ fn validate(
                         field: "source_id".into(),
                         reason: format!("duplicates the source and source_id of {first}"),
                     });
-                } else {
+                } else if errors.is_empty() {
                     seen.insert(key, location.clone());
                     rows.push(fields);
                     locations.push(location);
+                } else {
+                    // Already rejected: only the key is kept, to find duplicates of it.
+                    seen.insert(key, location);
                 }
             }
             Err(field_errors) => errors.extend(field_errors.into_iter().map(|e| at(&location, e))),
@@ -218,15 +319,17 @@ fn validate(
     }
 }
 
-fn file_error(reason: impl Into<String>) -> Vec<RowError> {
+fn file_error(reason: impl Into<String>) -> Problems {
     vec![RowError {
         location: "file".into(),
         field: "-".into(),
         reason: reason.into(),
     }]
+    .into()
 }
 
-fn read_csv(bytes: &[u8]) -> Result<Vec<(String, RawAsset)>, Vec<RowError>> {
+/// The records of a CSV file, read one by one; the header is checked first.
+fn csv_records(bytes: &[u8]) -> Result<impl Iterator<Item = Record> + '_, Problems> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(bytes);
@@ -236,7 +339,7 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<(String, RawAsset)>, Vec<RowError>> {
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
-    let mut errors = Vec::new();
+    let mut errors = Problems::default();
     let header_error = |field: &str, reason: String| RowError {
         location: "line 1".into(),
         field: field.into(),
@@ -261,59 +364,57 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<(String, RawAsset)>, Vec<RowError>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-
-    let mut out = Vec::new();
-    for record in rdr.records() {
-        match record {
-            Ok(rec) => {
-                let line = rec.position().map_or(0, |p| p.line());
-                let mut raw = RawAsset::default();
-                for (h, v) in headers.iter().zip(rec.iter()) {
-                    if let Some(cell) = raw.cell_mut(h) {
-                        *cell = v.to_string();
-                    }
+    Ok(rdr.into_records().map(move |record| match record {
+        Ok(rec) => {
+            let line = rec.position().map_or(0, |p| p.line());
+            let mut raw = RawAsset::default();
+            for (h, v) in headers.iter().zip(rec.iter()) {
+                if let Some(cell) = raw.cell_mut(h) {
+                    // Undo the export's formula neutralisation.
+                    *cell = csv_cell::restore(v).to_string();
                 }
-                out.push((format!("line {line}"), raw));
             }
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                let reason = match e.kind() {
-                    csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => {
-                        format!("has {len} fields, the header has {expected_len}")
-                    }
-                    csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".into(),
-                    other => format!("{other:?}"),
-                };
-                errors.push(RowError {
-                    location: format!("line {line}"),
-                    field: "-".into(),
-                    reason,
-                });
-            }
+            (format!("line {line}"), Ok(raw))
         }
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+        Err(e) => {
+            let line = e.position().map_or(0, |p| p.line());
+            let reason = match e.kind() {
+                csv::ErrorKind::UnequalLengths {
+                    expected_len, len, ..
+                } => {
+                    format!("has {len} fields, the header has {expected_len}")
+                }
+                csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".into(),
+                other => format!("{other:?}"),
+            };
+            let location = format!("line {line}");
+            let error = RowError {
+                location: location.clone(),
+                field: "-".into(),
+                reason,
+            };
+            (location, Err(error))
+        }
+    }))
 }
 
-fn read_geojson(bytes: &[u8]) -> Result<Vec<(String, RawAsset)>, Vec<RowError>> {
+/// A GeoJSON document, checked to be a FeatureCollection.
+fn geojson_document(bytes: &[u8]) -> Result<serde_json::Value, Problems> {
     let doc: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| file_error(format!("is not valid JSON: {e}")))?;
     if doc.get("type").and_then(|t| t.as_str()) != Some("FeatureCollection") {
         return Err(file_error("must be a GeoJSON FeatureCollection"));
     }
+    Ok(doc)
+}
+
+/// The features of a FeatureCollection as records.
+fn geojson_records(doc: &serde_json::Value) -> Result<impl Iterator<Item = Record> + '_, Problems> {
     let features = doc
         .get("features")
         .and_then(|f| f.as_array())
         .ok_or_else(|| file_error("a FeatureCollection needs a features array"))?;
-    let mut out = Vec::with_capacity(features.len());
-    let mut errors = Vec::new();
-    for (i, feature) in features.iter().enumerate() {
+    Ok(features.iter().enumerate().map(|(i, feature)| {
         let location = format!("feature {i}");
         let coords = feature
             .get("geometry")
@@ -322,25 +423,20 @@ fn read_geojson(bytes: &[u8]) -> Result<Vec<(String, RawAsset)>, Vec<RowError>> 
             .and_then(|c| c.as_array())
             .filter(|c| c.len() >= 2 && c.iter().all(|x| x.is_number()));
         let Some(coords) = coords else {
-            errors.push(RowError {
-                location,
+            let error = RowError {
+                location: location.clone(),
                 field: "geometry".into(),
                 reason: "must be a Point with [lon, lat] coordinates".into(),
-            });
-            continue;
+            };
+            return (location, Err(error));
         };
         let props = feature.get("properties").and_then(|p| p.as_object());
         let (mut raw, _) = props.map(RawAsset::from_json).unwrap_or_default();
         // The geometry is the position, whatever the properties say.
         raw.lon = coords[0].to_string();
         raw.lat = coords[1].to_string();
-        out.push((location, raw));
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+        (location, Ok(raw))
+    }))
 }
 
 #[cfg(test)]

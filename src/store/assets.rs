@@ -124,7 +124,10 @@ pub fn upsert_by_source(
     dry_run: bool,
     username: &str,
 ) -> Result<ImportCounts, StoreError> {
-    conn.transaction(|c| {
+    // Set when nothing is to be written: the transaction is then rolled back, so that a
+    // re-import of unchanged rows leaves the data version (and every snapshot) alone.
+    let mut nothing_to_write: Option<ImportCounts> = None;
+    let result = conn.transaction(|c| {
         if !dry_run {
             bump_version(c)?;
         }
@@ -167,6 +170,10 @@ pub fn upsert_by_source(
         if dry_run {
             return Ok(counts);
         }
+        if inserts.is_empty() && updates.is_empty() {
+            nothing_to_write = Some(counts);
+            return Err(StoreError::Invalid("nothing to write".into()));
+        }
         // 23 columns a row: 1,000 rows stay under both backends' bind-parameter limits.
         // Multi-row INSERTs are not in MultiConnection's common subset, so the one statement
         // is dispatched to the inner connection.
@@ -189,7 +196,11 @@ pub fn upsert_by_source(
             .chain(updates.iter().map(|(old, new)| (Some(old), new)));
         audit::record_many(c, username, "import", changes)?;
         Ok(counts)
-    })
+    });
+    match nothing_to_write {
+        Some(counts) => Ok(counts),
+        None => result,
+    }
 }
 
 pub fn get(conn: &mut DbConnection, id: &Uuid) -> Result<Option<Asset>, StoreError> {
@@ -228,10 +239,20 @@ pub fn create(
     })
 }
 
+/// Why [`modify`] rolled its transaction back without a database error.
+enum Stop<E> {
+    /// `change` refused the change.
+    Refused(E),
+    /// The change changes nothing.
+    Unchanged(Box<Asset>),
+}
+
 /// Changes one asset in one transaction: `change` gets the current asset and returns what
-/// it should become. Nothing is written when it is unchanged; otherwise the version goes
-/// up, and the write is conditional on the version read, so two concurrent writers can
-/// never both win. With `expected_version` (from `If-Match`), another version is a
+/// it should become. When that is the asset as it is, nothing is written: the transaction
+/// is rolled back, so the data version, the asset's version and the audit trail stay as
+/// they were (no instance rebuilds for nothing). Otherwise the version goes up, and the
+/// write is conditional on the version read, so two concurrent writers can never both
+/// win. With `expected_version` (from `If-Match`), another version is a
 /// [`StoreError::VersionMismatch`]. Returns the asset and whether it changed.
 pub fn modify<E: From<StoreError>>(
     conn: &mut DbConnection,
@@ -241,7 +262,9 @@ pub fn modify<E: From<StoreError>>(
     action: &str,
     change: impl FnOnce(&Asset) -> Result<Asset, E>,
 ) -> Result<(Asset, bool), E> {
-    let mut refused: Option<E> = None;
+    let mut stopped: Option<Stop<E>> = None;
+    // The version is bumped first even though the change may turn out to be empty: on
+    // SQLite that takes the write lock at once (see `bump_version`).
     let result = conn.transaction(|c| {
         bump_version(c)?;
         let old =
@@ -254,12 +277,13 @@ pub fn modify<E: From<StoreError>>(
         let new = match change(&old) {
             Ok(new) => new,
             Err(e) => {
-                refused = Some(e);
+                stopped = Some(Stop::Refused(e));
                 return Err(StoreError::Invalid("refused".into()));
             }
         };
         if new.fields == old.fields && new.last_verified_at == old.last_verified_at {
-            return Ok((old, false));
+            stopped = Some(Stop::Unchanged(Box::new(old)));
+            return Err(StoreError::Invalid("unchanged".into()));
         }
         let new = Asset {
             id: old.id,
@@ -283,8 +307,9 @@ pub fn modify<E: From<StoreError>>(
         audit::record(c, username, action, Some(&old), Some(&new))?;
         Ok((new, true))
     });
-    match (result, refused) {
-        (_, Some(e)) => Err(e),
+    match (result, stopped) {
+        (_, Some(Stop::Refused(e))) => Err(e),
+        (_, Some(Stop::Unchanged(old))) => Ok((*old, false)),
         (r, None) => r.map_err(E::from),
     }
 }

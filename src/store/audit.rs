@@ -206,6 +206,10 @@ pub struct AuditQuery {
 }
 
 pub fn list(conn: &mut DbConnection, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+    // No author's name has a NUL (PostgreSQL text cannot hold one, and would fail the query).
+    if q.username.as_deref().is_some_and(|u| u.contains('\0')) {
+        return Ok(Vec::new());
+    }
     let mut query = audit_log::table.select(Row::as_select()).into_boxed();
     if let Some(a) = &q.asset_id {
         query = query.filter(audit_log::asset_id.eq(a.clone()));

@@ -25,6 +25,10 @@ pub struct User {
 }
 
 pub fn find(conn: &mut DbConnection, username: &str) -> Result<Option<User>, StoreError> {
+    // No username has a NUL (PostgreSQL text cannot hold one, and would fail the query).
+    if username.contains('\0') {
+        return Ok(None);
+    }
     Ok(users::table
         .find(username)
         .select(User::as_select())

@@ -19,6 +19,7 @@ use community_assets::state::AppState;
 use community_assets::store::Store;
 
 use crate::support::{shared_data, Backend, Resp, TestApp, TestDb, LIBRARIES};
+use community_assets::auth::Role;
 
 /// A fresh SQLite database with the real libraries and the sample's Liverpool areas, and
 /// the state a server over it would have (test configuration: no rate limits).
@@ -262,6 +263,21 @@ async fn every_public_get_parameter_is_checked_and_named_in_a_problem() {
 #[actix_web::test]
 async fn unknown_things_are_404_and_wrong_methods_405_as_problems() {
     let (_db, state) = state();
+    // The admin API answers 401 to any request without a valid token, before routing (it
+    // tells strangers nothing, not even which methods exist): 404 and 405 are for curators.
+    let user = community_assets::store::users::add(
+        &mut state.store.conn().unwrap(),
+        "test",
+        "root",
+        "not a real hash",
+        "admin",
+    )
+    .unwrap();
+    let keys = state.auth.keys.as_ref().unwrap();
+    let bearer = format!(
+        "Bearer {}",
+        keys.issue("root", Role::Admin, user.token_version).unwrap()
+    );
     let svc = test::init_service(app(web::Data::new(state))).await;
     for uri in [
         "/nope",
@@ -287,6 +303,7 @@ async fn unknown_things_are_404_and_wrong_methods_405_as_problems() {
             let req = test::TestRequest::default()
                 .method(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap())
                 .uri(&concrete)
+                .insert_header(("Authorization", bearer.as_str()))
                 .to_request();
             let r = call(&svc, req).await;
             assert_problem(&r, 405, &format!("{method} {concrete}"));

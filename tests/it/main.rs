@@ -15,6 +15,7 @@ mod contract;
 mod crash;
 mod docs;
 mod http_api;
+mod hygiene;
 mod import_cli;
 mod instances;
 mod openapi_sync;

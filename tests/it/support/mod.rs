@@ -441,7 +441,8 @@ pub fn brute_haversine(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     2.0 * R * a.sqrt().asin()
 }
 
-/// One request to `base_url` (a JSON body if any); panics on a 5xx.
+/// One request to `base_url` (a body, if any, is JSON unless `headers` give another
+/// Content-Type); panics on a 5xx.
 pub fn send_to(
     base_url: &str,
     method: &str,
@@ -450,15 +451,14 @@ pub fn send_to(
     body: Option<&str>,
 ) -> Resp {
     let mut req = ureq::request(method, &format!("{base_url}{path}"));
+    if body.is_some() {
+        req = req.set("Content-Type", "application/json");
+    }
     for (k, v) in headers {
         req = req.set(k, v);
     }
     let r = match body {
-        Some(b) => finish(
-            method,
-            path,
-            req.set("Content-Type", "application/json").send_string(b),
-        ),
+        Some(b) => finish(method, path, req.send_string(b)),
         None => finish(method, path, req.call()),
     };
     assert!(
