@@ -2,9 +2,12 @@
 //! asks the report's module for the rendered (cached) body and answers it with its ETag.
 //! Most of this file is the endpoints' OpenAPI documentation.
 
+use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 use utoipa::{IntoParams, ToSchema};
 
@@ -191,7 +194,9 @@ impl QueryContract for GapsQuery {
 }
 
 /// Answers a report: a cached body at once; otherwise it is rendered on the work budget,
-/// off the request threads (503 or 429 at once when the budget is full).
+/// off the request threads (503 or 429 at once when the budget is full, or while the
+/// bodies alive, cached or still being sent to slow readers, exceed twice the cache's
+/// size: each uncached body is tens of MiB for the largest reports).
 async fn answer(
     req: &HttpRequest,
     state: &web::Data<AppState>,
@@ -200,19 +205,57 @@ async fn answer(
     started: Instant,
 ) -> Result<HttpResponse, ApiError> {
     if let Some(r) = report.cached(&state.reports.of(&snap)) {
-        return Ok(respond(req, &r, started));
+        return Ok(respond(req, r, started));
+    }
+    if state.reports.alive_bytes() > 2 * state.config.work.report_cache_bytes {
+        return Err(ApiError::Busy {
+            retry_after_s: 1,
+            message: "the server is still sending other large reports; try again after Retry-After seconds".into(),
+        });
     }
     let client = super::auth::client(req, state);
     let r = super::costly(state, &client, move |st| {
         report.render(&st.reports.of(&snap))
     })
     .await?;
-    Ok(respond(req, &r, started))
+    Ok(respond(req, r, started))
+}
+
+/// A rendered body, sent in slices of its shared buffer: the HTTP layer copies each chunk
+/// it is given into its write buffer, so a 30 MiB body given whole would be copied once
+/// per response. Holding the body until it is sent keeps it counted as alive.
+struct SharedBody {
+    rendered: Arc<Rendered>,
+    sent: usize,
+}
+
+impl MessageBody for SharedBody {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Sized(self.rendered.body.len() as u64)
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<web::Bytes, Self::Error>>> {
+        const SLICE: usize = 64 * 1024;
+        let this = self.get_mut();
+        let len = this.rendered.body.len();
+        if this.sent >= len {
+            return Poll::Ready(None);
+        }
+        let end = (this.sent + SLICE).min(len);
+        let slice = this.rendered.body.slice(this.sent..end);
+        this.sent = end;
+        Poll::Ready(Some(Ok(slice)))
+    }
 }
 
 /// Answers a rendered report, or 304 when the client's ETag matches. `Server-Timing`
 /// says how long the server spent, cached or not.
-fn respond(req: &HttpRequest, r: &Rendered, started: Instant) -> HttpResponse {
+fn respond(req: &HttpRequest, r: Arc<Rendered>, started: Instant) -> HttpResponse {
     let timing = format!("app;dur={:.3}", started.elapsed().as_secs_f64() * 1000.0);
     let fresh = is_fresh(req, &r.etag, None);
     let mut res = if fresh {
@@ -226,7 +269,10 @@ fn respond(req: &HttpRequest, r: &Rendered, started: Instant) -> HttpResponse {
     if fresh {
         res.finish()
     } else {
-        res.content_type(r.content_type).body(r.body.clone())
+        res.content_type(r.content_type).body(SharedBody {
+            rendered: r,
+            sent: 0,
+        })
     }
 }
 

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
@@ -28,6 +29,21 @@ pub struct Rendered {
     pub content_type: &'static str,
     pub body: actix_web::web::Bytes,
     pub etag: String,
+    /// Counts the body among the bytes alive until the last holder (the cache, a response
+    /// being sent) lets go.
+    _alive: Alive,
+}
+
+/// A body's bytes counted in [`ReportCache::alive_bytes`] while it exists.
+struct Alive {
+    bytes: usize,
+    counter: Arc<AtomicUsize>,
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(self.bytes, Ordering::Relaxed);
+    }
 }
 
 type NearestCell = Arc<OnceLock<Arc<[Option<Nearest>]>>>;
@@ -119,6 +135,8 @@ impl Bodies {
 pub struct ReportCache {
     current: Mutex<Option<Arc<Generation>>>,
     max_bytes: usize,
+    /// Bytes of rendered bodies alive: cached, or in responses still being sent.
+    alive: Arc<AtomicUsize>,
 }
 
 impl ReportCache {
@@ -127,7 +145,15 @@ impl ReportCache {
         ReportCache {
             current: Mutex::default(),
             max_bytes,
+            alive: Arc::default(),
         }
+    }
+
+    /// Bytes of rendered bodies alive now, cached or being sent: a client that reads slowly
+    /// keeps its body alive after the cache has let it go, so new costly reports wait while
+    /// this is high (see `api::reports`).
+    pub fn alive_bytes(&self) -> usize {
+        self.alive.load(Ordering::Relaxed)
     }
 
     /// The bytes of rendered bodies held now, for metrics.
@@ -148,7 +174,11 @@ impl ReportCache {
             Some(g) if g.key.built_at > key.built_at => Generation::new(key, 0),
             _ => current.insert(Generation::new(key, self.max_bytes)).clone(),
         };
-        SnapshotReports { snap, generation }
+        SnapshotReports {
+            snap,
+            generation,
+            alive: self.alive.clone(),
+        }
     }
 }
 
@@ -157,6 +187,7 @@ impl ReportCache {
 pub struct SnapshotReports<'a> {
     snap: &'a Snapshot,
     generation: Arc<Generation>,
+    alive: Arc<AtomicUsize>,
 }
 
 impl<'a> SnapshotReports<'a> {
@@ -204,8 +235,13 @@ impl<'a> SnapshotReports<'a> {
         let (content_type, body) = render()?;
         let mut h = std::collections::hash_map::DefaultHasher::new();
         key.hash(&mut h);
+        self.alive.fetch_add(body.len(), Ordering::Relaxed);
         let rendered = Arc::new(Rendered {
             content_type,
+            _alive: Alive {
+                bytes: body.len(),
+                counter: self.alive.clone(),
+            },
             body: body.into(),
             etag: format!("\"{}-{:016x}\"", self.snap.version, h.finish()),
         });

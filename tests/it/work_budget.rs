@@ -231,3 +231,51 @@ fn the_admin_api_refuses_an_anonymous_upload_before_reading_its_body() {
     );
     assert!(line.contains(" 401 "), "revoked: {line:?}");
 }
+
+/// A client that reads a large report slowly keeps its body alive after the cache has let
+/// go of it: while such bodies exceed twice the cache's size, new costly reports wait (503)
+/// instead of piling up memory; they are served again once the reader is done.
+#[test]
+fn bodies_kept_alive_by_slow_readers_hold_back_new_costly_reports() {
+    let db = TestDb::new(Backend::Sqlite);
+    let app = spawn(&db, |c| c.work.report_cache_bytes = 1 << 20);
+    let big = "/v1/reports/access-gaps?category=library,museum&max_decile=10&format=geojson";
+    let mut slow = TcpStream::connect(app.base_url.trim_start_matches("http://")).unwrap();
+    write!(
+        slow,
+        "GET {big} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while app.state.reports.alive_bytes() <= 2 << 20 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let alive = app.state.reports.alive_bytes();
+    assert!(
+        alive > 2 << 20,
+        "the body is being sent: {alive} bytes alive"
+    );
+    let r = app.request_any("GET", GAPS, &[]);
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("still sending"), "{}", r.body);
+    assert_eq!(app.get(NEAR).status, 200, "searches are not held back");
+
+    // The slow reader reads it all: the body is let go and reports are served again.
+    let mut sink = Vec::new();
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut buf = [0u8; 1 << 16];
+    loop {
+        match slow.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => sink.extend_from_slice(&buf[..n]),
+        }
+    }
+    assert!(sink.len() > alive, "{} bytes read", sink.len());
+    drop(slow);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while app.state.reports.alive_bytes() > 2 << 20 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(app.get(GAPS).status, 200);
+}
