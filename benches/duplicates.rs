@@ -9,7 +9,7 @@ mod common;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use std::collections::HashSet;
 
-use community_assets::domain::{AssetFields, Category, Cost, Status, Wheelchair};
+use community_assets::domain::{AssetFields, Category, Status};
 use community_assets::import::duplicates::hold_back;
 use community_assets::import::{parse_assets, read_bytes, Contacts, ParsedAssets};
 use community_assets::index::Snapshot;
@@ -29,24 +29,9 @@ fn letters(mut i: usize) -> String {
 
 fn cafe(i: usize) -> AssetFields {
     AssetFields {
-        name: format!("Venue {}", letters(i)),
-        category: "cafe".into(),
-        lat: 53.4,
-        lon: -2.98,
-        address: None,
-        town: None,
-        postcode: None,
-        website: None,
-        phone: None,
-        email: None,
-        description: None,
-        opening_hours: None,
-        wheelchair: Wheelchair::Unknown,
-        cost: Cost::Unknown,
-        tags: Vec::new(),
         source: Some("t".into()),
         source_id: Some(i.to_string()),
-        status: Status::Published,
+        ..AssetFields::at(format!("Venue {}", letters(i)), "cafe", 53.4, -2.98)
     }
 }
 

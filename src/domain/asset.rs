@@ -250,6 +250,31 @@ const MAX_TAGS: usize = 20;
 const MAX_TAG: usize = 50;
 
 impl AssetFields {
+    /// A published place with only its name, category and position (the rest unknown),
+    /// for synthetic data, benchmarks and tests.
+    pub fn at(name: impl Into<String>, category: impl Into<String>, lat: f64, lon: f64) -> Self {
+        AssetFields {
+            name: name.into(),
+            category: category.into(),
+            lat,
+            lon,
+            address: None,
+            town: None,
+            postcode: None,
+            website: None,
+            phone: None,
+            email: None,
+            description: None,
+            opening_hours: None,
+            wheelchair: Wheelchair::Unknown,
+            cost: Cost::Unknown,
+            tags: Vec::new(),
+            source: None,
+            source_id: None,
+            status: Status::Published,
+        }
+    }
+
     /// Validates raw cells against every rule; returns all field errors at once.
     /// `require_source` is set by imports, which upsert by (source, source_id).
     pub fn parse(

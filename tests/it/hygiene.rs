@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use community_assets::domain::{Asset, AssetFields, Category, Cost, Status, Wheelchair};
+use community_assets::domain::{Asset, AssetFields, Category, Status};
 use community_assets::import::areas::AreaFiles;
 use community_assets::import::duplicates::{hold_back, hold_back_pairwise};
 use community_assets::import::{parse_assets, read_bytes, Contacts, ParsedAssets};
@@ -410,24 +410,9 @@ fn letters(mut i: usize) -> String {
 
 fn fields(i: usize, name: &str, category: &str) -> AssetFields {
     AssetFields {
-        name: name.into(),
-        category: category.into(),
-        lat: 53.4,
-        lon: -2.98,
-        address: None,
-        town: None,
-        postcode: None,
-        website: None,
-        phone: None,
-        email: None,
-        description: None,
-        opening_hours: None,
-        wheelchair: Wheelchair::Unknown,
-        cost: Cost::Unknown,
-        tags: Vec::new(),
         source: Some("t".into()),
         source_id: Some(i.to_string()),
-        status: Status::Published,
+        ..AssetFields::at(name, category, 53.4, -2.98)
     }
 }
 
