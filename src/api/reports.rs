@@ -195,8 +195,8 @@ impl QueryContract for GapsQuery {
 
 /// Answers a report: a cached body at once; otherwise it is rendered on the work budget,
 /// off the request threads (503 or 429 at once when the budget is full, or while the
-/// bodies alive, cached or still being sent to slow readers, exceed twice the cache's
-/// size: each uncached body is tens of MiB for the largest reports).
+/// bodies alive, cached or still being sent to slow readers, exceed the cache's size:
+/// the largest reports are tens of MiB each).
 async fn answer(
     req: &HttpRequest,
     state: &web::Data<AppState>,
@@ -207,7 +207,7 @@ async fn answer(
     if let Some(r) = report.cached(&state.reports.of(&snap)) {
         return Ok(respond(req, r, started));
     }
-    if state.reports.alive_bytes() > 2 * state.config.work.report_cache_bytes {
+    if state.reports.alive_bytes() > state.config.work.report_cache_bytes {
         return Err(ApiError::Busy {
             retry_after_s: 1,
             message: "the server is still sending other large reports; try again after Retry-After seconds".into(),
