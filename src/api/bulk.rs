@@ -126,7 +126,7 @@ pub async fn import(
         dry_run: q.dry_run == Some(true),
     };
     let client = format!("user:{}", user.username);
-    let report = costly(&state, &client, move |st| {
+    let report = costly(&state, &state.work, &client, move |st| {
         let bytes = gunzip(body.to_vec(), MAX_IMPORT_BYTES)
             .map_err(|e| ApiError::param("body", format!("cannot be gunzipped: {e}")))?;
         if bytes.len() > MAX_IMPORT_BYTES {
@@ -198,7 +198,7 @@ pub async fn export(
 ) -> Result<HttpResponse, ApiError> {
     let geojson = q.format == Some(ExportFormat::Geojson);
     let client = format!("user:{}", user.username);
-    let body = costly(&state, &client, move |st| {
+    let body = costly(&state, &state.work, &client, move |st| {
         let assets = store::all(&mut *st.store.conn()?)?;
         if geojson {
             let features: Vec<serde_json::Value> = assets

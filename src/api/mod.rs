@@ -224,27 +224,18 @@ async fn blocking<T: Send + 'static>(
     web::block(move || work(&state)).await?
 }
 
-/// Runs costly work (reports not yet cached, what-if, imports, exports) on the work
-/// budget ([`crate::budget`]): off the request threads, a bounded number at once, and
-/// refused at once (503, or 429 for a `client` already holding its share) when full.
+/// Runs costly work on a budget ([`crate::budget`]): `state.work` for reports not yet
+/// cached, what-if, imports and exports; `state.hashing` for password hashing. Off the
+/// request threads, a bounded number at once, and refused at once (503, or 429 for a
+/// `client` already holding its share) when full.
 async fn costly<T: Send + 'static>(
     state: &web::Data<AppState>,
+    budget: &std::sync::Arc<crate::budget::Budget>,
     client: &str,
     work: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let st = state.clone();
-    state.work.run(client, move || work(&st)).await?
-}
-
-/// Runs work that hashes a password (an account created, a password set) on the hashing
-/// budget, like [`costly`]: a few at a time, 503 at once when too many wait.
-async fn hashing<T: Send + 'static>(
-    state: &web::Data<AppState>,
-    client: &str,
-    work: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let st = state.clone();
-    state.hashing.run(client, move || work(&st)).await?
+    budget.run(client, move || work(&st)).await?
 }
 
 /// The OpenAPI document as committed in `openapi/openapi.json`.

@@ -214,7 +214,7 @@ async fn answer(
         });
     }
     let client = super::auth::client(req, state);
-    let r = super::costly(state, &client, move |st| {
+    let r = super::costly(state, &state.work, &client, move |st| {
         report.render(&st.reports.of(&snap))
     })
     .await?;

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::auth::{client, Admin, Editor};
 use super::body::{Json, JsonBody};
-use super::{blocking, hashing};
+use super::{blocking, costly};
 use crate::auth::Role;
 use crate::curation::users as curation;
 use crate::error::ApiError;
@@ -72,7 +72,7 @@ pub async fn create_user(
     Json(new): Json<NewUser>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = hashing(&state, &client(&req, &state), move |st| {
+    let user = costly(&state, &state.hashing, &client(&req, &state), move |st| {
         curation::add(
             &mut *st.store.conn()?,
             &admin.username,
@@ -201,7 +201,7 @@ pub async fn set_password(
     Json(new): Json<NewPassword>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = hashing(&state, &client(&req, &state), move |st| {
+    let user = costly(&state, &state.hashing, &client(&req, &state), move |st| {
         curation::set_password(
             &mut *st.store.conn()?,
             &admin.username,

@@ -78,6 +78,33 @@ impl From<Row> for AuditEntry {
     }
 }
 
+impl<'a> NewRow<'a> {
+    /// An entry by `username` for `action`, now, about nothing yet.
+    fn new(username: &'a str, action: &'a str) -> Self {
+        NewRow {
+            at: Utc::now().timestamp_micros(),
+            username,
+            action,
+            asset_id: None,
+            before: None,
+            after: None,
+            account: None,
+        }
+    }
+
+    fn insert(self, conn: &mut DbConnection) -> Result<(), StoreError> {
+        diesel::insert_into(audit_log::table)
+            .values(self)
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+/// A record as the entry keeps it.
+fn json<T: Serialize>(record: Option<&T>) -> Option<String> {
+    record.and_then(|r| serde_json::to_string(r).ok())
+}
+
 /// Records a write; call inside the write's transaction.
 pub fn record(
     conn: &mut DbConnection,
@@ -87,19 +114,13 @@ pub fn record(
     after: Option<&Asset>,
 ) -> Result<(), StoreError> {
     let id = after.or(before).map(|a| a.id.to_string());
-    let json = |a: Option<&Asset>| a.and_then(|a| serde_json::to_string(a).ok());
-    diesel::insert_into(audit_log::table)
-        .values(NewRow {
-            at: Utc::now().timestamp_micros(),
-            username,
-            action,
-            asset_id: id.as_deref(),
-            before: json(before),
-            after: json(after),
-            account: None,
-        })
-        .execute(conn)?;
-    Ok(())
+    NewRow {
+        asset_id: id.as_deref(),
+        before: json(before),
+        after: json(after),
+        ..NewRow::new(username, action)
+    }
+    .insert(conn)
 }
 
 /// Records a write to something other than an asset (e.g. an API key): `detail` is kept
@@ -110,18 +131,11 @@ pub fn record_event(
     action: &str,
     detail: &serde_json::Value,
 ) -> Result<(), StoreError> {
-    diesel::insert_into(audit_log::table)
-        .values(NewRow {
-            at: Utc::now().timestamp_micros(),
-            username,
-            action,
-            asset_id: None,
-            before: None,
-            after: Some(detail.to_string()),
-            account: None,
-        })
-        .execute(conn)?;
-    Ok(())
+    NewRow {
+        after: Some(detail.to_string()),
+        ..NewRow::new(username, action)
+    }
+    .insert(conn)
 }
 
 /// Records a change to an account (`before` and `after` as the API shows accounts: never
@@ -134,19 +148,13 @@ pub fn record_account<T: Serialize>(
     before: Option<&T>,
     after: Option<&T>,
 ) -> Result<(), StoreError> {
-    let json = |a: Option<&T>| a.and_then(|a| serde_json::to_string(a).ok());
-    diesel::insert_into(audit_log::table)
-        .values(NewRow {
-            at: Utc::now().timestamp_micros(),
-            username,
-            action,
-            asset_id: None,
-            before: json(before),
-            after: json(after),
-            account: Some(account),
-        })
-        .execute(conn)?;
-    Ok(())
+    NewRow {
+        before: json(before),
+        after: json(after),
+        account: Some(account),
+        ..NewRow::new(username, action)
+    }
+    .insert(conn)
 }
 
 /// Records many writes of one action at once (imports); call inside their transaction.

@@ -23,32 +23,18 @@ on_both_backends!(
 const ADMIN_PW: &str = "admin password 1234";
 const EDITOR_PW: &str = "editor password 5678";
 
-/// A status, headers and body, whatever the status (5xx included).
-struct Answer {
-    status: u16,
-    retry_after: Option<String>,
-    body: String,
-}
-
-fn call(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
+/// Any request with a JSON body; the response whatever its status (5xx included).
+fn call(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
     let mut req =
         ureq::request(method, &format!("{base}{path}")).set("Content-Type", "application/json");
     for (k, v) in headers {
         req = req.set(k, v);
     }
-    let resp = match req.send_string(body) {
-        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {path}: {e}"),
-    };
-    Answer {
-        status: resp.status(),
-        retry_after: resp.header("retry-after").map(str::to_string),
-        body: resp.into_string().unwrap_or_default(),
-    }
+    finish(method, path, req.send_string(body))
 }
 
 /// A login from `from` (sent as `X-Forwarded-For`, believed when the peer is trusted).
-fn login(base: &str, from: &str, username: &str, password: &str) -> Answer {
+fn login(base: &str, from: &str, username: &str, password: &str) -> Resp {
     let body = json!({"username": username, "password": password}).to_string();
     call(
         base,
@@ -112,7 +98,7 @@ fn parallel_wrong_passwords_for_one_user_from_one_address_get_429(backend: Backe
     let r = login(&app.base_url, "203.0.113.7", "ann", EDITOR_PW);
     assert_eq!(r.status, 429, "{}", r.body);
     assert!(r
-        .retry_after
+        .header("retry-after")
         .is_some_and(|s| s.parse::<u64>().unwrap() >= 1));
     // …but not from the user's own address.
     assert_eq!(
@@ -186,7 +172,7 @@ fn concurrent_logins_are_bounded_by_the_hashing_budget(backend: Backend) {
             &format!("nobody{i}"),
             "x",
         );
-        (r.status, r.retry_after)
+        (r.status, r.header("retry-after").map(str::to_string))
     });
     let busy: Vec<_> = answers.iter().filter(|(s, _)| *s == 503).collect();
     assert!(
@@ -245,7 +231,7 @@ fn ok(out: &std::process::Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
-fn admin_call(app: &TestApp, token: &str, method: &str, path: &str, body: &str) -> Answer {
+fn admin_call(app: &TestApp, token: &str, method: &str, path: &str, body: &str) -> Resp {
     call(
         &app.base_url,
         method,

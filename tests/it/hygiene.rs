@@ -50,24 +50,14 @@ fn raw(app: &TestApp, method: &str, path: &str, headers: &[(&str, &str)], body: 
     for (k, v) in headers {
         req = req.set(k, v);
     }
-    let resp = match req.send_bytes(body) {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {path}: {e}"),
-    };
-    let status = resp.status();
-    let headers = resp
-        .headers_names()
-        .into_iter()
-        .map(|h| (h.clone(), resp.header(&h).unwrap_or("").to_string()))
-        .collect();
-    let body = resp.into_string().unwrap();
-    assert!(status < 500, "{method} {path} answered {status}: {body}");
-    Resp {
-        status,
-        headers,
-        body,
-    }
+    let r = finish(method, path, req.send_bytes(body));
+    assert!(
+        r.status < 500,
+        "{method} {path} answered {}: {}",
+        r.status,
+        r.body
+    );
+    r
 }
 
 fn first_id(app: &TestApp, query: &str) -> String {
