@@ -76,6 +76,7 @@ fn bench(c: &mut Criterion) {
             created_at: now,
             updated_at: now,
             version: 1,
+            sources: Vec::new(),
         })
         .collect();
     let snap = Snapshot::build(1, &categories, published, Default::default());

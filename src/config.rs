@@ -52,6 +52,7 @@ pub struct Config {
     pub tokens: Result<TokenSettings, String>,
     pub log_format: LogFormat,
     pub work: WorkSettings,
+    pub matching: MatchThresholds,
 }
 
 impl Config {
@@ -70,6 +71,7 @@ impl Config {
             )),
             log_format: LogFormat::Text,
             work: WorkSettings::default(),
+            matching: MatchThresholds::default(),
         }
     }
 
@@ -85,6 +87,7 @@ impl Config {
             tokens: TokenSettings::from_env(),
             log_format: LogFormat::from_env()?,
             work: WorkSettings::from_env()?,
+            matching: MatchThresholds::from_env()?,
             ..Config::new(db.database_url.clone())
         })
     }
@@ -211,6 +214,48 @@ impl WorkSettings {
         w.hashing.running = number("LOGIN_HASHING", w.hashing.running, 1)?;
         w.report_cache_bytes = number("REPORT_CACHE_MB", w.report_cache_bytes >> 20, 0)? << 20;
         Ok(w)
+    }
+}
+
+/// The import matcher's thresholds, where set (`None`: the matcher's documented default):
+/// `MATCH_LINK_AT` and `MATCH_REVIEW_AT` (match probabilities, 0 to 1) and
+/// `MATCH_RADIUS_M` (how far apart a row and an asset may be and still be compared).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MatchThresholds {
+    pub link_at: Option<f64>,
+    pub review_at: Option<f64>,
+    pub radius_m: Option<f64>,
+}
+
+impl MatchThresholds {
+    /// Read by the server and by command-line imports alike.
+    pub fn from_env() -> Result<Self, String> {
+        let number = |name: &str, max: f64| -> Result<Option<f64>, String> {
+            var(name)
+                .map(|v| {
+                    v.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|x| (0.0..=max).contains(x))
+                        .ok_or_else(|| {
+                            format!("{name} must be a number from 0 to {max}, not {v:?}")
+                        })
+                })
+                .transpose()
+        };
+        let t = MatchThresholds {
+            link_at: number("MATCH_LINK_AT", 1.0)?,
+            review_at: number("MATCH_REVIEW_AT", 1.0)?,
+            radius_m: number("MATCH_RADIUS_M", 5000.0)?,
+        };
+        if let (Some(l), Some(r)) = (t.link_at, t.review_at) {
+            if r > l {
+                return Err(format!(
+                    "MATCH_REVIEW_AT ({r}) must not be above MATCH_LINK_AT ({l})"
+                ));
+            }
+        }
+        Ok(t)
     }
 }
 

@@ -153,7 +153,7 @@ fn unique_key_taken(info: &(dyn diesel::result::DatabaseErrorInformation + Send 
         info.message(),
         info.constraint_name().unwrap_or_default()
     );
-    if said.contains("assets_source_key") || said.contains("assets.source") {
+    if said.contains("source_records") {
         "another asset already has this source and source_id".into()
     } else if said.contains("username") {
         "another account already has this username".into()

@@ -1,15 +1,19 @@
 //! Command line: run the service, import data, print the OpenAPI document.
 
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use community_assets::config::{self, Config, DatabaseArgs, LogFormat, ServeArgs};
-use community_assets::curation::imports::{import_file, ImportOptions, ImportReport};
+use community_assets::config::{self, Config, DatabaseArgs, LogFormat, MatchThresholds, ServeArgs};
+use community_assets::curation::imports::{
+    import_file, match_settings, ImportOptions, ImportReport,
+};
 use community_assets::error::ApiError;
 use community_assets::import::areas::{import_areas_files, AreaFiles};
+use community_assets::import::matching::Outcome;
 use community_assets::import::{Contacts, Format, ImportError};
 use community_assets::state::AppState;
 use community_assets::store::Store;
@@ -43,6 +47,12 @@ enum Command {
     /// Manage the accounts of admins and editors.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Describe the sources data come from (licence, attribution, priorities).
+    #[command(subcommand)]
+    Sources(SourcesCommand),
+    /// The review queue: matches an import could not decide alone.
+    #[command(subcommand)]
+    Matches(MatchesCommand),
     /// Copy a SQLite database to FILE while the service runs: online and consistent (one
     /// transaction's view). For PostgreSQL use pg_dump (see the README).
     Backup {
@@ -83,6 +93,55 @@ enum UsersCommand {
 }
 
 #[derive(Subcommand)]
+enum SourcesCommand {
+    /// List the sources with their licences and record counts (tab-separated).
+    List,
+    /// Describe a source (created if new; options not given are cleared, as with the
+    /// API's PUT).
+    Set {
+        name: String,
+        #[arg(long)]
+        title: Option<String>,
+        /// E.g. OGL-3.0, ODbL-1.0, CC-BY-4.0.
+        #[arg(long)]
+        licence: Option<String>,
+        #[arg(long)]
+        attribution: Option<String>,
+        #[arg(long)]
+        url: Option<String>,
+        /// Higher wins a field over a lower one (-1000 to 1000).
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        priority: i32,
+        /// FIELD=PRIORITY, overriding --priority for one field (repeatable), e.g.
+        /// opening_hours=90.
+        #[arg(long = "field-priority", value_parser = parse_field_priority)]
+        field_priorities: Vec<(String, i32)>,
+    },
+}
+
+#[derive(Subcommand)]
+enum MatchesCommand {
+    /// List reviews (tab-separated: id, kind, source:source_id, location, name, best
+    /// candidate, score, reasons).
+    List {
+        #[arg(long, default_value = "pending", value_parser = ["pending", "linked", "created", "skipped", "archived", "kept"])]
+        status: String,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Decide a review: link (with --asset), create, skip (a match); archive, keep (a
+    /// closure).
+    Decide {
+        id: String,
+        #[arg(value_parser = ["link", "create", "skip", "archive", "keep"])]
+        action: String,
+        /// The asset to link the row to.
+        #[arg(long)]
+        asset: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum ImportCommand {
     /// Import assets from CSV, GeoJSON or OpenStreetMap (Overpass JSON), optionally .gz:
     /// upsert by (source, source_id), all or nothing; likely duplicates of published
@@ -104,6 +163,15 @@ enum ImportCommand {
         /// value with a warning.
         #[arg(long)]
         strict: bool,
+        /// The file is the complete current list of its source(s): records it no longer
+        /// names are unlinked; an asset left with no source (and not edited by a person
+        /// since) is archived, one still listed by another source goes to review.
+        #[arg(long)]
+        snapshot: bool,
+        /// The date of the list (RFC 3339, e.g. 2023-04-01T00:00:00Z; default now): a
+        /// closure in it does not archive an asset a person verified after it.
+        #[arg(long, value_parser = parse_time)]
+        as_of: Option<DateTime<Utc>>,
     },
     /// Import statistical areas with their deprivation (the English Indices of
     /// Deprivation files as published, optionally .gz), replacing the active vintage
@@ -159,6 +227,8 @@ fn main() -> ExitCode {
         None => serve(&cli.db, &cli.serve),
         Some(Command::Serve(args)) => serve(&cli.db, &args),
         Some(Command::Users(cmd)) => users(&cli.db.database_url, cmd),
+        Some(Command::Sources(cmd)) => sources(&cli.db.database_url, cmd),
+        Some(Command::Matches(cmd)) => matches(&cli.db.database_url, cmd),
         Some(Command::Backup { to }) => backup(&cli.db.database_url, &to),
         Some(Command::Openapi) => {
             print!("{}", community_assets::api::openapi_json());
@@ -170,7 +240,16 @@ fn main() -> ExitCode {
             json,
             dry_run,
             strict,
+            snapshot,
+            as_of,
         })) => {
+            let matching = match MatchThresholds::from_env() {
+                Ok(t) => match_settings(&t),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
             let options = ImportOptions {
                 format: match format.as_deref() {
                     Some("osm") => Some(Format::Osm),
@@ -184,8 +263,11 @@ fn main() -> ExitCode {
                     Contacts::Salvage
                 },
                 dry_run,
+                snapshot,
+                as_of,
+                matching,
             };
-            import_assets(&cli.db.database_url, &file, options, json)
+            import_assets(&cli.db.database_url, &file, &options, json)
         }
         Some(Command::Import(ImportCommand::Areas { files, dry_run })) => {
             import_areas(&cli.db.database_url, &files, dry_run)
@@ -240,7 +322,7 @@ fn serve(db: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> {
 fn import_assets(
     url: &str,
     file: &std::path::Path,
-    options: ImportOptions,
+    options: &ImportOptions,
     json: bool,
 ) -> Result<(), String> {
     let store = open_store(url)?;
@@ -258,37 +340,53 @@ fn import_assets(
     Ok(())
 }
 
-/// Warnings and held-back rows on standard error (the first 1,000 of each, then how many
-/// more), the summary on standard output.
+/// Warnings and the matcher's decisions on standard error (the first 1,000 of each, then
+/// how many more), the summary on standard output.
 fn print_report(r: &ImportReport, started: Instant) {
     for w in &r.warnings {
         eprintln!("warning: {w}");
     }
     more(r.warnings_total, r.warnings.len(), "warning(s)");
-    for d in &r.duplicates {
-        let of = match (&d.duplicate_of_id, &d.duplicate_of_location) {
-            (Some(id), _) => format!("published asset {id}"),
-            (None, Some(location)) => location.clone(),
-            (None, None) => "?".into(),
-        };
+    for d in r.decisions.iter().filter(|d| d.outcome != Outcome::New) {
+        let Some(c) = &d.candidate else { continue };
+        let of = c.asset_id.map_or("?".into(), |id| id.to_string());
         eprintln!(
-            "held back: {}: {:?} ({}) looks like {:?} ({of}), {:.0} m away",
-            d.location, d.name, d.category, d.duplicate_of_name, d.distance_m
+            "{}: {}: {:?} ~ {:?} ({of}), {:.0} m, score {:.3}: {}",
+            match d.outcome {
+                Outcome::Linked => "linked",
+                _ => "to review",
+            },
+            d.location,
+            d.name,
+            c.name,
+            c.distance_m,
+            c.score,
+            c.reasons.join("; ")
         );
     }
-    more(r.duplicates_total, r.duplicates.len(), "row(s) held back");
     let c = &r.counts;
+    if !c.new_sources.is_empty() {
+        eprintln!(
+            "note: new source(s) registered with unknown licence: {} (describe them with `sources set`)",
+            c.new_sources.join(", ")
+        );
+    }
     println!(
-        "{}inserted {}, updated {}, unchanged {}; {} held back as likely duplicates; {} warning(s) ({:.1} s)",
+        "{}inserted {} ({} archived), updated {}, unchanged {}, linked {}, to review {}, archived {}, unlinked {}, kept (edited) {}; {} warning(s) ({:.1} s)",
         if r.dry_run {
             "dry run, nothing changed: "
         } else {
             ""
         },
         c.inserted,
+        c.inserted_archived,
         c.updated,
         c.unchanged,
-        r.duplicates_total,
+        c.linked,
+        c.to_review,
+        c.archived,
+        c.unlinked,
+        c.kept_edited,
         r.warnings_total,
         started.elapsed().as_secs_f64()
     );
@@ -312,6 +410,13 @@ fn import_failure(e: ImportError, what: &str) -> String {
 }
 
 /// Says how many of a list were not printed.
+/// An RFC 3339 time, for `--as-of`.
+fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| format!("must be an RFC 3339 time such as 2023-04-01T00:00:00Z, got {s:?}"))
+}
+
 fn more(total: usize, listed: usize, what: &str) {
     if total > listed {
         eprintln!(
@@ -349,6 +454,130 @@ fn new_password() -> Result<String, String> {
 }
 
 /// Account changes, audited as [`COMMAND_LINE`].
+/// `FIELD=PRIORITY`, for `--field-priority`.
+fn parse_field_priority(s: &str) -> Result<(String, i32), String> {
+    let (field, p) = s
+        .split_once('=')
+        .ok_or_else(|| format!("must be FIELD=PRIORITY, got {s:?}"))?;
+    let p = p
+        .trim()
+        .parse()
+        .map_err(|_| format!("{field}: the priority must be a whole number, got {p:?}"))?;
+    Ok((field.trim().to_string(), p))
+}
+
+fn sources(url: &str, cmd: SourcesCommand) -> Result<(), String> {
+    use community_assets::curation::imports::COMMAND_LINE as BY;
+    use community_assets::curation::sources as curation;
+    use community_assets::domain::Source;
+    let store = open_store(url)?;
+    let mut conn = store.conn().map_err(|e| e.to_string())?;
+    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    match cmd {
+        SourcesCommand::List => {
+            let list =
+                community_assets::store::sources::list(&mut conn).map_err(|e| e.to_string())?;
+            for s in list {
+                println!(
+                    "{}\t{}\t{} records\tpriority {}\t{}",
+                    s.name,
+                    s.licence.as_deref().unwrap_or("licence unknown"),
+                    s.records,
+                    s.priority,
+                    text(&s.attribution)
+                );
+            }
+        }
+        SourcesCommand::Set {
+            name,
+            title,
+            licence,
+            attribution,
+            url,
+            priority,
+            field_priorities,
+        } => {
+            let source = Source {
+                name,
+                title,
+                licence,
+                attribution,
+                url,
+                priority,
+                field_priorities: field_priorities.into_iter().collect(),
+                records: 0,
+            };
+            let (s, created) = curation::put(&mut conn, BY, &source).map_err(cli_error)?;
+            println!(
+                "{} source {} ({} records)",
+                if created { "added" } else { "updated" },
+                s.name,
+                s.records
+            );
+        }
+    }
+    Ok(())
+}
+
+fn matches(url: &str, cmd: MatchesCommand) -> Result<(), String> {
+    use community_assets::curation::imports::COMMAND_LINE as BY;
+    use community_assets::store::imports::Verdict;
+    let store = open_store(url)?;
+    let mut conn = store.conn().map_err(|e| e.to_string())?;
+    match cmd {
+        MatchesCommand::List { status, limit } => {
+            let (items, total) = community_assets::store::reviews::list(
+                &mut conn,
+                Some(&status),
+                limit.clamp(1, 10_000),
+                0,
+            )
+            .map_err(|e| e.to_string())?;
+            for r in &items {
+                let best = r.candidates.get(0);
+                let field = |k: &str| best.and_then(|b| b.get(k)).cloned().unwrap_or_default();
+                println!(
+                    "{}\t{}\t{}:{}\t{}\t{}\t{}\t{}\t{}",
+                    r.id,
+                    r.kind,
+                    r.source,
+                    r.source_id,
+                    r.location.as_deref().unwrap_or("-"),
+                    r.row.name,
+                    field("asset_id").as_str().unwrap_or("-"),
+                    field("score"),
+                    field("reasons")
+                );
+            }
+            eprintln!("{} of {total} {status}", items.len());
+        }
+        MatchesCommand::Decide { id, action, asset } => {
+            let id = uuid::Uuid::parse_str(&id).map_err(|_| "the id must be a UUID".to_string())?;
+            let verdict = match (action.as_str(), asset) {
+                ("link", Some(a)) => Verdict::Link(
+                    uuid::Uuid::parse_str(&a).map_err(|_| "--asset must be a UUID".to_string())?,
+                ),
+                ("link", None) => return Err("link needs --asset ID".into()),
+                (_, Some(_)) => return Err("--asset is only for link".into()),
+                ("create", None) => Verdict::Create,
+                ("skip", None) => Verdict::Skip,
+                ("archive", None) => Verdict::Archive,
+                _ => Verdict::Keep,
+            };
+            let r = community_assets::curation::sources::decide(&mut conn, BY, &id, verdict)
+                .map_err(cli_error)?;
+            println!(
+                "{}: {}{}",
+                r.id,
+                r.status,
+                r.asset_id
+                    .map_or(String::new(), |a| format!(" (asset {a})"))
+            );
+        }
+    }
+    Ok(())
+}
+
 fn users(url: &str, cmd: UsersCommand) -> Result<(), String> {
     use community_assets::auth::Role;
     use community_assets::curation::imports::COMMAND_LINE as BY;

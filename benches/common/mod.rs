@@ -58,6 +58,7 @@ fn published(fields: AssetFields, now: chrono::DateTime<Utc>) -> Asset {
         created_at: now,
         updated_at: now,
         version: 1,
+        sources: Vec::new(),
     }
 }
 

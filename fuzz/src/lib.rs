@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use community_assets::api::format::{page, Format};
 use community_assets::curation::imports::{prepare, ImportOptions};
+use community_assets::import::matching::{decide_all, MatchSettings};
 use community_assets::domain::{Asset, AssetFields, Category, Status};
-use community_assets::import::duplicates::hold_back;
 use community_assets::import::{self, parse_assets, Contacts, ImportError, ParsedAssets};
 use community_assets::index::{Filter, Search, Snapshot, SortBy};
 
@@ -77,6 +77,7 @@ pub fn snapshot_of(rows: Vec<AssetFields>) -> Snapshot {
             // A few equal times, so that sort=updated has ties for the id to break.
             updated_at: t0 + Duration::seconds((i / 2) as i64),
             version: 1,
+            sources: Vec::new(),
         })
         .collect();
     Snapshot::build(1, &category_rows(), assets, Default::default())
@@ -122,8 +123,8 @@ fn by_key(mut rows: Vec<AssetFields>) -> Vec<AssetFields> {
 
 /// What every accepted import must satisfy:
 /// - `to_raw` is the inverse of `parse` (documented), row by row;
-/// - the duplicate check of the import endpoint runs (against the fixture, and against the
-///   rows themselves once published);
+/// - the matcher of the import endpoint runs (against the fixture, and against the rows
+///   themselves once published);
 /// - the rows, published and exported as CSV and as GeoJSON (the API's writers), re-import
 ///   to the same rows.
 pub fn check_accepted(parsed: ParsedAssets) {
@@ -133,7 +134,8 @@ pub fn check_accepted(parsed: ParsedAssets) {
         assert_eq!(again.as_ref(), Ok(row), "parse(to_raw(row)) != row");
     }
     let rows = parsed.rows.clone();
-    let _ = hold_back(parsed, &FIXTURE, &HashSet::new());
+    let skip = vec![false; rows.len()];
+    let _ = decide_all(&rows, &skip, &FIXTURE, &MatchSettings::default());
     if rows.is_empty() {
         return;
     }
@@ -158,12 +160,7 @@ pub fn check_accepted(parsed: ParsedAssets) {
     );
     assert!(found.next.is_none());
 
-    let again = ParsedAssets {
-        rows: rows.clone(),
-        locations: (0..rows.len()).map(|i| format!("row {i}")).collect(),
-        warnings: Default::default(),
-    };
-    let _ = hold_back(again, &snap, &HashSet::new());
+    let _ = decide_all(&rows, &skip, &snap, &MatchSettings::default());
 
     let want = by_key(rows);
     for format in [Format::Csv, Format::GeoJson] {
@@ -191,8 +188,9 @@ pub fn import_assets(bytes: &[u8], format: Option<import::Format>) {
             format,
             contacts,
             dry_run: true,
+            ..Default::default()
         };
-        prepare(bytes, options, &FIXTURE, |_| Ok(HashSet::new()))
+        prepare(bytes, &options, &FIXTURE, |_| Ok(HashSet::new()))
     };
     let (strict, salvage) = (run(Contacts::Strict), run(Contacts::Salvage));
     if let (Ok(s), Ok(v)) = (&strict, &salvage) {

@@ -2,6 +2,7 @@
 //! duplicate detection, the full export, and the report of listings due for checking.
 
 use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -9,7 +10,7 @@ use super::auth::Editor;
 use super::format::{csv_body, CSV, GEOJSON};
 use super::params::{documented, Params, Query, QueryContract};
 use super::{blocking, costly};
-use crate::curation::imports::{import_on_server, ImportOptions, ImportReport};
+use crate::curation::imports::{import_on_server, match_settings, ImportOptions, ImportReport};
 use crate::domain::asset::CSV_COLUMNS;
 use crate::domain::Asset;
 use crate::error::ApiError;
@@ -54,6 +55,13 @@ pub struct ImportQuery {
     /// `true`: reject rows with an invalid website, e-mail or phone instead of dropping the
     /// value with a warning.
     pub strict: Option<bool>,
+    /// `true`: the file is the complete current list of its source(s). Their records it
+    /// no longer names are unlinked; an asset left with no source (and not edited by a
+    /// person since) is archived, one still listed by another source goes to review.
+    pub snapshot: Option<bool>,
+    /// The date of the list (RFC 3339; default now): a closure in it does not archive an
+    /// asset a person verified after it.
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 impl QueryContract for ImportQuery {
@@ -76,6 +84,8 @@ impl QueryContract for ImportQuery {
             },
             dry_run: p.bool("dry_run")?,
             strict: p.bool("strict")?,
+            snapshot: p.bool("snapshot")?,
+            as_of: p.timestamp("as_of")?,
         })
     }
 }
@@ -87,13 +97,18 @@ impl QueryContract for ImportQuery {
 /// (`format=osm`: `[out:json]` with `out center tags;`; museums, galleries, libraries,
 /// theatres, arts centres, cafes, cinemas, community centres and heritage mapped to
 /// categories, ways and relations placed at their centre, keyed `osm` / `node/123`).
-/// Upserts by source and source_id, all or nothing: any invalid row is a 422 listing every
-/// problem by line (or element), and nothing changes. Likely duplicates (same category,
-/// within 50 m, similar name, another key) are held back and listed. `dry_run=true` reports
-/// the same without changing anything. Every change is audited as `import`. A 422 lists
-/// the first 1,000 problems (`invalid-params-total` counts them all); the report lists at
-/// most 1,000 held-back rows and warnings (`duplicates_total`, `warnings_total`). `format`
-/// says what the body is, whatever its Content-Type (gzip is recognised by its bytes).
+/// All or nothing: any invalid row is a 422 listing every problem by line (or element),
+/// and nothing changes. A row whose (source, source_id) record is linked updates its
+/// asset, field by field by source priority, never undoing a person's edit. Any other row
+/// is matched with the published assets (and the file's earlier rows): **linked** as
+/// another source record of the asset it is, sent to **review** (`GET
+/// /v1/admin/matches`), or **new**; each decision says why. A row marked `archived`
+/// closes the asset it links to. `snapshot=true` declares the file its source's complete
+/// list. `dry_run=true` reports the same counts without changing anything. Changes are
+/// audited as `import` (and `import.close`). A 422 lists the first 1,000 problems
+/// (`invalid-params-total` counts them all); the report lists at most 1,000 decisions and
+/// warnings (`decisions_total`, `warnings_total`). `format` says what the body is,
+/// whatever its Content-Type (gzip is recognised by its bytes).
 #[utoipa::path(
     post, path = "/v1/admin/imports", tag = "admin", security(("bearer" = [])),
     params(ImportQuery),
@@ -124,6 +139,9 @@ pub async fn import(
             Contacts::Salvage
         },
         dry_run: q.dry_run == Some(true),
+        snapshot: q.snapshot == Some(true),
+        as_of: q.as_of,
+        matching: match_settings(&state.config.matching),
     };
     let client = format!("user:{}", user.username);
     let report = costly(&state, &state.work, &client, move |st| {
@@ -135,7 +153,7 @@ pub async fn import(
                 "is larger than 64 MiB uncompressed",
             ));
         }
-        import_on_server(st, &bytes, options, &user.username)
+        import_on_server(st, &bytes, &options, &user.username)
     })
     .await?;
     Ok(HttpResponse::Ok().json(report))

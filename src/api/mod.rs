@@ -15,6 +15,7 @@ pub mod meta;
 pub mod params;
 pub mod problems;
 pub mod reports;
+pub mod sources;
 pub mod suggestions;
 pub mod users;
 
@@ -74,6 +75,12 @@ sites search it; analysts measure where such places are missing.\n\nEvery error 
         bulk::import,
         bulk::export,
         bulk::stale,
+        sources::list_sources,
+        sources::put_source,
+        sources::provenance,
+        sources::list_matches,
+        sources::get_match,
+        sources::decide_match,
         suggestions::suggest,
         suggestions::list,
         suggestions::approve,
@@ -94,6 +101,7 @@ deprivation. Computed from the in-memory snapshot and cached until the data chan
 `POST /v1/auth/token` is required (401 without or with a bad one, 403 for the wrong role; 503 \
 when the server has no JWT secret). Every write is audited and visible in the public API before \
 the response returns."),
+        (name = "sources", description = "The lists the directory's data come from, with their licences and the attribution a reuser must show"),
         (name = "suggestions", description = "The public proposes new places and corrections; \
 editors approve or reject them in the admin API"),
         (name = "health", description = "Liveness and readiness probes, and Prometheus metrics"),
@@ -281,6 +289,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(admin::asset_history),
         ))
         .service(resource(
+            "/assets/{id}/provenance",
+            web::get().to(sources::provenance),
+        ))
+        .service(resource(
             "/assets/{id}/{action}",
             web::post().to(admin::asset_action),
         ))
@@ -330,6 +342,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/export", web::get().to(bulk::export)))
         .service(resource("/reports/stale", web::get().to(bulk::stale)))
+        .service(resource(
+            "/sources/{name}",
+            web::put().to(sources::put_source),
+        ))
+        .service(resource("/matches", web::get().to(sources::list_matches)))
+        .service(resource("/matches/{id}", web::get().to(sources::get_match)))
+        .service(resource(
+            "/matches/{id}/decision",
+            web::post().to(sources::decide_match),
+        ))
         .service(resource("/suggestions", web::get().to(suggestions::list)))
         .service(resource(
             "/suggestions/{id}/approve",
@@ -387,7 +409,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource(
             "/categories",
             web::get().to(meta::list_categories),
-        ));
+        ))
+        .service(resource("/sources", web::get().to(sources::list_sources)));
     cfg.service(v1)
         .service(
             web::scope("/health")

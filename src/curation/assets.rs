@@ -13,8 +13,9 @@ use crate::store::assets as store;
 
 /// Fields of an asset that the server sets; a body may carry them (e.g. a GET sent back
 /// with changes) and they are ignored.
-const READ_ONLY: [&str; 6] = [
+const READ_ONLY: [&str; 7] = [
     "id",
+    "sources",
     "created_at",
     "updated_at",
     "version",

@@ -1,29 +1,34 @@
 //! The one import pipeline for asset files, from the command line and the admin API
 //! alike: read (CSV, GeoJSON or OpenStreetMap, optionally gzipped), validate every row
-//! (all or nothing, every rejected row listed), hold back likely duplicates of published
-//! assets and of earlier rows, then upsert the rest by source key in one transaction,
-//! audited under the importer's name. Same options, same report, whichever way in.
+//! (all or nothing, every rejected row listed); a row whose source record is linked
+//! updates its asset; any other row is matched with the published assets and the file's
+//! earlier rows (`import::matching`) and is linked to the asset it is, sent to review, or
+//! new; then everything is applied in one transaction (`store::imports`), audited under
+//! the importer's name. Same options, same report, whichever way in.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::path::Path;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::domain::AssetFields;
 use crate::error::ApiError;
-use crate::import::duplicates::{hold_back, Duplicate};
+use crate::import::matching::{decide_all, Candidate, Decision, MatchSettings, Outcome};
 use crate::import::{self, Contacts, Format, ImportError, ParsedAssets, RowError, MAX_LISTED};
 use crate::index::Snapshot;
 use crate::metrics::ImportOutcome;
 use crate::state::{published_snapshot, AppState};
-use crate::store::assets::{by_source_key, upsert_by_source, ImportCounts};
+use crate::store::imports::{apply, ImportCounts, ImportPlan, RowPlan};
+use crate::store::sources::records_by_key;
 use crate::store::{Store, StoreError};
 
 /// The author that command-line imports are audited under.
 pub const COMMAND_LINE: &str = "command-line";
 
 /// How an import reads and applies its file.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ImportOptions {
     /// `None`: CSV or GeoJSON, told apart by the first character.
     pub format: Option<Format>,
@@ -31,16 +36,50 @@ pub struct ImportOptions {
     pub contacts: Contacts,
     /// Validate and report; change nothing.
     pub dry_run: bool,
+    /// The file is the complete current list of its source(s): their records it does not
+    /// name are unlinked, and assets left with no source archived (or reviewed).
+    pub snapshot: bool,
+    /// The date of the list (default: now): a closure does not undo a verification made
+    /// after it.
+    pub as_of: Option<DateTime<Utc>>,
+    /// When rows link, go to review or are new.
+    pub matching: MatchSettings,
+}
+
+/// The matcher's settings: its documented defaults, with the configured thresholds.
+pub fn match_settings(t: &crate::config::MatchThresholds) -> MatchSettings {
+    let d = MatchSettings::default();
+    MatchSettings {
+        link_at: t.link_at.unwrap_or(d.link_at),
+        review_at: t.review_at.unwrap_or(d.review_at),
+        radius_m: t.radius_m.unwrap_or(d.radius_m),
+    }
+}
+
+/// What the matcher decided for one row (rows whose record is already linked are not
+/// listed: they update their asset).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RowDecision {
+    /// Where the row is in the file.
+    pub location: String,
+    pub name: String,
+    pub outcome: Outcome,
+    /// The best candidate, with its score and the reasons (none for a new row that
+    /// resembled nothing).
+    pub candidate: Option<Candidate>,
 }
 
 /// What an import did (or, in a dry run, would do). The lists hold at most the first
 /// 1,000 (`MAX_LISTED`) items each; the totals count every one.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"dry_run": true, "inserted": 15, "updated": 2, "unchanged": 0,
-    "duplicates": [{"location": "element 3 (way/4556)", "name": "The Walker", "category": "gallery",
-        "duplicate_of_id": "1beaf664-065e-41cd-8e44-c134d70862a0", "duplicate_of_location": null,
-        "duplicate_of_name": "Walker Art Gallery", "distance_m": 12.5}],
-    "duplicates_total": 1,
+#[schema(example = json!({"dry_run": true, "inserted": 15, "inserted_archived": 0,
+    "updated": 2, "unchanged": 0, "linked": 1, "to_review": 1, "archived": 0, "unlinked": 0,
+    "kept_edited": 0, "new_sources": ["osm"],
+    "decisions": [{"location": "element 3 (way/4556)", "name": "The Walker", "outcome": "review",
+        "candidate": {"asset_id": "1beaf664-065e-41cd-8e44-c134d70862a0", "row": null,
+        "name": "Walker Art Gallery", "category": "gallery", "distance_m": 12.5, "score": 0.71,
+        "reasons": ["12 m apart", "one name's words are all in the other"]}}],
+    "decisions_total": 17,
     "warnings": [{"location": "element 5 (node/4419275310)", "field": "-", "reason": "skipped: not a venue of a known kind"}],
     "warnings_total": 1}))]
 pub struct ImportReport {
@@ -48,31 +87,32 @@ pub struct ImportReport {
     pub dry_run: bool,
     #[serde(flatten)]
     pub counts: ImportCounts,
-    /// Rows held back as likely duplicates of a published asset or of an earlier row (the
-    /// first 1,000).
-    pub duplicates: Vec<Duplicate>,
-    /// Every row held back.
-    pub duplicates_total: usize,
+    /// The matcher's decision on each row whose record was not linked yet (the first
+    /// 1,000): linked, review or new, with the best candidate and the reasons.
+    pub decisions: Vec<RowDecision>,
+    /// Every decision.
+    pub decisions_total: usize,
     /// Contact values salvaged, OSM elements skipped (the first 1,000).
     pub warnings: Vec<RowError>,
     /// Every warning.
     pub warnings_total: usize,
 }
 
-/// Valid rows to upsert, and the rows held back as likely duplicates.
+/// Valid rows with where each was, the matcher's decision on each row whose record is
+/// not stored yet, and the warnings.
 pub struct Prepared {
     pub parsed: ParsedAssets,
-    pub duplicates: Vec<Duplicate>,
+    pub decisions: Vec<Option<Decision>>,
 }
 
-/// The pipeline up to the database write: parse and validate `bytes`, then hold back
-/// likely duplicates of `published` assets and of earlier rows. A row whose source key
-/// `stored_keys` says is already stored is an update of that record, never a duplicate.
+/// The pipeline up to the database write: parse and validate `bytes`, then match every
+/// row whose source key `stored` (given the keys) does not hold with the `published`
+/// assets and the file's earlier rows.
 pub fn prepare(
     bytes: &[u8],
-    options: ImportOptions,
+    options: &ImportOptions,
     published: &Snapshot,
-    stored_keys: impl FnOnce(&[AssetFields]) -> Result<HashSet<(String, String)>, StoreError>,
+    stored: impl FnOnce(&[(String, String)]) -> Result<HashSet<(String, String)>, StoreError>,
 ) -> Result<Prepared, ImportError> {
     let known: HashSet<String> = published
         .categories()
@@ -81,42 +121,123 @@ pub fn prepare(
         .collect();
     let parsed = import::parse(bytes, options.format, &known, options.contacts)
         .map_err(ImportError::Rejected)?;
-    let stored = stored_keys(&parsed.rows)?;
-    let (parsed, duplicates) = hold_back(parsed, published, &stored);
-    Ok(Prepared { parsed, duplicates })
+    let keys: Vec<(String, String)> = parsed.rows.iter().map(key_of).collect();
+    let stored = stored(&keys)?;
+    let skip: Vec<bool> = keys.iter().map(|k| stored.contains(k)).collect();
+    let decisions = decide_all(&parsed.rows, &skip, published, &options.matching);
+    Ok(Prepared { parsed, decisions })
 }
 
-/// Imports `bytes` into `store`; `published` is what likely duplicates are looked for in.
+/// Imports `bytes` into `store`; `published` is what rows are matched with.
 pub fn import_assets(
     store: &Store,
     published: &Snapshot,
     bytes: &[u8],
-    options: ImportOptions,
+    options: &ImportOptions,
     author: &str,
 ) -> Result<ImportReport, ImportError> {
     let mut conn = store.conn()?;
-    let Prepared { parsed, duplicates } = prepare(bytes, options, published, |rows| {
-        Ok(by_source_key(&mut conn, rows)?.into_keys().collect())
+    let Prepared { parsed, decisions } = prepare(bytes, options, published, |keys| {
+        Ok(records_by_key(&mut conn, keys)?.into_keys().collect())
     })?;
-    let counts = upsert_by_source(&mut conn, parsed.rows, options.dry_run, author)?;
-    let duplicates_total = duplicates.len();
-    let mut duplicates = duplicates;
-    duplicates.truncate(MAX_LISTED);
+    let plans = plan_rows(&decisions);
+    let mut complete: Vec<String> = Vec::new();
+    if options.snapshot {
+        complete = parsed.rows.iter().map(|r| key_of(r).0).collect();
+        complete.sort_unstable();
+        complete.dedup();
+    }
+    let mut listed = Vec::new();
+    let mut decisions_total = 0;
+    for ((row, location), decision) in parsed.rows.iter().zip(&parsed.locations).zip(&decisions) {
+        if let Some(d) = decision {
+            decisions_total += 1;
+            if listed.len() < MAX_LISTED {
+                listed.push(RowDecision {
+                    location: location.clone(),
+                    name: row.name.clone(),
+                    outcome: d.outcome,
+                    candidate: d.candidates.first().cloned(),
+                });
+            }
+        }
+    }
+    let plan = ImportPlan {
+        rows: parsed
+            .rows
+            .into_iter()
+            .zip(parsed.locations)
+            .zip(plans)
+            .map(|((r, l), p)| (r, l, p))
+            .collect(),
+        complete,
+        as_of: options.as_of.unwrap_or_else(Utc::now),
+        dry_run: options.dry_run,
+        author: author.to_string(),
+    };
+    let counts = apply(&mut conn, plan)?;
     Ok(ImportReport {
         dry_run: options.dry_run,
         counts,
-        duplicates,
-        duplicates_total,
+        decisions: listed,
+        decisions_total,
         warnings_total: parsed.warnings.total(),
         warnings: parsed.warnings.into_listed(),
     })
+}
+
+fn key_of(row: &AssetFields) -> (String, String) {
+    (
+        row.source.clone().unwrap_or_default(),
+        row.source_id.clone().unwrap_or_default(),
+    )
+}
+
+/// The store's plan for each row from the matcher's decisions: new rows get their ids
+/// first, so that a row linked to (or reviewed against) an earlier row of the file
+/// points at the asset that row creates. A row linked to a row that was itself linked
+/// follows it to its asset.
+fn plan_rows(decisions: &[Option<Decision>]) -> Vec<RowPlan> {
+    let mut target: Vec<Option<Uuid>> = vec![None; decisions.len()];
+    let mut plans = Vec::with_capacity(decisions.len());
+    for (i, d) in decisions.iter().enumerate() {
+        let resolve = |c: &Candidate| c.asset_id.or_else(|| c.row.and_then(|k| target[k]));
+        let plan = match d {
+            Some(d) if d.outcome == Outcome::Linked => {
+                match d.candidates.first().and_then(resolve) {
+                    Some(id) => RowPlan::Link(id),
+                    None => RowPlan::New(Uuid::new_v4()),
+                }
+            }
+            Some(d) if d.outcome == Outcome::Review => {
+                let candidates: Vec<Candidate> = d
+                    .candidates
+                    .iter()
+                    .map(|c| Candidate {
+                        asset_id: resolve(c),
+                        ..c.clone()
+                    })
+                    .collect();
+                RowPlan::Review(serde_json::to_value(candidates).unwrap_or_default())
+            }
+            // A row whose record is linked updates its asset (the store finds it); and a
+            // new row is a new asset.
+            _ => RowPlan::New(Uuid::new_v4()),
+        };
+        target[i] = match &plan {
+            RowPlan::Link(id) | RowPlan::New(id) => Some(*id),
+            RowPlan::Review(_) => None,
+        };
+        plans.push(plan);
+    }
+    plans
 }
 
 /// An import on a server (`bytes` already gunzipped): public when it returns.
 pub fn import_on_server(
     state: &AppState,
     bytes: &[u8],
-    options: ImportOptions,
+    options: &ImportOptions,
     author: &str,
 ) -> Result<ImportReport, ApiError> {
     let report = import_assets(&state.store, &state.snapshot.load(), bytes, options, author)
@@ -129,8 +250,9 @@ pub fn import_on_server(
     state.metrics.import(if options.dry_run {
         ImportOutcome::DryRun
     } else {
+        let c = &report.counts;
         ImportOutcome::Applied {
-            rows: (report.counts.inserted + report.counts.updated) as u64,
+            rows: (c.inserted + c.updated + c.linked) as u64,
         }
     });
     Ok(report)
@@ -141,7 +263,7 @@ pub fn import_on_server(
 pub fn import_file(
     store: &Store,
     path: &Path,
-    options: ImportOptions,
+    options: &ImportOptions,
 ) -> Result<ImportReport, ImportError> {
     let bytes = import::read_bytes(path)?;
     import_assets(

@@ -6,6 +6,7 @@
 pub mod api_keys;
 pub mod assets;
 pub mod imports;
+pub mod sources;
 pub mod suggestions;
 pub mod users;
 

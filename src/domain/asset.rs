@@ -60,7 +60,8 @@ pub struct Category {
     "opening_hours": "Mo-Fr 09:00-19:00; Sa 09:00-17:00", "wheelchair": "yes", "cost": "free",
     "tags": ["statutory"], "source": "libraries-taskforce-2016", "source_id": "1",
     "status": "published", "last_verified_at": null, "created_at": "2026-11-24T10:00:00Z",
-    "updated_at": "2026-11-24T10:00:00Z", "version": 1
+    "updated_at": "2026-11-24T10:00:00Z", "version": 1,
+    "sources": [{"source": "libraries-taskforce-2016", "source_id": "1"}]
 }))]
 pub struct Asset {
     pub id: Uuid,
@@ -71,6 +72,24 @@ pub struct Asset {
     pub updated_at: DateTime<Utc>,
     /// Incremented by every update; the asset's ETag.
     pub version: i64,
+    /// The records of the lists that describe this asset (see `GET /v1/sources`).
+    #[serde(default)]
+    pub sources: Vec<super::SourceRef>,
+}
+
+impl Asset {
+    /// A new asset: version 1, never verified, no source records yet.
+    pub fn new(id: Uuid, fields: AssetFields, now: DateTime<Utc>) -> Self {
+        Asset {
+            id,
+            fields,
+            last_verified_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+            sources: Vec::new(),
+        }
+    }
 }
 
 /// The fields a curator or an import sets, already validated.

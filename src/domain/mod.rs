@@ -3,7 +3,9 @@
 pub mod area;
 pub mod asset;
 pub mod hours;
+pub mod source;
 
 pub use area::{Area, AreaSetInfo};
 pub use asset::{Asset, AssetFields, Category, Cost, FieldError, RawAsset, Status, Wheelchair};
 pub use hours::Hours;
+pub use source::{Origin, Origins, Source, SourceRef};

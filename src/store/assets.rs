@@ -1,12 +1,12 @@
 //! Asset queries: what the snapshot loads, and the all-or-nothing import upsert.
 
 use diesel::prelude::*;
-use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::models::{AssetRow, CategoryRow};
 use super::schema::{assets, categories, data_version};
-use super::{audit, consistent_read, now, DbConnection, StoreError};
+use super::{audit, bump_version, consistent_read, now, DbConnection, StoreError};
+use crate::domain::source::{created_by, edited_by};
 use crate::domain::{Area, AreaSetInfo, Asset, AssetFields, Category};
 
 /// Everything the in-memory snapshot is built from, read in one consistent transaction.
@@ -56,11 +56,16 @@ pub fn load_snapshot_source(
         if published_only {
             query = query.filter(assets::status.eq("published"));
         }
+        let mut refs = super::sources::all_refs(c)?;
         let assets = query
             .load(c)?
             .into_iter()
-            .map(AssetRow::into_asset)
-            .collect::<Result<_, _>>()?;
+            .map(|row| {
+                let mut asset = row.into_asset()?;
+                asset.sources = refs.remove(&asset.id.to_string()).unwrap_or_default();
+                Ok(asset)
+            })
+            .collect::<Result<_, StoreError>>()?;
         Ok(SnapshotSource {
             version,
             categories,
@@ -71,146 +76,19 @@ pub fn load_snapshot_source(
     })
 }
 
-/// Marks the data as changed, so every instance rebuilds its snapshot. Called first in
-/// every write transaction: on SQLite a write as the first statement takes the write lock
-/// at once, so concurrent writers queue on the busy timeout instead of failing.
-fn bump_version(conn: &mut DbConnection) -> Result<(), StoreError> {
-    diesel::update(data_version::table)
-        .set(data_version::version.eq(data_version::version + 1))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// The stored assets that have the source keys of `rows`, by (source, source_id).
-pub fn by_source_key(
-    conn: &mut DbConnection,
-    rows: &[AssetFields],
-) -> Result<HashMap<(String, String), Asset>, StoreError> {
-    let mut sources: Vec<&str> = rows.iter().filter_map(|r| r.source.as_deref()).collect();
-    sources.sort_unstable();
-    sources.dedup();
-    let mut existing = HashMap::new();
-    for chunk in sources.chunks(500) {
-        let found: Vec<AssetRow> = assets::table
-            .filter(assets::source.eq_any(chunk))
-            .select(AssetRow::as_select())
-            .load(conn)?;
-        for row in found {
-            let a = row.into_asset()?;
-            let key = (
-                a.fields.source.clone().unwrap_or_default(),
-                a.fields.source_id.clone().unwrap_or_default(),
-            );
-            existing.insert(key, a);
-        }
-    }
-    Ok(existing)
-}
-
-/// What an import did, or would do in a dry run.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct ImportCounts {
-    pub inserted: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-}
-
-/// Upserts validated assets by (source, source_id) in one transaction. Keys must be
-/// present and unique within `rows` (the import reader checks both).
-/// Every insert and update is audited under `username` with the action `import`.
-pub fn upsert_by_source(
-    conn: &mut DbConnection,
-    rows: Vec<AssetFields>,
-    dry_run: bool,
-    username: &str,
-) -> Result<ImportCounts, StoreError> {
-    // Set when nothing is to be written: the transaction is then rolled back, so that a
-    // re-import of unchanged rows leaves the data version (and every snapshot) alone.
-    let mut nothing_to_write: Option<ImportCounts> = None;
-    let result = conn.transaction(|c| {
-        if !dry_run {
-            bump_version(c)?;
-        }
-        let mut existing = by_source_key(c, &rows)?;
-
-        let now = now();
-        let mut counts = ImportCounts::default();
-        let mut inserts = Vec::new();
-        let mut updates = Vec::new();
-        for fields in rows {
-            let key = (
-                fields.source.clone().unwrap_or_default(),
-                fields.source_id.clone().unwrap_or_default(),
-            );
-            match existing.remove(&key) {
-                Some(old) if old.fields == fields => counts.unchanged += 1,
-                Some(old) => {
-                    counts.updated += 1;
-                    let new = Asset {
-                        fields,
-                        updated_at: now,
-                        version: old.version + 1,
-                        ..old.clone()
-                    };
-                    updates.push((old, new));
-                }
-                None => {
-                    counts.inserted += 1;
-                    inserts.push(Asset {
-                        id: Uuid::new_v4(),
-                        fields,
-                        last_verified_at: None,
-                        created_at: now,
-                        updated_at: now,
-                        version: 1,
-                    });
-                }
-            }
-        }
-        if dry_run {
-            return Ok(counts);
-        }
-        if inserts.is_empty() && updates.is_empty() {
-            nothing_to_write = Some(counts);
-            return Err(StoreError::Invalid("nothing to write".into()));
-        }
-        // 23 columns a row: 1,000 rows stay under both backends' bind-parameter limits.
-        // Multi-row INSERTs are not in MultiConnection's common subset, so the one statement
-        // is dispatched to the inner connection.
-        for chunk in inserts.chunks(1000) {
-            let rows: Vec<AssetRow> = chunk.iter().map(AssetRow::from_asset).collect();
-            let insert = diesel::insert_into(assets::table).values(&rows);
-            match c {
-                DbConnection::Pg(pg) => insert.execute(pg)?,
-                DbConnection::Sqlite(lite) => insert.execute(lite)?,
-            };
-        }
-        for (_, new) in &updates {
-            diesel::update(assets::table.find(new.id.to_string()))
-                .set(AssetRow::from_asset(new))
-                .execute(c)?;
-        }
-        let changes = inserts
-            .iter()
-            .map(|a| (None, a))
-            .chain(updates.iter().map(|(old, new)| (Some(old), new)));
-        audit::record_many(c, username, "import", changes)?;
-        Ok(counts)
-    });
-    match nothing_to_write {
-        Some(counts) => Ok(counts),
-        None => result,
-    }
-}
-
+/// One asset with its source records.
 pub fn get(conn: &mut DbConnection, id: &Uuid) -> Result<Option<Asset>, StoreError> {
-    assets::table
+    let Some(row) = assets::table
         .find(id.to_string())
         .select(AssetRow::as_select())
         .first(conn)
         .optional()?
-        .map(AssetRow::into_asset)
-        .transpose()
+    else {
+        return Ok(None);
+    };
+    let mut asset = row.into_asset()?;
+    asset.sources = super::sources::refs_of(conn, &asset.id.to_string())?;
+    Ok(Some(asset))
 }
 
 /// Creates an asset (new id, version 1) with its audit entry.
@@ -223,17 +101,17 @@ pub fn create(
     conn.transaction(|c| {
         bump_version(c)?;
         let now = now();
-        let asset = Asset {
-            id: Uuid::new_v4(),
-            fields,
-            last_verified_at: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
+        let asset = Asset::new(Uuid::new_v4(), fields, now);
         diesel::insert_into(assets::table)
             .values(AssetRow::from_asset(&asset))
             .execute(c)?;
+        let origins = created_by(&asset.fields, username, now);
+        super::sources::set_origins(c, &asset.id.to_string(), &origins)?;
+        super::sources::link_edited(c, &asset)?;
+        let asset = Asset {
+            sources: super::sources::refs_of(c, &asset.id.to_string())?,
+            ..asset
+        };
         audit::record(c, username, action, None, Some(&asset))?;
         Ok(asset)
     })
@@ -304,6 +182,28 @@ pub fn modify<E: From<StoreError>>(
                 current: old.version + 1,
             });
         }
+        let id = new.id.to_string();
+        let mut origins = super::sources::origins_of(c, std::slice::from_ref(&id))?
+            .remove(&id)
+            .unwrap_or_default();
+        edited_by(
+            &mut origins,
+            &old.fields,
+            &new.fields,
+            username,
+            new.updated_at,
+        );
+        super::sources::set_origins(c, &id, &origins)?;
+        let key = |a: &Asset| (a.fields.source.clone(), a.fields.source_id.clone());
+        let new = if key(&new) == key(&old) {
+            new
+        } else {
+            super::sources::link_edited(c, &new)?;
+            Asset {
+                sources: super::sources::refs_of(c, &id)?,
+                ..new
+            }
+        };
         audit::record(c, username, action, Some(&old), Some(&new))?;
         Ok((new, true))
     });

@@ -21,6 +21,7 @@ struct Row {
     before: Option<String>,
     after: Option<String>,
     account: Option<String>,
+    reason: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -33,6 +34,7 @@ struct NewRow<'a> {
     before: Option<String>,
     after: Option<String>,
     account: Option<&'a str>,
+    reason: Option<&'a str>,
 }
 
 /// One write: who, when, which action, and the record before and after.
@@ -46,7 +48,9 @@ pub struct AuditEntry {
     pub at: DateTime<Utc>,
     pub username: String,
     /// On assets: `create`, `update`, `patch`, `archive`, `restore`, `publish`,
-    /// `unpublish`, `verify`, `import`, `approve-suggestion`; on accounts: `user.create`,
+    /// `unpublish`, `verify`, `import`, `import.close` (a list closed it),
+    /// `approve-suggestion`, `match.link`, `match.create`, `match.archive`; on matches
+    /// waiting for review: `match.skip`, `match.keep`; on sources: `source.put`; on accounts: `user.create`,
     /// `user.disable`, `user.enable`, `user.revoke-tokens`, `user.set-password`,
     /// `user.set-role`; on API keys: `api_key.issue`, `api_key.revoke`.
     pub action: String,
@@ -60,6 +64,10 @@ pub struct AuditEntry {
     /// The record as it became.
     #[schema(value_type = Option<Object>)]
     pub after: Option<serde_json::Value>,
+    /// Why, where the action alone does not say: e.g. `closed by source ace-2023` for
+    /// an asset a list closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl From<Row> for AuditEntry {
@@ -72,6 +80,7 @@ impl From<Row> for AuditEntry {
             action: r.action,
             asset_id: r.asset_id,
             account: r.account,
+            reason: r.reason,
             before: json(r.before),
             after: json(r.after),
         }
@@ -89,6 +98,7 @@ impl<'a> NewRow<'a> {
             before: None,
             after: None,
             account: None,
+            reason: None,
         }
     }
 
@@ -118,6 +128,26 @@ pub fn record(
         asset_id: id.as_deref(),
         before: json(before),
         after: json(after),
+        ..NewRow::new(username, action)
+    }
+    .insert(conn)
+}
+
+/// Records a write to an asset with why it was made (e.g. a review's decision).
+pub fn record_because(
+    conn: &mut DbConnection,
+    username: &str,
+    action: &str,
+    reason: &str,
+    before: Option<&Asset>,
+    after: Option<&Asset>,
+) -> Result<(), StoreError> {
+    let id = after.or(before).map(|a| a.id.to_string());
+    NewRow {
+        asset_id: id.as_deref(),
+        before: json(before),
+        after: json(after),
+        reason: Some(reason),
         ..NewRow::new(username, action)
     }
     .insert(conn)
@@ -157,11 +187,13 @@ pub fn record_account<T: Serialize>(
     .insert(conn)
 }
 
-/// Records many writes of one action at once (imports); call inside their transaction.
+/// Records many writes of one action at once (imports), each with the same `reason`;
+/// call inside their transaction.
 pub fn record_many<'a>(
     conn: &mut DbConnection,
     username: &str,
     action: &str,
+    reason: Option<&str>,
     changes: impl Iterator<Item = (Option<&'a Asset>, &'a Asset)>,
 ) -> Result<(), StoreError> {
     let at = super::now().timestamp_micros();
@@ -186,6 +218,7 @@ pub fn record_many<'a>(
                 before: before.clone(),
                 after: after.clone(),
                 account: None,
+                reason,
             })
             .collect();
         let insert = diesel::insert_into(audit_log::table).values(&rows);

@@ -7,8 +7,11 @@ pub mod api_keys;
 pub mod areas;
 pub mod assets;
 pub mod audit;
+pub mod imports;
 pub mod models;
+pub mod reviews;
 pub mod schema;
+pub mod sources;
 pub mod suggestions;
 pub mod users;
 
@@ -256,6 +259,16 @@ pub fn consistent_read<T>(
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_micros(chrono::Utc::now().timestamp_micros())
         .unwrap_or_default()
+}
+
+/// Marks the data as changed, so every instance rebuilds its snapshot. Called first in
+/// every write transaction: on SQLite a write as the first statement takes the write lock
+/// at once, so concurrent writers queue on the busy timeout instead of failing.
+pub(crate) fn bump_version(conn: &mut DbConnection) -> Result<(), StoreError> {
+    diesel::update(schema::data_version::table)
+        .set(schema::data_version::version.eq(schema::data_version::version + 1))
+        .execute(conn)?;
+    Ok(())
 }
 
 #[cfg(test)]

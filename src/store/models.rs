@@ -123,6 +123,7 @@ impl AssetRow {
             created_at: micros_to_time(self.created_at)?,
             updated_at: micros_to_time(self.updated_at)?,
             version: self.version,
+            sources: Vec::new(),
         })
     }
 }

@@ -33,6 +33,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         version -> BigInt,
+        field_origins -> Text,
     }
 }
 
@@ -108,6 +109,7 @@ diesel::table! {
         before -> Nullable<Text>,
         after -> Nullable<Text>,
         account -> Nullable<Text>,
+        reason -> Nullable<Text>,
     }
 }
 
@@ -138,5 +140,47 @@ diesel::table! {
         revoked_at -> Nullable<BigInt>,
         request_count -> BigInt,
         last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    sources (name) {
+        name -> Text,
+        title -> Nullable<Text>,
+        licence -> Nullable<Text>,
+        attribution -> Nullable<Text>,
+        url -> Nullable<Text>,
+        priority -> Integer,
+        field_priorities -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    source_records (source, source_id) {
+        source -> Text,
+        source_id -> Text,
+        asset_id -> Text,
+        first_seen_at -> BigInt,
+        last_seen_at -> BigInt,
+        fields -> Text,
+    }
+}
+
+diesel::table! {
+    match_reviews (id) {
+        id -> Text,
+        kind -> Text,
+        source -> Text,
+        source_id -> Text,
+        row_fields -> Text,
+        location -> Nullable<Text>,
+        candidates -> Text,
+        asset_id -> Nullable<Text>,
+        status -> Text,
+        created_at -> BigInt,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<BigInt>,
     }
 }

@@ -14,7 +14,7 @@ on_both_backends!(
     curation_is_checked_audited_and_public_at_once,
     two_editors_updating_at_once_one_wins_and_nothing_is_lost,
     suggestions_are_checked_queued_and_applied_by_an_editor,
-    bulk_import_with_duplicates_export_and_stale_report,
+    bulk_import_with_matching_export_and_stale_report,
 );
 
 const ADMIN_PW: &str = "admin password 1234";
@@ -133,6 +133,31 @@ fn endpoints(id: &str) -> Vec<(&'static str, String, Option<String>, Role)> {
             "/v1/admin/users/nobody/role".into(),
             Some(json!({"role": "admin"}).to_string()),
             Role::Admin,
+        ),
+        (
+            "GET",
+            format!("/v1/admin/assets/{id}/provenance"),
+            None,
+            Role::Editor,
+        ),
+        (
+            "PUT",
+            "/v1/admin/sources/some-list".into(),
+            Some(json!({"licence": "OGL-3.0"}).to_string()),
+            Role::Admin,
+        ),
+        ("GET", "/v1/admin/matches".into(), None, Role::Editor),
+        (
+            "GET",
+            format!("/v1/admin/matches/{NOBODY}"),
+            None,
+            Role::Editor,
+        ),
+        (
+            "POST",
+            format!("/v1/admin/matches/{NOBODY}/decision"),
+            Some(json!({"action": "skip"}).to_string()),
+            Role::Editor,
         ),
         ("GET", "/v1/admin/suggestions".into(), None, Role::Editor),
         (
@@ -954,7 +979,7 @@ fn suggestions_are_rate_limited_per_client_address() {
     assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() > 3000);
 }
 
-fn bulk_import_with_duplicates_export_and_stale_report(backend: Backend) {
+fn bulk_import_with_matching_export_and_stale_report(backend: Backend) {
     let fixture = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/overpass_liverpool.json"
@@ -982,12 +1007,15 @@ fn bulk_import_with_duplicates_export_and_stale_report(backend: Backend) {
     assert_eq!(dry.status, 200, "{}", dry.body);
     let dry = dry.json();
     assert_eq!(published(), before);
-    // Liverpool Central Library is already listed (the real libraries): held back.
-    let dups = dry["duplicates"].as_array().unwrap();
+    // Liverpool Central Library is already listed (the real libraries): matched, not new.
+    let decisions = dry["decisions"].as_array().unwrap();
     assert!(
-        dups.iter()
-            .any(|d| d["category"] == "library" && d["duplicate_of_id"].is_string()),
-        "{dups:?}"
+        decisions
+            .iter()
+            .any(|d| d["name"].as_str().unwrap().contains("Central Library")
+                && d["outcome"] != "new"
+                && d["candidate"]["asset_id"].is_string()),
+        "{decisions:?}"
     );
     let skipped = dry["warnings"]
         .as_array()
@@ -997,10 +1025,16 @@ fn bulk_import_with_duplicates_export_and_stale_report(backend: Backend) {
         .count();
     assert_eq!(skipped, 2, "the bench and the unnamed cafe");
     let would = dry["inserted"].as_i64().unwrap();
-    assert_eq!(would as usize + dups.len(), 17);
+    let (linked, to_review) = (
+        dry["linked"].as_i64().unwrap(),
+        dry["to_review"].as_i64().unwrap(),
+    );
+    assert_eq!(would + linked + to_review, 17);
+    assert_eq!(dry["decisions_total"], 17);
 
     let done = import("format=osm", &fixture).json();
     assert_eq!(done["inserted"], would);
+    assert_eq!(done["new_sources"], serde_json::json!(["osm"]));
     assert_eq!(published(), before + would);
     let walker = app.get("/v1/assets?q=walker&category=gallery").json();
     assert_eq!(walker["items"][0]["source"], "osm");
@@ -1012,21 +1046,34 @@ fn bulk_import_with_duplicates_export_and_stale_report(backend: Backend) {
             None,
         )
         .json();
-    assert_eq!(
-        audit["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["action"] == "import")
-            .count() as i64,
-        would
-    );
-    // Again: the same elements are the same assets (upsert by osm id), not duplicates.
+    // One entry a new asset, and one for each matched asset the OSM data changed.
+    let entries = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "import")
+        .count() as i64;
+    assert!((would..=would + linked).contains(&entries), "{entries}");
+    // Again: the same elements are the same records (by osm id), nothing new; the rows
+    // waiting for review wait once.
     let again = import("format=osm", &fixture).json();
     assert_eq!(
-        (again["inserted"].as_i64(), again["unchanged"].as_i64()),
-        (Some(0), Some(would))
+        (
+            again["inserted"].as_i64(),
+            again["unchanged"].as_i64(),
+            again["to_review"].as_i64()
+        ),
+        (Some(0), Some(would + linked), Some(to_review))
     );
+    let queue = app
+        .send(
+            "GET",
+            "/v1/admin/matches?status=pending",
+            &[("Authorization", &auth)],
+            None,
+        )
+        .json();
+    assert_eq!(queue["total"].as_i64(), Some(to_review));
 
     // One bad row in a large file: 422 naming it, nothing imported.
     let mut csv = String::from("source,source_id,name,category,lat,lon\n");

@@ -26,7 +26,7 @@ use community_assets::auth::Role;
 fn state() -> (TestDb, AppState) {
     let db = TestDb::new(Backend::Sqlite);
     let store = Store::open(&db.url).expect("open store");
-    import_file(&store, &shared_data(LIBRARIES), ImportOptions::default()).expect("import");
+    import_file(&store, &shared_data(LIBRARIES), &ImportOptions::default()).expect("import");
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample");
     let areas = AreaFiles {
         imd: sample.join("iod2019_liverpool_file1_imd.csv.gz"),

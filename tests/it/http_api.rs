@@ -348,7 +348,7 @@ fn filters_formats_and_conditional_get(backend: Backend) {
     let outcome = community_assets::curation::imports::import_file(
         &app.store,
         &export,
-        community_assets::curation::imports::ImportOptions {
+        &community_assets::curation::imports::ImportOptions {
             contacts: community_assets::import::Contacts::Strict,
             dry_run: true,
             ..Default::default()
@@ -550,7 +550,7 @@ fn a_write_by_another_process_becomes_visible_after_refresh(backend: Backend) {
     community_assets::curation::imports::import_file(
         &other,
         &support::shared_data(support::LIBRARIES),
-        Default::default(),
+        &Default::default(),
     )
     .unwrap();
     // ...and the poller's next tick (called directly here) rebuilds the snapshot.

@@ -50,12 +50,12 @@ fn big_file_with_one_bad_row() -> (String, usize) {
 fn one_bad_row_changes_nothing_and_is_reported_by_line(backend: Backend) {
     let db = TestDb::new(backend);
     let store = Store::open(&db.url).unwrap();
-    import_file(&store, &shared_data(LIBRARIES), ImportOptions::default()).unwrap();
+    import_file(&store, &shared_data(LIBRARIES), &ImportOptions::default()).unwrap();
     let before = count(&store);
     let (csv, bad_line) = big_file_with_one_bad_row();
     let path = db.temp_path("big.csv");
     std::fs::write(&path, csv).unwrap();
-    match import_file(&store, &path, ImportOptions::default()) {
+    match import_file(&store, &path, &ImportOptions::default()) {
         Err(ImportError::Rejected(errors)) => {
             assert_eq!(errors.len(), 1, "{errors:?}");
             assert_eq!(errors[0].location, format!("line {bad_line}"));
@@ -74,7 +74,7 @@ fn reimport_updates_only_what_changed(backend: Backend) {
     let db = TestDb::new(backend);
     let store = Store::open(&db.url).unwrap();
     let libs = shared_data(LIBRARIES);
-    let first = import_file(&store, &libs, ImportOptions::default()).unwrap();
+    let first = import_file(&store, &libs, &ImportOptions::default()).unwrap();
     assert_eq!(
         (
             first.counts.inserted,
@@ -88,7 +88,7 @@ fn reimport_updates_only_what_changed(backend: Backend) {
         71,
         "placeholder contacts in the real file"
     );
-    let again = import_file(&store, &libs, ImportOptions::default()).unwrap();
+    let again = import_file(&store, &libs, &ImportOptions::default()).unwrap();
     assert_eq!(
         (
             again.counts.inserted,
@@ -104,7 +104,7 @@ fn reimport_updates_only_what_changed(backend: Backend) {
     assert_ne!(text, changed);
     let path = db.temp_path("changed.csv");
     std::fs::write(&path, changed).unwrap();
-    let third = import_file(&store, &path, ImportOptions::default()).unwrap();
+    let third = import_file(&store, &path, &ImportOptions::default()).unwrap();
     assert_eq!(
         (
             third.counts.inserted,
@@ -124,7 +124,7 @@ fn reimport_updates_only_what_changed(backend: Backend) {
     let dry = import_file(
         &store,
         &libs,
-        ImportOptions {
+        &ImportOptions {
             contacts: Contacts::Salvage,
             dry_run: true,
             ..Default::default()
@@ -143,7 +143,7 @@ fn reimport_updates_only_what_changed(backend: Backend) {
     match import_file(
         &store,
         &libs,
-        ImportOptions {
+        &ImportOptions {
             contacts: Contacts::Strict,
             dry_run: false,
             ..Default::default()
@@ -165,7 +165,7 @@ fn gzip_and_geojson_import_the_same(backend: Backend) {
     enc.write_all(&std::fs::read(shared_data(LIBRARIES)).unwrap())
         .unwrap();
     enc.finish().unwrap();
-    let out = import_file(&store, &gz, ImportOptions::default()).unwrap();
+    let out = import_file(&store, &gz, &ImportOptions::default()).unwrap();
     assert_eq!(out.counts.inserted, 3238);
 
     let geojson = r#"{"type":"FeatureCollection","features":[
@@ -174,7 +174,7 @@ fn gzip_and_geojson_import_the_same(backend: Backend) {
                          "wheelchair":"yes","cost":"free","tags":["family"],"opening_hours":"Mo-Su 10:00-17:00"}}]}"#;
     let path = db.temp_path("museums.geojson");
     std::fs::write(&path, geojson).unwrap();
-    let out = import_file(&store, &path, ImportOptions::default()).unwrap();
+    let out = import_file(&store, &path, &ImportOptions::default()).unwrap();
     assert_eq!(out.counts.inserted, 1);
     let (lat, lon): (f64, f64) = assets::table
         .filter(assets::source.eq("geo"))
@@ -199,7 +199,8 @@ fn the_command_line_imports_and_reports_every_bad_line() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("inserted 3238, updated 0, unchanged 0"));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("inserted 3238 (252 archived), updated 0, unchanged 0"));
 
     let bad = db.temp_path("bad.csv");
     std::fs::write(&bad, format!("{HEADER}\ns,1,A,library,95,0,,,,,,,,,,,,\ns,2,B,library,51,0,,,XYZ,,,,Mo-Fr 25:00,,,,,\n")).unwrap();
@@ -273,7 +274,7 @@ fn command_line_imports_the_official_area_files() {
 fn backup_copies_a_sqlite_database() {
     let db = TestDb::new(support::Backend::Sqlite);
     let store = Store::open(&db.url).unwrap();
-    import_file(&store, &shared_data(LIBRARIES), ImportOptions::default()).unwrap();
+    import_file(&store, &shared_data(LIBRARIES), &ImportOptions::default()).unwrap();
     let bin = env!("CARGO_BIN_EXE_community-assets");
     let to = db.temp_path("backup.sqlite3");
     let run = || {
@@ -298,7 +299,7 @@ fn backup_copies_a_sqlite_database() {
 }
 
 /// The command line and the admin API are one import pipeline: the same file gives the
-/// same report (rows inserted, likely duplicates held back, contact values salvaged) and
+/// same report (rows inserted, rows matched with their reasons, contact values salvaged) and
 /// the same directory, on each backend.
 fn the_command_line_and_the_api_import_a_file_alike(backend: Backend) {
     let library = support::library_rows()
@@ -317,8 +318,11 @@ fn the_command_line_and_the_api_import_a_file_alike(backend: Backend) {
     );
     // Ids of published assets differ between two databases; whether there is one does not.
     let comparable = |mut report: serde_json::Value| {
-        for d in report["duplicates"].as_array_mut().unwrap() {
-            d["duplicate_of_id"] = d["duplicate_of_id"].is_string().into();
+        for d in report["decisions"].as_array_mut().unwrap() {
+            let c = &mut d["candidate"];
+            if c.is_object() {
+                c["asset_id"] = c["asset_id"].is_string().into();
+            }
         }
         report
     };
@@ -348,7 +352,7 @@ fn the_command_line_and_the_api_import_a_file_alike(backend: Backend) {
 
     let db = TestDb::new(backend);
     let store = Store::open(&db.url).unwrap();
-    import_file(&store, &shared_data(LIBRARIES), ImportOptions::default()).unwrap();
+    import_file(&store, &shared_data(LIBRARIES), &ImportOptions::default()).unwrap();
     let path = db.temp_path("pipeline.csv");
     std::fs::write(&path, &csv).unwrap();
     let out = support::cli(
@@ -366,12 +370,11 @@ fn the_command_line_and_the_api_import_a_file_alike(backend: Backend) {
     let cli = comparable(serde_json::from_str(&out).unwrap());
 
     assert_eq!(api, cli, "{backend:?}: the reports differ");
+    // The library is the published one (11 m away, same name): linked; the second arts
+    // centre is the first (6 m away, same name): linked to the asset the first creates.
     assert_eq!(
-        (
-            &api["inserted"],
-            api["duplicates"].as_array().unwrap().len()
-        ),
-        (&serde_json::json!(2), 2),
+        (&api["inserted"], &api["linked"]),
+        (&serde_json::json!(2), &serde_json::json!(2)),
         "{backend:?}: {api}"
     );
     assert_eq!(api["warnings"][0]["field"], "email", "{api}");

@@ -21,4 +21,5 @@ mod instances;
 mod openapi_sync;
 mod outage;
 mod production;
+mod sources;
 mod work_budget;

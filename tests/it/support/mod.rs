@@ -209,7 +209,7 @@ impl TestApp {
         let url = config.database_url.clone();
         let store = Store::open(&url).expect("open store");
         for f in files {
-            import_file(&store, f, ImportOptions::default()).expect("import");
+            import_file(&store, f, &ImportOptions::default()).expect("import");
         }
         let state = AppState::load(store.clone(), config).expect("load snapshot");
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -248,7 +248,7 @@ impl TestApp {
 
     /// Imports a file into this app's database and refreshes the snapshot now.
     pub fn import(&self, path: &Path) {
-        import_file(&self.store, path, ImportOptions::default()).expect("import");
+        import_file(&self.store, path, &ImportOptions::default()).expect("import");
         self.state.refresh().expect("refresh");
     }
 
