@@ -371,22 +371,27 @@ fn print_report(r: &ImportReport, started: Instant) {
             c.new_sources.join(", ")
         );
     }
+    let mut summary = format!("inserted {}", c.inserted);
+    if c.inserted_archived > 0 {
+        summary += &format!(" ({} archived)", c.inserted_archived);
+    }
+    summary += &format!(
+        ", updated {}, unchanged {}, linked {}, to review {}, archived {}",
+        c.updated, c.unchanged, c.linked, c.to_review, c.archived
+    );
+    if c.unlinked > 0 || c.kept_edited > 0 {
+        summary += &format!(
+            ", unlinked {}, kept (edited since) {}",
+            c.unlinked, c.kept_edited
+        );
+    }
     println!(
-        "{}inserted {} ({} archived), updated {}, unchanged {}, linked {}, to review {}, archived {}, unlinked {}, kept (edited) {}; {} warning(s) ({:.1} s)",
+        "{}{summary}; {} warning(s) ({:.1} s)",
         if r.dry_run {
             "dry run, nothing changed: "
         } else {
             ""
         },
-        c.inserted,
-        c.inserted_archived,
-        c.updated,
-        c.unchanged,
-        c.linked,
-        c.to_review,
-        c.archived,
-        c.unlinked,
-        c.kept_edited,
         r.warnings_total,
         started.elapsed().as_secs_f64()
     );

@@ -12,7 +12,7 @@ use super::params::{documented, Params, Query, QueryContract};
 use super::{blocking, costly};
 use crate::curation::imports::{import_on_server, match_settings, ImportOptions, ImportReport};
 use crate::domain::asset::CSV_COLUMNS;
-use crate::domain::Asset;
+use crate::domain::{Asset, SourceRef};
 use crate::error::ApiError;
 use crate::import::{gunzip, Contacts, Format, EXPORT_ONLY_COLUMNS};
 use crate::state::AppState;
@@ -244,6 +244,7 @@ pub async fn export(
                 time(a.created_at),
                 time(a.updated_at),
                 a.last_verified_at.map(time).unwrap_or_default(),
+                SourceRef::cell(&a.sources),
             ]);
             cells
         });

@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::domain::asset::CSV_COLUMNS;
+use crate::domain::SourceRef;
 use crate::error::ApiError;
 use crate::index::{Hit, Snapshot};
 
@@ -128,10 +129,13 @@ pub fn page(
         }
         Format::Csv => {
             let rows = hits.iter().map(|h| {
-                let raw = snap.entry(h.idx).asset().fields.to_raw();
-                raw.cells().map(str::to_string).to_vec()
+                let asset = snap.entry(h.idx).asset();
+                let mut cells = asset.fields.to_raw().cells().map(str::to_string).to_vec();
+                cells.push(SourceRef::cell(&asset.sources));
+                cells
             });
-            match csv_body(CSV_COLUMNS.map(str::to_string).to_vec(), rows) {
+            let header = CSV_COLUMNS.iter().chain(["sources"].iter());
+            match csv_body(header.map(|c| c.to_string()).collect(), rows) {
                 Ok(body) => res.content_type(CSV).body(body),
                 Err(e) => actix_web::ResponseError::error_response(&e),
             }

@@ -78,6 +78,16 @@ pub struct SourceRef {
     pub source_id: String,
 }
 
+impl SourceRef {
+    /// The records as one CSV cell: `source:source_id`, separated by `;`.
+    pub fn cell(refs: &[SourceRef]) -> String {
+        refs.iter()
+            .map(|r| format!("{}:{}", r.source, r.source_id))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+}
+
 /// Who set a field last: a source (by an import) or a person (by an edit), and when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Origin {

@@ -20,12 +20,13 @@ use crate::store::StoreError;
 
 /// Columns that an export adds to the import columns; a re-import ignores them (the
 /// asset is found by source and source_id).
-pub const EXPORT_ONLY_COLUMNS: [&str; 5] = [
+pub const EXPORT_ONLY_COLUMNS: [&str; 6] = [
     "id",
     "version",
     "created_at",
     "updated_at",
     "last_verified_at",
+    "sources",
 ];
 
 /// Columns every import must have.

@@ -1,13 +1,14 @@
 //! Asset queries: what the snapshot loads, and the all-or-nothing import upsert.
 
 use diesel::prelude::*;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::models::{AssetRow, CategoryRow};
 use super::schema::{assets, categories, data_version};
 use super::{audit, bump_version, consistent_read, now, DbConnection, StoreError};
 use crate::domain::source::{created_by, edited_by};
-use crate::domain::{Area, AreaSetInfo, Asset, AssetFields, Category};
+use crate::domain::{Area, AreaSetInfo, Asset, AssetFields, Category, SourceRef};
 
 /// Everything the in-memory snapshot is built from, read in one consistent transaction.
 pub struct SnapshotSource {
@@ -56,16 +57,8 @@ pub fn load_snapshot_source(
         if published_only {
             query = query.filter(assets::status.eq("published"));
         }
-        let mut refs = super::sources::all_refs(c)?;
-        let assets = query
-            .load(c)?
-            .into_iter()
-            .map(|row| {
-                let mut asset = row.into_asset()?;
-                asset.sources = refs.remove(&asset.id.to_string()).unwrap_or_default();
-                Ok(asset)
-            })
-            .collect::<Result<_, StoreError>>()?;
+        let refs = super::sources::all_refs(c)?;
+        let assets = with_sources(query.load(c)?, refs)?;
         Ok(SnapshotSource {
             version,
             categories,
@@ -214,14 +207,27 @@ pub fn modify<E: From<StoreError>>(
     }
 }
 
-/// Every asset, any status, by id (the export).
+/// Every asset, any status, by id, with its source records (the export).
 pub fn all(conn: &mut DbConnection) -> Result<Vec<Asset>, StoreError> {
-    assets::table
+    let refs = super::sources::all_refs(conn)?;
+    let rows = assets::table
         .select(AssetRow::as_select())
         .order(assets::id)
-        .load(conn)?
-        .into_iter()
-        .map(AssetRow::into_asset)
+        .load(conn)?;
+    with_sources(rows, refs)
+}
+
+/// Rows as assets, each with its source records from `refs` (by asset id).
+fn with_sources(
+    rows: Vec<AssetRow>,
+    mut refs: HashMap<String, Vec<SourceRef>>,
+) -> Result<Vec<Asset>, StoreError> {
+    rows.into_iter()
+        .map(|row| {
+            let mut asset = row.into_asset()?;
+            asset.sources = refs.remove(&asset.id.to_string()).unwrap_or_default();
+            Ok(asset)
+        })
         .collect()
 }
 

@@ -149,6 +149,11 @@ fn sources_are_registered_described_and_attributed(backend: Backend) {
         found["items"][0]["sources"],
         json!([{"source": "osm-test", "source_id": "node/1"}])
     );
+    let csv = c.app.get("/v1/assets?q=bluecoat&format=csv").body;
+    let mut rdr = csv::Reader::from_reader(csv.as_bytes());
+    assert_eq!(rdr.headers().unwrap().iter().last(), Some("sources"));
+    let record = rdr.records().next().unwrap().unwrap();
+    assert_eq!(record.iter().last(), Some("osm-test:node/1"));
     let audit = c
         .call(&c.editor, "GET", "/v1/admin/audit?action=source.put", None)
         .json();
