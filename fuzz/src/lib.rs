@@ -191,8 +191,9 @@ pub fn import_assets(bytes: &[u8], format: Option<import::Format>) {
             format,
             contacts,
             dry_run: true,
+            ..Default::default()
         };
-        prepare(bytes, options, &FIXTURE, |_| Ok(HashSet::new()))
+        prepare(bytes, &options, &FIXTURE, |_| Ok(HashSet::new()))
     };
     let (strict, salvage) = (run(Contacts::Strict), run(Contacts::Salvage));
     if let (Ok(s), Ok(v)) = (&strict, &salvage) {

@@ -13,6 +13,8 @@ use crate::curation::imports::{import_on_server, ImportOptions, ImportReport};
 use crate::domain::asset::CSV_COLUMNS;
 use crate::domain::Asset;
 use crate::error::ApiError;
+use crate::import::encoding::Encoding;
+use crate::import::mapping::Mapping;
 use crate::import::{gunzip, Contacts, Format, EXPORT_ONLY_COLUMNS};
 use crate::state::AppState;
 use crate::store::assets as store;
@@ -54,6 +56,36 @@ pub struct ImportQuery {
     /// `true`: reject rows with an invalid website, e-mail or phone instead of dropping the
     /// value with a warning.
     pub strict: Option<bool>,
+    /// `reject` (default): any invalid row rejects the file. `skip`: the valid rows go in,
+    /// and the report lists the others (`rejected`, `rejected_total`).
+    #[param(inline)]
+    pub on_error: Option<OnError>,
+    /// A raw CSV's own columns, as JSON (see `Mapping`), e.g.
+    /// `{"map":{"lon":"lng"},"set":{"category":"library","source":"libraries-2016"},"id_column":"id"}`.
+    #[param(value_type = Option<String>)]
+    pub mapping: Option<Mapping>,
+    /// `auto` (default: UTF-8, else Windows-1252), `utf-8` or `windows-1252` (CSV).
+    #[param(inline)]
+    pub encoding: Option<EncodingParam>,
+}
+
+/// What an invalid row does to an import.
+#[derive(Clone, Copy, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum OnError {
+    Reject,
+    Skip,
+}
+
+/// A CSV body's character encoding.
+#[derive(Clone, Copy, ToSchema)]
+pub enum EncodingParam {
+    #[schema(rename = "auto")]
+    Auto,
+    #[schema(rename = "utf-8")]
+    Utf8,
+    #[schema(rename = "windows-1252")]
+    Windows1252,
 }
 
 impl QueryContract for ImportQuery {
@@ -76,6 +108,27 @@ impl QueryContract for ImportQuery {
             },
             dry_run: p.bool("dry_run")?,
             strict: p.bool("strict")?,
+            on_error: p.one_of("on_error", &["reject", "skip"])?.map(|o| {
+                if o == "skip" {
+                    OnError::Skip
+                } else {
+                    OnError::Reject
+                }
+            }),
+            mapping: p
+                .get("mapping")
+                .map(|m| {
+                    serde_json::from_str::<Mapping>(m)
+                        .map_err(|e| ApiError::param("mapping", format!("is not a mapping: {e}")))
+                })
+                .transpose()?,
+            encoding: p
+                .one_of("encoding", &Encoding::NAMES)?
+                .map(|e| match Encoding::parse(e) {
+                    Some(Encoding::Utf8) => EncodingParam::Utf8,
+                    Some(Encoding::Windows1252) => EncodingParam::Windows1252,
+                    _ => EncodingParam::Auto,
+                }),
         })
     }
 }
@@ -88,7 +141,11 @@ impl QueryContract for ImportQuery {
 /// theatres, arts centres, cafes, cinemas, community centres and heritage mapped to
 /// categories, ways and relations placed at their centre, keyed `osm` / `node/123`).
 /// Upserts by source and source_id, all or nothing: any invalid row is a 422 listing every
-/// problem by line (or element), and nothing changes. Likely duplicates (same category,
+/// problem by line (or element), and nothing changes; with `on_error=skip` the valid rows
+/// go in and the report lists the others (`rejected`, each with its line, field, value and
+/// reason). A raw CSV with its own columns takes a `mapping` (JSON). Rows with a postcode
+/// and no coordinates are placed at the postcode (`location_precision: postcode`; postcodes
+/// are imported with `community-assets import postcodes`). Likely duplicates (same category,
 /// within 50 m, similar name, another key) are held back and listed. `dry_run=true` reports
 /// the same without changing anything. Every change is audited as `import`. A 422 lists
 /// the first 1,000 problems (`invalid-params-total` counts them all); the report lists at
@@ -124,6 +181,13 @@ pub async fn import(
             Contacts::Salvage
         },
         dry_run: q.dry_run == Some(true),
+        skip_invalid: q.on_error == Some(OnError::Skip),
+        mapping: q.mapping,
+        encoding: match q.encoding {
+            Some(EncodingParam::Utf8) => Encoding::Utf8,
+            Some(EncodingParam::Windows1252) => Encoding::Windows1252,
+            _ => Encoding::Auto,
+        },
     };
     let client = format!("user:{}", user.username);
     let report = costly(&state, &state.work, &client, move |st| {

@@ -5,25 +5,30 @@
 //! audited under the importer's name. Same options, same report, whichever way in.
 
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use utoipa::ToSchema;
 
 use crate::domain::AssetFields;
 use crate::error::ApiError;
 use crate::import::duplicates::{hold_back, Duplicate};
-use crate::import::{self, Contacts, Format, ImportError, ParsedAssets, RowError, MAX_LISTED};
+use crate::import::encoding::Encoding;
+use crate::import::mapping::Mapping;
+use crate::import::{
+    self, postcodes, Contacts, Format, ImportError, ParsedAssets, ReadOptions, RowError, MAX_LISTED,
+};
 use crate::index::Snapshot;
 use crate::metrics::ImportOutcome;
 use crate::state::{published_snapshot, AppState};
 use crate::store::assets::{by_source_key, upsert_by_source, ImportCounts};
+use crate::store::postcodes::positions as postcode_positions;
 use crate::store::{Store, StoreError};
 
 /// The author that command-line imports are audited under.
 pub const COMMAND_LINE: &str = "command-line";
 
 /// How an import reads and applies its file.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ImportOptions {
     /// `None`: CSV or GeoJSON, told apart by the first character.
     pub format: Option<Format>,
@@ -31,6 +36,11 @@ pub struct ImportOptions {
     pub contacts: Contacts,
     /// Validate and report; change nothing.
     pub dry_run: bool,
+    /// Import the valid rows and report the others (`rejected`), instead of all or nothing.
+    pub skip_invalid: bool,
+    /// A raw file's own columns (CSV); without one the file has the import columns.
+    pub mapping: Option<Mapping>,
+    pub encoding: Encoding,
 }
 
 /// What an import did (or, in a dry run, would do). The lists hold at most the first
@@ -57,33 +67,77 @@ pub struct ImportReport {
     pub warnings: Vec<RowError>,
     /// Every warning.
     pub warnings_total: usize,
+    /// With `skip_invalid`: the problems of the rows left out, each with its line, field,
+    /// value and reason (the first 1,000).
+    pub rejected: Vec<RowError>,
+    /// Every problem of the rows left out.
+    pub rejected_total: usize,
 }
 
 /// Valid rows to upsert, and the rows held back as likely duplicates.
 pub struct Prepared {
     pub parsed: ParsedAssets,
     pub duplicates: Vec<Duplicate>,
+    /// With `skip_invalid`: the problems of the rows left out.
+    pub rejected: import::Problems,
 }
 
 /// The pipeline up to the database write: parse and validate `bytes`, then hold back
 /// likely duplicates of `published` assets and of earlier rows. A row whose source key
 /// `stored_keys` says is already stored is an update of that record, never a duplicate.
+/// Without a postcode table, rows without coordinates cannot be placed.
 pub fn prepare(
     bytes: &[u8],
-    options: ImportOptions,
+    options: &ImportOptions,
     published: &Snapshot,
     stored_keys: impl FnOnce(&[AssetFields]) -> Result<HashSet<(String, String)>, StoreError>,
+) -> Result<Prepared, ImportError> {
+    prepare_with(bytes, options, published, stored_keys, |_| {
+        Ok(HashMap::new())
+    })
+}
+
+/// [`prepare`], with rows that have a postcode and no coordinates placed at the position
+/// `positions` gives their postcode (asked once, for all of them); a postcode it does not
+/// know is a problem of that row.
+pub fn prepare_with(
+    bytes: &[u8],
+    options: &ImportOptions,
+    published: &Snapshot,
+    stored_keys: impl FnOnce(&[AssetFields]) -> Result<HashSet<(String, String)>, StoreError>,
+    positions: impl FnOnce(&[String]) -> Result<HashMap<String, (f64, f64)>, StoreError>,
 ) -> Result<Prepared, ImportError> {
     let known: HashSet<String> = published
         .categories()
         .iter()
         .map(|c| c.slug.clone())
         .collect();
-    let parsed = import::parse(bytes, options.format, &known, options.contacts)
+    let read_options = ReadOptions {
+        contacts: options.contacts,
+        skip_invalid: options.skip_invalid,
+        mapping: options.mapping.as_ref(),
+        encoding: options.encoding,
+    };
+    let import::Read {
+        mut parsed,
+        mut rejected,
+    } = import::read(bytes, options.format, &known, &read_options)
         .map_err(ImportError::Rejected)?;
+    let wanted = postcodes::wanted(&parsed);
+    if !wanted.is_empty() {
+        let unplaced = postcodes::place(&mut parsed, &positions(&wanted)?);
+        if unplaced.total() > 0 && !options.skip_invalid {
+            return Err(ImportError::Rejected(unplaced));
+        }
+        rejected.append(unplaced);
+    }
     let stored = stored_keys(&parsed.rows)?;
     let (parsed, duplicates) = hold_back(parsed, published, &stored);
-    Ok(Prepared { parsed, duplicates })
+    Ok(Prepared {
+        parsed,
+        duplicates,
+        rejected,
+    })
 }
 
 /// Imports `bytes` into `store`; `published` is what likely duplicates are looked for in.
@@ -94,10 +148,24 @@ pub fn import_assets(
     options: ImportOptions,
     author: &str,
 ) -> Result<ImportReport, ImportError> {
-    let mut conn = store.conn()?;
-    let Prepared { parsed, duplicates } = prepare(bytes, options, published, |rows| {
-        Ok(by_source_key(&mut conn, rows)?.into_keys().collect())
-    })?;
+    // One connection, borrowed by each step in turn.
+    let conn = std::cell::RefCell::new(store.conn()?);
+    let Prepared {
+        parsed,
+        duplicates,
+        rejected,
+    } = prepare_with(
+        bytes,
+        &options,
+        published,
+        |rows| {
+            Ok(by_source_key(&mut conn.borrow_mut(), rows)?
+                .into_keys()
+                .collect())
+        },
+        |wanted| postcode_positions(&mut conn.borrow_mut(), wanted),
+    )?;
+    let mut conn = conn.into_inner();
     let counts = upsert_by_source(&mut conn, parsed.rows, options.dry_run, author)?;
     let duplicates_total = duplicates.len();
     let mut duplicates = duplicates;
@@ -109,6 +177,8 @@ pub fn import_assets(
         duplicates_total,
         warnings_total: parsed.warnings.total(),
         warnings: parsed.warnings.into_listed(),
+        rejected_total: rejected.total(),
+        rejected: rejected.into_listed(),
     })
 }
 
@@ -119,6 +189,7 @@ pub fn import_on_server(
     options: ImportOptions,
     author: &str,
 ) -> Result<ImportReport, ApiError> {
+    let dry_run = options.dry_run;
     let report = import_assets(&state.store, &state.snapshot.load(), bytes, options, author)
         .inspect_err(|e| {
             if matches!(e, ImportError::Rejected(_)) {
@@ -126,7 +197,7 @@ pub fn import_on_server(
             }
         })?;
     state.refresh()?;
-    state.metrics.import(if options.dry_run {
+    state.metrics.import(if dry_run {
         ImportOutcome::DryRun
     } else {
         ImportOutcome::Applied {

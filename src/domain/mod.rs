@@ -5,5 +5,7 @@ pub mod asset;
 pub mod hours;
 
 pub use area::{Area, AreaSetInfo};
-pub use asset::{Asset, AssetFields, Category, Cost, FieldError, RawAsset, Status, Wheelchair};
+pub use asset::{
+    Asset, AssetFields, Category, Cost, FieldError, LocationPrecision, RawAsset, Status, Wheelchair,
+};
 pub use hours::Hours;

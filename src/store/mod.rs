@@ -8,6 +8,7 @@ pub mod areas;
 pub mod assets;
 pub mod audit;
 pub mod models;
+pub mod postcodes;
 pub mod schema;
 pub mod suggestions;
 pub mod users;

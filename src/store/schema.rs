@@ -33,6 +33,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         version -> BigInt,
+        location_precision -> Text,
     }
 }
 
@@ -138,5 +139,13 @@ diesel::table! {
         revoked_at -> Nullable<BigInt>,
         request_count -> BigInt,
         last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    postcodes (postcode) {
+        postcode -> Text,
+        lat -> Double,
+        lon -> Double,
     }
 }

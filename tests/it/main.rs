@@ -21,4 +21,5 @@ mod instances;
 mod openapi_sync;
 mod outage;
 mod production;
+mod raw_imports;
 mod work_budget;
