@@ -663,7 +663,7 @@ pub fn salvage_contacts(raw: &mut RawAsset) -> Vec<FieldError> {
         }
         let value = value.to_string();
         let first_valid = value
-            .split([' ', '\t', '\n', '\r', ',', ';'])
+            .split([' ', '\t', '\n', '\r', ';'])
             .map(unwrap_contact)
             .find(|v| check(v).is_ok())
             .map(str::to_string);
