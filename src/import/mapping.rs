@@ -213,8 +213,8 @@ impl Plan {
                         fields.push((f, Fill::Constant(value.clone())));
                     }
                 }
-                match &m.id_column {
-                    Some(column) => match find(column) {
+                if let Some(column) = &m.id_column {
+                    match find(column) {
                         Some(i) => fields.push(("source_id", Fill::Column(i))),
                         None => problems.push(header_error(
                             "source_id",
@@ -223,16 +223,15 @@ impl Plan {
                                 columns()
                             ),
                         )),
-                    },
-                    None => {}
+                    }
                 }
                 // Columns named like fields fill the fields left.
                 for (i, h) in headers.iter().enumerate() {
                     if let Some(f) = field_name(h) {
-                        if !fields.iter().any(|(g, _)| *g == f)
-                            && !m.map.contains_key(f)
-                            && !(f == "source_id" && m.id_column.is_some())
-                        {
+                        let taken = fields.iter().any(|(g, _)| *g == f)
+                            || m.map.contains_key(f)
+                            || (f == "source_id" && m.id_column.is_some());
+                        if !taken {
                             fields.push((f, Fill::Column(i)));
                         }
                     }
