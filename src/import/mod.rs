@@ -260,11 +260,16 @@ pub fn read(
     categories: &HashSet<String>,
     options: &ReadOptions,
 ) -> Result<Read, Problems> {
+    let bytes = strip_bom(bytes);
+    let is_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if options.mapping.is_some() && (is_json || format == Some(Format::Osm)) {
+        return Err(file_error(
+            "a mapping applies to CSV files; GeoJSON and OpenStreetMap data have their own names",
+        ));
+    }
     if format == Some(Format::Osm) {
         return parse_osm(bytes, categories, options);
     }
-    let bytes = strip_bom(bytes);
-    let is_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     if is_json {
         let doc = geojson_document(bytes)?;
         let read = validate(geojson_records(&doc)?, categories, options);

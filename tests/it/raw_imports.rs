@@ -99,7 +99,57 @@ fn the_raw_libraries_file_imports_through_a_mapping_with_postcodes(backend: Back
     let wanted: HashSet<String> = unplaced.values().cloned().collect();
     let (subset, positions) = postcode_subset(&wanted);
     let postcodes = db.temp_path("postcodes_subset.csv");
-    std::fs::write(&postcodes, subset).unwrap();
+    std::fs::write(&postcodes, &subset).unwrap();
+
+    // First as Code-Point Open publishes them: headerless per-area files in a directory,
+    // easting and northing only, postcodes without their space; converted to within 2 m
+    // of the file's own (OSTN15) positions.
+    let dir = db.temp_path("codepo_gb");
+    std::fs::create_dir(&dir).unwrap();
+    let mut areas: HashMap<String, String> = HashMap::new();
+    for line in subset.lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        let area: String = c[0]
+            .chars()
+            .take_while(|ch| ch.is_ascii_alphabetic())
+            .collect();
+        let row = format!(
+            "\"{}\",{},{},{},\"{}\",\"\",\"\",\"\",\"{}\",\"\"\r\n",
+            c[0].replace(' ', ""),
+            c[1],
+            c[2],
+            c[3],
+            c[6],
+            c[7]
+        );
+        areas.entry(area.to_lowercase()).or_default().push_str(&row);
+    }
+    for (area, rows) in &areas {
+        std::fs::write(dir.join(format!("{area}.csv")), rows).unwrap();
+    }
+    let out = support::cli(
+        &db.url,
+        &["import", "postcodes", dir.to_str().unwrap()],
+        &[],
+    );
+    assert!(
+        out.contains(&format!(
+            "imported {} postcode(s) from {} file(s)",
+            positions.len(),
+            areas.len()
+        )),
+        "{out}"
+    );
+    for (pc, &(lat, lon)) in positions.iter().take(50) {
+        let sql =
+            format!("SELECT CAST(lat * 1e7 AS BIGINT) AS n FROM postcodes WHERE postcode = '{pc}'");
+        let got_lat = support::sql_number(&db.url, &sql) as f64 / 1e7;
+        let sql = sql.replace("lat * 1e7", "lon * 1e7");
+        let got_lon = support::sql_number(&db.url, &sql) as f64 / 1e7;
+        let d = support::brute_haversine(lat, lon, got_lat, got_lon);
+        assert!(d < 2.0, "{pc}: {d:.1} m from the file's position");
+    }
+    // Then the headed file, whose positions replace those.
     let out = support::cli(
         &db.url,
         &["import", "postcodes", postcodes.to_str().unwrap()],
@@ -249,6 +299,57 @@ fn the_raw_libraries_file_imports_through_a_mapping_with_postcodes(backend: Back
     );
     let r = app.get("/v1/assets?near_postcode=banana");
     assert_eq!(r.status, 400, "{}", r.body);
+}
+
+/// The admin API takes the mapping as JSON (`mapping=`), and names what is wrong with one.
+#[test]
+fn the_api_takes_a_mapping_as_json() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]);
+    app.add_user("ed", "editor", "an editor's passphrase");
+    let bearer = format!("Bearer {}", app.token("ed", "an editor's passphrase"));
+    let body =
+        "Venue,Ref,Lat,Lng,Closed\nCornerhouse,c1,53.4771,-2.2398,\nOld Hall,c2,53.47,-2.24,yes\n";
+    let post = |mapping: &str| {
+        let q: String = url_encode(mapping);
+        app.send(
+            "POST",
+            &format!("/v1/admin/imports?format=csv&mapping={q}"),
+            &[("Authorization", &bearer), ("Content-Type", "text/csv")],
+            Some(body),
+        )
+    };
+    let mapping = r#"{"map":{"name":"Venue","lat":"Lat","lon":"Lng","status":"Closed"},
+        "set":{"category":"arts_centre","source":"api-raw"},"values":{"status":{"*":"archived"}},
+        "id_column":"Ref"}"#;
+    let r = post(mapping);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["inserted"], 2, "{}", r.body);
+    let r = app.get("/v1/assets?q=cornerhouse");
+    assert_eq!(r.json()["items"][0]["source_id"], "c1", "{}", r.body);
+    assert_eq!(
+        app.get("/v1/assets?q=old%20hall").json()["total"],
+        0,
+        "archived"
+    );
+    let r = post(r#"{"map":{"lon":"Longitude","colour":"Venue"}}"#);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains("Longitude") && r.body.contains("colour"),
+        "{}",
+        r.body
+    );
+    let r = post(r#"{"mapp":{}}"#);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("mapping"), "{}", r.body);
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Without postcodes, `near_postcode` is a 409 that says to import them.
