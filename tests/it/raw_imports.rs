@@ -289,6 +289,53 @@ fn the_raw_libraries_file_imports_through_a_mapping_with_postcodes(backend: Back
         .count();
     assert_eq!(archived as usize, closed_count - archived_rejected);
 
+    // Moving a geocoded asset by hand makes its position exact.
+    app.add_user("ed", "editor", "an editor's passphrase");
+    let bearer = format!("Bearer {}", app.token("ed", "an editor's passphrase"));
+    let all = app.send(
+        "GET",
+        "/v1/admin/export?format=geojson",
+        &[("Authorization", &bearer)],
+        None,
+    );
+    let features = all.json()["features"].as_array().unwrap().clone();
+    let geocoded = features
+        .iter()
+        .filter(|f| f["properties"]["location_precision"] == "postcode");
+    let ids: HashSet<&str> = geocoded
+        .clone()
+        .map(|f| f["properties"]["source_id"].as_str().unwrap())
+        .collect();
+    let expected: HashSet<&str> = unplaced
+        .keys()
+        .filter(|id| !dead.contains(id))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        ids, expected,
+        "exactly the rows without coordinates are placed by postcode"
+    );
+    let feature = geocoded
+        .clone()
+        .find(|f| f["properties"]["status"] == "published")
+        .unwrap();
+    let (asset_id, version) = (
+        feature["id"].as_str().unwrap().to_string(),
+        feature["properties"]["version"].as_i64().unwrap(),
+    );
+    let r = app.send(
+        "PATCH",
+        &format!("/v1/admin/assets/{asset_id}"),
+        &[
+            ("Authorization", &bearer),
+            ("If-Match", &format!("\"{version}\"")),
+            ("Content-Type", "application/json"),
+        ],
+        Some(r#"{"lat": 52.0}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["location_precision"], "exact", "{}", r.body);
+
     // near_postcode: unknown and malformed are 400s naming them.
     let r = app.get("/v1/assets?near_postcode=ZZ99%209ZZ");
     assert_eq!(r.status, 400, "{}", r.body);
