@@ -110,7 +110,7 @@ enum ImportCommand {
         #[arg(long)]
         skip_invalid: bool,
         /// Write the rejected rows (line,field,value,reason) to this CSV file.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", requires = "skip_invalid")]
         rejects: Option<PathBuf>,
         #[command(flatten)]
         mapping: MappingArgs,
