@@ -173,7 +173,12 @@ impl From<ImportError> for ApiError {
                     .into_iter()
                     .map(|e| InvalidParam {
                         name: format!("{}: {}", e.location, e.field),
-                        reason: e.reason,
+                        reason: match &e.value {
+                            Some(v) => {
+                                format!("{} (value {})", e.reason, crate::domain::asset::preview(v))
+                            }
+                            None => e.reason,
+                        },
                     })
                     .collect(),
             },

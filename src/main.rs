@@ -9,12 +9,14 @@ use std::time::Instant;
 
 use community_assets::config::{self, Config, DatabaseArgs, LogFormat, MatchThresholds, ServeArgs};
 use community_assets::curation::imports::{
-    import_file, match_settings, ImportOptions, ImportReport,
+    import_file, match_settings, with_source, ImportOptions, ImportReport,
 };
 use community_assets::error::ApiError;
 use community_assets::import::areas::{import_areas_files, AreaFiles};
+use community_assets::import::encoding::Encoding;
+use community_assets::import::mapping::Mapping;
 use community_assets::import::matching::Outcome;
-use community_assets::import::{Contacts, Format, ImportError};
+use community_assets::import::{rejects_csv, Contacts, Format, ImportError};
 use community_assets::state::AppState;
 use community_assets::store::Store;
 
@@ -172,6 +174,28 @@ enum ImportCommand {
         /// closure in it does not archive an asset a person verified after it.
         #[arg(long, value_parser = parse_time)]
         as_of: Option<DateTime<Utc>>,
+        /// Supplies or overrides every row's source (as `--set source=NAME`).
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+        /// Import the valid rows and report the others (default: all or nothing).
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Write the rejected rows (line,field,value,reason) to this CSV file.
+        #[arg(long, value_name = "FILE", requires = "skip_invalid")]
+        rejects: Option<PathBuf>,
+        #[command(flatten)]
+        mapping: MappingArgs,
+    },
+    /// Import postcode positions: OS Code-Point Open as published (the headerless
+    /// per-area CSVs of Data/CSV/, or that directory), or a CSV with a postcode column and
+    /// lat/lon or easting/northing columns; optionally .gz. Adds and updates, in one
+    /// transaction; rows without a position (quality 90) are skipped and counted.
+    Postcodes {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Validate and count, change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Import statistical areas with their deprivation (the English Indices of
     /// Deprivation files as published, optionally .gz), replacing the active vintage
@@ -183,6 +207,46 @@ enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+/// A raw file's own columns (see docs/data-and-imports.md).
+#[derive(clap::Args)]
+struct MappingArgs {
+    /// Fill an asset field from a column of the file (repeatable).
+    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    map: Vec<String>,
+    /// Set an asset field to a value for every row (repeatable).
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    set: Vec<String>,
+    /// Replace a raw value (matched case-insensitively; `*` for any other non-empty value)
+    /// of a field (repeatable).
+    #[arg(long = "value", value_name = "FIELD:RAW=VALUE")]
+    value: Vec<String>,
+    /// The column that identifies a row (its source_id); else the row's line number.
+    #[arg(long, value_name = "COLUMN")]
+    id_column: Option<String>,
+    /// The same as a TOML file (the flags win over it).
+    #[arg(long = "mapping", value_name = "FILE")]
+    mapping_file: Option<PathBuf>,
+    /// `auto` (UTF-8, else Windows-1252), `utf-8` or `windows-1252`.
+    #[arg(long, default_value = "auto", value_parser = Encoding::NAMES)]
+    encoding: String,
+}
+
+impl MappingArgs {
+    /// The mapping, if any was given.
+    fn mapping(&self) -> Result<Option<Mapping>, String> {
+        let mut m = match &self.mapping_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                Mapping::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => Mapping::default(),
+        };
+        m.add_flags(&self.map, &self.set, &self.value, self.id_column.as_deref())?;
+        Ok((m != Mapping::default() || self.mapping_file.is_some()).then_some(m))
+    }
 }
 
 /// Allocations of 4 MiB or more (a password check's 19 MiB of argon2 memory, large
@@ -242,14 +306,12 @@ fn main() -> ExitCode {
             strict,
             snapshot,
             as_of,
-        })) => {
-            let matching = match MatchThresholds::from_env() {
-                Ok(t) => match_settings(&t),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
+            source,
+            skip_invalid,
+            rejects,
+            mapping,
+        })) => (|| {
+            let matching = match_settings(&MatchThresholds::from_env()?);
             let options = ImportOptions {
                 format: match format.as_deref() {
                     Some("osm") => Some(Format::Osm),
@@ -266,8 +328,20 @@ fn main() -> ExitCode {
                 snapshot,
                 as_of,
                 matching,
+                skip_invalid,
+                mapping: with_source(mapping.mapping()?, source),
+                encoding: Encoding::parse(&mapping.encoding).unwrap_or_default(),
             };
-            import_assets(&cli.db.database_url, &file, &options, json)
+            import_assets(
+                &cli.db.database_url,
+                &file,
+                &options,
+                json,
+                rejects.as_deref(),
+            )
+        })(),
+        Some(Command::Import(ImportCommand::Postcodes { paths, dry_run })) => {
+            import_postcodes(&cli.db.database_url, &paths, dry_run)
         }
         Some(Command::Import(ImportCommand::Areas { files, dry_run })) => {
             import_areas(&cli.db.database_url, &files, dry_run)
@@ -324,11 +398,16 @@ fn import_assets(
     file: &std::path::Path,
     options: &ImportOptions,
     json: bool,
+    rejects: Option<&std::path::Path>,
 ) -> Result<(), String> {
     let store = open_store(url)?;
     let started = Instant::now();
     let report = import_file(&store, file, options)
         .map_err(|e| import_failure(e, &file.display().to_string()))?;
+    if let Some(path) = rejects {
+        let csv = rejects_csv(&report.rejected).map_err(|e| e.to_string())?;
+        std::fs::write(path, csv).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
     if json {
         println!(
             "{}",
@@ -347,6 +426,14 @@ fn print_report(r: &ImportReport, started: Instant) {
         eprintln!("warning: {w}");
     }
     more(r.warnings_total, r.warnings.len(), "warning(s)");
+    for e in &r.rejected {
+        eprintln!("rejected: {e}");
+    }
+    more(
+        r.rejected_total,
+        r.rejected.len(),
+        "rejected row problem(s)",
+    );
     for d in r.decisions.iter().filter(|d| d.outcome != Outcome::New) {
         let Some(c) = &d.candidate else { continue };
         let of = c.asset_id.map_or("?".into(), |id| id.to_string());
@@ -386,13 +473,18 @@ fn print_report(r: &ImportReport, started: Instant) {
         );
     }
     println!(
-        "{}{summary}; {} warning(s) ({:.1} s)",
+        "{}{summary}; {} warning(s){} ({:.1} s)",
         if r.dry_run {
             "dry run, nothing changed: "
         } else {
             ""
         },
         r.warnings_total,
+        if r.rejected_total > 0 {
+            format!("; {} problem(s) in rows left out", r.rejected_total)
+        } else {
+            String::new()
+        },
         started.elapsed().as_secs_f64()
     );
 }
@@ -643,6 +735,26 @@ fn cli_error(e: ApiError) -> String {
             .join("; "),
         e => e.to_string(),
     }
+}
+
+fn import_postcodes(url: &str, paths: &[PathBuf], dry_run: bool) -> Result<(), String> {
+    let store = open_store(url)?;
+    let started = Instant::now();
+    let read = community_assets::import::postcodes::import_files(&store, paths, dry_run)
+        .map_err(|e| import_failure(e, "the postcode files"))?;
+    println!(
+        "{}{} postcode(s) from {} file(s); {} without a position skipped ({:.1} s)",
+        if dry_run {
+            "dry run, nothing changed: read "
+        } else {
+            "imported "
+        },
+        read.postcodes,
+        read.files,
+        read.without_position,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn import_areas(url: &str, files: &AreaFiles, dry_run: bool) -> Result<(), String> {

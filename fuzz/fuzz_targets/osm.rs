@@ -14,8 +14,9 @@ fn fuzz(data: &[u8]) {
         format: Some(Format::Osm),
         contacts: Contacts::Salvage,
         dry_run: true,
+        ..Default::default()
     };
-    match prepare(data, options, &FIXTURE, |_| Ok(HashSet::new())) {
+    match prepare(data, &options, &FIXTURE, |_| Ok(HashSet::new())) {
         Ok(prepared) => {
             let (rows, skipped) = read.expect("the import accepted what read_overpass refused");
             assert_eq!(

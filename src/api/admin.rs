@@ -96,6 +96,7 @@ impl QueryContract for StatusQuery {
                 (String = "text/csv"))),
         (status = 400, response = super::problems::BadRequest),
         (status = 406, response = super::problems::NotAcceptable),
+        (status = 409, response = super::problems::Conflict),
     )
 )]
 pub async fn list_assets(
@@ -106,6 +107,7 @@ pub async fn list_assets(
 ) -> Result<HttpResponse, ApiError> {
     let Query((q, StatusQuery { status })) = query;
     let format = format::negotiate(&req, q.format.map(FormatParam::as_str))?;
+    let q = q.at_postcode(&state).await?;
     let snap = blocking(&state, |st| Ok(st.admin_snapshot()?)).await?;
     let mut search = q.search(&snap)?;
     search.filter.statuses = status;

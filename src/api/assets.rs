@@ -8,15 +8,18 @@ use chrono::Utc;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::blocking;
 use super::conditional::{etag, http_date, is_fresh};
 use super::format;
 use super::params::{documented, Params, Query, QueryContract};
+use crate::domain::asset::normalise_postcode;
 use crate::domain::hours::london_time;
 use crate::domain::{asset::parse_tags, Asset, Wheelchair};
 use crate::error::ApiError;
 use crate::index::query::{BBox, Near};
 use crate::index::{Cursor, Filter, Search, Snapshot, SortBy};
 use crate::state::AppState;
+use crate::store::postcodes;
 
 pub const DEFAULT_RADIUS_M: f64 = 1500.0;
 pub const MAX_RADIUS_M: f64 = 50_000.0;
@@ -92,6 +95,11 @@ pub struct ListQuery {
     /// and makes `distance` the default sort.
     #[param(value_type = Option<String>, example = "51.5194,-0.1270")]
     pub near: Option<(f64, f64)>,
+    /// Centre of a radius search at a UK postcode's position, e.g. `SW1A 2AA` (any case and
+    /// spacing), instead of `near`. 400 for an unknown postcode; 409 when no postcodes are
+    /// imported (`community-assets import postcodes`).
+    #[param(value_type = Option<String>, example = "L1 8JQ")]
+    pub near_postcode: Option<String>,
     /// Radius in metres around `near`, 1 to 50000 (default 1500). Needs `near`.
     #[param(minimum = 1, maximum = 50000, example = 2000)]
     pub radius_m: Option<f64>,
@@ -161,6 +169,21 @@ impl QueryContract for ListQuery {
                 Some((lat, lon))
             }
         };
+        let near_postcode = match p.get("near_postcode") {
+            None => None,
+            Some(_) if near.is_some() => {
+                return Err(ApiError::param(
+                    "near_postcode",
+                    "cannot be combined with near",
+                ))
+            }
+            Some(pc) => Some(normalise_postcode(pc).ok_or_else(|| {
+                ApiError::param(
+                    "near_postcode",
+                    format!("{pc:?} is not a UK postcode (e.g. SW1A 2AA)"),
+                )
+            })?),
+        };
         let radius_m = p.f64_in("radius_m", 1.0, MAX_RADIUS_M)?;
         let bbox = match p.numbers("bbox", 4, "min_lon,min_lat,max_lon,max_lat in degrees")? {
             None => None,
@@ -213,6 +236,7 @@ impl QueryContract for ListQuery {
         Ok(ListQuery {
             category: p.list("category")?,
             near,
+            near_postcode,
             radius_m,
             bbox,
             q: q.map(|(_, words)| words),
@@ -241,6 +265,15 @@ impl QueryContract for ListQuery {
 }
 
 impl ListQuery {
+    /// With `near_postcode`, the query centred on that postcode's position (read from the
+    /// database: one primary-key lookup).
+    pub async fn at_postcode(mut self, state: &web::Data<AppState>) -> Result<Self, ApiError> {
+        if let Some(pc) = self.near_postcode.take() {
+            self.near = Some(blocking(state, move |st| postcode_position(st, &pc)).await?);
+        }
+        Ok(self)
+    }
+
     /// The search these parameters ask for, checked against each other and the snapshot's
     /// categories.
     pub fn search(self, snap: &Snapshot) -> Result<Search, ApiError> {
@@ -325,9 +358,10 @@ impl ListQuery {
             content(
                 (AssetPage = "application/json"),
                 (AssetFeatureCollection = "application/geo+json"),
-                (String = "text/csv", example = "source,source_id,name,category,lat,lon,address,town,postcode,website,phone,email,opening_hours,wheelchair,cost,description,tags,status\nlibraries-taskforce-2016,1,Barking,library,51.5363871,0.0799942,\"2 Town Square, Barking\",Barking,IG11 7NB,https://www.lbbd.gov.uk/libraries,,barking.library@lbbd.gov.uk,,unknown,free,,local-authority-led;statutory,published\n"))),
+                (String = "text/csv", example = "source,source_id,name,category,lat,lon,address,town,postcode,website,phone,email,opening_hours,wheelchair,cost,description,tags,status,location_precision\nlibraries-taskforce-2016,1,Barking,library,51.5363871,0.0799942,\"2 Town Square, Barking\",Barking,IG11 7NB,https://www.lbbd.gov.uk/libraries,,barking.library@lbbd.gov.uk,,unknown,free,,local-authority-led;statutory,published,exact\n"))),
         (status = 400, response = super::problems::BadRequest),
         (status = 406, response = super::problems::NotAcceptable),
+        (status = 409, response = super::problems::Conflict),
     )
 )]
 pub async fn list_assets(
@@ -336,6 +370,7 @@ pub async fn list_assets(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let format = format::negotiate(&req, q.format.map(FormatParam::as_str))?;
+    let q = q.at_postcode(&state).await?;
     let snap = state.snapshot.load();
     let search = q.search(&snap)?;
     let page = snap.search(&search);
@@ -346,6 +381,24 @@ pub async fn list_assets(
         page.total,
         format,
     ))
+}
+
+/// The position of a normalised postcode: 400 when it is not known, 409 when no postcodes
+/// are imported at all.
+fn postcode_position(st: &AppState, postcode: &str) -> Result<(f64, f64), ApiError> {
+    let mut conn = st.store.conn()?;
+    match postcodes::position(&mut conn, postcode)? {
+        Some(p) => Ok(p),
+        None if !postcodes::any(&mut conn)? => Err(ApiError::Conflict(
+            "near_postcode needs postcode positions, and none are imported: import OS \
+             Code-Point Open with `community-assets import postcodes`"
+                .into(),
+        )),
+        None => Err(ApiError::param(
+            "near_postcode",
+            format!("{postcode:?} is not a known postcode"),
+        )),
+    }
 }
 
 /// Query parameters of `GET /v1/assets/nearest`.

@@ -10,10 +10,14 @@ use super::auth::Editor;
 use super::format::{csv_body, CSV, GEOJSON};
 use super::params::{documented, Params, Query, QueryContract};
 use super::{blocking, costly};
-use crate::curation::imports::{import_on_server, match_settings, ImportOptions, ImportReport};
+use crate::curation::imports::{
+    import_on_server, match_settings, with_source, ImportOptions, ImportReport,
+};
 use crate::domain::asset::CSV_COLUMNS;
 use crate::domain::{Asset, SourceRef};
 use crate::error::ApiError;
+use crate::import::encoding::Encoding;
+use crate::import::mapping::Mapping;
 use crate::import::{gunzip, Contacts, Format, EXPORT_ONLY_COLUMNS};
 use crate::state::AppState;
 use crate::store::assets as store;
@@ -62,6 +66,39 @@ pub struct ImportQuery {
     /// The date of the list (RFC 3339; default now): a closure in it does not archive an
     /// asset a person verified after it.
     pub as_of: Option<DateTime<Utc>>,
+    /// Supplies or overrides every row's `source` (as `mapping` `{"set":{"source":...}}`).
+    #[param(min_length = 1, max_length = 200)]
+    pub source: Option<String>,
+    /// `reject` (default): any invalid row rejects the file. `skip`: the valid rows go in,
+    /// and the report lists the others (`rejected`, `rejected_total`).
+    #[param(inline)]
+    pub on_error: Option<OnError>,
+    /// A raw CSV's own columns, as JSON (see `Mapping`), e.g.
+    /// `{"map":{"lon":"lng"},"set":{"category":"library","source":"libraries-2016"},"id_column":"id"}`.
+    #[param(value_type = Option<String>)]
+    pub mapping: Option<Mapping>,
+    /// `auto` (default: UTF-8, else Windows-1252), `utf-8` or `windows-1252` (CSV).
+    #[param(inline)]
+    pub encoding: Option<EncodingParam>,
+}
+
+/// What an invalid row does to an import.
+#[derive(Clone, Copy, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum OnError {
+    Reject,
+    Skip,
+}
+
+/// A CSV body's character encoding.
+#[derive(Clone, Copy, ToSchema)]
+pub enum EncodingParam {
+    #[schema(rename = "auto")]
+    Auto,
+    #[schema(rename = "utf-8")]
+    Utf8,
+    #[schema(rename = "windows-1252")]
+    Windows1252,
 }
 
 impl QueryContract for ImportQuery {
@@ -86,6 +123,28 @@ impl QueryContract for ImportQuery {
             strict: p.bool("strict")?,
             snapshot: p.bool("snapshot")?,
             as_of: p.timestamp("as_of")?,
+            source: p.get("source").map(str::to_string),
+            on_error: p.one_of("on_error", &["reject", "skip"])?.map(|o| {
+                if o == "skip" {
+                    OnError::Skip
+                } else {
+                    OnError::Reject
+                }
+            }),
+            mapping: p
+                .get("mapping")
+                .map(|m| {
+                    serde_json::from_str::<Mapping>(m)
+                        .map_err(|e| ApiError::param("mapping", format!("is not a mapping: {e}")))
+                })
+                .transpose()?,
+            encoding: p
+                .one_of("encoding", &Encoding::NAMES)?
+                .map(|e| match Encoding::parse(e) {
+                    Some(Encoding::Utf8) => EncodingParam::Utf8,
+                    Some(Encoding::Windows1252) => EncodingParam::Windows1252,
+                    _ => EncodingParam::Auto,
+                }),
         })
     }
 }
@@ -98,17 +157,22 @@ impl QueryContract for ImportQuery {
 /// theatres, arts centres, cafes, cinemas, community centres and heritage mapped to
 /// categories, ways and relations placed at their centre, keyed `osm` / `node/123`).
 /// All or nothing: any invalid row is a 422 listing every problem by line (or element),
-/// and nothing changes. A row whose (source, source_id) record is linked updates its
-/// asset, field by field by source priority, never undoing a person's edit. Any other row
-/// is matched with the published assets (and the file's earlier rows): **linked** as
-/// another source record of the asset it is, sent to **review** (`GET
-/// /v1/admin/matches`), or **new**; each decision says why. A row marked `archived`
-/// closes the asset it links to. `snapshot=true` declares the file its source's complete
-/// list. `dry_run=true` reports the same counts without changing anything. Changes are
-/// audited as `import` (and `import.close`). A 422 lists the first 1,000 problems
-/// (`invalid-params-total` counts them all); the report lists at most 1,000 decisions and
-/// warnings (`decisions_total`, `warnings_total`). `format` says what the body is,
-/// whatever its Content-Type (gzip is recognised by its bytes).
+/// and nothing changes; with `on_error=skip` the valid rows go in and the report lists the
+/// others (`rejected`, each with its line, field, value and reason). A raw CSV with its own
+/// columns takes a `mapping` (JSON); `source` supplies or overrides every row's source.
+/// Rows with a postcode and no coordinates are placed at the postcode
+/// (`location_precision: postcode`; postcodes are imported with `community-assets import
+/// postcodes`). A row whose (source, source_id) record is linked updates its asset, field
+/// by field by source priority, never undoing a person's edit. Any other row is matched
+/// with the published assets (and the file's earlier rows): **linked** as another source
+/// record of the asset it is, sent to **review** (`GET /v1/admin/matches`), or **new**;
+/// each decision says why. A row marked `archived` closes the asset it links to.
+/// `snapshot=true` declares the file its source's complete list. `dry_run=true` reports the
+/// same counts without changing anything. Changes are audited as `import` (and
+/// `import.close`). A 422 lists the first 1,000 problems (`invalid-params-total` counts
+/// them all); the report lists at most 1,000 decisions, rejected rows and warnings
+/// (`decisions_total`, `rejected_total`, `warnings_total`). `format` says what the body
+/// is, whatever its Content-Type (gzip is recognised by its bytes).
 #[utoipa::path(
     post, path = "/v1/admin/imports", tag = "admin", security(("bearer" = [])),
     params(ImportQuery),
@@ -142,6 +206,13 @@ pub async fn import(
         snapshot: q.snapshot == Some(true),
         as_of: q.as_of,
         matching: match_settings(&state.config.matching),
+        skip_invalid: q.on_error == Some(OnError::Skip),
+        mapping: with_source(q.mapping, q.source),
+        encoding: match q.encoding {
+            Some(EncodingParam::Utf8) => Encoding::Utf8,
+            Some(EncodingParam::Windows1252) => Encoding::Windows1252,
+            _ => Encoding::Auto,
+        },
     };
     let client = format!("user:{}", user.username);
     let report = costly(&state, &state.work, &client, move |st| {

@@ -106,7 +106,7 @@ the response returns."),
 editors approve or reject them in the admin API"),
         (name = "health", description = "Liveness and readiness probes, and Prometheus metrics"),
     ),
-    components(schemas(crate::error::Problem)),
+    components(schemas(crate::error::Problem, crate::import::mapping::Mapping)),
     modifiers(&Security)
 )]
 pub struct ApiDoc;

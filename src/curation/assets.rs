@@ -106,7 +106,13 @@ pub fn patched(
 ) -> Result<Asset, ApiError> {
     let mut doc =
         serde_json::to_value(&old.fields).map_err(|e| ApiError::Internal(e.to_string()))?;
+    // A position set by hand is exact, unless the patch says otherwise.
+    let moved = ["lat", "lon"].iter().any(|k| patch.get(k).is_some())
+        && patch.get("location_precision").is_none();
     merge_patch(&mut doc, patch);
+    if moved {
+        doc["location_precision"] = "exact".into();
+    }
     Ok(Asset {
         fields: fields_from(&doc, categories)?,
         ..old.clone()

@@ -8,19 +8,24 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::AssetFields;
 use crate::error::ApiError;
+use crate::import::encoding::Encoding;
+use crate::import::mapping::Mapping;
 use crate::import::matching::{decide_all, Candidate, Decision, MatchSettings, Outcome};
-use crate::import::{self, Contacts, Format, ImportError, ParsedAssets, RowError, MAX_LISTED};
+use crate::import::{
+    self, postcodes, Contacts, Format, ImportError, ParsedAssets, ReadOptions, RowError, MAX_LISTED,
+};
 use crate::index::Snapshot;
 use crate::metrics::ImportOutcome;
 use crate::state::{published_snapshot, AppState};
 use crate::store::imports::{apply, ImportCounts, ImportPlan, RowPlan};
+use crate::store::postcodes::positions as postcode_positions;
 use crate::store::sources::records_by_key;
 use crate::store::{Store, StoreError};
 
@@ -36,6 +41,11 @@ pub struct ImportOptions {
     pub contacts: Contacts,
     /// Validate and report; change nothing.
     pub dry_run: bool,
+    /// Import the valid rows and report the others (`rejected`), instead of all or nothing.
+    pub skip_invalid: bool,
+    /// A raw file's own columns (CSV); without one the file has the import columns.
+    pub mapping: Option<Mapping>,
+    pub encoding: Encoding,
     /// The file is the complete current list of its source(s): their records it does not
     /// name are unlinked, and assets left with no source archived (or reviewed).
     pub snapshot: bool,
@@ -53,7 +63,18 @@ pub fn match_settings(t: &crate::config::MatchThresholds) -> MatchSettings {
         link_at: t.link_at.unwrap_or(d.link_at),
         review_at: t.review_at.unwrap_or(d.review_at),
         radius_m: t.radius_m.unwrap_or(d.radius_m),
+        ..d
     }
+}
+
+/// `mapping` with every row's `source` set to `source` (`--source`, `source=`), if given.
+pub fn with_source(mapping: Option<Mapping>, source: Option<String>) -> Option<Mapping> {
+    let Some(source) = source else {
+        return mapping;
+    };
+    let mut m = mapping.unwrap_or_default();
+    m.set.insert("source".into(), source);
+    Some(m)
 }
 
 /// What the matcher decided for one row (rows whose record is already linked are not
@@ -81,7 +102,7 @@ pub struct RowDecision {
         "reasons": ["12 m apart", "one name's words are all in the other"]}}],
     "decisions_total": 17,
     "warnings": [{"location": "element 5 (node/4419275310)", "field": "-", "reason": "skipped: not a venue of a known kind"}],
-    "warnings_total": 1}))]
+    "warnings_total": 1, "rejected": [], "rejected_total": 0}))]
 pub struct ImportReport {
     /// True when nothing was changed.
     pub dry_run: bool,
@@ -96,36 +117,78 @@ pub struct ImportReport {
     pub warnings: Vec<RowError>,
     /// Every warning.
     pub warnings_total: usize,
+    /// With `skip_invalid`: the problems of the rows left out, each with its line, field,
+    /// value and reason (the first 1,000).
+    pub rejected: Vec<RowError>,
+    /// Every problem of the rows left out.
+    pub rejected_total: usize,
 }
 
 /// Valid rows with where each was, the matcher's decision on each row whose record is
-/// not stored yet, and the warnings.
+/// not stored yet, the warnings, and the rows left out.
 pub struct Prepared {
     pub parsed: ParsedAssets,
     pub decisions: Vec<Option<Decision>>,
+    /// With `skip_invalid`: the problems of the rows left out.
+    pub rejected: import::Problems,
 }
 
 /// The pipeline up to the database write: parse and validate `bytes`, then match every
 /// row whose source key `stored` (given the keys) does not hold with the `published`
-/// assets and the file's earlier rows.
+/// assets and the file's earlier rows. Without a postcode table, rows without coordinates
+/// cannot be placed.
 pub fn prepare(
     bytes: &[u8],
     options: &ImportOptions,
     published: &Snapshot,
     stored: impl FnOnce(&[(String, String)]) -> Result<HashSet<(String, String)>, StoreError>,
 ) -> Result<Prepared, ImportError> {
+    prepare_with(bytes, options, published, stored, |_| Ok(HashMap::new()))
+}
+
+/// [`prepare`], with rows that have a postcode and no coordinates placed at the position
+/// `positions` gives their postcode (asked once, for all of them); a postcode it does not
+/// know is a problem of that row.
+pub fn prepare_with(
+    bytes: &[u8],
+    options: &ImportOptions,
+    published: &Snapshot,
+    stored: impl FnOnce(&[(String, String)]) -> Result<HashSet<(String, String)>, StoreError>,
+    positions: impl FnOnce(&[String]) -> Result<HashMap<String, (f64, f64)>, StoreError>,
+) -> Result<Prepared, ImportError> {
     let known: HashSet<String> = published
         .categories()
         .iter()
         .map(|c| c.slug.clone())
         .collect();
-    let parsed = import::parse(bytes, options.format, &known, options.contacts)
+    let read_options = ReadOptions {
+        contacts: options.contacts,
+        skip_invalid: options.skip_invalid,
+        mapping: options.mapping.as_ref(),
+        encoding: options.encoding,
+    };
+    let import::Read {
+        mut parsed,
+        mut rejected,
+    } = import::read(bytes, options.format, &known, &read_options)
         .map_err(ImportError::Rejected)?;
+    let wanted = postcodes::wanted(&parsed);
+    if !wanted.is_empty() {
+        let unplaced = postcodes::place(&mut parsed, &positions(&wanted)?);
+        if unplaced.total() > 0 && !options.skip_invalid {
+            return Err(ImportError::Rejected(unplaced));
+        }
+        rejected.append(unplaced);
+    }
     let keys: Vec<(String, String)> = parsed.rows.iter().map(key_of).collect();
     let stored = stored(&keys)?;
     let skip: Vec<bool> = keys.iter().map(|k| stored.contains(k)).collect();
     let decisions = decide_all(&parsed.rows, &skip, published, &options.matching);
-    Ok(Prepared { parsed, decisions })
+    Ok(Prepared {
+        parsed,
+        decisions,
+        rejected,
+    })
 }
 
 /// Imports `bytes` into `store`; `published` is what rows are matched with.
@@ -136,10 +199,24 @@ pub fn import_assets(
     options: &ImportOptions,
     author: &str,
 ) -> Result<ImportReport, ImportError> {
-    let mut conn = store.conn()?;
-    let Prepared { parsed, decisions } = prepare(bytes, options, published, |keys| {
-        Ok(records_by_key(&mut conn, keys)?.into_keys().collect())
-    })?;
+    // One connection, borrowed by each step in turn.
+    let conn = std::cell::RefCell::new(store.conn()?);
+    let Prepared {
+        parsed,
+        decisions,
+        rejected,
+    } = prepare_with(
+        bytes,
+        options,
+        published,
+        |keys| {
+            Ok(records_by_key(&mut conn.borrow_mut(), keys)?
+                .into_keys()
+                .collect())
+        },
+        |wanted| postcode_positions(&mut conn.borrow_mut(), wanted),
+    )?;
+    let mut conn = conn.into_inner();
     let plans = plan_rows(&decisions);
     let mut complete: Vec<String> = Vec::new();
     if options.snapshot {
@@ -183,6 +260,8 @@ pub fn import_assets(
         decisions_total,
         warnings_total: parsed.warnings.total(),
         warnings: parsed.warnings.into_listed(),
+        rejected_total: rejected.total(),
+        rejected: rejected.into_listed(),
     })
 }
 
@@ -240,6 +319,7 @@ pub fn import_on_server(
     options: &ImportOptions,
     author: &str,
 ) -> Result<ImportReport, ApiError> {
+    let dry_run = options.dry_run;
     let report = import_assets(&state.store, &state.snapshot.load(), bytes, options, author)
         .inspect_err(|e| {
             if matches!(e, ImportError::Rejected(_)) {
@@ -247,7 +327,7 @@ pub fn import_on_server(
             }
         })?;
     state.refresh()?;
-    state.metrics.import(if options.dry_run {
+    state.metrics.import(if dry_run {
         ImportOutcome::DryRun
     } else {
         let c = &report.counts;

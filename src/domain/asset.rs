@@ -38,6 +38,20 @@ string_enum!(
     Cost { Free => "free", Paid => "paid", Donation => "donation", Unknown => "unknown" }
 );
 string_enum!(
+    /// How the position was found: given with the row (`exact`), or placed at the
+    /// postcode's position because the row had none (`postcode`, within about 100 m).
+    LocationPrecision { Exact => "exact", Postcode => "postcode" }
+);
+
+// The macro derives no Default; `#[default]` cannot be passed through it.
+#[allow(clippy::derivable_impls)]
+impl Default for LocationPrecision {
+    fn default() -> Self {
+        LocationPrecision::Exact
+    }
+}
+
+string_enum!(
     /// Only `published` assets are public.
     Status { Published => "published", Draft => "draft", Archived => "archived" }
 );
@@ -59,8 +73,8 @@ pub struct Category {
     "email": "barking.library@lbbd.gov.uk", "description": null,
     "opening_hours": "Mo-Fr 09:00-19:00; Sa 09:00-17:00", "wheelchair": "yes", "cost": "free",
     "tags": ["statutory"], "source": "libraries-taskforce-2016", "source_id": "1",
-    "status": "published", "last_verified_at": null, "created_at": "2026-11-24T10:00:00Z",
-    "updated_at": "2026-11-24T10:00:00Z", "version": 1,
+    "status": "published", "location_precision": "exact", "last_verified_at": null,
+    "created_at": "2026-11-24T10:00:00Z", "updated_at": "2026-11-24T10:00:00Z", "version": 1,
     "sources": [{"source": "libraries-taskforce-2016", "source_id": "1"}]
 }))]
 pub struct Asset {
@@ -119,6 +133,9 @@ pub struct AssetFields {
     pub source: Option<String>,
     pub source_id: Option<String>,
     pub status: Status,
+    /// `postcode` when the position is the postcode's (an import row without coordinates).
+    #[serde(default)]
+    pub location_precision: LocationPrecision,
 }
 
 /// A field that failed validation, and why.
@@ -159,10 +176,12 @@ pub struct RawAsset {
     /// `;`-separated.
     pub tags: String,
     pub status: String,
+    /// `exact` (the default) or `postcode`.
+    pub location_precision: String,
 }
 
 /// The column names of the import and export CSV, in order.
-pub const CSV_COLUMNS: [&str; 18] = [
+pub const CSV_COLUMNS: [&str; 19] = [
     "source",
     "source_id",
     "name",
@@ -181,11 +200,12 @@ pub const CSV_COLUMNS: [&str; 18] = [
     "description",
     "tags",
     "status",
+    "location_precision",
 ];
 
 impl RawAsset {
     /// The cells in [`CSV_COLUMNS`] order.
-    pub fn cells(&self) -> [&str; 18] {
+    pub fn cells(&self) -> [&str; 19] {
         [
             &self.source,
             &self.source_id,
@@ -205,6 +225,7 @@ impl RawAsset {
             &self.description,
             &self.tags,
             &self.status,
+            &self.location_precision,
         ]
     }
 
@@ -229,6 +250,7 @@ impl RawAsset {
             "description" => &mut self.description,
             "tags" => &mut self.tags,
             "status" => &mut self.status,
+            "location_precision" => &mut self.location_precision,
             _ => return None,
         })
     }
@@ -264,9 +286,13 @@ const MAX_NAME: usize = 200;
 const MAX_SHORT: usize = 200;
 const MAX_ADDRESS: usize = 500;
 const MAX_URL: usize = 500;
+/// Real descriptions run to a few thousand characters (the longest of 5,809 rows of a
+/// national register: 4,100).
 const MAX_DESCRIPTION: usize = 5000;
-const MAX_TAGS: usize = 20;
-const MAX_TAG: usize = 50;
+/// Tags as real lists give them: subject and governance tags such as
+/// `subject-arts-fine_and_decorative_arts` run past 50 characters.
+const MAX_TAGS: usize = 50;
+const MAX_TAG: usize = 100;
 
 impl AssetFields {
     /// A published place with only its name, category and position (the rest unknown),
@@ -291,6 +317,7 @@ impl AssetFields {
             source: None,
             source_id: None,
             status: Status::Published,
+            location_precision: LocationPrecision::Exact,
         }
     }
 
@@ -389,6 +416,12 @@ impl AssetFields {
                 .map(|s| s.unwrap_or(Status::Published))
         };
         check("status", unit(&status));
+        let location_precision = enum_cell(
+            &raw.location_precision,
+            LocationPrecision::parse,
+            LocationPrecision::ALL,
+        );
+        check("location_precision", unit(&location_precision));
 
         let tags = parse_tags(raw.tags.split(';'));
         check("tags", unit(&tags));
@@ -442,6 +475,7 @@ impl AssetFields {
             source,
             source_id,
             status: status.unwrap_or(Status::Published),
+            location_precision: location_precision.ok().flatten().unwrap_or_default(),
         })
     }
 
@@ -467,6 +501,7 @@ impl AssetFields {
             description: s(&self.description),
             tags: self.tags.join(";"),
             status: self.status.as_str().into(),
+            location_precision: self.location_precision.as_str().into(),
         }
     }
 }
@@ -506,6 +541,18 @@ fn unit<T>(r: &Result<T, String>) -> Result<(), String> {
 
 fn too_long(max: usize) -> String {
     format!("must be at most {max} characters")
+}
+
+/// A value shown in a message: whole when short, else its start and its length.
+pub fn preview(value: &str) -> String {
+    const SHOWN: usize = 60;
+    let n = value.chars().count();
+    if n <= SHOWN {
+        format!("{value:?}")
+    } else {
+        let start: String = value.chars().take(SHOWN).collect();
+        format!("{start:?}… ({n} characters)")
+    }
 }
 
 fn required(s: &str) -> Result<(), String> {
@@ -562,7 +609,12 @@ fn enum_cell<T>(s: &str, parse: fn(&str) -> Option<T>, all: &[&str]) -> Result<O
 pub fn parse_tags<'a>(cells: impl Iterator<Item = &'a str>) -> Result<Vec<String>, String> {
     let mut tags: Vec<String> = Vec::new();
     for cell in cells {
-        let tag = cell.trim().to_lowercase();
+        // "Dementia friendly" in a real list is the tag `dementia-friendly`.
+        let tag = cell
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("-")
+            .to_lowercase();
         if tag.is_empty() || tags.contains(&tag) {
             continue;
         }
@@ -578,13 +630,13 @@ pub fn parse_tags<'a>(cells: impl Iterator<Item = &'a str>) -> Result<Vec<String
         tags.push(tag);
     }
     if tags.len() > MAX_TAGS {
-        return Err(format!("at most {MAX_TAGS} tags"));
+        return Err(format!("at most {MAX_TAGS} tags, got {}", tags.len()));
     }
     Ok(tags)
 }
 
 /// Upper-cases a UK postcode and puts the single space before the inward code.
-fn normalise_postcode(p: &str) -> Option<String> {
+pub fn normalise_postcode(p: &str) -> Option<String> {
     let compact: String = p
         .chars()
         .filter(|c| !c.is_whitespace())
@@ -617,25 +669,54 @@ pub fn salvage_contacts(raw: &mut RawAsset) -> Vec<FieldError> {
         ("phone", check_uk_phone, &mut raw.phone),
     ];
     for (field, check, cell) in checks {
-        let value = cell.trim();
+        let value = unwrap_contact(cell);
         if value.is_empty() || check(value).is_ok() {
+            *cell = value.to_string();
             continue;
         }
+        // Lists give websites without their scheme: `www.lbbd.gov.uk/libraries`.
+        let with_scheme = format!("https://{value}");
+        if field == "website" && !value.contains("://") && check(&with_scheme).is_ok() {
+            *cell = with_scheme;
+            continue;
+        }
+        let value = value.to_string();
         let first_valid = value
-            .split_whitespace()
+            .split([' ', '\t', '\n', '\r', ';'])
+            .map(unwrap_contact)
             .find(|v| check(v).is_ok())
             .map(str::to_string);
         let reason = match &first_valid {
             Some(v) => format!("kept {v:?}, the first valid value of {value:?}"),
             None => format!(
                 "dropped {value:?}: {}",
-                check(value).err().unwrap_or_default()
+                check(&value).err().unwrap_or_default()
             ),
         };
         warnings.push(FieldError::new(field, reason));
         *cell = first_valid.unwrap_or_default();
     }
     warnings
+}
+
+/// A contact as written in real lists without its wrapping: surrounding spaces, a `mailto:`
+/// or `tel:` scheme, angle brackets (`<bodmin.library@cornwall.gov.uk>`).
+fn unwrap_contact(value: &str) -> &str {
+    let mut v = value.trim();
+    loop {
+        let before = v;
+        for scheme in ["mailto:", "tel:"] {
+            if v.len() >= scheme.len() && v[..scheme.len()].eq_ignore_ascii_case(scheme) {
+                v = v[scheme.len()..].trim();
+            }
+        }
+        if let Some(inner) = v.strip_prefix('<').and_then(|i| i.strip_suffix('>')) {
+            v = inner.trim();
+        }
+        if v == before {
+            return v;
+        }
+    }
 }
 
 fn check_url(u: &str) -> Result<(), String> {
@@ -655,6 +736,7 @@ fn check_url(u: &str) -> Result<(), String> {
 pub fn check_email(e: &str) -> Result<(), String> {
     let ok = e.len() <= 254
         && !e.contains(char::is_whitespace)
+        && !e.contains(['<', '>', ',', ';'])
         && matches!(e.split_once('@'), Some((local, domain))
             if !local.is_empty() && !domain.contains('@') && domain.contains('.')
                && !domain.starts_with('.') && !domain.ends_with('.'));
@@ -779,6 +861,38 @@ mod tests {
         assert!(errs.iter().any(|e| e.field == "description"));
         assert!(check_text("tab\there", false).is_err());
         assert!(check_text("C1 \u{85}", true).is_err());
+    }
+
+    #[test]
+    fn salvage_unwraps_contacts() {
+        let mut r = raw();
+        r.email = " <mailto:Bodmin.Library@cornwall.gov.uk> ".into();
+        r.phone = "tel:01208 72286".into();
+        r.website = "<https://example.org/a>".into();
+        assert_eq!(salvage_contacts(&mut r), vec![]);
+        assert_eq!(r.website, "https://example.org/a");
+        r.website = "www.lbbd.gov.uk/libraries".into();
+        assert_eq!(salvage_contacts(&mut r), vec![]);
+        assert_eq!(r.email, "Bodmin.Library@cornwall.gov.uk");
+        assert_eq!(r.phone, "01208 72286");
+        assert_eq!(r.website, "https://www.lbbd.gov.uk/libraries");
+        r.email = "Library: <bodmin.library@cornwall.gov.uk>".into();
+        let w = salvage_contacts(&mut r);
+        assert_eq!(r.email, "bodmin.library@cornwall.gov.uk", "{w:?}");
+        assert!(check_email("<a@b.org>").is_err());
+    }
+
+    #[test]
+    fn real_tags_and_descriptions_fit() {
+        let mut r = raw();
+        r.tags = "Dementia friendly;subject-arts-fine_and_decorative_arts-and-more-words-past-fifty-chars".into();
+        r.description = "x".repeat(4100);
+        let f = AssetFields::parse(&r, &cats(), true).unwrap();
+        assert_eq!(f.tags[0], "dementia-friendly");
+        r.description = "x".repeat(5001);
+        let errs = AssetFields::parse(&r, &cats(), true).unwrap_err();
+        assert_eq!(errs[0].field, "description");
+        assert!(preview(&r.description).ends_with("… (5001 characters)"));
     }
 
     #[test]

@@ -6,6 +6,8 @@ pub mod hours;
 pub mod source;
 
 pub use area::{Area, AreaSetInfo};
-pub use asset::{Asset, AssetFields, Category, Cost, FieldError, RawAsset, Status, Wheelchair};
+pub use asset::{
+    Asset, AssetFields, Category, Cost, FieldError, LocationPrecision, RawAsset, Status, Wheelchair,
+};
 pub use hours::Hours;
 pub use source::{Origin, Origins, Source, SourceRef};

@@ -5,7 +5,8 @@
 //! The merge rule, field by field (`position` is `lat` and `lon` together):
 //! 1. a value a person set is never overwritten by an import (a curator's correction
 //!    outlives every later list, until a person changes it again);
-//! 2. a source that gives no value (empty, `unknown`, no tags) leaves the field alone;
+//! 2. a source that gives no value (empty, `unknown`, no tags) leaves the field alone,
+//!    and a position placed at a postcode never replaces an exact one from another source;
 //! 3. otherwise the value of the source with the higher priority for that field wins:
 //!    a source overwrites a field set by another source that still lists the asset only
 //!    when its priority for that field is at least as high;
@@ -129,22 +130,32 @@ fn object(fields: &AssetFields) -> Map<String, Value> {
     }
 }
 
+/// The parts of the `position` field: where, and how precisely it is known.
+const POSITION: [&str; 3] = ["lat", "lon", "location_precision"];
+
 fn get(o: &Map<String, Value>, field: &str) -> Value {
     if field == "position" {
-        return Value::Array(vec![o["lat"].clone(), o["lon"].clone()]);
+        return POSITION.iter().map(|k| o[*k].clone()).collect();
     }
     o.get(field).cloned().unwrap_or(Value::Null)
 }
 
 fn set(o: &mut Map<String, Value>, field: &str, value: Value) {
-    if field == "position" {
-        if let Value::Array(p) = value {
-            o.insert("lat".into(), p[0].clone());
-            o.insert("lon".into(), p[1].clone());
+    match (field, value) {
+        ("position", Value::Array(p)) => {
+            for (k, v) in POSITION.iter().zip(p) {
+                o.insert(k.to_string(), v);
+            }
         }
-    } else {
-        o.insert(field.into(), value);
+        (_, value) => {
+            o.insert(field.into(), value);
+        }
     }
+}
+
+/// A position placed at a postcode's centre, where an exact one is known.
+fn less_precise(current: &Value, new: &Value) -> bool {
+    new[2] == "postcode" && current[2] == "exact"
 }
 
 /// A value that says nothing: a list that does not know a field leaves it alone.
@@ -275,7 +286,12 @@ pub fn merge(asset: &Asset, origins: &Origins, row: &AssetFields, ctx: &MergeCon
         if current == new || is_empty(&new) {
             continue;
         }
-        if wins(origins.get(field), field, ctx) {
+        let origin = origins.get(field);
+        let own = origin.is_some_and(|o| o.source.as_deref() == Some(&ctx.source.name));
+        if field == "position" && less_precise(&current, &new) && !own {
+            continue;
+        }
+        if wins(origin, field, ctx) {
             set(&mut out, field, new);
             origins.insert(field.into(), by_source());
         }

@@ -668,6 +668,7 @@ fn row_error(location: &str, field: &str, reason: String) -> RowError {
         location: location.to_string(),
         field: field.to_string(),
         reason,
+        value: None,
     }
 }
 

@@ -1,22 +1,27 @@
-//! Asset import from CSV and GeoJSON (optionally gzip-compressed): all or nothing, with
-//! the rejected rows reported by line (or feature index), field and reason: the first
-//! [`MAX_LISTED`], and how many in all. Over 400 lines because both readers, the capped
-//! list and their unit tests are here.
+//! Asset import from CSV and GeoJSON (optionally gzip-compressed): all or nothing, or
+//! (`skip_invalid`) the valid rows only, with the rejected rows reported by line (or
+//! feature index), field, value and reason: the first [`MAX_LISTED`], and how many in all.
+//! Over 400 lines because both readers, the capped list and their unit tests are here.
 
 pub mod areas;
 pub mod csv_cell;
 pub mod duplicates;
+pub mod encoding;
+pub mod mapping;
 pub mod matching;
 pub mod osm;
+pub mod postcodes;
 
 use flate2::read::MultiGzDecoder;
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
+use std::io::Read as _;
 use std::path::Path;
 
-use crate::domain::asset::{salvage_contacts, CSV_COLUMNS};
-use crate::domain::{AssetFields, RawAsset};
+use crate::domain::asset::{preview, salvage_contacts, CSV_COLUMNS};
+use crate::domain::{AssetFields, LocationPrecision, RawAsset};
 use crate::store::StoreError;
+use encoding::{Encoding, LineIndex};
+use mapping::{Mapping, Plan};
 
 /// Columns that an export adds to the import columns; a re-import ignores them (the
 /// asset is found by source and source_id).
@@ -29,21 +34,26 @@ pub const EXPORT_ONLY_COLUMNS: [&str; 6] = [
     "sources",
 ];
 
-/// Columns every import must have.
-const REQUIRED_COLUMNS: [&str; 6] = ["source", "source_id", "name", "category", "lat", "lon"];
-
-/// A rejected row: where it is, which field, and why.
+/// A rejected row: where it is, which field, its value, and why.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct RowError {
-    /// `line N` (CSV, 1-based, where the record starts) or `feature N` (GeoJSON, 0-based).
+    /// `line N` (CSV, 1-based, where the record starts, whatever the line ends) or
+    /// `feature N` (GeoJSON, 0-based).
     pub location: String,
     pub field: String,
     pub reason: String,
+    /// The field's value as read (absent for problems of the file or of a whole row).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}: {}", self.location, self.field, self.reason)
+        write!(f, "{}: {}: {}", self.location, self.field, self.reason)?;
+        match &self.value {
+            Some(v) => write!(f, " (value {})", preview(v)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -108,6 +118,13 @@ impl<T> Capped<T> {
     pub fn into_listed(self) -> Vec<T> {
         self.listed
     }
+
+    /// Adds another list's items (those listed, while there is room) and its total.
+    pub fn append(&mut self, other: Capped<T>) {
+        let total = self.total + other.total;
+        self.extend(other.listed);
+        self.total = total;
+    }
 }
 
 impl<T> std::ops::Deref for Capped<T> {
@@ -145,6 +162,25 @@ impl<T> From<Vec<T>> for Capped<T> {
     fn from(v: Vec<T>) -> Self {
         v.into_iter().collect()
     }
+}
+
+/// How a file is read, beyond its format.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReadOptions<'a> {
+    /// Invalid websites, e-mails and phones: dropped with a warning, or rows rejected.
+    pub contacts: Contacts,
+    /// Import the valid rows and report the rest, instead of all or nothing.
+    pub skip_invalid: bool,
+    /// A raw file's columns (CSV): without one, the file has the import columns.
+    pub mapping: Option<&'a Mapping>,
+    pub encoding: Encoding,
+}
+
+/// A file read: its valid rows and, with `skip_invalid`, the problems of the rows left out.
+#[derive(Debug)]
+pub struct Read {
+    pub parsed: ParsedAssets,
+    pub rejected: Problems,
 }
 
 /// The formats an asset file can have.
@@ -192,6 +228,22 @@ pub fn gunzip(raw: Vec<u8>, max: usize) -> Result<Vec<u8>, std::io::Error> {
     Ok(out)
 }
 
+/// The rejected rows as CSV (`line,field,value,reason`), cells neutralised against
+/// spreadsheet formulas (a rejected value is whatever the file held).
+pub fn rejects_csv(rows: &[RowError]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["line", "field", "value", "reason"])?;
+    for r in rows {
+        let line = r.location.strip_prefix("line ").unwrap_or(&r.location);
+        let value = r.value.as_deref().unwrap_or("");
+        w.write_record(
+            [line, r.field.as_str(), value, r.reason.as_str()]
+                .map(|c| csv_cell::neutralise(c).into_owned()),
+        )?;
+    }
+    w.into_inner().map_err(|e| e.into_error().into())
+}
+
 /// Removes a UTF-8 byte-order mark.
 pub fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
@@ -201,73 +253,111 @@ pub fn strip_bom(bytes: &[u8]) -> &[u8] {
 /// be read.
 type Record = (String, Result<RawAsset, RowError>);
 
-/// Parses and validates an asset file of `format` (CSV or GeoJSON, told apart by the first
-/// character, unless it is OpenStreetMap data). Returns every row, or the problems.
-pub fn parse(
+/// Reads and validates an asset file of `format` (CSV or GeoJSON, told apart by the first
+/// character, unless it is OpenStreetMap data). Returns every row (or, with
+/// `skip_invalid`, the valid ones and the problems of the others), or the problems.
+pub fn read(
     bytes: &[u8],
     format: Option<Format>,
     categories: &HashSet<String>,
-    contacts: Contacts,
-) -> Result<ParsedAssets, Problems> {
-    match format {
-        Some(Format::Osm) => parse_osm(bytes, categories, contacts),
-        _ => parse_assets(bytes, categories, contacts),
+    options: &ReadOptions,
+) -> Result<Read, Problems> {
+    let bytes = strip_bom(bytes);
+    let is_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if options.mapping.is_some() && (is_json || format == Some(Format::Osm)) {
+        return Err(file_error(
+            "a mapping applies to CSV files; GeoJSON and OpenStreetMap data have their own names",
+        ));
+    }
+    if format == Some(Format::Osm) {
+        return parse_osm(bytes, categories, options);
+    }
+    if is_json {
+        let doc = geojson_document(bytes)?;
+        let read = validate(geojson_records(&doc)?, categories, options);
+        read
+    } else {
+        let decoded = encoding::decode(bytes, options.encoding).map_err(file_error)?;
+        let mut read = validate(
+            csv_records(decoded.text.as_bytes(), options.mapping)?,
+            categories,
+            options,
+        )?;
+        if let Some(note) = decoded.note {
+            read.parsed.warnings.push(RowError {
+                location: "file".into(),
+                field: "-".into(),
+                reason: note,
+                value: None,
+            });
+        }
+        Ok(read)
     }
 }
 
-/// Parses and validates a CSV or GeoJSON asset file (GeoJSON when the first non-blank
-/// character is `{`). Returns every row, or the problems (the first [`MAX_LISTED`] and
-/// their count). Records are validated as they are read, so invalid ones are never all
-/// held in memory at once.
+/// Parses and validates a CSV or GeoJSON asset file in the import columns (GeoJSON when
+/// the first non-blank character is `{`), all or nothing. Returns every row, or the
+/// problems (the first [`MAX_LISTED`] and their count). Records are validated as they are
+/// read, so invalid ones are never all held in memory at once.
 pub fn parse_assets(
     bytes: &[u8],
     categories: &HashSet<String>,
     contacts: Contacts,
 ) -> Result<ParsedAssets, Problems> {
-    let bytes = strip_bom(bytes);
-    let is_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if is_json {
-        let doc = geojson_document(bytes)?;
-        let parsed = validate(geojson_records(&doc)?, categories, contacts);
-        parsed
-    } else {
-        validate(csv_records(bytes)?, categories, contacts)
-    }
+    let options = ReadOptions {
+        contacts,
+        ..Default::default()
+    };
+    read(bytes, None, categories, &options).map(|r| r.parsed)
 }
 
 /// Parses and validates OpenStreetMap data from Overpass (see [`osm`]): elements that are
 /// not venues of a known kind, or have no name or position, are skipped with a warning.
-pub fn parse_osm(
+fn parse_osm(
     bytes: &[u8],
     categories: &HashSet<String>,
-    contacts: Contacts,
-) -> Result<ParsedAssets, Problems> {
+    options: &ReadOptions,
+) -> Result<Read, Problems> {
     let (raws, skipped) = osm::read_overpass(strip_bom(bytes)).map_err(file_error)?;
     let records = raws.into_iter().map(|(location, raw)| (location, Ok(raw)));
-    let mut parsed = validate(records, categories, contacts)?;
-    parsed
+    let mut read = validate(records, categories, options)?;
+    read.parsed
         .warnings
         .extend(skipped.into_iter().map(|s| RowError {
             location: s.location,
             field: "-".into(),
             reason: format!("skipped: {}", s.reason),
+            value: None,
         }));
-    Ok(parsed)
+    Ok(read)
 }
 
-/// Validates records: every row, or the problems (with duplicate keys within the file).
+/// The value of the cell of `field`, for showing in a problem.
+fn cell_value(raw: &RawAsset, field: &str) -> Option<String> {
+    CSV_COLUMNS
+        .iter()
+        .zip(raw.cells())
+        .find(|(c, _)| **c == field)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Validates records: every row, or the problems (with duplicate keys within the file);
+/// with `skip_invalid`, the valid rows and the problems of the others. A row with a
+/// postcode and neither coordinate is kept at (0, 0) with `location_precision: postcode`,
+/// for [`postcodes::place`] to place.
 fn validate(
     records: impl Iterator<Item = Record>,
     categories: &HashSet<String>,
-    contacts: Contacts,
-) -> Result<ParsedAssets, Problems> {
+    options: &ReadOptions,
+) -> Result<Read, Problems> {
     let mut errors = Problems::default();
     let mut warnings = Capped::default();
     let mut rows = Vec::new();
     let mut locations = Vec::new();
     let mut seen: HashMap<(String, String), String> = HashMap::new();
-    let at = |location: &str, e: crate::domain::FieldError| RowError {
+    let at = |location: &str, raw: &RawAsset, e: crate::domain::FieldError| RowError {
         location: location.to_string(),
+        value: cell_value(raw, &e.field),
         field: e.field,
         reason: e.reason,
     };
@@ -279,12 +369,22 @@ fn validate(
                 continue;
             }
         };
-        if contacts == Contacts::Salvage {
-            warnings.extend(
-                salvage_contacts(&mut raw)
-                    .into_iter()
-                    .map(|e| at(&location, e)),
-            );
+        if options.contacts == Contacts::Salvage {
+            let salvaged = salvage_contacts(&mut raw);
+            warnings.extend(salvaged.into_iter().map(|e| RowError {
+                location: location.clone(),
+                field: e.field,
+                reason: e.reason,
+                value: None,
+            }));
+        }
+        let unplaced = raw.lat.trim().is_empty()
+            && raw.lon.trim().is_empty()
+            && !raw.postcode.trim().is_empty();
+        if unplaced {
+            raw.lat = "0".into();
+            raw.lon = "0".into();
+            raw.location_precision = LocationPrecision::Postcode.as_str().into();
         }
         match AssetFields::parse(&raw, categories, true) {
             Ok(fields) => {
@@ -297,8 +397,9 @@ fn validate(
                         location,
                         field: "source_id".into(),
                         reason: format!("duplicates the source and source_id of {first}"),
+                        value: fields.source_id,
                     });
-                } else if errors.is_empty() {
+                } else if errors.is_empty() || options.skip_invalid {
                     seen.insert(key, location.clone());
                     rows.push(fields);
                     locations.push(location);
@@ -307,14 +408,27 @@ fn validate(
                     seen.insert(key, location);
                 }
             }
-            Err(field_errors) => errors.extend(field_errors.into_iter().map(|e| at(&location, e))),
+            Err(field_errors) => errors.extend(
+                field_errors
+                    .into_iter()
+                    .map(|e| at(&location, &raw, e))
+                    .map(|mut e| {
+                        if unplaced && (e.field == "lat" || e.field == "lon") {
+                            e.value = Some(String::new());
+                        }
+                        e
+                    }),
+            ),
         }
     }
-    if errors.is_empty() {
-        Ok(ParsedAssets {
-            rows,
-            locations,
-            warnings,
+    if errors.is_empty() || options.skip_invalid {
+        Ok(Read {
+            parsed: ParsedAssets {
+                rows,
+                locations,
+                warnings,
+            },
+            rejected: errors,
         })
     } else {
         Err(errors)
@@ -326,60 +440,40 @@ fn file_error(reason: impl Into<String>) -> Problems {
         location: "file".into(),
         field: "-".into(),
         reason: reason.into(),
+        value: None,
     }]
     .into()
 }
 
-/// The records of a CSV file, read one by one; the header is checked first.
-fn csv_records(bytes: &[u8]) -> Result<impl Iterator<Item = Record> + '_, Problems> {
+/// The records of a CSV file, read one by one; the header is checked first (against the
+/// mapping, if any). Lines are counted here (LF, CRLF, or CR alone), not by the `csv`
+/// crate, whose count is one too low after CRLF.
+fn csv_records<'a>(
+    text: &'a [u8],
+    mapping: Option<&Mapping>,
+) -> Result<impl Iterator<Item = Record> + 'a, Problems> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
-        .from_reader(bytes);
+        .from_reader(text);
     let headers: Vec<String> = rdr
         .headers()
         .map_err(|e| file_error(format!("cannot read the header line: {e}")))?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
-    let mut errors = Problems::default();
-    let header_error = |field: &str, reason: String| RowError {
-        location: "line 1".into(),
-        field: field.into(),
-        reason,
-    };
-    for h in &headers {
-        if !CSV_COLUMNS.contains(&h.as_str()) && !EXPORT_ONLY_COLUMNS.contains(&h.as_str()) {
-            errors.push(header_error(
-                h,
-                format!(
-                    "is not an import column (columns: {})",
-                    CSV_COLUMNS.join(",")
-                ),
-            ));
-        }
-    }
-    for r in REQUIRED_COLUMNS {
-        if !headers.iter().any(|h| h == r) {
-            errors.push(header_error(r, "required column is missing".into()));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    let plan = Plan::new(&headers, mapping)?;
+    let lines = LineIndex::new(text);
     Ok(rdr.into_records().map(move |record| match record {
         Ok(rec) => {
-            let line = rec.position().map_or(0, |p| p.line());
-            let mut raw = RawAsset::default();
-            for (h, v) in headers.iter().zip(rec.iter()) {
-                if let Some(cell) = raw.cell_mut(h) {
-                    // Undo the export's formula neutralisation.
-                    *cell = csv_cell::restore(v).to_string();
-                }
-            }
-            (format!("line {line}"), Ok(raw))
+            let line = rec
+                .position()
+                .map_or(0, |p| lines.record_line(text, p.byte() as usize));
+            (format!("line {line}"), Ok(plan.apply(&rec, line)))
         }
         Err(e) => {
-            let line = e.position().map_or(0, |p| p.line());
+            let line = e
+                .position()
+                .map_or(0, |p| lines.record_line(text, p.byte() as usize));
             let reason = match e.kind() {
                 csv::ErrorKind::UnequalLengths {
                     expected_len, len, ..
@@ -394,6 +488,7 @@ fn csv_records(bytes: &[u8]) -> Result<impl Iterator<Item = Record> + '_, Proble
                 location: location.clone(),
                 field: "-".into(),
                 reason,
+                value: None,
             };
             (location, Err(error))
         }
@@ -429,6 +524,7 @@ fn geojson_records(doc: &serde_json::Value) -> Result<impl Iterator<Item = Recor
                 location: location.clone(),
                 field: "geometry".into(),
                 reason: "must be a Point with [lon, lat] coordinates".into(),
+                value: None,
             };
             return (location, Err(error));
         };
@@ -490,8 +586,68 @@ mod tests {
     fn unknown_and_missing_columns_are_rejected() {
         let errs = parse_assets(b"source,name,postcod\n", &cats(), Contacts::Strict).unwrap_err();
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
-        assert!(
-            fields.contains(&"postcod") && fields.contains(&"source_id") && fields.contains(&"lat")
+        assert_eq!(
+            fields,
+            ["-", "source_id", "category", "lat", "lon"],
+            "{errs:?}"
+        );
+        assert!(errs[0]
+            .reason
+            .starts_with("1 not import column(s): postcod."));
+    }
+
+    /// The same rows with LF, CRLF and CR line ends, a quoted line break in line 2: the
+    /// errors are at lines 4 and 6 (the second a duplicate of line 2), whatever the ends.
+    #[test]
+    fn line_numbers_are_right_for_every_line_end() {
+        let rows = [
+            "source,source_id,name,category,lat,lon,address",
+            "s,1,A,library,51.5,-0.1,\"1 High St\nTown\"",
+            "s,2,B,library,51.5,-0.1,",
+            "s,3,C,zoo,51.5,-0.1,",
+            "",
+            "s,1,D,museum,51.5,-0.1,",
+        ];
+        for end in ["\n", "\r\n", "\r"] {
+            let csv = rows.join(end) + end;
+            let errs = parse_assets(csv.as_bytes(), &cats(), Contacts::Strict).unwrap_err();
+            let at: Vec<(&str, &str)> = errs
+                .iter()
+                .map(|e| (e.location.as_str(), e.field.as_str()))
+                .collect();
+            assert_eq!(
+                at,
+                [("line 5", "category"), ("line 7", "source_id")],
+                "{end:?}"
+            );
+            assert_eq!(errs[0].value.as_deref(), Some("zoo"));
+        }
+    }
+
+    #[test]
+    fn skip_invalid_keeps_the_valid_rows_and_reports_the_rest() {
+        let csv = "source,source_id,name,category,lat,lon,tags\r\n\
+                   s,1,A,library,51.5,-0.1,\r\n\
+                   s,2,B,library,95,-0.1,bad tag!\r\n\
+                   s,3,C,museum,51.5,-0.1,\r\n\
+                   s,1,D,museum,51.5,-0.1,\r\n";
+        let options = ReadOptions {
+            skip_invalid: true,
+            ..Default::default()
+        };
+        let read = read(csv.as_bytes(), None, &cats(), &options).unwrap();
+        let names: Vec<&str> = read.parsed.rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["A", "C"]);
+        assert_eq!(read.parsed.locations, ["line 2", "line 4"]);
+        let shown: Vec<String> = read.rejected.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            shown,
+            [
+                "line 3: lat: must be a number from -90 to 90 (value \"95\")",
+                "line 3: tags: tag \"bad-tag!\" must be 1 to 100 letters, digits, '-' or '_' \
+                 (value \"bad tag!\")",
+                "line 5: source_id: duplicates the source and source_id of line 2 (value \"1\")",
+            ]
         );
     }
 

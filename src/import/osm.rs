@@ -112,6 +112,7 @@ fn asset(el: &Value, source_id: String) -> Result<RawAsset, &'static str> {
         description: tag(&["description"]),
         tags: flags.join(";"),
         status: String::new(),
+        ..Default::default()
     })
 }
 

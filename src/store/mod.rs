@@ -9,6 +9,7 @@ pub mod assets;
 pub mod audit;
 pub mod imports;
 pub mod models;
+pub mod postcodes;
 pub mod reviews;
 pub mod schema;
 pub mod sources;

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::schema::{assets, categories};
 use super::StoreError;
-use crate::domain::{Asset, AssetFields, Category, Cost, Status, Wheelchair};
+use crate::domain::{Asset, AssetFields, Category, Cost, LocationPrecision, Status, Wheelchair};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = assets)]
@@ -35,6 +35,7 @@ pub struct AssetRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    pub location_precision: String,
 }
 
 #[derive(Queryable, Selectable)]
@@ -87,6 +88,7 @@ impl AssetRow {
             created_at: a.created_at.timestamp_micros(),
             updated_at: a.updated_at.timestamp_micros(),
             version: a.version,
+            location_precision: f.location_precision.as_str().into(),
         }
     }
 
@@ -103,6 +105,8 @@ impl AssetRow {
                     .ok_or_else(|| bad("wheelchair", &self.wheelchair))?,
                 cost: Cost::parse(&self.cost).ok_or_else(|| bad("cost", &self.cost))?,
                 status: Status::parse(&self.status).ok_or_else(|| bad("status", &self.status))?,
+                location_precision: LocationPrecision::parse(&self.location_precision)
+                    .ok_or_else(|| bad("location_precision", &self.location_precision))?,
                 tags: serde_json::from_str(&self.tags).map_err(|_| bad("tags", &self.tags))?,
                 name: self.name,
                 category: self.category,

@@ -34,6 +34,7 @@ diesel::table! {
         updated_at -> BigInt,
         version -> BigInt,
         field_origins -> Text,
+        location_precision -> Text,
     }
 }
 
@@ -182,5 +183,13 @@ diesel::table! {
         created_at -> BigInt,
         decided_by -> Nullable<Text>,
         decided_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    postcodes (postcode) {
+        postcode -> Text,
+        lat -> Double,
+        lon -> Double,
     }
 }

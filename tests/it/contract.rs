@@ -127,6 +127,7 @@ const MALFORMED: &[(&str, &str)] = &[
     ("lon", "181"),
     ("max_decile", "11"),
     ("near", "91,0"),
+    ("near_postcode", "banana"),
     ("open_at", "yesterday"),
     ("open_now", "yes"),
     ("radius_m", "abc"),

@@ -339,7 +339,7 @@ fn filters_formats_and_conditional_get(backend: Backend) {
     );
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").unwrap().starts_with("text/csv"));
-    assert_eq!(r.body.lines().next().unwrap(), "source,source_id,name,category,lat,lon,address,town,postcode,website,phone,email,opening_hours,wheelchair,cost,description,tags,status,sources");
+    assert_eq!(r.body.lines().next().unwrap(), "source,source_id,name,category,lat,lon,address,town,postcode,website,phone,email,opening_hours,wheelchair,cost,description,tags,status,location_precision,sources");
     let rows = r.body.lines().count() - 1;
     let total: usize = r.header("x-total-count").unwrap().parse().unwrap();
     assert_eq!(rows, total.min(200));

@@ -21,5 +21,6 @@ mod instances;
 mod openapi_sync;
 mod outage;
 mod production;
+mod raw_imports;
 mod sources;
 mod work_budget;

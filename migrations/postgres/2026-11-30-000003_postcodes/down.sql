@@ -1,0 +1,2 @@
+ALTER TABLE assets DROP COLUMN location_precision;
+DROP TABLE postcodes;
