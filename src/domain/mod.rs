@@ -3,6 +3,7 @@
 pub mod area;
 pub mod asset;
 pub mod hours;
+pub mod timestamp;
 
 pub use area::{Area, AreaSetInfo};
 pub use asset::{Asset, AssetFields, Category, Cost, FieldError, RawAsset, Status, Wheelchair};

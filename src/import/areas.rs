@@ -1,9 +1,10 @@
 //! Area import from the official files as published: the English Indices of Deprivation
-//! CSVs (File 1 IMD, File 2 domains, File 6 population, or File 7 with everything; the
-//! 2019 and 2025 header variants, a UTF-8 byte-order mark, thousands separators such as
-//! `"29,199"`), a point file (lat/lon or British National Grid easting/northing) and
-//! GeoJSON boundaries. Any file may be gzip-compressed. All or nothing: every problem is
-//! reported with its file, line (or feature) and reason.
+//! CSVs (File 1 IMD, File 2 domains, File 3 IDACI/IDAOPI, File 6 population, or File 7 with
+//! everything; the 2019 and 2025 header variants, a UTF-8 byte-order mark, thousands
+//! separators such as `"29,199"`), population tables by LSOA (Census 2021, ONS estimates), a
+//! point file (lat/lon or British National Grid easting/northing) and GeoJSON boundaries. Any
+//! file may be gzip-compressed. All or nothing: every problem is reported with its file, line
+//! (or feature) and reason, problems with a whole file first.
 //!
 //! Columns are found by what their headers say rather than by position, so a new vintage
 //! whose headers read `LSOA code (2021)` or `... mid 2022 ...` imports unchanged.
