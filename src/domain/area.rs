@@ -279,3 +279,26 @@ fn micros_rfc3339<S: serde::Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, 
         None => s.serialize_none(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measures_are_compact_and_serialise_only_what_was_imported() {
+        // Nine measures an area, ~33,000 areas, read by every report.
+        assert_eq!(std::mem::size_of::<Measure>(), 16);
+        assert_eq!(std::mem::size_of::<Domains>(), 7 * 16);
+        let mut a = Domains::default();
+        assert!(a.is_empty());
+        a.crime = Measure::default().with_rank_decile(Some(244), Some(1));
+        a.income.score = Some(0.013);
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(
+            json,
+            r#"{"income":{"score":0.013},"crime":{"rank":244,"decile":1}}"#
+        );
+        let bad = Measure::default().with_rank_decile(Some(0), Some(11));
+        assert!(bad.is_empty(), "out of range counts as absent");
+    }
+}
