@@ -769,7 +769,8 @@ fn import_areas(url: &str, files: &AreaFiles, dry_run: bool) -> Result<(), Strin
     let count =
         |f: fn(&community_assets::domain::Area) -> bool| p.areas.iter().filter(|a| f(a)).count();
     println!(
-        "{}{} areas of {} on {} ({} with population, {} with domains; {}) ({:.1} s)",
+        "{}{} areas of {} on {} ({} with population, {} with domains, {} with domain scores, \
+         {} with IDACI/IDAOPI; {}) ({:.1} s)",
         if dry_run {
             "dry run, nothing changed: "
         } else {
@@ -779,7 +780,9 @@ fn import_areas(url: &str, files: &AreaFiles, dry_run: bool) -> Result<(), Strin
         p.index_name,
         p.geography,
         count(|a| a.population.is_some()),
-        count(|a| a.income_rank.is_some()),
+        count(|a| !a.domains.is_empty()),
+        count(|a| a.domains.income.score.is_some()),
+        count(|a| !a.supplementary.is_empty()),
         if files.boundaries.is_some() {
             "with boundaries"
         } else {

@@ -84,7 +84,7 @@ pub fn areas() -> AreaSet {
         population: Some(data("File_6_-_IoD2019_Population_Denominators.csv.gz")),
         points: Some(data("lsoa2011_centroids_england.csv.gz")),
         boundaries: Some(data("lsoa2011_boundaries_england.geojson.gz")),
-        vintage: None,
+        ..Default::default()
     };
     let parsed = parse_area_files(&files).expect("the official files import");
     AreaSet::build(Default::default(), parsed.areas)

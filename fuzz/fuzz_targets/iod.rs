@@ -53,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
         population: given(2),
         points: given(3),
         boundaries: given(4),
-        vintage: None,
+        ..Default::default()
     };
     let read = |path: &Path| -> Result<Vec<u8>, ImportError> {
         let i = NAMES

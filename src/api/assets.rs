@@ -348,7 +348,8 @@ impl ListQuery {
 /// Radius, bounding-box and attribute filters with keyset paging. Answers JSON by default,
 /// a GeoJSON FeatureCollection for `Accept: application/geo+json` or `format=geojson`, and
 /// CSV in the import format for `Accept: text/csv` or `format=csv` (the total and next
-/// cursor are then in the `X-Total-Count` and `X-Next-Cursor` headers).
+/// cursor are then in the `X-Total-Count` and `X-Next-Cursor` headers; with `near`, a last
+/// column `distance_m`).
 #[utoipa::path(
     get, path = "/v1/assets", tag = "assets", params(ListQuery),
     responses(
@@ -372,14 +373,16 @@ pub async fn list_assets(
     let format = format::negotiate(&req, q.format.map(FormatParam::as_str))?;
     let q = q.at_postcode(&state).await?;
     let snap = state.snapshot.load();
+    let near = q.near.is_some();
     let search = q.search(&snap)?;
     let page = snap.search(&search);
-    Ok(format::page(
+    Ok(format::search_page(
         &snap,
         &page.hits,
         page.next.map(|c| c.encode()),
         page.total,
         format,
+        near,
     ))
 }
 

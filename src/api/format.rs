@@ -91,6 +91,19 @@ pub fn page(
     total: usize,
     format: Format,
 ) -> HttpResponse {
+    search_page(snap, hits, next, total, format, false)
+}
+
+/// [`page`] of a radius search: with `near`, CSV has a last column `distance_m` (metres
+/// from `near`). Without it the CSV is exactly the import format, so it re-imports.
+pub fn search_page(
+    snap: &Snapshot,
+    hits: &[Hit],
+    next: Option<String>,
+    total: usize,
+    format: Format,
+    near: bool,
+) -> HttpResponse {
     let cursor_json = next
         .as_ref()
         .map_or("null".to_string(), |c| format!("\"{c}\""));
@@ -130,12 +143,19 @@ pub fn page(
         Format::Csv => {
             let rows = hits.iter().map(|h| {
                 let asset = snap.entry(h.idx).asset();
-                let mut cells = asset.fields.to_raw().cells().map(str::to_string).to_vec();
-                cells.push(SourceRef::cell(&asset.sources));
-                cells
+                let mut row = asset.fields.to_raw().cells().map(str::to_string).to_vec();
+                row.push(SourceRef::cell(&asset.sources));
+                if near {
+                    row.push(h.distance_m.map(|d| d.to_string()).unwrap_or_default());
+                }
+                row
             });
-            let header = CSV_COLUMNS.iter().chain(["sources"].iter());
-            match csv_body(header.map(|c| c.to_string()).collect(), rows) {
+            let mut header = CSV_COLUMNS.map(str::to_string).to_vec();
+            header.push("sources".into());
+            if near {
+                header.push("distance_m".into());
+            }
+            match csv_body(header, rows) {
                 Ok(body) => res.content_type(CSV).body(body),
                 Err(e) => actix_web::ResponseError::error_response(&e),
             }

@@ -4,6 +4,7 @@ pub mod area;
 pub mod asset;
 pub mod hours;
 pub mod source;
+pub mod timestamp;
 
 pub use area::{Area, AreaSetInfo};
 pub use asset::{

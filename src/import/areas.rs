@@ -1,19 +1,21 @@
 //! Area import from the official files as published: the English Indices of Deprivation
-//! CSVs (File 1 IMD, File 2 domains, File 6 population, or File 7 with everything; the
-//! 2019 and 2025 header variants, a UTF-8 byte-order mark, thousands separators such as
-//! `"29,199"`), a point file (lat/lon or British National Grid easting/northing) and
-//! GeoJSON boundaries. Any file may be gzip-compressed. All or nothing: every problem is
-//! reported with its file, line (or feature) and reason.
+//! CSVs (File 1 IMD, File 2 domains, File 3 IDACI/IDAOPI, File 6 population, or File 7 with
+//! everything; the 2019 and 2025 header variants, a UTF-8 byte-order mark, thousands
+//! separators such as `"29,199"`), population tables by LSOA (Census 2021, ONS estimates), a
+//! point file (lat/lon or British National Grid easting/northing) and GeoJSON boundaries. Any
+//! file may be gzip-compressed. All or nothing: every problem is reported with its file, line
+//! (or feature) and reason, problems with a whole file first.
 //!
 //! Columns are found by what their headers say rather than by position, so a new vintage
 //! whose headers read `LSOA code (2021)` or `... mid 2022 ...` imports unchanged.
 
 use serde_json::Value;
 use std::collections::HashMap;
+use std::num::{NonZeroU32, NonZeroU8};
 use std::path::{Path, PathBuf};
 
 use super::{read_bytes, strip_bom, ImportError, RowError};
-use crate::domain::area::{nation_of, DOMAINS};
+use crate::domain::area::{nation_of, DOMAINS, SUPPLEMENTARY};
 use crate::domain::{Area, AreaSetInfo};
 use crate::geo::{bng, boundary};
 use crate::store::areas::replace_areas;
@@ -23,17 +25,31 @@ use crate::store::Store;
 /// Also the command line's `import areas` options.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct AreaFiles {
-    /// The IMD file (IoD File 1, or File 7): code, name, local authority, IMD rank and
-    /// decile (and score when present).
+    /// The IMD file: IoD File 1 (rank and decile) or File 7 (scores, ranks and deciles of
+    /// the IMD and of the domains, and IDACI/IDAOPI when present: one file gives them all).
     #[arg(long)]
     pub imd: PathBuf,
-    /// The domains file (IoD File 2): ranks and deciles of the seven domains.
+    /// A domains file: IoD File 2 (ranks and deciles) or any file with domain columns
+    /// (File 5 scores, File 7). Not needed when --imd is File 7.
     #[arg(long)]
     pub domains: Option<PathBuf>,
-    /// The population file (IoD File 6): total population.
+    /// The supplementary indices: IoD File 3 (IDACI and IDAOPI ranks and deciles, and
+    /// scores when the file has them).
+    #[arg(long)]
+    pub supplementary: Option<PathBuf>,
+    /// A population table by area: IoD File 6, a Census 2021 table (TS001/TS021 usual
+    /// residents), ONS mid-year estimates (all ages); see --population-column.
     #[arg(long)]
     pub population: Option<PathBuf>,
-    /// Representative points: lat/lon or British National Grid easting/northing.
+    /// The population file's column of residents, when its header is not one recognised
+    /// (matched without regard to case).
+    #[arg(long, requires = "population")]
+    pub population_column: Option<String>,
+    /// The population file's column of area codes, when its header is not one recognised.
+    #[arg(long, requires = "population")]
+    pub code_column: Option<String>,
+    /// Representative points: lat/lon or British National Grid easting/northing, e.g. the
+    /// ONS population-weighted centroids.
     #[arg(long)]
     pub points: Option<PathBuf>,
     /// GeoJSON boundaries (Polygon or MultiPolygon features with the area code).
@@ -102,7 +118,35 @@ pub fn parse_area_files_with(
             "give --points or --boundaries (or both): every area needs a location".into(),
         ));
     }
+    // Every file is read before any is joined, so that files of another geography are the
+    // whole answer rather than the last of thousands of row errors they cause.
+    let table = |p: &Option<PathBuf>| p.as_deref().map(|p| Table::read(p, &read)).transpose();
     let imd = Table::read(&files.imd, &read)?;
+    let domains = table(&files.domains)?;
+    let supplementary = table(&files.supplementary)?;
+    let population = table(&files.population)?;
+    let points = table(&files.points)?;
+    let boundaries = files
+        .boundaries
+        .as_deref()
+        .map(|p| Boundaries::read(p, &read))
+        .transpose()?;
+
+    let mut geographies = vec![(imd.label.clone(), imd.geography_year())];
+    for t in [&domains, &supplementary, &population, &points]
+        .into_iter()
+        .flatten()
+    {
+        geographies.push((t.label.clone(), t.geography_year()));
+    }
+    if let Some(b) = &boundaries {
+        geographies.push((b.label.clone(), b.geography_year()));
+    }
+    let mismatches = geography_mismatches(&geographies);
+    if !mismatches.is_empty() {
+        return Err(ImportError::Rejected(mismatches.into()));
+    }
+
     let mut errors = Vec::new();
     let (areas, lines) = read_imd(&imd, &mut errors);
     let mut join = Join {
@@ -114,33 +158,39 @@ pub fn parse_area_files_with(
         areas,
         lines,
         imd_label: imd.label.clone(),
+        file_errors: Vec::new(),
         errors,
         notes: Vec::new(),
     };
-    let mut geographies = vec![(imd.label.clone(), imd.geography_year())];
 
-    if let Some(path) = &files.domains {
-        let t = Table::read(path, &read)?;
-        let slots: Vec<(usize, Option<usize>, Option<usize>)> = DOMAIN_PREFIXES
-            .iter()
-            .enumerate()
-            .map(|(k, p)| {
-                let col = |m| t.find(|h| is_domain(h, p, m));
-                (k, col("rank"), col("decile"))
-            })
-            .filter(|(_, r, d)| r.is_some() || d.is_some())
-            .collect();
-        if slots.is_empty() {
-            join.errors.push(row_error(
+    // File 7 as the IMD file: its domains (and IDACI/IDAOPI) come with it.
+    let imd_indices = IndexColumns::find(&imd);
+    if !imd_indices.is_empty() && !join.areas.is_empty() {
+        join.table(&imd, "domains", |a, rec| imd_indices.fill(a, rec));
+    }
+    for (t, what) in [(&domains, "domains"), (&supplementary, "supplementary")] {
+        let Some(t) = t else { continue };
+        let cols = IndexColumns::find(t);
+        let wanted = if what == "domains" {
+            cols.has_domains()
+        } else {
+            cols.has_supplementary()
+        };
+        if !wanted {
+            join.file_errors.push(row_error(
                 &format!("{} line 1", t.label),
                 "header",
-                "has no domain rank or decile columns (e.g. \"Income Rank (where 1 is most deprived)\")".into(),
+                if what == "domains" {
+                    "has no domain score, rank or decile columns (looked for headers such as \"Income Score (rate)\", \"Income Rank (where 1 is most deprived)\", \"Crime Decile (where 1 is most deprived 10% of LSOAs)\")".into()
+                } else {
+                    "has no IDACI or IDAOPI columns (looked for headers such as \"Income Deprivation Affecting Children Index (IDACI) Rank (where 1 is most deprived)\")".into()
+                },
             ));
-            return Err(ImportError::Rejected(join.errors.into()));
+            continue;
         }
+        // Files 2 and 3 repeat the IMD rank: a mismatch means files of different vintages.
         let imd_rank = t.find(|h| is_imd(h, "rank"));
-        join.table(&t, "domains", |a, rec| {
-            // File 2 repeats the IMD rank: a mismatch means files of different vintages.
+        join.table(t, what, |a, rec| {
             if let Some(col) = imd_rank {
                 if count(rec.get(col).unwrap_or("")) != Some(a.imd_rank as i64) {
                     return Err((
@@ -152,33 +202,14 @@ pub fn parse_area_files_with(
                     ));
                 }
             }
-            let mut domains = a.domains_mut();
-            for &(k, rank, decile) in &slots {
-                let name = DOMAINS[k];
-                let (r, d) = &mut domains[k];
-                if let Some(col) = rank {
-                    let v = whole(rec, col, 1, i32::MAX as i64)
-                        .map_err(|e| (format!("{name}_rank"), e))?;
-                    **r = Some(v as i32);
-                }
-                if let Some(col) = decile {
-                    let v = whole(rec, col, 1, 10).map_err(|e| (format!("{name}_decile"), e))?;
-                    **d = Some(v as i32);
-                }
-            }
-            Ok(())
+            cols.fill(a, rec)
         });
     }
 
-    if let Some(path) = &files.population {
-        let t = Table::read(path, &read)?;
-        match t.find(|h| h.starts_with("total population")) {
-            None => join.errors.push(row_error(
-                &format!("{} line 1", t.label),
-                "header",
-                "has no total population column".into(),
-            )),
-            Some(col) => join.table(&t, "population", |a, rec| {
+    if let Some(t) = &population {
+        match population_columns(t, files) {
+            Err(e) => join.file_errors.push(e),
+            Ok((code, col)) => join.table_by(t, code, "population", |a, rec| {
                 let v = whole(rec, col, 0, i64::MAX).map_err(|e| ("population".to_string(), e))?;
                 a.population = Some(v);
                 Ok(())
@@ -186,54 +217,29 @@ pub fn parse_area_files_with(
         }
     }
 
-    if let Some(path) = &files.points {
-        let t = Table::read(path, &read)?;
-        geographies.push((t.label.clone(), t.geography_year()));
-        match PointColumns::find(&t) {
+    if let Some(t) = &points {
+        match PointColumns::find(t) {
             Err(e) => join
-                .errors
+                .file_errors
                 .push(row_error(&format!("{} line 1", t.label), "header", e)),
-            Ok(cols) => join.table(&t, "point", |a, rec| {
+            Ok(cols) => join.table(t, "point", |a, rec| {
                 (a.lat, a.lon) = cols.point(rec)?;
                 Ok(())
             }),
         }
     }
 
-    if let Some(path) = &files.boundaries {
-        let label = file_label(path);
-        let bytes = read(path)?;
-        let reject =
-            |reason: String| ImportError::Rejected(vec![row_error(&label, "-", reason)].into());
-        let doc: Value = serde_json::from_slice(strip_bom(&bytes))
-            .map_err(|e| reject(format!("is not valid JSON: {e}")))?;
-        let features = doc
-            .get("features")
-            .and_then(Value::as_array)
-            .ok_or_else(|| reject("is not a GeoJSON FeatureCollection".into()))?;
-        let code_of = |f: &Value| {
-            f.get("properties")?
-                .as_object()?
-                .iter()
-                .find(|(k, _)| is_area_code(&k.to_lowercase()))
-                .map(|(k, v)| (k.to_lowercase(), v.as_str().map(str::to_string)))
-        };
-        geographies.push((
-            label.clone(),
-            features
-                .first()
-                .and_then(code_of)
-                .and_then(|(k, _)| year_of(&k)),
-        ));
-        let records = features.iter().enumerate().map(|(n, f)| {
+    if let Some(b) = &boundaries {
+        let label = &b.label;
+        let records = b.features.iter().enumerate().map(|(n, f)| {
             (
                 format!("{label} feature {n}"),
-                code_of(f).and_then(|(_, c)| c),
+                boundary_code(f).and_then(|(_, c)| c),
                 f,
             )
         });
         let representative = files.points.is_none();
-        join.records(&label, "boundary", records, |a, f| {
+        join.records(label, "boundary", records, |a, f| {
             let shape = f
                 .get("geometry")
                 .ok_or_else(|| "is missing".to_string())
@@ -250,31 +256,12 @@ pub fn parse_area_files_with(
         });
     }
 
-    let known: Vec<&(String, Option<u16>)> =
-        geographies.iter().filter(|(_, y)| y.is_some()).collect();
-    // Files of other geographies first: the rows' errors may be too many to list.
-    let mut file_errors = Vec::new();
-    if let Some(first) = known.first() {
-        for other in &known[1..] {
-            if other.1 != first.1 {
-                file_errors.push(row_error(
-                    &other.0,
-                    "geography",
-                    format!(
-                        "is LSOA {} but {} is LSOA {}: use files of the same geography",
-                        other.1.unwrap_or(0),
-                        first.0,
-                        first.1.unwrap_or(0)
-                    ),
-                ));
-            }
-        }
-    }
-    if !file_errors.is_empty() || !join.errors.is_empty() {
-        let errors = file_errors.into_iter().chain(join.errors).collect();
+    if !join.file_errors.is_empty() || !join.errors.is_empty() {
+        // Problems with a whole file first: the rows' errors may be too many to list.
+        let errors = join.file_errors.into_iter().chain(join.errors).collect();
         return Err(ImportError::Rejected(errors));
     }
-    let year = known.first().and_then(|k| k.1);
+    let year = geographies.iter().find_map(|g| g.1);
     let geography = year.map_or("LSOA".to_string(), |y| format!("LSOA {y}"));
     let index_name = files
         .vintage
@@ -294,6 +281,278 @@ pub fn parse_area_files_with(
     })
 }
 
+/// One line per file whose geography (from its code header) differs from the IMD file's,
+/// or from the first file that tells when the IMD file does not.
+fn geography_mismatches(geographies: &[(String, Option<u16>)]) -> Vec<RowError> {
+    let known: Vec<&(String, Option<u16>)> =
+        geographies.iter().filter(|(_, y)| y.is_some()).collect();
+    let Some(first) = known.first() else {
+        return Vec::new();
+    };
+    known[1..]
+        .iter()
+        .filter(|other| other.1 != first.1)
+        .map(|other| {
+            row_error(
+                &other.0,
+                "geography",
+                format!(
+                    "is LSOA {} but {} is LSOA {}: use files of one geography (IoD2019 is on \
+                     LSOA 2011, IoD2025 on LSOA 2021)",
+                    other.1.unwrap_or(0),
+                    first.0,
+                    first.1.unwrap_or(0)
+                ),
+            )
+        })
+        .collect()
+}
+
+/// A GeoJSON boundary file, parsed.
+struct Boundaries {
+    label: String,
+    features: Vec<Value>,
+}
+
+impl Boundaries {
+    fn read(
+        path: &Path,
+        read: impl Fn(&Path) -> Result<Vec<u8>, ImportError>,
+    ) -> Result<Self, ImportError> {
+        let label = file_label(path);
+        let bytes = read(path)?;
+        let reject =
+            |reason: String| ImportError::Rejected(vec![row_error(&label, "-", reason)].into());
+        let mut doc: Value = serde_json::from_slice(strip_bom(&bytes))
+            .map_err(|e| reject(format!("is not valid JSON: {e}")))?;
+        let features = match doc.get_mut("features").map(Value::take) {
+            Some(Value::Array(f)) => f,
+            _ => return Err(reject("is not a GeoJSON FeatureCollection".into())),
+        };
+        Ok(Boundaries { label, features })
+    }
+
+    fn geography_year(&self) -> Option<u16> {
+        self.features
+            .first()
+            .and_then(boundary_code)
+            .and_then(|(k, _)| year_of(&k))
+    }
+}
+
+/// A feature's area code property: (its lower-cased key, its value when a string).
+fn boundary_code(f: &Value) -> Option<(String, Option<String>)> {
+    f.get("properties")?
+        .as_object()?
+        .iter()
+        .find(|(k, _)| is_area_code(&k.to_lowercase()))
+        .map(|(k, v)| (k.to_lowercase(), v.as_str().map(str::to_string)))
+}
+
+/// Population headers recognised without `--population-column`, most specific first: the
+/// first of these that a file has is its population.
+const POPULATION_HEADERS: [(&str, Match); 12] = [
+    // IoD File 6: "Total population: mid 2015 (excluding prisoners)", "... mid 2022".
+    ("total population", Match::Prefix),
+    ("usual_residents_ts021", Match::Exact),
+    ("usual_residents", Match::Prefix),
+    // Census 2021 bulk files (Nomis): "Ethnic group: Total: All usual residents".
+    ("all usual residents", Match::Contains),
+    ("residence type: total; measures: value", Match::Exact),
+    // ONS mid-year estimates.
+    ("all_ages", Match::Exact),
+    ("all ages", Match::Exact),
+    ("total_population", Match::Exact),
+    ("population", Match::Exact),
+    ("total", Match::Exact),
+    // ONS custom-dataset downloads: "Lower layer Super Output Areas Code", "Observation".
+    ("observation", Match::Exact),
+    ("persons", Match::Exact),
+];
+
+#[derive(Clone, Copy)]
+enum Match {
+    Exact,
+    Prefix,
+    Contains,
+}
+
+impl Match {
+    fn test(self, pattern: &str, h: &str) -> bool {
+        match self {
+            Match::Exact => h == pattern,
+            Match::Prefix => h.starts_with(pattern),
+            Match::Contains => h.contains(pattern),
+        }
+    }
+
+    fn describe(self, pattern: &str) -> String {
+        match self {
+            Match::Exact => format!("{pattern:?}"),
+            Match::Prefix => format!("{:?}", format!("{pattern}…")),
+            Match::Contains => format!("{:?}", format!("…{pattern}…")),
+        }
+    }
+}
+
+/// The population file's (code, population) columns, from the options or the headers; the
+/// error lists what was looked for and what the file has.
+fn population_columns(t: &Table, files: &AreaFiles) -> Result<(usize, usize), RowError> {
+    let at = format!("{} line 1", t.label);
+    let theirs = format!(
+        "its headers are {}",
+        t.raw_headers
+            .iter()
+            .map(|h| format!("{h:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let named = |name: &str, option: &str| {
+        let want = name.trim().to_lowercase();
+        t.find(|h| h == want).ok_or_else(|| {
+            row_error(
+                &at,
+                "header",
+                format!("has no column {name:?} (given by {option}); {theirs}"),
+            )
+        })
+    };
+    let code = match &files.code_column {
+        Some(name) => named(name, "--code-column")?,
+        None => t.find(is_area_code).ok_or_else(|| {
+            row_error(
+                &at,
+                "header",
+                format!(
+                    "has no area code column (looked for \"LSOA code (…)\", \"LSOA21CD\", \
+                     \"LSOA11CD\", \"code\", \"area_code\", \"geography code\"); {theirs}; \
+                     name it with --code-column"
+                ),
+            )
+        })?,
+    };
+    let population = match &files.population_column {
+        Some(name) => named(name, "--population-column")?,
+        None => POPULATION_HEADERS
+            .iter()
+            .find_map(|(p, m)| t.find(|h| m.test(p, h)))
+            .ok_or_else(|| {
+                let looked: Vec<String> = POPULATION_HEADERS
+                    .iter()
+                    .map(|(p, m)| m.describe(p))
+                    .collect();
+                row_error(
+                    &at,
+                    "header",
+                    format!(
+                        "has no population column: looked for {} (without regard to case); \
+                         {theirs}; name it with --population-column",
+                        looked.join(", ")
+                    ),
+                )
+            })?,
+    };
+    Ok((code, population))
+}
+
+/// Which parts of an index measure a column holds.
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    Score,
+    Rank,
+    Decile,
+}
+
+/// The domain and supplementary-index columns of a file: (measure, part, column), where
+/// measures 0..7 are the domains in [`DOMAINS`] order and 7, 8 are IDACI and IDAOPI.
+struct IndexColumns(Vec<(usize, Part, usize)>);
+
+impl IndexColumns {
+    fn find(t: &Table) -> Self {
+        let parts = [
+            (Part::Score, "score"),
+            (Part::Rank, "rank"),
+            (Part::Decile, "decile"),
+        ];
+        let mut found = Vec::new();
+        for (k, prefix) in DOMAIN_PREFIXES.iter().enumerate() {
+            for (part, word) in parts {
+                if let Some(col) = t.find(|h| is_domain(h, prefix, word)) {
+                    found.push((k, part, col));
+                }
+            }
+        }
+        for (k, tag) in SUPPLEMENTARY_TAGS.iter().enumerate() {
+            for (part, word) in parts {
+                if let Some(col) = t.find(|h| h.contains(tag) && h.contains(word)) {
+                    found.push((DOMAINS.len() + k, part, col));
+                }
+            }
+        }
+        IndexColumns(found)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn has_domains(&self) -> bool {
+        self.0.iter().any(|c| c.0 < DOMAINS.len())
+    }
+
+    fn has_supplementary(&self) -> bool {
+        self.0.iter().any(|c| c.0 >= DOMAINS.len())
+    }
+
+    fn fill(&self, a: &mut Area, rec: &csv::StringRecord) -> Filled {
+        for &(k, part, col) in &self.0 {
+            let name = DOMAINS
+                .get(k)
+                .copied()
+                .unwrap_or_else(|| SUPPLEMENTARY[k - DOMAINS.len()]);
+            let m = if k < DOMAINS.len() {
+                &mut *a.domains.all_mut()[k]
+            } else {
+                &mut *a.supplementary.all_mut()[k - DOMAINS.len()]
+            };
+            match part {
+                Part::Score => {
+                    let v = rec.get(col).unwrap_or("").trim();
+                    // A blank score is not given (some tables leave suppressed values
+                    // empty); anything else must be a number.
+                    m.score = if v.is_empty() {
+                        None
+                    } else {
+                        Some(
+                            v.replace(',', "")
+                                .parse::<f32>()
+                                .ok()
+                                .filter(|x| x.is_finite())
+                                .ok_or((
+                                    format!("{name}_score"),
+                                    format!("is not a number: {v:?}"),
+                                ))?,
+                        )
+                    };
+                }
+                Part::Rank => {
+                    let v = whole(rec, col, 1, u32::MAX as i64)
+                        .map_err(|e| (format!("{name}_rank"), e))?;
+                    m.rank = NonZeroU32::new(v as u32);
+                }
+                Part::Decile => {
+                    let v = whole(rec, col, 1, 10).map_err(|e| (format!("{name}_decile"), e))?;
+                    m.decile = NonZeroU8::new(v as u8);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How the supplementary indices' headers name them, in [`SUPPLEMENTARY`] order.
+const SUPPLEMENTARY_TAGS: [&str; 2] = ["(idaci)", "(idaopi)"];
+
 /// What a file's record adds to an area, or the (field, reason) why it cannot.
 type Filled = Result<(), (String, String)>;
 
@@ -306,6 +565,8 @@ struct Join {
     /// The IMD file's line of each area, for errors about a missing record.
     lines: Vec<u64>,
     imd_label: String,
+    /// Problems with a whole file (its header, its geography), listed before the rows'.
+    file_errors: Vec<RowError>,
     errors: Vec<RowError>,
     notes: Vec<String>,
 }
@@ -318,13 +579,23 @@ impl Join {
         fill: impl FnMut(&mut Area, &csv::StringRecord) -> Filled,
     ) {
         let Some(code) = t.find(is_area_code) else {
-            self.errors.push(row_error(
+            self.file_errors.push(row_error(
                 &format!("{} line 1", t.label),
                 "header",
-                "has no area code column".into(),
+                "has no area code column (looked for \"LSOA code (…)\", \"LSOA21CD\", \"LSOA11CD\", \"code\", \"area_code\")".into(),
             ));
             return;
         };
+        self.table_by(t, code, what, fill);
+    }
+
+    fn table_by(
+        &mut self,
+        t: &Table,
+        code: usize,
+        what: &str,
+        fill: impl FnMut(&mut Area, &csv::StringRecord) -> Filled,
+    ) {
         let records = t.rows.iter().map(|(line, rec)| {
             (
                 format!("{} line {line}", t.label),
@@ -342,6 +613,27 @@ impl Join {
         records: impl Iterator<Item = (String, Option<String>, &'r T)>,
         mut fill: impl FnMut(&mut Area, &T) -> Filled,
     ) {
+        let records: Vec<_> = records.collect();
+        // A file whose codes are mostly not the IMD file's is of another geography (or
+        // another country): one line says so, instead of a line for every area.
+        let known = records
+            .iter()
+            .filter(|(_, c, _)| c.as_ref().is_some_and(|c| self.index.contains_key(c)))
+            .count();
+        if !self.areas.is_empty() && known * 2 < self.areas.len().min(records.len()) {
+            self.file_errors.push(row_error(
+                label,
+                "geography",
+                format!(
+                    "only {known} of its {} codes are areas of {} ({} areas): is it of another \
+                     geography (LSOA 2011 for IoD2019, LSOA 2021 for IoD2025)?",
+                    records.len(),
+                    self.imd_label,
+                    self.areas.len()
+                ),
+            ));
+            return;
+        }
         let mut seen = vec![false; self.areas.len()];
         let mut skipped = 0;
         for (location, code, record) in records {
@@ -394,6 +686,8 @@ const DOMAIN_PREFIXES: [&str; 7] = [
 struct Table {
     label: String,
     headers: Vec<String>,
+    /// The headers as written, for messages.
+    raw_headers: Vec<String>,
     rows: Vec<(u64, csv::StringRecord)>,
 }
 
@@ -410,12 +704,13 @@ impl Table {
                 vec![row_error(&format!("{label} line {line}"), "-", reason)].into(),
             )
         };
-        let headers = rdr
+        let raw_headers: Vec<String> = rdr
             .headers()
             .map_err(|e| fail(1, format!("cannot read the header line: {e}")))?
             .iter()
-            .map(|h| h.trim().to_lowercase())
+            .map(|h| h.trim().to_string())
             .collect();
+        let headers = raw_headers.iter().map(|h| h.to_lowercase()).collect();
         let mut rows = Vec::new();
         let mut errors = Vec::new();
         for rec in rdr.records() {
@@ -438,6 +733,7 @@ impl Table {
             Ok(Table {
                 label,
                 headers,
+                raw_headers,
                 rows,
             })
         } else {
@@ -639,20 +935,8 @@ fn read_imd(t: &Table, errors: &mut Vec<RowError>) -> (Vec<Area>, Vec<u64>) {
             imd_score: s.unwrap_or(None),
             imd_rank: r.unwrap_or(0) as i32,
             imd_decile: d.unwrap_or(0) as i32,
-            income_rank: None,
-            income_decile: None,
-            employment_rank: None,
-            employment_decile: None,
-            education_rank: None,
-            education_decile: None,
-            health_rank: None,
-            health_decile: None,
-            crime_rank: None,
-            crime_decile: None,
-            housing_rank: None,
-            housing_decile: None,
-            environment_rank: None,
-            environment_decile: None,
+            domains: Default::default(),
+            supplementary: Default::default(),
             boundary: None,
         });
         lines.push(*line);
@@ -679,11 +963,14 @@ fn file_label(path: &Path) -> String {
     )
 }
 
-/// `LSOA code (2011)`, `lsoa11cd`, `LSOA21CD`, `code`, `area_code`.
+/// `LSOA code (2011)`, `lsoa11cd`, `LSOA21CD`, `code`, `area_code`, and the Census
+/// downloads' `geography code` and `Lower layer Super Output Areas Code`.
 fn is_area_code(h: &str) -> bool {
     (h.starts_with("lsoa") && (h.contains("code") || h.ends_with("cd")))
         || h == "code"
         || h == "area_code"
+        || h == "geography code"
+        || h == "lower layer super output areas code"
 }
 
 fn is_area_name(h: &str) -> bool {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
 
-use super::{csv_cell, Problems, RowError, EXPORT_ONLY_COLUMNS};
+use super::{csv_cell, Problems, RowError, EXPORT_ONLY_COLUMNS, SEARCH_ONLY_COLUMNS};
 use crate::domain::asset::CSV_COLUMNS;
 use crate::domain::RawAsset;
 
@@ -168,7 +168,11 @@ impl Plan {
                 let unknown: Vec<&str> = headers
                     .iter()
                     .map(String::as_str)
-                    .filter(|h| field_name(h).is_none() && !EXPORT_ONLY_COLUMNS.contains(h))
+                    .filter(|h| {
+                        field_name(h).is_none()
+                            && !EXPORT_ONLY_COLUMNS.contains(h)
+                            && !SEARCH_ONLY_COLUMNS.contains(h)
+                    })
                     .collect();
                 if !unknown.is_empty() {
                     problems.push(header_error(

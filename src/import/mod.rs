@@ -34,6 +34,9 @@ pub const EXPORT_ONLY_COLUMNS: [&str; 6] = [
     "sources",
 ];
 
+/// Columns that a search's CSV adds (with `near`); a re-import ignores them too.
+pub const SEARCH_ONLY_COLUMNS: [&str; 1] = ["distance_m"];
+
 /// A rejected row: where it is, which field, its value, and why.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct RowError {

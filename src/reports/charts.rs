@@ -51,7 +51,7 @@ const TOP: (HPos, VPos) = (HPos::Center, VPos::Top);
 const TOP_LEFT: (HPos, VPos) = (HPos::Left, VPos::Top);
 const LEFT: (HPos, VPos) = (HPos::Left, VPos::Center);
 const MIDDLE: (HPos, VPos) = (HPos::Center, VPos::Center);
-const HEADER_H: u32 = 62;
+const HEADER_H: u32 = 84;
 const CAPTION_H: u32 = 24;
 const MAP_W: u32 = 630;
 /// Element budgets (~90 bytes each) that keep even an evenly spread national map under 3 MB.
@@ -61,7 +61,12 @@ const MAX_ASSETS: usize = 5_000;
 
 /// Bar/line chart by IMD decile (800x500): bars for mean and a line for median distance (km,
 /// left axis), a line for the share of people beyond `threshold_m` (%, right axis).
-pub fn decile_chart(title: &str, threshold_m: f64, rows: &[DecileBar]) -> Result<String, String> {
+pub fn decile_chart(
+    title: &str,
+    basis: &ChartBasis,
+    threshold_m: f64,
+    rows: &[DecileBar],
+) -> Result<String, String> {
     if !threshold_m.is_finite() || threshold_m < 0.0 {
         return Err(format!("invalid threshold: {threshold_m}"));
     }
@@ -81,10 +86,11 @@ pub fn decile_chart(title: &str, threshold_m: f64, rows: &[DecileBar]) -> Result
     let share: Vec<(f64, f64)> = share.iter().map(|&(d, s)| (d, s * top)).collect();
     let km = km(threshold_m);
     render((800, 500), |root| {
-        let sub = format!("Threshold {km}; right axis: share of people beyond it");
-        let (legend, body) = header(root, title, &sub)?.split_vertically(28);
+        let counted = basis.counted();
+        let sub = format!("Threshold {km}; right axis: share of {counted} beyond it");
+        let (legend, body) = header(root, title, &sub, basis)?.split_vertically(28);
         // Legend in its own strip above the plot, so it can never hide a bar.
-        let beyond = format!("Beyond {km} (% of people)");
+        let beyond = format!("Beyond {km} (% of {counted})");
         let labels = ["Mean distance (km)", "Median distance (km)", &beyond];
         let style = font(16, false, BLACK, LEFT);
         for (i, (label, colour)) in labels.into_iter().zip([MEAN, MEDIAN, SHARE]).enumerate() {
@@ -136,7 +142,12 @@ pub fn decile_chart(title: &str, threshold_m: f64, rows: &[DecileBar]) -> Result
 /// Dot map of areas coloured by IMD decile, gap areas ringed, assets as triangles on top, with
 /// the legend beside it. 800 wide; the height follows the areas' aspect (500..=1000). Dots,
 /// rings and assets are thinned to fixed budgets so ~33k areas and ~100k assets stay a few MB.
-pub fn gap_map(title: &str, areas: &[MapArea], assets: &[(f64, f64)]) -> Result<String, String> {
+pub fn gap_map(
+    title: &str,
+    basis: &ChartBasis,
+    areas: &[MapArea],
+    assets: &[(f64, f64)],
+) -> Result<String, String> {
     let valid = |lat: f64, lon: f64| lat.abs() <= 90.0 && lon.abs() <= 180.0; // false for NaN
     let areas: Vec<&MapArea> = areas.iter().filter(|a| valid(a.lat, a.lon)).collect();
     // Equirectangular with longitude shrunk by cos(mean latitude): true enough at this scale.
@@ -161,7 +172,7 @@ pub fn gap_map(title: &str, areas: &[MapArea], assets: &[(f64, f64)]) -> Result<
     render((800, height as u32), |root| {
         let gaps = areas.iter().filter(|a| a.gap).count();
         let sub = format!("Areas: {}; gap areas: {gaps}", areas.len());
-        let (panel, legend) = header(root, title, &sub)?.split_horizontally(MAP_W);
+        let (panel, legend) = header(root, title, &sub, basis)?.split_horizontally(MAP_W);
         let (panel, caption) = panel.split_vertically(height as u32 - HEADER_H - CAPTION_H);
         let mut chart = ChartBuilder::on(&panel)
             .margin(10)
@@ -242,14 +253,52 @@ fn render(size: (u32, u32), draw: impl FnOnce(&Area) -> Drawn) -> Result<String,
     Ok(svg)
 }
 
-/// Draws the title and subtitle and returns the area left below them.
-fn header<'a>(root: &Area<'a>, title: &str, subtitle: &str) -> Result<Area<'a>, Box<dyn Error>> {
+/// What a chart's figures rest on, written under its title: the deprivation index (e.g.
+/// `IoD2025 (LSOA 2021)`) and whether areas count by their residents or once each.
+#[derive(Clone, Debug)]
+pub struct ChartBasis {
+    pub index: String,
+    pub weighted: bool,
+}
+
+impl ChartBasis {
+    fn line(&self) -> String {
+        let weighting = if self.weighted {
+            "population-weighted"
+        } else {
+            "unweighted (no population imported): each area counts once"
+        };
+        format!("Deprivation: {}; {weighting}", self.index)
+    }
+
+    /// What a share counts.
+    fn counted(&self) -> &'static str {
+        if self.weighted {
+            "people"
+        } else {
+            "areas"
+        }
+    }
+}
+
+/// Draws the title, the subtitle and the basis line; returns the area left below them.
+fn header<'a>(
+    root: &Area<'a>,
+    title: &str,
+    subtitle: &str,
+    basis: &ChartBasis,
+) -> Result<Area<'a>, Box<dyn Error>> {
     let centre = root.dim_in_pixel().0 as i32 / 2;
     // Long titles shrink rather than run off the canvas (bold glyphs average ~0.6 em).
     let size = (1600 / title.chars().count().max(1) as u32).clamp(14, 28);
     let (big, grey) = (font(size, true, BLACK, TOP), font(18, false, INK, TOP));
     root.draw(&Text::new(title, (centre, 10), big))?;
     root.draw(&Text::new(subtitle, (centre, 38), grey))?;
+    root.draw(&Text::new(
+        basis.line(),
+        (centre, 62),
+        font(16, false, INK, TOP),
+    ))?;
     Ok(root.split_vertically(HEADER_H).1)
 }
 
@@ -326,6 +375,13 @@ mod tests {
         (*s >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    fn weighted() -> ChartBasis {
+        ChartBasis {
+            index: "IoD2025 (LSOA 2021)".into(),
+            weighted: true,
+        }
+    }
+
     fn area(lat: f64, lon: f64, decile: Option<u8>, gap: bool) -> MapArea {
         MapArea {
             lat,
@@ -344,21 +400,38 @@ mod tests {
             share_beyond_threshold: Some(if d == 9 { f64::NAN } else { 0.09 * d as f64 }),
         };
         let rows: Vec<DecileBar> = (1..=10).map(bar).collect();
-        let svg = decile_chart("Museums & deprivation", 2000.0, &rows).unwrap();
+        let svg = decile_chart("Museums & deprivation", &weighted(), 2000.0, &rows).unwrap();
         let want = "Museums &amp; deprivation|Threshold 2 km|IMD decile (1 = most deprived)";
         check(&svg, want);
         let legend = "Mean distance (km)|Median distance (km)|Beyond 2 km (% of people)";
         check(&svg, legend);
+        check(
+            &svg,
+            "Deprivation: IoD2025 (LSOA 2021); population-weighted",
+        );
+        let unweighted = ChartBasis {
+            index: "IoD2019 (LSOA 2011)".into(),
+            weighted: false,
+        };
+        let plain = decile_chart("Museums", &unweighted, 2000.0, &rows).unwrap();
+        check(
+            &plain,
+            "Deprivation: IoD2019 (LSOA 2011); unweighted (no population imported)",
+        );
+        check(&plain, "Beyond 2 km (% of areas)|share of areas beyond it");
         // 9 bars (decile 4 has none) + legend swatch; 9 + 9 markers (7 and 9 missing).
         assert_eq!(count(&svg, r##"fill="#8CAAD2""##), 10);
         assert_eq!(count(&svg, r#"r="4""#), 18);
 
-        let svg = decile_chart("Empty", 1500.0, &[]).unwrap();
+        let svg = decile_chart("Empty", &weighted(), 1500.0, &[]).unwrap();
         check(&svg, "No data|1.5 km");
         let mut bad = bar(3);
         bad.mean_distance_m = Some(f64::INFINITY);
-        check(&decile_chart("Bad", 800.0, &[bad]).unwrap(), "800 m");
-        assert!(decile_chart("x", f64::NAN, &[]).is_err());
+        check(
+            &decile_chart("Bad", &weighted(), 800.0, &[bad]).unwrap(),
+            "800 m",
+        );
+        assert!(decile_chart("x", &weighted(), f64::NAN, &[]).is_err());
     }
 
     #[test]
@@ -370,7 +443,7 @@ mod tests {
             })
             .collect();
         let assets = [(51.2, -1.9), (51.5, -1.6), (60.0, 5.0)]; // the last is off the map
-        let svg = gap_map("Gap map", &areas, &assets).unwrap();
+        let svg = gap_map("Gap map", &weighted(), &areas, &assets).unwrap();
         let want = "Gap map|Areas: 12; gap areas: 4|IMD decile|1 most deprived|10 least deprived";
         check(&svg, want);
         check(&svg, "no decile|gap area|asset|Assets: 2 of 2 shown");
@@ -378,14 +451,19 @@ mod tests {
         assert_eq!(count(&svg, r#"r="3""#), 4); // one ring per gap area
         assert_eq!(count(&svg, "<polygon"), 2 + 1); // assets on the map + legend
 
-        let svg = gap_map("Nothing", &[], &[(51.0, 0.0)]).unwrap();
+        let svg = gap_map("Nothing", &weighted(), &[], &[(51.0, 0.0)]).unwrap();
         check(&svg, "No areas to show|Areas: 0");
-        let svg = gap_map("One", &[area(52.0, -1.0, None, true)], &[(52.0, -1.0)]);
+        let svg = gap_map(
+            "One",
+            &weighted(),
+            &[area(52.0, -1.0, None, true)],
+            &[(52.0, -1.0)],
+        );
         let svg = svg.unwrap();
         check(&svg, "Areas: 1; gap areas: 1|Assets: 1 of 1");
         assert_eq!(count(&svg, r#"r="2""#), 1);
         let nan = [area(f64::NAN, 0.0, None, false)];
-        let svg = gap_map("Bad", &nan, &[(f64::NAN, 1.0)]).unwrap();
+        let svg = gap_map("Bad", &weighted(), &nan, &[(f64::NAN, 1.0)]).unwrap();
         check(&svg, "Areas: 0|Assets: 0 of 0");
     }
 
@@ -418,7 +496,7 @@ mod tests {
         for (label, towns) in [("clustered", &towns[..]), ("uniform", &[])] {
             let areas = england(33_000, towns, &mut s);
             let start = std::time::Instant::now();
-            let svg = gap_map("Arts venues: access gaps", &areas, &assets).unwrap();
+            let svg = gap_map("Arts venues: access gaps", &weighted(), &areas, &assets).unwrap();
             let (took, size) = (start.elapsed(), svg.len());
             println!("{label}: 33,000 areas + 100,000 assets: {size} bytes in {took:?}");
             check(&svg, "Arts venues: access gaps|Assets: ");

@@ -210,6 +210,11 @@ pub fn chart_svg(reports: &SnapshotReports, scope: &Scope) -> Body {
             scope.categories.join(" or "),
             render::la_suffix(reports.snapshot(), scope)
         );
-        render::svg(charts::decile_chart(&title, scope.threshold_m, &rows))
+        render::svg(charts::decile_chart(
+            &title,
+            &render::chart_basis(reports.snapshot()),
+            scope.threshold_m,
+            &rows,
+        ))
     }
 }

@@ -342,6 +342,11 @@ pub fn map_svg(reports: &SnapshotReports, scope: &Scope) -> Body {
             },
             render::la_suffix(snap, scope)
         );
-        render::svg(charts::gap_map(&title, &areas, &assets))
+        render::svg(charts::gap_map(
+            &title,
+            &render::chart_basis(snap),
+            &areas,
+            &assets,
+        ))
     }
 }

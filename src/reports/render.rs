@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::charts::ChartBasis;
 use super::Scope;
 use crate::error::ApiError;
 use crate::index::Snapshot;
@@ -50,5 +51,19 @@ pub(super) fn la_suffix(snap: &Snapshot, scope: &Scope) -> String {
             let names: Vec<&str> = codes.iter().filter_map(|c| snap.areas.la_name(c)).collect();
             format!(", {}", names.join(", "))
         }
+    }
+}
+
+/// What the charts say their figures rest on: the imported index and its geography, and
+/// whether areas are weighted by population.
+pub(super) fn chart_basis(snap: &Snapshot) -> ChartBasis {
+    let info = &snap.areas.info;
+    let index = info.index_name.as_deref().unwrap_or("no index imported");
+    ChartBasis {
+        index: match &info.geography {
+            Some(g) => format!("{index} ({g})"),
+            None => index.to_string(),
+        },
+        weighted: snap.areas.has_population(),
     }
 }

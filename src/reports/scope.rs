@@ -82,7 +82,9 @@ pub struct Basis {
     pub vintage: AreaSetInfo,
     /// The data version of the snapshot (changes with every write).
     pub data_version: i64,
-    /// `population` when every area has one, otherwise `areas` (each area counts 1).
+    /// `population` when every area has one (figures weighted by residents); `areas` when
+    /// no population was imported: unweighted, each area counts once, and people counts are
+    /// null. The deprivation index is `vintage.index_name` (e.g. `IoD2025`).
     #[schema(example = "population")]
     pub weighting: &'static str,
 }

@@ -15,8 +15,8 @@ pub const KEY_PREFIX: &str = "cak_";
 #[derive(Clone, Debug, Queryable, Selectable, Insertable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = api_keys)]
 #[schema(example = json!({"id": "0b9f…", "name": "Link-worker app (Leeds)", "prefix": "cak_Qm3xT0aZ",
-    "rate_limit_per_minute": null, "created_by": "ann", "created_at": 1764061200000000i64,
-    "revoked_at": null, "request_count": 1520, "last_used_at": 1764064800000000i64}))]
+    "rate_limit_per_minute": null, "created_by": "ann", "created_at": "2025-11-25T09:00:00Z",
+    "revoked_at": null, "request_count": 1520, "last_used_at": "2025-11-25T10:00:00.123456Z"}))]
 pub struct ApiKey {
     pub id: String,
     /// Who the key is for.
@@ -28,11 +28,18 @@ pub struct ApiKey {
     /// Requests a minute for this key; null means the server's default for keys.
     pub rate_limit_per_minute: Option<i32>,
     pub created_by: String,
-    /// Microseconds since the Unix epoch.
+    /// Microseconds since the Unix epoch in the database; RFC 3339 (UTC) in the API, like
+    /// the other timestamps.
+    #[serde(serialize_with = "crate::domain::timestamp::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
+    #[serde(serialize_with = "crate::domain::timestamp::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<i64>,
     /// Requests made with the key (counted by each instance, added every refresh interval).
     pub request_count: i64,
+    #[serde(serialize_with = "crate::domain::timestamp::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_used_at: Option<i64>,
 }
 

@@ -5,33 +5,18 @@ use diesel::prelude::*;
 
 use super::schema::{area_set, areas, data_version};
 use super::{DbConnection, StoreError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::domain::area::{Domains, Measure, Supplementary, DOMAINS};
 use crate::domain::{Area, AreaSetInfo};
 
-/// A row of `areas` and the domain's [`Area`], field for field (the domain knows no
-/// diesel): the list is written once here, and the compiler checks it against both.
-macro_rules! area_row {
-    ($($field:ident: $ty:ty),* $(,)?) => {
-        #[derive(Queryable, Selectable, Insertable)]
-        #[diesel(table_name = areas)]
-        struct AreaRow {
-            $($field: $ty),*
-        }
-
-        impl From<AreaRow> for Area {
-            fn from(r: AreaRow) -> Self {
-                Area { $($field: r.$field),* }
-            }
-        }
-
-        impl From<&Area> for AreaRow {
-            fn from(a: &Area) -> Self {
-                AreaRow { $($field: a.$field.clone()),* }
-            }
-        }
-    };
-}
-
-area_row!(
+/// A row of `areas`. The domain's [`Area`] holds the domains and supplementary indices as
+/// compact [`Measure`]s; here the ranks and deciles have columns (as they always had) and the
+/// rest is one JSON column, [`StoredIndices`].
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = areas)]
+struct AreaRow {
     code: String,
     name: String,
     la_code: String,
@@ -58,7 +43,126 @@ area_row!(
     environment_rank: Option<i32>,
     environment_decile: Option<i32>,
     boundary: Option<String>,
-);
+    indices: Option<String>,
+}
+
+/// The `indices` column: the domain scores by domain name, and IDACI and IDAOPI whole.
+#[derive(Default, Serialize, Deserialize)]
+struct StoredIndices {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    scores: BTreeMap<String, f32>,
+    #[serde(default, skip_serializing_if = "Measure::is_empty")]
+    idaci: Measure,
+    #[serde(default, skip_serializing_if = "Measure::is_empty")]
+    idaopi: Measure,
+}
+
+impl AreaRow {
+    /// The domain (rank, decile) columns in [`DOMAINS`] order.
+    fn domain_columns(&mut self) -> [(&mut Option<i32>, &mut Option<i32>); 7] {
+        [
+            (&mut self.income_rank, &mut self.income_decile),
+            (&mut self.employment_rank, &mut self.employment_decile),
+            (&mut self.education_rank, &mut self.education_decile),
+            (&mut self.health_rank, &mut self.health_decile),
+            (&mut self.crime_rank, &mut self.crime_decile),
+            (&mut self.housing_rank, &mut self.housing_decile),
+            (&mut self.environment_rank, &mut self.environment_decile),
+        ]
+    }
+}
+
+impl From<AreaRow> for Area {
+    fn from(mut r: AreaRow) -> Self {
+        // A value this version cannot read counts as not imported rather than failing
+        // the snapshot.
+        let stored: StoredIndices = r
+            .indices
+            .take()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        let mut domains = Domains::default();
+        for ((name, m), (rank, decile)) in DOMAINS
+            .iter()
+            .zip(domains.all_mut())
+            .zip(r.domain_columns())
+        {
+            *m = Measure {
+                score: stored.scores.get(*name).copied(),
+                ..Measure::default()
+            }
+            .with_rank_decile(*rank, *decile);
+        }
+        Area {
+            code: r.code,
+            name: r.name,
+            la_code: r.la_code,
+            la_name: r.la_name,
+            nation: r.nation,
+            lat: r.lat,
+            lon: r.lon,
+            population: r.population,
+            imd_score: r.imd_score,
+            imd_rank: r.imd_rank,
+            imd_decile: r.imd_decile,
+            domains,
+            supplementary: Supplementary {
+                idaci: stored.idaci,
+                idaopi: stored.idaopi,
+            },
+            boundary: r.boundary,
+        }
+    }
+}
+
+impl From<&Area> for AreaRow {
+    fn from(a: &Area) -> Self {
+        let stored = StoredIndices {
+            scores: DOMAINS
+                .iter()
+                .zip(a.domains.all())
+                .filter_map(|(name, m)| Some((name.to_string(), m.score?)))
+                .collect(),
+            idaci: a.supplementary.idaci,
+            idaopi: a.supplementary.idaopi,
+        };
+        let empty = stored.scores.is_empty() && a.supplementary.is_empty();
+        let mut row = AreaRow {
+            code: a.code.clone(),
+            name: a.name.clone(),
+            la_code: a.la_code.clone(),
+            la_name: a.la_name.clone(),
+            nation: a.nation.clone(),
+            lat: a.lat,
+            lon: a.lon,
+            population: a.population,
+            imd_score: a.imd_score,
+            imd_rank: a.imd_rank,
+            imd_decile: a.imd_decile,
+            income_rank: None,
+            income_decile: None,
+            employment_rank: None,
+            employment_decile: None,
+            education_rank: None,
+            education_decile: None,
+            health_rank: None,
+            health_decile: None,
+            crime_rank: None,
+            crime_decile: None,
+            housing_rank: None,
+            housing_decile: None,
+            environment_rank: None,
+            environment_decile: None,
+            boundary: a.boundary.clone(),
+            indices: (!empty).then(|| serde_json::to_string(&stored).unwrap_or_default()),
+        };
+        for (m, (rank, decile)) in a.domains.all().into_iter().zip(row.domain_columns()) {
+            *rank = m.rank_i32();
+            *decile = m.decile_i32();
+        }
+        row
+    }
+}
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = area_set)]
@@ -108,7 +212,7 @@ pub fn replace_areas(
             .set(data_version::version.eq(data_version::version + 1))
             .execute(c)?;
         diesel::delete(areas::table).execute(c)?;
-        // 26 columns a row: 1,000 rows stay under both backends' bind-parameter limits.
+        // 27 columns a row: 1,000 rows stay under both backends' bind-parameter limits.
         for chunk in rows.chunks(1000) {
             let chunk: Vec<AreaRow> = chunk.iter().map(AreaRow::from).collect();
             let insert = diesel::insert_into(areas::table).values(&chunk);

@@ -76,6 +76,7 @@ diesel::table! {
         environment_rank -> Nullable<Integer>,
         environment_decile -> Nullable<Integer>,
         boundary -> Nullable<Text>,
+        indices -> Nullable<Text>,
     }
 }
 

@@ -11,7 +11,7 @@ use super::{audit, DbConnection, StoreError};
 #[derive(Clone, Debug, Queryable, Selectable, Insertable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = users)]
 #[schema(example = json!({"username": "ann", "role": "editor", "active": true, "token_version": 1,
-    "created_at": 1764061200000000i64}))]
+    "created_at": "2025-11-25T09:00:00Z"}))]
 pub struct User {
     pub username: String,
     #[serde(skip)]
@@ -20,7 +20,9 @@ pub struct User {
     pub role: String,
     pub active: bool,
     pub token_version: i64,
-    /// Microseconds since the Unix epoch.
+    /// Microseconds since the Unix epoch in the database; RFC 3339 (UTC) in the API.
+    #[serde(serialize_with = "crate::domain::timestamp::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
 }
 

@@ -258,6 +258,12 @@ fn account_changes_from_the_api_and_the_cli_are_audited_without_password_hashes(
             .to_string(),
     );
     assert_eq!(created.status, 201, "{}", created.body);
+    // Timestamps are RFC 3339 in UTC, like the assets', and within this test's run.
+    let at = serde_json::from_str::<serde_json::Value>(&created.body).unwrap()["created_at"]
+        .as_str()
+        .map(|t| chrono::DateTime::parse_from_rfc3339(t).unwrap());
+    let age = chrono::Utc::now().signed_duration_since(at.expect("created_at is a string"));
+    assert!(age.num_seconds().abs() < 600, "created_at {at:?}");
     for (method, path, body) in [
         ("POST", "/v1/admin/users/ben/disable", ""),
         ("POST", "/v1/admin/users/ben/enable", ""),

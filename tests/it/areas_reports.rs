@@ -970,26 +970,13 @@ fn iod2025_headers_grid_points_and_rejections(backend: Backend) {
     assert_eq!(v["vintage"]["version"], 2);
 }
 
-/// The LSOA 2021 points and boundaries in ../shared/data import too (33,755 areas). There
-/// is no IoD2025 file beside them, so the IMD file here is constructed from the 2021 codes
-/// (ranks in code order) in the published 2025 header layout.
+/// The LSOA 2021 points and boundaries in ../shared/data import too (33,755 areas), with the
+/// official IoD2025 File 1 as published (its decile header is truncated: `... 10% of LSOA`).
 fn the_2021_geography_files_import(backend: Backend) {
     let codes: Vec<Vec<String>> = csv_rows(&gz_text("lsoa2021_centroids_england.csv.gz"));
-    let mut imd = String::from("LSOA code (2021),LSOA name (2021),Local Authority District code (2024),Local Authority District name (2024),Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived),Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)\n");
-    for (i, r) in codes.iter().enumerate() {
-        imd.push_str(&format!(
-            "{},\"{}\",E00000000,Constructed,\"{}\",{}\n",
-            r[0],
-            r[1],
-            i + 1,
-            i * 10 / codes.len() + 1
-        ));
-    }
     let app = TestApp::spawn(backend, &[]);
-    let path = app.temp_path("IoD2025_constructed_imd.csv");
-    std::fs::write(&path, &imd).unwrap();
     app.import_areas(&community_assets::import::areas::AreaFiles {
-        imd: path,
+        imd: shared_data("File_1_IoD2025_Index_of_Multiple_Deprivation.csv.gz"),
         points: Some(shared_data("lsoa2021_centroids_england.csv.gz")),
         boundaries: Some(shared_data("lsoa2021_boundaries_england.geojson.gz")),
         ..Default::default()

@@ -34,7 +34,7 @@ fn state() -> (TestDb, AppState) {
         population: Some(sample.join("iod2019_liverpool_file6_population.csv.gz")),
         points: Some(sample.join("lsoa2011_pwc_liverpool.csv.gz")),
         boundaries: None,
-        vintage: None,
+        ..Default::default()
     };
     import_areas_files(&store, &areas, false).expect("import areas");
     let state = AppState::load(store, TestApp::config(&db.url)).expect("load snapshot");

@@ -343,6 +343,30 @@ fn filters_formats_and_conditional_get(backend: Backend) {
     let rows = r.body.lines().count() - 1;
     let total: usize = r.header("x-total-count").unwrap().parse().unwrap();
     assert_eq!(rows, total.min(200));
+    // A radius search adds `distance_m` as the last column, equal to the JSON's.
+    let radius = "/v1/assets?near=51.5,-0.12&radius_m=5000&limit=20";
+    let json = app.get(radius).json();
+    let csv = app.request("GET", radius, &[("Accept", "text/csv")]);
+    let mut rdr = csv::Reader::from_reader(csv.body.as_bytes());
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
+    assert_eq!(header.last().map(String::as_str), Some("distance_m"));
+    assert_eq!(header[header.len() - 2], "status");
+    let distances: Vec<f64> = rdr
+        .records()
+        .map(|r| r.unwrap()[header.len() - 1].parse().unwrap())
+        .collect();
+    let want: Vec<f64> = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["distance_m"].as_f64().unwrap())
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(distances.len(), want.len());
+    for (got, want) in distances.iter().zip(&want) {
+        // serde_json's float parsing may be one unit in the last place off.
+        assert!((got - want).abs() <= 1e-9 * want, "{got} vs {want}");
+    }
     let export = app.temp_path("export.csv");
     std::fs::write(&export, &r.body).unwrap();
     let outcome = community_assets::curation::imports::import_file(

@@ -439,7 +439,7 @@ fn formulas_are_neutralised_in_every_csv_and_an_export_reimports_unchanged(backe
         population: Some(sample("iod2019_liverpool_file6_population.csv.gz")),
         points: Some(sample("lsoa2011_pwc_liverpool.csv.gz")),
         boundaries: None,
-        vintage: None,
+        ..Default::default()
     });
     // An anonymous suggestion named like a formula, with an international phone number.
     let r = app.post_json(

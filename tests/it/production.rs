@@ -162,7 +162,13 @@ fn api_keys_are_issued_counted_limited_and_revoked_everywhere(backend: Backend) 
     // Revoked on a: refused at once there, and on b within the refresh interval.
     let r = a.send("DELETE", &format!("/v1/admin/api-keys/{id}"), &auth, None);
     assert_eq!(r.status, 200);
-    assert!(r.json()["revoked_at"].is_i64());
+    let revoked = r.json()["revoked_at"].as_str().map(str::to_string);
+    assert!(
+        revoked
+            .as_deref()
+            .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()),
+        "revoked_at is RFC 3339: {revoked:?}"
+    );
     assert_eq!(a.send("GET", "/v1/categories", &with_key, None).status, 401);
     let took = wait_for("b refuses the revoked key", Duration::from_secs(2), || {
         b.send("GET", "/v1/categories", &with_key, None).status == 401

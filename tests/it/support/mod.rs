@@ -366,7 +366,7 @@ pub fn official_area_files(points: bool, boundaries: bool) -> AreaFiles {
         population: Some(shared_data(POPULATION_FILE)),
         points: points.then(|| shared_data(POINTS_2011)),
         boundaries: boundaries.then(|| shared_data(BOUNDARIES_2011)),
-        vintage: None,
+        ..Default::default()
     }
 }
 
