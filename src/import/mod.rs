@@ -6,6 +6,7 @@
 pub mod areas;
 pub mod csv_cell;
 pub mod duplicates;
+pub mod matching;
 pub mod osm;
 
 use flate2::read::MultiGzDecoder;

@@ -18,6 +18,7 @@ mod http_api;
 mod hygiene;
 mod import_cli;
 mod instances;
+mod matching_quality;
 mod openapi_sync;
 mod outage;
 mod production;
