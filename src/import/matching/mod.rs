@@ -235,13 +235,17 @@ fn score(
     distance_m: f64,
     name_count: u32,
     settings: &MatchSettings,
+    explain: bool,
 ) -> (f64, Vec<String>, bool) {
     use weights::*;
     let mut w = PRIOR;
     let mut reasons = Vec::with_capacity(6);
-    let mut add = |w: &mut f64, weight: f64, why: String| {
+    // Reasons are written only when asked: most pairs scored are never listed.
+    let mut add = |w: &mut f64, weight: f64, why: &dyn Fn() -> String| {
         *w += weight;
-        reasons.push(format!("{why} ({weight:+.1})"));
+        if explain {
+            reasons.push(format!("{} ({weight:+.1})", why()));
+        }
     };
     let level = compare_names(&a.name, &b.name);
     let veto = level == NameLevel::NumbersDiffer;
@@ -249,100 +253,82 @@ fn score(
         NameLevel::Equal => {
             let tf = TF_FACTOR * f64::from(name_count.max(1)).log2();
             if tf > 0.0 {
-                let why =
-                    format!("names equal after normalisation, a name {name_count} places have");
-                add(&mut w, NAME_EQUAL - tf, why);
+                add(&mut w, NAME_EQUAL - tf, &|| {
+                    format!("names equal after normalisation, a name {name_count} places have")
+                });
             } else {
-                add(&mut w, NAME_EQUAL, "names equal after normalisation".into());
+                add(&mut w, NAME_EQUAL, &|| {
+                    "names equal after normalisation".into()
+                });
             }
         }
-        NameLevel::SameDistinctive => add(
-            &mut w,
-            NAME_SAME_DISTINCTIVE,
-            "same distinctive words, only generic words differ".into(),
-        ),
-        NameLevel::Similar(s) => add(
-            &mut w,
-            NAME_SIMILAR,
-            format!("names spelt alike (Jaro-Winkler {s:.2})"),
-        ),
-        NameLevel::Contained(extra) => add(
-            &mut w,
-            NAME_CONTAINED,
+        NameLevel::SameDistinctive => add(&mut w, NAME_SAME_DISTINCTIVE, &|| {
+            "same distinctive words, only generic words differ".into()
+        }),
+        NameLevel::Similar(s) => add(&mut w, NAME_SIMILAR, &|| {
+            format!("names spelt alike (Jaro-Winkler {s:.2})")
+        }),
+        NameLevel::Contained(extra) => add(&mut w, NAME_CONTAINED, &|| {
             format!(
                 "one name within the other, extra words: {}",
                 extra.join(" ")
-            ),
-        ),
-        NameLevel::KindsDiffer(x, y) => add(
-            &mut w,
-            NAME_KINDS_DIFFER,
+            )
+        }),
+        NameLevel::KindsDiffer(x, y) => add(&mut w, NAME_KINDS_DIFFER, &|| {
             format!(
                 "same distinctive words, other kinds of venue: {} / {}",
                 x.join(" "),
                 y.join(" ")
-            ),
-        ),
-        NameLevel::MostlyShared(x, y) => add(
-            &mut w,
-            NAME_MOSTLY_SHARED,
+            )
+        }),
+        NameLevel::MostlyShared(x, y) => add(&mut w, NAME_MOSTLY_SHARED, &|| {
             format!(
                 "most distinct words shared, one differs: {} / {}",
                 x.join(" "),
                 y.join(" ")
-            ),
-        ),
-        NameLevel::DistinctDiffer(x, y) => add(
-            &mut w,
-            NAME_DISTINCT_DIFFER,
-            format!("distinct words differ: {} / {}", x.join(" "), y.join(" ")),
-        ),
-        NameLevel::Unrelated => add(
-            &mut w,
-            NAME_UNRELATED,
-            "no distinctive word in common".into(),
-        ),
-        NameLevel::Generic => add(
-            &mut w,
-            NAME_GENERIC,
-            "a name with no distinctive word".into(),
-        ),
-        NameLevel::NumbersDiffer => add(
-            &mut w,
-            NAME_NUMBERS_DIFFER,
+            )
+        }),
+        NameLevel::DistinctDiffer(x, y) => add(&mut w, NAME_DISTINCT_DIFFER, &|| {
+            format!("distinct words differ: {} / {}", x.join(" "), y.join(" "))
+        }),
+        NameLevel::Unrelated => add(&mut w, NAME_UNRELATED, &|| {
+            "no distinctive word in common".into()
+        }),
+        NameLevel::Generic => add(&mut w, NAME_GENERIC, &|| {
+            "a name with no distinctive word".into()
+        }),
+        NameLevel::NumbersDiffer => add(&mut w, NAME_NUMBERS_DIFFER, &|| {
             format!(
                 "numbers differ: {} / {}",
                 join(&a.name.numbers),
                 join(&b.name.numbers)
-            ),
-        ),
+            )
+        }),
     }
     let band = DISTANCE.iter().find(|(upto, _)| {
         distance_m <= *upto && distance_m <= settings.radius_m.max(DISTANCE[0].0)
     });
     let weight = band.map_or(DISTANCE_FAR, |b| b.1);
-    add(&mut w, weight, format!("{distance_m:.0} m apart"));
+    add(&mut w, weight, &|| format!("{distance_m:.0} m apart"));
     match (&a.postcode, &b.postcode) {
-        (Some(x), Some(y)) if x == y => add(&mut w, POSTCODE_EQUAL, "postcode equal".into()),
-        (Some(_), Some(_)) => add(&mut w, POSTCODE_DIFFER, "postcode differs".into()),
+        (Some(x), Some(y)) if x == y => add(&mut w, POSTCODE_EQUAL, &|| "postcode equal".into()),
+        (Some(_), Some(_)) => add(&mut w, POSTCODE_DIFFER, &|| "postcode differs".into()),
         _ => {}
     }
     let equal = |x: &Option<String>, y: &Option<String>| x.is_some() && x == y;
     if equal(&a.website, &b.website) {
-        add(&mut w, WEBSITE_EQUAL, "website equal".into());
+        add(&mut w, WEBSITE_EQUAL, &|| "website equal".into());
     }
     if equal(&a.phone, &b.phone) {
-        add(&mut w, PHONE_EQUAL, "phone equal".into());
+        add(&mut w, PHONE_EQUAL, &|| "phone equal".into());
     }
     if equal(&a.email, &b.email) {
-        add(&mut w, EMAIL_EQUAL, "email equal".into());
+        add(&mut w, EMAIL_EQUAL, &|| "email equal".into());
     }
     if a.category != b.category {
-        add(
-            &mut w,
-            CATEGORY_COMPATIBLE,
-            format!("compatible categories {} ~ {}", a.category, b.category),
-        );
+        add(&mut w, CATEGORY_COMPATIBLE, &|| {
+            format!("compatible categories {} ~ {}", a.category, b.category)
+        });
     }
     (w, reasons, veto)
 }
@@ -370,7 +356,7 @@ fn probability(weight: f64) -> f64 {
 pub fn compare(a: &AssetFields, b: &AssetFields, settings: &MatchSettings) -> (f64, Vec<String>) {
     let (ra, rb) = (Record::new(a), Record::new(b));
     let d = haversine_m(a.lat, a.lon, b.lat, b.lon);
-    let (w, reasons, _) = score(&ra, &rb, d, 1, settings);
+    let (w, reasons, _) = score(&ra, &rb, d, 1, settings, true);
     (probability(w), reasons)
 }
 
@@ -381,6 +367,26 @@ type Point = GeomWithData<[f64; 3], u32>;
 enum Source {
     Asset(u32),
     Row(u32),
+}
+
+/// The prepared record of a candidate and its asset id: a snapshot entry (decoded once,
+/// then kept in `assets`) or an earlier row (no id yet).
+fn candidate<'a>(
+    source: Source,
+    assets: &'a mut HashMap<u32, (Record, Uuid)>,
+    rows: &'a [Option<Record>],
+    snapshot: &Snapshot,
+) -> Option<(&'a Record, Option<Uuid>)> {
+    match source {
+        Source::Asset(e) => {
+            let (record, id) = assets.entry(e).or_insert_with(|| {
+                let a = snapshot.entry(e).asset();
+                (Record::new(&a.fields), a.id)
+            });
+            Some((&*record, Some(*id)))
+        }
+        Source::Row(k) => rows[k as usize].as_ref().map(|r| (r, None)),
+    }
 }
 
 /// Decides every row (see the module documentation). `skip[i]` marks rows not to match
@@ -440,57 +446,56 @@ pub fn decide_all(
         near.sort_by(|a, b| a.0.total_cmp(&b.0));
         near.truncate(MAX_CANDIDATES);
 
-        let mut scored: Vec<(f64, bool, Candidate)> = Vec::new();
+        let count = name_counts.get(&record.name.key).copied().unwrap_or(1);
+        // (match weight, linking forbidden, the candidate, distance), scored without
+        // reasons; the listed ones are explained below.
+        let mut scored: Vec<(f64, bool, Source, f64)> = Vec::new();
         for &(_, source) in &near {
-            let (other, asset_id, row) = match source {
-                Source::Asset(e) => {
-                    let (rec, id) = assets.entry(e).or_insert_with(|| {
-                        let a = snapshot.entry(e).asset();
-                        (Record::new(&a.fields), a.id)
-                    });
-                    (&*rec, Some(*id), None)
-                }
-                Source::Row(k) => match &prepared[k as usize] {
-                    Some(rec) => (rec, None, Some(k as usize)),
-                    None => continue,
-                },
+            let Some((other, _)) = candidate(source, &mut assets, &prepared, snapshot) else {
+                continue;
             };
             let d = haversine_m(record.lat, record.lon, other.lat, other.lon);
             let postcode_equal = record.postcode.is_some() && record.postcode == other.postcode;
             if d > settings.radius_m && !(postcode_equal && d <= settings.postcode_radius_m) {
                 continue;
             }
-            let count = name_counts.get(&record.name.key).copied().unwrap_or(1);
-            let (w, reasons, veto) = score(record, other, d, count, settings);
-            scored.push((
-                w,
-                veto,
-                Candidate {
-                    asset_id,
-                    row,
-                    name: other.display.clone(),
-                    category: other.category.clone(),
-                    distance_m: d,
-                    score: probability(w),
-                    reasons,
-                },
-            ));
+            let (w, _, veto) = score(record, other, d, count, settings, false);
+            scored.push((w, veto, source, d));
         }
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let reaches =
+            |s: Option<&(f64, bool, Source, f64)>, p: f64| s.is_some_and(|s| probability(s.0) >= p);
         let outcome = match scored.first() {
-            Some((_, veto, best)) if best.score >= settings.link_at && !veto => {
-                let rival = scored.get(1).is_some_and(|s| s.2.score >= settings.link_at);
-                if rival {
+            Some(best) if reaches(Some(best), settings.link_at) && !best.1 => {
+                if reaches(scored.get(1), settings.link_at) {
                     Outcome::Review
                 } else {
                     Outcome::Linked
                 }
             }
-            Some((_, _, best)) if best.score >= settings.review_at => Outcome::Review,
+            best if reaches(best, settings.review_at) => Outcome::Review,
             _ => Outcome::New,
         };
-        let mut candidates: Vec<Candidate> =
-            scored.into_iter().take(MAX_LISTED).map(|s| s.2).collect();
+        let mut candidates: Vec<Candidate> = scored
+            .iter()
+            .take(MAX_LISTED)
+            .filter_map(|&(w, _, source, d)| {
+                let (other, asset_id) = candidate(source, &mut assets, &prepared, snapshot)?;
+                let (_, reasons, _) = score(record, other, d, count, settings, true);
+                Some(Candidate {
+                    asset_id,
+                    row: match source {
+                        Source::Asset(_) => None,
+                        Source::Row(k) => Some(k as usize),
+                    },
+                    name: other.display.clone(),
+                    category: other.category.clone(),
+                    distance_m: d,
+                    score: probability(w),
+                    reasons,
+                })
+            })
+            .collect();
         if outcome == Outcome::Review
             && candidates.len() > 1
             && candidates[1].score >= settings.link_at
