@@ -46,7 +46,23 @@ fn bench(c: &mut Criterion) {
     let snap = Snapshot::build(1, &categories, assets, Default::default());
     let skip = vec![false; rows.len()];
     let settings = MatchSettings::default();
+    let t = std::time::Instant::now();
+    let decoded: usize = (0..snap.len() as u32)
+        .map(|i| snap.entry(i).asset().fields.name.len())
+        .sum();
+    println!("decoding every asset: {:?} ({decoded})", t.elapsed());
+    let t = std::time::Instant::now();
+    let named: usize = (0..snap.len() as u32)
+        .map(|i| {
+            community_assets::import::matching::Name::new(snap.entry(i).name_key())
+                .words
+                .len()
+        })
+        .sum();
+    println!("normalising every name: {:?} ({named})", t.elapsed());
+    let t = std::time::Instant::now();
     let decided = decide_all(&rows, &skip, &snap, &settings);
+    println!("decide_all once: {:?}", t.elapsed());
     let count = |o: Outcome| decided.iter().flatten().filter(|d| d.outcome == o).count();
     println!(
         "100,000 rows: {} linked, {} to review, {} new",

@@ -108,6 +108,9 @@ pub const MAX_LISTED: usize = 5;
 /// thousands of places at one point.
 pub const MAX_CANDIDATES: usize = 200;
 
+/// Places a range query may return per tree before the nearest-first walk takes over.
+const SCAN_LIMIT: usize = 4 * MAX_CANDIDATES;
+
 /// The category groups: places a list files under one of these categories another list
 /// may file under another of the same group. A cafe is compatible with every venue,
 /// because food-hygiene lists record theatres, museums and libraries by their cafe.
@@ -426,12 +429,23 @@ pub fn decide_all(
         let q = unit_vector(record.lat, record.lon);
         // Blocking: the nearest compatible places within the farther radius.
         let mut near: Vec<(f64, Source)> = Vec::new();
+        // A range query is cheapest; where it finds too many (thousands of places at one
+        // point), the nearest-first walk keeps the work bounded.
         let mut gather = |tree: &RTree<Point>, wrap: fn(u32) -> Source| {
-            for (p, d2) in tree
-                .nearest_neighbor_iter_with_distance_2(&q)
-                .take_while(|(_, d2)| *d2 <= chord2)
-                .take(MAX_CANDIDATES)
-            {
+            let start = near.len();
+            for p in tree.locate_within_distance(q, chord2) {
+                if near.len() - start == SCAN_LIMIT {
+                    near.truncate(start);
+                    for (p, d2) in tree
+                        .nearest_neighbor_iter_with_distance_2(&q)
+                        .take_while(|(_, d2)| *d2 <= chord2)
+                        .take(MAX_CANDIDATES)
+                    {
+                        near.push((d2, wrap(p.data)));
+                    }
+                    return;
+                }
+                let d2 = (0..3).map(|k| (p.geom()[k] - q[k]).powi(2)).sum::<f64>();
                 near.push((d2, wrap(p.data)));
             }
         };
