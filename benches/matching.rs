@@ -63,6 +63,21 @@ fn bench(c: &mut Criterion) {
     let t = std::time::Instant::now();
     let decided = decide_all(&rows, &skip, &snap, &settings);
     println!("decide_all once: {:?}", t.elapsed());
+    // With a postcode the blocking looks up to `postcode_radius_m` (1 km) for an equal one.
+    let with_postcodes: Vec<AssetFields> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| AssetFields {
+            postcode: Some(format!("ZZ{} {}AA", i % 99, i % 9)),
+            ..r.clone()
+        })
+        .collect();
+    let t = std::time::Instant::now();
+    decide_all(&with_postcodes, &skip, &snap, &settings);
+    println!(
+        "decide_all once, every row with a postcode: {:?}",
+        t.elapsed()
+    );
     let count = |o: Outcome| decided.iter().flatten().filter(|d| d.outcome == o).count();
     println!(
         "100,000 rows: {} linked, {} to review, {} new",

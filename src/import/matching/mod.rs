@@ -417,8 +417,8 @@ pub fn decide_all(
     }
     let mut assets: HashMap<u32, (Record, Uuid)> = HashMap::new();
     let mut new_rows: HashMap<String, RTree<Point>> = HashMap::new();
-    let far = settings.radius_m.max(settings.postcode_radius_m);
-    let chord2 = chord2_for(far);
+    let chord2_near = chord2_for(settings.radius_m);
+    let chord2_far = chord2_for(settings.radius_m.max(settings.postcode_radius_m));
 
     let mut out = Vec::with_capacity(rows.len());
     for (i, record) in prepared.iter().enumerate() {
@@ -427,6 +427,12 @@ pub fn decide_all(
             continue;
         };
         let q = unit_vector(record.lat, record.lon);
+        // Beyond the radius only an equal postcode counts: without one, no need to look.
+        let chord2 = if record.postcode.is_some() {
+            chord2_far
+        } else {
+            chord2_near
+        };
         // Blocking: the nearest compatible places within the farther radius.
         let mut near: Vec<(f64, Source)> = Vec::new();
         // A range query is cheapest; where it finds too many (thousands of places at one
