@@ -218,13 +218,15 @@ impl WorkSettings {
 }
 
 /// The import matcher's thresholds, where set (`None`: the matcher's documented default):
-/// `MATCH_LINK_AT` and `MATCH_REVIEW_AT` (match probabilities, 0 to 1) and
-/// `MATCH_RADIUS_M` (how far apart a row and an asset may be and still be compared).
+/// `MATCH_LINK_AT` and `MATCH_REVIEW_AT` (match probabilities, 0 to 1), `MATCH_RADIUS_M`
+/// (how far apart a row and an asset may be and still be compared) and
+/// `MATCH_POSTCODE_RADIUS_M` (the same, when their postcodes are equal).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct MatchThresholds {
     pub link_at: Option<f64>,
     pub review_at: Option<f64>,
     pub radius_m: Option<f64>,
+    pub postcode_radius_m: Option<f64>,
 }
 
 impl MatchThresholds {
@@ -243,19 +245,12 @@ impl MatchThresholds {
                 })
                 .transpose()
         };
-        let t = MatchThresholds {
+        Ok(MatchThresholds {
             link_at: number("MATCH_LINK_AT", 1.0)?,
             review_at: number("MATCH_REVIEW_AT", 1.0)?,
             radius_m: number("MATCH_RADIUS_M", 5000.0)?,
-        };
-        if let (Some(l), Some(r)) = (t.link_at, t.review_at) {
-            if r > l {
-                return Err(format!(
-                    "MATCH_REVIEW_AT ({r}) must not be above MATCH_LINK_AT ({l})"
-                ));
-            }
-        }
-        Ok(t)
+            postcode_radius_m: number("MATCH_POSTCODE_RADIUS_M", 5000.0)?,
+        })
     }
 }
 

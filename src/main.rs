@@ -311,7 +311,7 @@ fn main() -> ExitCode {
             rejects,
             mapping,
         })) => (|| {
-            let matching = match_settings(&MatchThresholds::from_env()?);
+            let matching = match_settings(&MatchThresholds::from_env()?)?;
             let options = ImportOptions {
                 format: match format.as_deref() {
                     Some("osm") => Some(Format::Osm),
@@ -366,6 +366,7 @@ fn open_store(url: &str) -> Result<Store, String> {
 fn serve(db: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> {
     let started = Instant::now();
     let config = Config::from_env(db, args)?;
+    match_settings(&config.matching)?;
     let store = Store::open(&config.database_url).map_err(|e| e.to_string())?;
     tracing::info!(database = %store.backend().redacted(), "database ready");
     let state = AppState::load(store, config).map_err(|e| e.to_string())?;

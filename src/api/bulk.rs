@@ -205,7 +205,8 @@ pub async fn import(
         dry_run: q.dry_run == Some(true),
         snapshot: q.snapshot == Some(true),
         as_of: q.as_of,
-        matching: match_settings(&state.config.matching),
+        // Checked at start-up.
+        matching: match_settings(&state.config.matching).map_err(ApiError::Internal)?,
         skip_invalid: q.on_error == Some(OnError::Skip),
         mapping: with_source(q.mapping, q.source),
         encoding: match q.encoding {

@@ -56,15 +56,23 @@ pub struct ImportOptions {
     pub matching: MatchSettings,
 }
 
-/// The matcher's settings: its documented defaults, with the configured thresholds.
-pub fn match_settings(t: &crate::config::MatchThresholds) -> MatchSettings {
+/// The matcher's settings: its documented defaults, with the configured thresholds; an
+/// error when the review threshold would be above the link threshold.
+pub fn match_settings(t: &crate::config::MatchThresholds) -> Result<MatchSettings, String> {
     let d = MatchSettings::default();
-    MatchSettings {
+    let s = MatchSettings {
         link_at: t.link_at.unwrap_or(d.link_at),
         review_at: t.review_at.unwrap_or(d.review_at),
         radius_m: t.radius_m.unwrap_or(d.radius_m),
-        ..d
+        postcode_radius_m: t.postcode_radius_m.unwrap_or(d.postcode_radius_m),
+    };
+    if s.review_at > s.link_at {
+        return Err(format!(
+            "MATCH_REVIEW_AT ({}) must not be above MATCH_LINK_AT ({})",
+            s.review_at, s.link_at
+        ));
     }
+    Ok(s)
 }
 
 /// `mapping` with every row's `source` set to `source` (`--source`, `source=`), if given.

@@ -5,7 +5,6 @@
 
 pub mod areas;
 pub mod csv_cell;
-pub mod duplicates;
 pub mod encoding;
 pub mod mapping;
 pub mod matching;

@@ -19,6 +19,7 @@ mod hygiene;
 mod import_cli;
 mod instances;
 mod iod2025;
+mod matching_quality;
 mod openapi_sync;
 mod outage;
 mod production;
