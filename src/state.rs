@@ -134,10 +134,11 @@ impl AppState {
     }
 }
 
-/// The published assets as they are in the database now (for work outside a server, such
-/// as a command-line import's duplicate check).
-pub fn published_snapshot(store: &Store) -> Result<Snapshot, StoreError> {
-    build_snapshot(store, None, true)
+/// Every asset (drafts and archived too) as it is in the database now, for work outside a
+/// server such as a command-line import's matching (a closed row must find the closed
+/// place).
+pub fn full_snapshot(store: &Store) -> Result<Snapshot, StoreError> {
+    build_snapshot(store, None, false)
 }
 
 /// Builds a snapshot (of published assets, or of all), reusing the areas of `previous`

@@ -1,7 +1,7 @@
 //! The one import pipeline for asset files, from the command line and the admin API
 //! alike: read (CSV, GeoJSON or OpenStreetMap, optionally gzipped), validate every row
 //! (all or nothing, every rejected row listed); a row whose source record is linked
-//! updates its asset; any other row is matched with the published assets and the file's
+//! updates its asset; any other row is matched with the directory's assets and the file's
 //! earlier rows (`import::matching`) and is linked to the asset it is, sent to review, or
 //! new; then everything is applied in one transaction (`store::imports`), audited under
 //! the importer's name. Same options, same report, whichever way in.
@@ -23,7 +23,7 @@ use crate::import::{
 };
 use crate::index::Snapshot;
 use crate::metrics::ImportOutcome;
-use crate::state::{published_snapshot, AppState};
+use crate::state::{full_snapshot, AppState};
 use crate::store::imports::{apply, ImportCounts, ImportPlan, RowPlan};
 use crate::store::postcodes::positions as postcode_positions;
 use crate::store::sources::records_by_key;
@@ -142,16 +142,16 @@ pub struct Prepared {
 }
 
 /// The pipeline up to the database write: parse and validate `bytes`, then match every
-/// row whose source key `stored` (given the keys) does not hold with the `published`
-/// assets and the file's earlier rows. Without a postcode table, rows without coordinates
+/// row whose source key `stored` (given the keys) does not hold with the `known`
+/// assets (any status) and the file's earlier rows. Without a postcode table, rows without coordinates
 /// cannot be placed.
 pub fn prepare(
     bytes: &[u8],
     options: &ImportOptions,
-    published: &Snapshot,
+    known_assets: &Snapshot,
     stored: impl FnOnce(&[(String, String)]) -> Result<HashSet<(String, String)>, StoreError>,
 ) -> Result<Prepared, ImportError> {
-    prepare_with(bytes, options, published, stored, |_| Ok(HashMap::new()))
+    prepare_with(bytes, options, known_assets, stored, |_| Ok(HashMap::new()))
 }
 
 /// [`prepare`], with rows that have a postcode and no coordinates placed at the position
@@ -160,11 +160,11 @@ pub fn prepare(
 pub fn prepare_with(
     bytes: &[u8],
     options: &ImportOptions,
-    published: &Snapshot,
+    known_assets: &Snapshot,
     stored: impl FnOnce(&[(String, String)]) -> Result<HashSet<(String, String)>, StoreError>,
     positions: impl FnOnce(&[String]) -> Result<HashMap<String, (f64, f64)>, StoreError>,
 ) -> Result<Prepared, ImportError> {
-    let known: HashSet<String> = published
+    let categories: HashSet<String> = known_assets
         .categories()
         .iter()
         .map(|c| c.slug.clone())
@@ -178,7 +178,7 @@ pub fn prepare_with(
     let import::Read {
         mut parsed,
         mut rejected,
-    } = import::read(bytes, options.format, &known, &read_options)
+    } = import::read(bytes, options.format, &categories, &read_options)
         .map_err(ImportError::Rejected)?;
     let wanted = postcodes::wanted(&parsed);
     if !wanted.is_empty() {
@@ -191,7 +191,7 @@ pub fn prepare_with(
     let keys: Vec<(String, String)> = parsed.rows.iter().map(key_of).collect();
     let stored = stored(&keys)?;
     let skip: Vec<bool> = keys.iter().map(|k| stored.contains(k)).collect();
-    let decisions = decide_all(&parsed.rows, &skip, published, &options.matching);
+    let decisions = decide_all(&parsed.rows, &skip, known_assets, &options.matching);
     Ok(Prepared {
         parsed,
         decisions,
@@ -199,10 +199,11 @@ pub fn prepare_with(
     })
 }
 
-/// Imports `bytes` into `store`; `published` is what rows are matched with.
+/// Imports `bytes` into `store`; `known` (every asset, any status) is what rows are
+/// matched with.
 pub fn import_assets(
     store: &Store,
-    published: &Snapshot,
+    known_assets: &Snapshot,
     bytes: &[u8],
     options: &ImportOptions,
     author: &str,
@@ -216,7 +217,7 @@ pub fn import_assets(
     } = prepare_with(
         bytes,
         options,
-        published,
+        known_assets,
         |keys| {
             Ok(records_by_key(&mut conn.borrow_mut(), keys)?
                 .into_keys()
@@ -328,12 +329,12 @@ pub fn import_on_server(
     author: &str,
 ) -> Result<ImportReport, ApiError> {
     let dry_run = options.dry_run;
-    let report = import_assets(&state.store, &state.snapshot.load(), bytes, options, author)
-        .inspect_err(|e| {
-            if matches!(e, ImportError::Rejected(_)) {
-                state.metrics.import(ImportOutcome::Rejected);
-            }
-        })?;
+    let known = state.admin_snapshot()?;
+    let report = import_assets(&state.store, &known, bytes, options, author).inspect_err(|e| {
+        if matches!(e, ImportError::Rejected(_)) {
+            state.metrics.import(ImportOutcome::Rejected);
+        }
+    })?;
     state.refresh()?;
     state.metrics.import(if dry_run {
         ImportOutcome::DryRun
@@ -354,11 +355,5 @@ pub fn import_file(
     options: &ImportOptions,
 ) -> Result<ImportReport, ImportError> {
     let bytes = import::read_bytes(path)?;
-    import_assets(
-        store,
-        &published_snapshot(store)?,
-        &bytes,
-        options,
-        COMMAND_LINE,
-    )
+    import_assets(store, &full_snapshot(store)?, &bytes, options, COMMAND_LINE)
 }

@@ -9,7 +9,8 @@
 //!    and a position placed at a postcode never replaces an exact one from another source;
 //! 3. otherwise the value of the source with the higher priority for that field wins:
 //!    a source overwrites a field set by another source that still lists the asset only
-//!    when its priority for that field is at least as high;
+//!    when its priority for that field is higher (on a tie the value stays, so two lists
+//!    of equal standing do not overwrite each other at every import);
 //! 4. status: a source's closure (`archived`) archives the asset whatever the priorities,
 //!    unless a person verified the asset, or set its status, after the source's date; a
 //!    source re-opens an asset only if that source archived it (not another source, nor
@@ -315,7 +316,7 @@ fn wins(origin: Option<&Origin>, field: &str, ctx: &MergeContext) -> bool {
         Some(s) if s == ctx.source.name => true,
         Some(s) if ctx.linked.iter().any(|l| l == s) => {
             let theirs = ctx.sources.get(s).map_or(0, |t| t.priority_for(field));
-            ctx.source.priority_for(field) >= theirs
+            ctx.source.priority_for(field) > theirs
         }
         // A source that no longer lists the asset holds nothing.
         _ => true,

@@ -350,7 +350,7 @@ fn filters_formats_and_conditional_get(backend: Backend) {
     let mut rdr = csv::Reader::from_reader(csv.body.as_bytes());
     let header: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
     assert_eq!(header.last().map(String::as_str), Some("distance_m"));
-    assert_eq!(header[header.len() - 2], "status");
+    assert_eq!(header[header.len() - 2], "sources");
     let distances: Vec<f64> = rdr
         .records()
         .map(|r| r.unwrap()[header.len() - 1].parse().unwrap())

@@ -600,12 +600,14 @@ fn perturbed_set() -> (Vec<(Uuid, AssetFields)>, Vec<AssetFields>, Vec<Truth>) {
         }
     }
     again.retain(|(first, _)| matches!(truth[*first], Truth::New));
-    // The same new place twice in one file.
+    // The same new place twice in one file, from two lists (one list's own rows are
+    // distinct records, never matched with each other).
     for (first, place) in again {
         let mut row = place.clone();
         row.name = perturb_name(&place.name, &place.category, &mut rng);
         perturb_position(&mut row, &mut rng);
         perturb_fields(&mut row, rows.len(), &mut rng);
+        row.source = Some("another list".into());
         rows.push(row);
         truth.push(Truth::Row(first));
     }

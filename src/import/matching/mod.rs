@@ -34,7 +34,7 @@ use std::collections::HashMap;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::AssetFields;
+use crate::domain::{AssetFields, Status};
 use crate::geo::sphere::{chord2_for, haversine_m, unit_vector};
 use crate::index::Snapshot;
 
@@ -112,28 +112,25 @@ pub const MAX_CANDIDATES: usize = 200;
 const SCAN_LIMIT: usize = 4 * MAX_CANDIDATES;
 
 /// The category groups: places a list files under one of these categories another list
-/// may file under another of the same group. A cafe is compatible with every venue,
-/// because food-hygiene lists record theatres, museums and libraries by their cafe.
+/// may file under another of the same group. A cafe is in none: the cafe of a museum or a
+/// theatre is a place of its own to refer people to (and a list that files a venue by its
+/// cafe, as food-hygiene lists do, lists that cafe), so a cafe row never becomes a record
+/// of the venue it serves, nor turns that venue into a cafe.
 const GROUPS: [&[&str]; 3] = [
     &["museum", "gallery", "heritage"],
     &["theatre", "arts_centre", "cinema"],
     &["library", "community_centre"],
 ];
 
-/// Whether two categories may name one place: equal, in one of [`GROUPS`], or a cafe and
-/// a venue of any group.
+/// Whether two categories may name one place: equal, or in one of [`GROUPS`].
 pub fn compatible(a: &str, b: &str) -> bool {
-    let in_group = |c: &str| GROUPS.iter().any(|g| g.contains(&c));
-    a == b
-        || GROUPS.iter().any(|g| g.contains(&a) && g.contains(&b))
-        || (a == "cafe" && in_group(b))
-        || (b == "cafe" && in_group(a))
+    a == b || GROUPS.iter().any(|g| g.contains(&a) && g.contains(&b))
 }
 
 /// The categories [`compatible`] with `category`, itself first.
 fn compatible_with(category: &str) -> Vec<&str> {
     let mut out = vec![category];
-    for c in GROUPS.iter().flat_map(|g| g.iter()).chain(&["cafe"]) {
+    for c in GROUPS.iter().flat_map(|g| g.iter()) {
         if *c != category && compatible(category, c) {
             out.push(c);
         }
@@ -393,9 +390,13 @@ fn candidate<'a>(
 }
 
 /// Decides every row (see the module documentation). `skip[i]` marks rows not to match
-/// (updates of a stored source key): `None` for them. Rows are compared with the
-/// published assets of `snapshot` and with the earlier rows decided `New`. Archived rows
-/// are matched too: a closed row must find the asset it closes.
+/// (updates of a stored source key): `None` for them. Rows are compared with the assets
+/// of `snapshot` (an import passes every asset, archived ones too, so that a closed row
+/// finds the closed place rather than its open namesake next door) and with the earlier
+/// rows of other sources decided `New` (a list's own rows are distinct records). Archived
+/// rows are matched too: a closed row must find the asset it closes. A link that status
+/// contradicts goes to review: an open row whose best candidate is archived, or a closed
+/// row whose open best candidate has a closed rival.
 pub fn decide_all(
     rows: &[AssetFields],
     skip: &[bool],
@@ -471,6 +472,13 @@ pub fn decide_all(
         // reasons; the listed ones are explained below.
         let mut scored: Vec<(f64, bool, Source, f64)> = Vec::new();
         for &(_, source) in &near {
+            // A list's own rows are distinct records: never matched with each other (a
+            // library closed and its replacement of the same name at the same place).
+            if let Source::Row(k) = source {
+                if rows[k as usize].source == rows[i].source {
+                    continue;
+                }
+            }
             let Some((other, _)) = candidate(source, &mut assets, &prepared, snapshot) else {
                 continue;
             };
@@ -496,6 +504,31 @@ pub fn decide_all(
             best if reaches(best, settings.review_at) => Outcome::Review,
             _ => Outcome::New,
         };
+        // Archived places are candidates too (a closed row must find the closed place,
+        // not its open namesake next door), but a person decides when status and
+        // resemblance disagree.
+        let archived = |s: &(f64, bool, Source, f64)| matches!(s.2, Source::Asset(e) if snapshot.entry(e).status == Status::Archived);
+        let closing = rows[i].status == Status::Archived;
+        let status_doubt = match (outcome, scored.first()) {
+            (Outcome::Linked, Some(best)) if archived(best) && !closing => {
+                Some("the candidate is archived: reopened, or a new place where it closed?")
+            }
+            (Outcome::Linked, Some(best))
+                if closing
+                    && !archived(best)
+                    && scored[1..]
+                        .iter()
+                        .any(|s| archived(s) && reaches(Some(s), settings.review_at)) =>
+            {
+                Some("a closed place resembles the row too: the open candidate may be its replacement")
+            }
+            _ => None,
+        };
+        let outcome = if status_doubt.is_some() {
+            Outcome::Review
+        } else {
+            outcome
+        };
         let mut candidates: Vec<Candidate> = scored
             .iter()
             .take(MAX_LISTED)
@@ -516,6 +549,9 @@ pub fn decide_all(
                 })
             })
             .collect();
+        if let (Some(doubt), Some(best)) = (status_doubt, candidates.first_mut()) {
+            best.reasons.push(doubt.into());
+        }
         if outcome == Outcome::Review
             && candidates.len() > 1
             && candidates[1].score >= settings.link_at
