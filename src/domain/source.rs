@@ -402,7 +402,7 @@ mod tests {
     #[test]
     fn a_closure_archives_unless_verified_after_the_lists_date() {
         let s = Source::unknown("later-list");
-        let all = sources(&[s.clone()]);
+        let all = sources(std::slice::from_ref(&s));
         let fields = AssetFields::at("Old Library", "library", 51.5, 0.08);
         let origins = created_from(&fields, "first-list", t(1));
         let mut closed = fields.clone();
@@ -452,7 +452,7 @@ mod tests {
     #[test]
     fn empty_values_leave_fields_alone() {
         let s = Source::unknown("s");
-        let all = sources(&[s.clone()]);
+        let all = sources(std::slice::from_ref(&s));
         let mut fields = AssetFields::at("A", "museum", 51.0, 0.0);
         fields.website = Some("https://a.example".into());
         let origins = created_from(&fields, "t", t(1));

@@ -123,17 +123,11 @@ pub fn record(
     before: Option<&Asset>,
     after: Option<&Asset>,
 ) -> Result<(), StoreError> {
-    let id = after.or(before).map(|a| a.id.to_string());
-    NewRow {
-        asset_id: id.as_deref(),
-        before: json(before),
-        after: json(after),
-        ..NewRow::new(username, action)
-    }
-    .insert(conn)
+    record_why(conn, username, action, None, before, after)
 }
 
-/// Records a write to an asset with why it was made (e.g. a review's decision).
+/// Records a write to an asset with why it was made (a list's closure, a review's
+/// decision).
 pub fn record_because(
     conn: &mut DbConnection,
     username: &str,
@@ -142,12 +136,23 @@ pub fn record_because(
     before: Option<&Asset>,
     after: Option<&Asset>,
 ) -> Result<(), StoreError> {
+    record_why(conn, username, action, Some(reason), before, after)
+}
+
+fn record_why(
+    conn: &mut DbConnection,
+    username: &str,
+    action: &str,
+    reason: Option<&str>,
+    before: Option<&Asset>,
+    after: Option<&Asset>,
+) -> Result<(), StoreError> {
     let id = after.or(before).map(|a| a.id.to_string());
     NewRow {
         asset_id: id.as_deref(),
         before: json(before),
         after: json(after),
-        reason: Some(reason),
+        reason,
         ..NewRow::new(username, action)
     }
     .insert(conn)

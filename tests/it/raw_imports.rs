@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
-use crate::support::{self, on_both_backends, shared_data, Backend, TestApp, TestDb};
+use crate::support::{self, on_both_backends, shared_data, url_encode, Backend, TestApp, TestDb};
 
 on_both_backends!(
     the_raw_libraries_file_imports_through_a_mapping_with_postcodes,
@@ -390,15 +390,6 @@ fn the_api_takes_a_mapping_as_json() {
     let r = post(r#"{"mapp":{}}"#);
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body.contains("mapping"), "{}", r.body);
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Without postcodes, `near_postcode` is a 409 that says to import them.

@@ -66,7 +66,7 @@ impl Curators {
 
     /// The asset a record links, by the public search on its name near its position.
     fn find(&self, name: &str, lat: f64, lon: f64) -> Value {
-        let q = urlencode(name);
+        let q = url_encode(name);
         let path = format!("/v1/admin/assets?q={q}&near={lat},{lon}&radius_m=2000");
         let found = self.call(&self.editor, "GET", &path, None).json();
         found["items"][0].clone()
@@ -90,15 +90,6 @@ fn isolated(libraries: &[LibraryRow]) -> Vec<LibraryRow> {
             })
         })
         .cloned()
-        .collect()
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
         .collect()
 }
 
@@ -172,9 +163,9 @@ fn sources_are_registered_described_and_attributed(backend: Backend) {
     );
     let csv = c.app.get("/v1/assets?q=bluecoat&format=csv").body;
     let mut rdr = csv::Reader::from_reader(csv.as_bytes());
-    assert_eq!(rdr.headers().unwrap().iter().last(), Some("sources"));
+    assert_eq!(rdr.headers().unwrap().iter().next_back(), Some("sources"));
     let record = rdr.records().next().unwrap().unwrap();
-    assert_eq!(record.iter().last(), Some("osm-test:node/1"));
+    assert_eq!(record.iter().next_back(), Some("osm-test:node/1"));
     let audit = c
         .call(&c.editor, "GET", "/v1/admin/audit?action=source.put", None)
         .json();
@@ -490,7 +481,10 @@ fn the_review_queue_links_creates_skips_and_is_audited(backend: Backend) {
         .json();
     assert_eq!(list["total"].as_i64(), Some(queued));
     let first = &list["items"][0];
-    assert!(first["candidates"][0]["reasons"].as_array().unwrap().len() >= 1);
+    assert!(!first["candidates"][0]["reasons"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     let id = first["id"].as_str().unwrap().to_string();
     let target = first["candidates"][0]["asset_id"]
         .as_str()
@@ -608,7 +602,7 @@ fn the_raw_libraries_list_closes_its_libraries_through_a_mapping(backend: Backen
     let mapping = json!({"map": {"lon": "lng", "website": "url", "status": "closed"},
         "values": {"status": {"*": "archived"}},
         "set": {"category": "library"}, "id_column": "id"});
-    let q = urlencode(&mapping.to_string());
+    let q = url_encode(&mapping.to_string());
     let done = c.import(
         &format!("snapshot=true&source=libraries-hacked&mapping={q}"),
         &raw,

@@ -670,3 +670,13 @@ fn strip_ansi(s: &str) -> String {
     }
     out
 }
+
+/// Percent-encodes a query parameter's value (everything but unreserved characters).
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
