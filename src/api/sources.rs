@@ -56,7 +56,8 @@ pub struct SourceBody {
     pub licence: Option<String>,
     #[schema(max_length = 1000)]
     pub attribution: Option<String>,
-    #[schema(max_length = 500)]
+    /// An http(s) URL.
+    #[schema(max_length = 500, pattern = "^https?://")]
     pub url: Option<String>,
     /// Higher wins a field over a lower one (-1000 to 1000, default 0).
     #[schema(minimum = -1000, maximum = 1000)]
