@@ -706,7 +706,10 @@ fn unwrap_contact(value: &str) -> &str {
     loop {
         let before = v;
         for scheme in ["mailto:", "tel:"] {
-            if v.len() >= scheme.len() && v[..scheme.len()].eq_ignore_ascii_case(scheme) {
+            // `get`: a value may have a multi-byte character where the scheme would end.
+            if v.get(..scheme.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(scheme))
+            {
                 v = v[scheme.len()..].trim();
             }
         }
@@ -880,6 +883,12 @@ mod tests {
         let w = salvage_contacts(&mut r);
         assert_eq!(r.email, "bodmin.library@cornwall.gov.uk", "{w:?}");
         assert!(check_email("<a@b.org>").is_err());
+        // A character of several bytes where a scheme would end is no panic (found by
+        // the fuzzer): the value is dropped with a warning.
+        r.email = "NA\u{ff}\u{ff}\u{ff}\u{ff}".into();
+        r.phone = "tel\u{ff}".into();
+        assert_eq!(salvage_contacts(&mut r).len(), 2);
+        assert_eq!((r.email.as_str(), r.phone.as_str()), ("", ""));
     }
 
     #[test]
