@@ -139,7 +139,10 @@ pub fn put(
                 .set(&row)
                 .execute(c)?;
         }
-        let records = records_of_source(c, &source.name)?.len() as i64;
+        let records: i64 = source_records::table
+            .filter(source_records::source.eq(&source.name))
+            .count()
+            .get_result(c)?;
         let stored = row.into_source(records);
         audit::record_event(c, username, "source.put", &serde_json::json!(stored))?;
         Ok((stored, created))
