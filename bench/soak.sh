@@ -16,6 +16,7 @@
 #   CONNS=8 WRITE_PCT=5 bench/soak.sh          # connections per instance, share of writes
 #   ADMIN_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres SOAK_DB=community_assets_soak
 #   BIN=/path/to/release/community-assets bench/soak.sh   # a binary built elsewhere (no build)
+#   SYNTHETIC=100000 bench/soak.sh             # also 100,000 synthetic assets (as bench/mixed.sh)
 #   MALLOC_ARENA_MAX=0 bench/soak.sh           # the servers with glibc's default arenas (not the image's 2)
 # Needs ../shared/data and psql; installs wrk from Debian's packages if missing.
 set -euo pipefail
@@ -67,8 +68,14 @@ psql "$ADMIN_DATABASE_URL" -v ON_ERROR_STOP=1 -qc "DROP DATABASE IF EXISTS $SOAK
   -c "CREATE DATABASE $SOAK_DB"
 export DATABASE_URL="${ADMIN_DATABASE_URL%/*}/$SOAK_DB"
 
-echo "== import: the 3,238 real libraries and the IoD2019 areas with points"
+echo "== import: the 3,238 real libraries${SYNTHETIC:+, $SYNTHETIC synthetic assets} and the IoD2019 areas with points"
 $BIN import assets "$DATA/assets_england_libraries_2016.csv" 2>/dev/null
+if [ -n "${SYNTHETIC:-}" ]; then
+  mkdir -p bench/out
+  CSV=bench/out/synthetic-$SYNTHETIC.csv
+  [ -s "$CSV" ] || "$(dirname "$BIN")/generate-assets" "$SYNTHETIC" 2019 "$DATA" > "$CSV"
+  $BIN import assets "$CSV" >/dev/null 2>&1
+fi
 $BIN import areas --imd "$DATA/File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz" \
   --domains "$DATA/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz" \
   --population "$DATA/File_6_-_IoD2019_Population_Denominators.csv.gz" \
