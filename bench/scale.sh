@@ -86,13 +86,13 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 rss() { awk '$1 == "VmRSS:" {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
-serve() { # port log -> pid in $SERVED; waits until ready, prints seconds to ready
+serve() { # port log: starts a server and waits until it is ready; sets SERVED (its pid) and READY_S
   local start; start=$(date +%s.%N)
-  $BIN serve --bind "127.0.0.1:$1" 2>"$2" &
+  $BIN serve --bind "127.0.0.1:$1" >/dev/null 2>"$2" &
   SERVED=$!; PIDS+=("$SERVED")
   for _ in $(seq 6000); do curl -sf "http://127.0.0.1:$1/health/ready" >/dev/null && break; sleep 0.01; done
   curl -sf "http://127.0.0.1:$1/health/ready" >/dev/null || { cat "$2"; echo "FATAL: not ready" >&2; exit 1; }
-  echo "$(date +%s.%N) - $start" | bc
+  READY_S=$(echo "$(date +%s.%N) - $start" | bc)
 }
 stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
 
@@ -101,9 +101,9 @@ export JWT_SECRET JWT_TTL_SECONDS=86400
 if has startup; then
   : > "$OUT/startup.txt"
   for run in $(seq "$RUNS"); do
-    secs=$(serve "$PORT_A" "$OUT/server-a.log"); pid=$SERVED
+    serve "$PORT_A" "$OUT/server-a.log"; pid=$SERVED secs=$READY_S
     sleep 1
-    echo "start-up run $run: ready after $secs s, resident memory $(rss "$pid") MiB"
+    echo "start-up run $run: ready after $(printf %.2f "$secs") s, resident memory $(rss "$pid") MiB"
     echo "$secs $(rss "$pid")" >> "$OUT/startup.txt"
     stop "$pid"
   done
@@ -111,7 +111,7 @@ if has startup; then
 fi
 
 if has writes || has nearby; then
-  serve "$PORT_A" "$OUT/server-a.log" >/dev/null; PID_A=$SERVED
+  serve "$PORT_A" "$OUT/server-a.log"; PID_A=$SERVED
   A=http://127.0.0.1:$PORT_A
   # Random published ids near the query centres, for the writes.
   python3 - "$A" "$OUT/centres.txt" > "$OUT/ids.txt" <<'EOF'
@@ -132,7 +132,7 @@ if has writes; then
     -d "{\"username\":\"scale-$$\",\"password\":\"$PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
   B=""
   if [ "$BACKEND" = postgres ]; then
-    serve "$PORT_B" "$OUT/server-b.log" >/dev/null; B=http://127.0.0.1:$PORT_B
+    serve "$PORT_B" "$OUT/server-b.log"; B=http://127.0.0.1:$PORT_B
   fi
   echo "== $WRITES admin writes through A ($(wc -l < "$OUT/ids.txt") assets written)${B:+; instance B on the same database}"
   python3 bench/scale_writes.py "$A" "$TOKEN" "$OUT/ids.txt" "$WRITES" "$OUT" "$B" "$PID_A"

@@ -27,16 +27,27 @@ import urllib.parse
 
 
 class Client:
-    """One keep-alive connection."""
+    """One keep-alive connection, opened again when the server has closed it while idle."""
 
     def __init__(self, url):
         u = urllib.parse.urlsplit(url)
-        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        self.host, self.port = u.hostname, u.port
+        self.conn = None
 
     def request(self, method, path, headers=None, body=None):
-        self.conn.request(method, path, body=body, headers=headers or {})
-        res = self.conn.getresponse()
-        return res.status, res.read()
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            try:
+                self.conn.request(method, path, body=body, headers=headers or {})
+                res = self.conn.getresponse()
+                return res.status, res.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.conn.close()
+                self.conn = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
 
 def pct(values, p):
