@@ -6,7 +6,9 @@
 
 use flate2::read::MultiGzDecoder;
 use std::cell::RefCell;
+use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::BuildHasher;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::rc::Rc;
@@ -396,18 +398,79 @@ pub fn records<'a>(
     })
 }
 
+/// The keys of the valid rows (source, source_id), each with where it was: 24 bytes a
+/// key, as a 128-bit hash under two random keys (a collision among a billion keys has a
+/// chance below 10^-20), with the location packed in a number ("line N", "feature N").
+#[derive(Default)]
+struct Keys {
+    a: RandomState,
+    b: RandomState,
+    first: HashMap<u128, u64>,
+    /// Locations that do not pack (OpenStreetMap elements), by key.
+    other: HashMap<u128, Box<str>>,
+}
+
+const FEATURE: u64 = 1 << 32;
+const UNPACKED: u64 = u64::MAX;
+
+impl Keys {
+    fn hash(&self, source: &str, source_id: &str) -> u128 {
+        let k = (source, source_id);
+        (u128::from(self.a.hash_one(k)) << 64) | u128::from(self.b.hash_one(k))
+    }
+
+    fn pack(location: &str) -> Option<u64> {
+        let packed = if let Some(n) = location.strip_prefix("line ") {
+            u64::from(n.parse::<u32>().ok()?)
+        } else {
+            FEATURE | u64::from(location.strip_prefix("feature ")?.parse::<u32>().ok()?)
+        };
+        (Self::unpack(packed) == location).then_some(packed)
+    }
+
+    fn unpack(packed: u64) -> String {
+        if packed & FEATURE != 0 {
+            format!("feature {}", packed & !FEATURE)
+        } else {
+            format!("line {packed}")
+        }
+    }
+
+    fn get(&self, key: u128) -> Option<String> {
+        match *self.first.get(&key)? {
+            UNPACKED => self.other.get(&key).map(|l| l.to_string()),
+            packed => Some(Self::unpack(packed)),
+        }
+    }
+
+    fn insert(&mut self, key: u128, location: &str) {
+        match Self::pack(location) {
+            Some(p) => self.first.insert(key, p),
+            None => {
+                self.other.insert(key, location.into());
+                self.first.insert(key, UNPACKED)
+            }
+        };
+    }
+
+    fn remove(&mut self, key: u128) {
+        self.first.remove(&key);
+        self.other.remove(&key);
+    }
+}
+
 /// Checks records one by one (see `import::read`): the problems (the first
 /// [`super::MAX_LISTED`] and their count), the warnings, and the key of every valid row
 /// with where it was (duplicates within the file are problems; a complete list's closures
-/// need the keys it named). Sources are interned, so a key costs its `source_id`.
+/// need the keys it named).
 pub struct Validator<'a> {
     categories: &'a HashSet<String>,
     contacts: Contacts,
     skip_invalid: bool,
     pub errors: Problems,
     pub warnings: Capped<RowError>,
-    sources: HashMap<String, u32>,
-    seen: HashMap<(u32, Box<str>), Box<str>>,
+    sources: HashSet<String>,
+    seen: Keys,
 }
 
 impl<'a> Validator<'a> {
@@ -418,8 +481,8 @@ impl<'a> Validator<'a> {
             skip_invalid: options.skip_invalid,
             errors: Problems::default(),
             warnings: Capped::default(),
-            sources: HashMap::new(),
-            seen: HashMap::new(),
+            sources: HashSet::new(),
+            seen: Keys::default(),
         }
     }
 
@@ -429,31 +492,25 @@ impl<'a> Validator<'a> {
         self.errors.total() > 0 && !self.skip_invalid
     }
 
-    fn key(&mut self, source: &str, source_id: &str) -> (u32, Box<str>) {
-        let n = self.sources.len() as u32;
-        let s = *self.sources.entry(source.to_string()).or_insert(n);
-        (s, source_id.into())
-    }
-
     /// Whether a valid row had this key.
     pub fn named(&self, key: &(String, String)) -> bool {
-        self.sources
-            .get(&key.0)
-            .is_some_and(|s| self.seen.contains_key(&(*s, key.1.as_str().into())))
+        self.seen
+            .first
+            .contains_key(&self.seen.hash(&key.0, &key.1))
     }
 
     /// Forgets a row's key (a row left out after all: its postcode has no position).
     pub fn forget(&mut self, row: &AssetFields) {
-        let key = self.key(
+        let key = self.seen.hash(
             row.source.as_deref().unwrap_or(""),
             row.source_id.as_deref().unwrap_or(""),
         );
-        self.seen.remove(&key);
+        self.seen.remove(key);
     }
 
     /// The distinct sources of the valid rows.
     pub fn sources(&self) -> Vec<String> {
-        let mut s: Vec<String> = self.sources.keys().cloned().collect();
+        let mut s: Vec<String> = self.sources.iter().cloned().collect();
         s.sort_unstable();
         s
     }
@@ -493,11 +550,11 @@ impl<'a> Validator<'a> {
         }
         match AssetFields::parse(&raw, self.categories, true) {
             Ok(fields) => {
-                let key = self.key(
-                    fields.source.as_deref().unwrap_or(""),
-                    fields.source_id.as_deref().unwrap_or(""),
-                );
-                if let Some(first) = self.seen.get(&key) {
+                let source = fields.source.as_deref().unwrap_or("");
+                let key = self
+                    .seen
+                    .hash(source, fields.source_id.as_deref().unwrap_or(""));
+                if let Some(first) = self.seen.get(key) {
                     self.errors.push(RowError {
                         location,
                         field: "source_id".into(),
@@ -507,7 +564,10 @@ impl<'a> Validator<'a> {
                     None
                 } else {
                     let keep = !self.rejecting();
-                    self.seen.insert(key, location.as_str().into());
+                    if !self.sources.contains(source) {
+                        self.sources.insert(source.to_string());
+                    }
+                    self.seen.insert(key, &location);
                     keep.then_some((fields, location))
                 }
             }

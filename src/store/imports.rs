@@ -91,6 +91,9 @@ fn key_of(row: &AssetFields) -> (String, String) {
     )
 }
 
+/// SQLite's page cache during an import, in KiB.
+const IMPORT_CACHE_KIB: u32 = 64 * 1024;
+
 /// An import's one transaction, fed batch by batch: each batch is written as it comes, so
 /// that later batches (and their queries) see it, and memory holds one batch.
 pub struct Transaction<'c> {
@@ -115,6 +118,14 @@ pub fn in_transaction<T, E: From<StoreError>>(
 ) -> Result<(T, ImportCounts), E> {
     let mut out = None;
     let mut failure = None;
+    // SQLite's default page cache (2 MiB) is far smaller than a large import's working
+    // set: pages spilled to the WAL mid-transaction are written and read back again and
+    // again. A larger cache for the import's duration, then the default again.
+    if let DbConnection::Sqlite(lite) = conn {
+        diesel::sql_query(format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))
+            .execute(lite)
+            .map_err(StoreError::from)?;
+    }
     let result = conn.transaction(|c| {
         let dry_run = settings.dry_run;
         if !dry_run {
@@ -146,6 +157,11 @@ pub fn in_transaction<T, E: From<StoreError>>(
             }
         }
     });
+    if let DbConnection::Sqlite(lite) = conn {
+        diesel::sql_query("PRAGMA cache_size = -2000")
+            .execute(lite)
+            .map_err(StoreError::from)?;
+    }
     if let Some(e) = failure {
         return Err(e);
     }
