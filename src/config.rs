@@ -53,6 +53,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub work: WorkSettings,
     pub matching: MatchThresholds,
+    /// `IMPORT_BATCH_ROWS`: rows an asset import handles at a time (0: the default).
+    pub import_batch_rows: usize,
 }
 
 impl Config {
@@ -72,6 +74,7 @@ impl Config {
             log_format: LogFormat::Text,
             work: WorkSettings::default(),
             matching: MatchThresholds::default(),
+            import_batch_rows: 0,
         }
     }
 
@@ -88,6 +91,7 @@ impl Config {
             log_format: LogFormat::from_env()?,
             work: WorkSettings::from_env()?,
             matching: MatchThresholds::from_env()?,
+            import_batch_rows: import_batch_rows()?,
             ..Config::new(db.database_url.clone())
         })
     }
@@ -252,6 +256,24 @@ impl MatchThresholds {
             postcode_radius_m: number("MATCH_POSTCODE_RADIUS_M", 5000.0)?,
         })
     }
+}
+
+/// `IMPORT_BATCH_ROWS`: rows an asset import reads, matches and writes at a time (1 to
+/// 1,000,000; unset or 0: the default). Read by the server and by command-line imports;
+/// tests set it small to import a small file in many batches.
+pub fn import_batch_rows() -> Result<usize, String> {
+    var("IMPORT_BATCH_ROWS")
+        .map(|v| {
+            v.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= 1_000_000)
+                .ok_or_else(|| {
+                    format!("IMPORT_BATCH_ROWS must be a number from 1 to 1000000, not {v:?}")
+                })
+        })
+        .transpose()
+        .map(Option::unwrap_or_default)
 }
 
 /// Requests a minute from one address without a key, by default.

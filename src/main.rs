@@ -331,6 +331,7 @@ fn main() -> ExitCode {
                 skip_invalid,
                 mapping: with_source(mapping.mapping()?, source),
                 encoding: Encoding::parse(&mapping.encoding).unwrap_or_default(),
+                batch_rows: community_assets::config::import_batch_rows()?,
             };
             import_assets(
                 &cli.db.database_url,

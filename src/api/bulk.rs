@@ -214,6 +214,7 @@ pub async fn import(
             Some(EncodingParam::Windows1252) => Encoding::Windows1252,
             _ => Encoding::Auto,
         },
+        batch_rows: state.config.import_batch_rows,
     };
     let client = format!("user:{}", user.username);
     let report = costly(&state, &state.work, &client, move |st| {

@@ -8,26 +8,28 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::AssetFields;
+use crate::domain::{AssetFields, LocationPrecision};
 use crate::error::ApiError;
 use crate::import::encoding::Encoding;
 use crate::import::mapping::Mapping;
-use crate::import::matching::{decide_all, Candidate, Decision, MatchSettings, Outcome};
+use crate::import::matching::{Candidate, Decision, MatchSettings, Matcher, Outcome};
+use crate::import::stream::{self, Input, Records, Validator};
 use crate::import::{
-    self, postcodes, Contacts, Format, ImportError, ParsedAssets, ReadOptions, RowError, MAX_LISTED,
+    postcodes, Contacts, Format, ImportError, ParsedAssets, Problems, ReadOptions, RowError,
+    MAX_LISTED,
 };
 use crate::index::Snapshot;
 use crate::metrics::ImportOutcome;
 use crate::state::{full_snapshot, AppState};
-use crate::store::imports::{apply, ImportCounts, ImportPlan, RowPlan};
+use crate::store::imports::{in_transaction, ImportCounts, ImportSettings, RowPlan};
 use crate::store::postcodes::positions as postcode_positions;
 use crate::store::sources::records_by_key;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
 /// The author that command-line imports are audited under.
 pub const COMMAND_LINE: &str = "command-line";
@@ -54,6 +56,8 @@ pub struct ImportOptions {
     pub as_of: Option<DateTime<Utc>>,
     /// When rows link, go to review or are new.
     pub matching: MatchSettings,
+    /// Rows handled at a time (0: [`BATCH_ROWS`]).
+    pub batch_rows: usize,
 }
 
 /// The matcher's settings: its documented defaults, with the configured thresholds; an
@@ -132,38 +136,21 @@ pub struct ImportReport {
     pub rejected_total: usize,
 }
 
-/// Valid rows with where each was, the matcher's decision on each row whose record is
-/// not stored yet, the warnings, and the rows left out.
-pub struct Prepared {
-    pub parsed: ParsedAssets,
-    pub decisions: Vec<Option<Decision>>,
-    /// With `skip_invalid`: the problems of the rows left out.
-    pub rejected: import::Problems,
-}
+/// Rows an import reads, validates, matches and writes at a time (`IMPORT_BATCH_ROWS`):
+/// memory holds one batch, whatever the file's size.
+pub const BATCH_ROWS: usize = 5_000;
 
-/// The pipeline up to the database write: parse and validate `bytes`, then match every
-/// row whose source key `stored` (given the keys) does not hold with the `known`
-/// assets (any status) and the file's earlier rows. Without a postcode table, rows without coordinates
-/// cannot be placed.
-pub fn prepare(
-    bytes: &[u8],
-    options: &ImportOptions,
+/// Imports `input` into `store`; `known` (every asset, any status) is what rows are
+/// matched with. The file is read as a stream and handled a batch at a time, every batch
+/// in the one transaction: all or nothing, as if it were read at once. Without a postcode
+/// table, rows without coordinates cannot be placed.
+pub fn import_assets(
+    store: &Store,
     known_assets: &Snapshot,
-    stored: impl FnOnce(&[(String, String)]) -> Result<HashSet<(String, String)>, StoreError>,
-) -> Result<Prepared, ImportError> {
-    prepare_with(bytes, options, known_assets, stored, |_| Ok(HashMap::new()))
-}
-
-/// [`prepare`], with rows that have a postcode and no coordinates placed at the position
-/// `positions` gives their postcode (asked once, for all of them); a postcode it does not
-/// know is a problem of that row.
-pub fn prepare_with(
-    bytes: &[u8],
+    input: Input,
     options: &ImportOptions,
-    known_assets: &Snapshot,
-    stored: impl FnOnce(&[(String, String)]) -> Result<HashSet<(String, String)>, StoreError>,
-    positions: impl FnOnce(&[String]) -> Result<HashMap<String, (f64, f64)>, StoreError>,
-) -> Result<Prepared, ImportError> {
+    author: &str,
+) -> Result<ImportReport, ImportError> {
     let categories: HashSet<String> = known_assets
         .categories()
         .iter()
@@ -175,100 +162,129 @@ pub fn prepare_with(
         mapping: options.mapping.as_ref(),
         encoding: options.encoding,
     };
-    let import::Read {
-        mut parsed,
-        mut rejected,
-    } = import::read(bytes, options.format, &categories, &read_options)
-        .map_err(ImportError::Rejected)?;
-    let wanted = postcodes::wanted(&parsed);
-    if !wanted.is_empty() {
-        let unplaced = postcodes::place(&mut parsed, &positions(&wanted)?);
-        if unplaced.total() > 0 && !options.skip_invalid {
-            return Err(ImportError::Rejected(unplaced));
-        }
-        rejected.append(unplaced);
-    }
-    let keys: Vec<(String, String)> = parsed.rows.iter().map(key_of).collect();
-    let stored = stored(&keys)?;
-    let skip: Vec<bool> = keys.iter().map(|k| stored.contains(k)).collect();
-    let decisions = decide_all(&parsed.rows, &skip, known_assets, &options.matching);
-    Ok(Prepared {
-        parsed,
-        decisions,
-        rejected,
-    })
-}
-
-/// Imports `bytes` into `store`; `known` (every asset, any status) is what rows are
-/// matched with.
-pub fn import_assets(
-    store: &Store,
-    known_assets: &Snapshot,
-    bytes: &[u8],
-    options: &ImportOptions,
-    author: &str,
-) -> Result<ImportReport, ImportError> {
-    // One connection, borrowed by each step in turn.
-    let conn = std::cell::RefCell::new(store.conn()?);
-    let Prepared {
-        parsed,
-        decisions,
-        rejected,
-    } = prepare_with(
-        bytes,
-        options,
-        known_assets,
-        |keys| {
-            Ok(records_by_key(&mut conn.borrow_mut(), keys)?
-                .into_keys()
-                .collect())
-        },
-        |wanted| postcode_positions(&mut conn.borrow_mut(), wanted),
-    )?;
-    let mut conn = conn.into_inner();
-    let plans = plan_rows(&decisions);
-    let mut complete: Vec<String> = Vec::new();
-    if options.snapshot {
-        complete = parsed.rows.iter().map(|r| key_of(r).0).collect();
-        complete.sort_unstable();
-        complete.dedup();
-    }
-    let mut listed = Vec::new();
+    let Records {
+        mut records,
+        warnings: file_warnings,
+        failed,
+    } = stream::records(input, options.format, &read_options).map_err(ImportError::Rejected)?;
+    let batch_rows = if options.batch_rows == 0 {
+        BATCH_ROWS
+    } else {
+        options.batch_rows
+    };
+    let mut validator = Validator::new(&categories, &read_options);
+    let mut matcher = Matcher::new(known_assets, &options.matching);
+    let mut unplaced = Problems::default();
+    let mut listed: Vec<RowDecision> = Vec::new();
     let mut decisions_total = 0;
-    for ((row, location), decision) in parsed.rows.iter().zip(&parsed.locations).zip(&decisions) {
-        if let Some(d) = decision {
-            decisions_total += 1;
-            if listed.len() < MAX_LISTED {
-                listed.push(RowDecision {
-                    location: location.clone(),
-                    name: row.name.clone(),
-                    outcome: d.outcome,
-                    candidate: d.candidates.first().cloned(),
-                });
-            }
-        }
-    }
-    let plan = ImportPlan {
-        rows: parsed
-            .rows
-            .into_iter()
-            .zip(parsed.locations)
-            .zip(plans)
-            .map(|((r, l), p)| (r, l, p))
-            .collect(),
-        complete,
+    let settings = ImportSettings {
         as_of: options.as_of.unwrap_or_else(Utc::now),
         dry_run: options.dry_run,
         author: author.to_string(),
     };
-    let counts = apply(&mut conn, plan)?;
+    let mut conn = store.conn()?;
+    let ((), counts) = in_transaction(&mut conn, settings, |t| {
+        loop {
+            let mut rows = Vec::with_capacity(batch_rows);
+            let mut locations = Vec::with_capacity(batch_rows);
+            for (location, record) in records.by_ref() {
+                if let Some((row, location)) = validator.check(location, record) {
+                    rows.push(row);
+                    locations.push(location);
+                    if rows.len() == batch_rows {
+                        break;
+                    }
+                }
+            }
+            if rows.is_empty() {
+                break;
+            }
+            if validator.rejecting() {
+                // The file is rejected: the rest is only checked, to list every problem.
+                continue;
+            }
+            let mut parsed = ParsedAssets {
+                rows,
+                locations,
+                warnings: Default::default(),
+            };
+            let wanted = postcodes::wanted(&parsed);
+            if !wanted.is_empty() {
+                let positions = postcode_positions(t.conn(), &wanted)?;
+                for r in &parsed.rows {
+                    let unknown = r.location_precision == LocationPrecision::Postcode
+                        && !positions.contains_key(r.postcode.as_deref().unwrap_or(""));
+                    if unknown {
+                        validator.forget(r);
+                    }
+                }
+                let left_out = postcodes::place(&mut parsed, &positions);
+                if left_out.total() > 0 && !options.skip_invalid {
+                    validator.errors.append(left_out);
+                    continue;
+                }
+                unplaced.append(left_out);
+            }
+            let keys: Vec<(String, String)> = parsed.rows.iter().map(key_of).collect();
+            let stored = records_by_key(t.conn(), &keys)?;
+            let skip: Vec<bool> = keys.iter().map(|k| stored.contains_key(k)).collect();
+            let first = matcher.decided();
+            let decisions = matcher.decide(&parsed.rows, &skip);
+            for ((row, location), decision) in
+                parsed.rows.iter().zip(&parsed.locations).zip(&decisions)
+            {
+                if let Some(d) = decision {
+                    decisions_total += 1;
+                    if listed.len() < MAX_LISTED {
+                        listed.push(RowDecision {
+                            location: location.clone(),
+                            name: row.name.clone(),
+                            outcome: d.outcome,
+                            candidate: d.candidates.first().cloned(),
+                        });
+                    }
+                }
+            }
+            let plans = plan_rows(&decisions, &matcher, first);
+            let batch = parsed
+                .rows
+                .into_iter()
+                .zip(parsed.locations)
+                .zip(plans)
+                .map(|((r, l), p)| (r, l, p))
+                .collect();
+            t.write(batch)?;
+        }
+        if let Some(reason) = failed.borrow_mut().take() {
+            return Err(ImportError::Rejected(
+                vec![RowError {
+                    location: "file".into(),
+                    field: "-".into(),
+                    reason,
+                    value: None,
+                }]
+                .into(),
+            ));
+        }
+        if validator.rejecting() {
+            return Err(ImportError::Rejected(std::mem::take(&mut validator.errors)));
+        }
+        if options.snapshot {
+            t.close(&validator.sources(), |k| validator.named(k))?;
+        }
+        Ok(())
+    })?;
+    let mut warnings = std::mem::take(&mut validator.warnings);
+    warnings.extend(file_warnings);
+    let mut rejected = std::mem::take(&mut validator.errors);
+    rejected.append(unplaced);
     Ok(ImportReport {
         dry_run: options.dry_run,
         counts,
         decisions: listed,
         decisions_total,
-        warnings_total: parsed.warnings.total(),
-        warnings: parsed.warnings.into_listed(),
+        warnings_total: warnings.total(),
+        warnings: warnings.into_listed(),
         rejected_total: rejected.total(),
         rejected: rejected.into_listed(),
     })
@@ -281,22 +297,27 @@ fn key_of(row: &AssetFields) -> (String, String) {
     )
 }
 
-/// The store's plan for each row from the matcher's decisions: new rows get their ids
-/// first, so that a row linked to (or reviewed against) an earlier row of the file
-/// points at the asset that row creates. A row linked to a row that was itself linked
-/// follows it to its asset.
-fn plan_rows(decisions: &[Option<Decision>]) -> Vec<RowPlan> {
-    let mut target: Vec<Option<Uuid>> = vec![None; decisions.len()];
-    let mut plans = Vec::with_capacity(decisions.len());
-    for (i, d) in decisions.iter().enumerate() {
-        let resolve = |c: &Candidate| c.asset_id.or_else(|| c.row.and_then(|k| target[k]));
-        let plan = match d {
-            Some(d) if d.outcome == Outcome::Linked => {
-                match d.candidates.first().and_then(resolve) {
-                    Some(id) => RowPlan::Link(id),
+/// The store's plan for each row of a batch (the first being row `first` of the file)
+/// from the matcher's decisions: a new row's asset has the id the matcher gave it, so that
+/// a row linked to (or reviewed against) an earlier row of the file points at the asset
+/// that row creates.
+fn plan_rows(decisions: &[Option<Decision>], matcher: &Matcher, first: usize) -> Vec<RowPlan> {
+    let resolve = |c: &Candidate| {
+        c.asset_id
+            .or_else(|| c.row.and_then(|k| matcher.new_asset_of(k)))
+    };
+    decisions
+        .iter()
+        .enumerate()
+        .map(|(i, d)| match d {
+            Some(d) if d.outcome == Outcome::Linked => match d.candidates.first() {
+                Some(c) if c.asset_id.is_some() => RowPlan::Link(c.asset_id.unwrap_or_default()),
+                Some(c) => match resolve(c) {
+                    Some(id) => RowPlan::LinkCreated(id),
                     None => RowPlan::New(Uuid::new_v4()),
-                }
-            }
+                },
+                None => RowPlan::New(Uuid::new_v4()),
+            },
             Some(d) if d.outcome == Outcome::Review => {
                 let candidates: Vec<Candidate> = d
                     .candidates
@@ -308,17 +329,11 @@ fn plan_rows(decisions: &[Option<Decision>]) -> Vec<RowPlan> {
                     .collect();
                 RowPlan::Review(serde_json::to_value(candidates).unwrap_or_default())
             }
-            // A row whose record is linked updates its asset (the store finds it); and a
-            // new row is a new asset.
-            _ => RowPlan::New(Uuid::new_v4()),
-        };
-        target[i] = match &plan {
-            RowPlan::Link(id) | RowPlan::New(id) => Some(*id),
-            RowPlan::Review(_) => None,
-        };
-        plans.push(plan);
-    }
-    plans
+            Some(_) => RowPlan::New(matcher.new_asset_of(first + i).unwrap_or_else(Uuid::new_v4)),
+            // A row whose record is linked updates its asset (the store finds it).
+            None => RowPlan::New(Uuid::new_v4()),
+        })
+        .collect()
 }
 
 /// An import on a server (`bytes` already gunzipped): public when it returns.
@@ -330,11 +345,12 @@ pub fn import_on_server(
 ) -> Result<ImportReport, ApiError> {
     let dry_run = options.dry_run;
     let known = state.admin_snapshot()?;
-    let report = import_assets(&state.store, &known, bytes, options, author).inspect_err(|e| {
-        if matches!(e, ImportError::Rejected(_)) {
-            state.metrics.import(ImportOutcome::Rejected);
-        }
-    })?;
+    let report = import_assets(&state.store, &known, Input::Bytes(bytes), options, author)
+        .inspect_err(|e| {
+            if matches!(e, ImportError::Rejected(_)) {
+                state.metrics.import(ImportOutcome::Rejected);
+            }
+        })?;
     state.refresh()?;
     state.metrics.import(if dry_run {
         ImportOutcome::DryRun
@@ -347,13 +363,19 @@ pub fn import_on_server(
     Ok(report)
 }
 
-/// An import of the operator's own file from the command line, audited as
-/// [`COMMAND_LINE`]; running servers pick it up within their refresh interval.
+/// An import of the operator's own file from the command line (read as a stream),
+/// audited as [`COMMAND_LINE`]; running servers pick it up within their refresh interval.
 pub fn import_file(
     store: &Store,
     path: &Path,
     options: &ImportOptions,
 ) -> Result<ImportReport, ImportError> {
-    let bytes = import::read_bytes(path)?;
-    import_assets(store, &full_snapshot(store)?, &bytes, options, COMMAND_LINE)
+    std::fs::metadata(path).map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?;
+    import_assets(
+        store,
+        &full_snapshot(store)?,
+        Input::Path(path),
+        options,
+        COMMAND_LINE,
+    )
 }

@@ -10,17 +10,18 @@ pub mod mapping;
 pub mod matching;
 pub mod osm;
 pub mod postcodes;
+pub mod stream;
 
 use flate2::read::MultiGzDecoder;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::Read as _;
 use std::path::Path;
 
-use crate::domain::asset::{preview, salvage_contacts, CSV_COLUMNS};
-use crate::domain::{AssetFields, LocationPrecision, RawAsset};
+use crate::domain::asset::{preview, CSV_COLUMNS};
+use crate::domain::{AssetFields, RawAsset};
 use crate::store::StoreError;
-use encoding::{Encoding, LineIndex};
-use mapping::{Mapping, Plan};
+use encoding::Encoding;
+use mapping::Mapping;
 
 /// Columns that an export adds to the import columns; a re-import ignores them (the
 /// asset is found by source and source_id).
@@ -257,44 +258,41 @@ type Record = (String, Result<RawAsset, RowError>);
 
 /// Reads and validates an asset file of `format` (CSV or GeoJSON, told apart by the first
 /// character, unless it is OpenStreetMap data). Returns every row (or, with
-/// `skip_invalid`, the valid ones and the problems of the others), or the problems.
+/// `skip_invalid`, the valid ones and the problems of the others), or the problems. The
+/// rows of a whole file at once: imports read theirs batch by batch ([`stream`]).
 pub fn read(
     bytes: &[u8],
     format: Option<Format>,
     categories: &HashSet<String>,
     options: &ReadOptions,
 ) -> Result<Read, Problems> {
-    let bytes = strip_bom(bytes);
-    let is_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if options.mapping.is_some() && (is_json || format == Some(Format::Osm)) {
-        return Err(file_error(
-            "a mapping applies to CSV files; GeoJSON and OpenStreetMap data have their own names",
-        ));
-    }
-    if format == Some(Format::Osm) {
-        return parse_osm(bytes, categories, options);
-    }
-    if is_json {
-        let doc = geojson_document(bytes)?;
-        let read = validate(geojson_records(&doc)?, categories, options);
-        read
-    } else {
-        let decoded = encoding::decode(bytes, options.encoding).map_err(file_error)?;
-        let mut read = validate(
-            csv_records(decoded.text.as_bytes(), options.mapping)?,
-            categories,
-            options,
-        )?;
-        if let Some(note) = decoded.note {
-            read.parsed.warnings.push(RowError {
-                location: "file".into(),
-                field: "-".into(),
-                reason: note,
-                value: None,
-            });
+    let opened = stream::records(stream::Input::Bytes(bytes), format, options)?;
+    let mut v = stream::Validator::new(categories, options);
+    let mut rows = Vec::new();
+    let mut locations = Vec::new();
+    for (location, record) in opened.records {
+        if let Some((row, location)) = v.check(location, record) {
+            rows.push(row);
+            locations.push(location);
         }
-        Ok(read)
     }
+    if let Some(reason) = opened.failed.borrow_mut().take() {
+        return Err(file_error(reason));
+    }
+    if v.rejecting() {
+        return Err(v.errors);
+    }
+    // A file's warnings (its encoding) come after its rows', OpenStreetMap's skips too.
+    let mut warnings = v.warnings;
+    warnings.extend(opened.warnings);
+    Ok(Read {
+        parsed: ParsedAssets {
+            rows,
+            locations,
+            warnings,
+        },
+        rejected: v.errors,
+    })
 }
 
 /// Parses and validates a CSV or GeoJSON asset file in the import columns (GeoJSON when
@@ -313,27 +311,6 @@ pub fn parse_assets(
     read(bytes, None, categories, &options).map(|r| r.parsed)
 }
 
-/// Parses and validates OpenStreetMap data from Overpass (see [`osm`]): elements that are
-/// not venues of a known kind, or have no name or position, are skipped with a warning.
-fn parse_osm(
-    bytes: &[u8],
-    categories: &HashSet<String>,
-    options: &ReadOptions,
-) -> Result<Read, Problems> {
-    let (raws, skipped) = osm::read_overpass(strip_bom(bytes)).map_err(file_error)?;
-    let records = raws.into_iter().map(|(location, raw)| (location, Ok(raw)));
-    let mut read = validate(records, categories, options)?;
-    read.parsed
-        .warnings
-        .extend(skipped.into_iter().map(|s| RowError {
-            location: s.location,
-            field: "-".into(),
-            reason: format!("skipped: {}", s.reason),
-            value: None,
-        }));
-    Ok(read)
-}
-
 /// The value of the cell of `field`, for showing in a problem.
 fn cell_value(raw: &RawAsset, field: &str) -> Option<String> {
     CSV_COLUMNS
@@ -341,100 +318,6 @@ fn cell_value(raw: &RawAsset, field: &str) -> Option<String> {
         .zip(raw.cells())
         .find(|(c, _)| **c == field)
         .map(|(_, v)| v.to_string())
-}
-
-/// Validates records: every row, or the problems (with duplicate keys within the file);
-/// with `skip_invalid`, the valid rows and the problems of the others. A row with a
-/// postcode and neither coordinate is kept at (0, 0) with `location_precision: postcode`,
-/// for [`postcodes::place`] to place.
-fn validate(
-    records: impl Iterator<Item = Record>,
-    categories: &HashSet<String>,
-    options: &ReadOptions,
-) -> Result<Read, Problems> {
-    let mut errors = Problems::default();
-    let mut warnings = Capped::default();
-    let mut rows = Vec::new();
-    let mut locations = Vec::new();
-    let mut seen: HashMap<(String, String), String> = HashMap::new();
-    let at = |location: &str, raw: &RawAsset, e: crate::domain::FieldError| RowError {
-        location: location.to_string(),
-        value: cell_value(raw, &e.field),
-        field: e.field,
-        reason: e.reason,
-    };
-    for (location, record) in records {
-        let mut raw = match record {
-            Ok(raw) => raw,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
-        };
-        if options.contacts == Contacts::Salvage {
-            let salvaged = salvage_contacts(&mut raw);
-            warnings.extend(salvaged.into_iter().map(|e| RowError {
-                location: location.clone(),
-                field: e.field,
-                reason: e.reason,
-                value: None,
-            }));
-        }
-        let unplaced = raw.lat.trim().is_empty()
-            && raw.lon.trim().is_empty()
-            && !raw.postcode.trim().is_empty();
-        if unplaced {
-            raw.lat = "0".into();
-            raw.lon = "0".into();
-            raw.location_precision = LocationPrecision::Postcode.as_str().into();
-        }
-        match AssetFields::parse(&raw, categories, true) {
-            Ok(fields) => {
-                let key = (
-                    fields.source.clone().unwrap_or_default(),
-                    fields.source_id.clone().unwrap_or_default(),
-                );
-                if let Some(first) = seen.get(&key) {
-                    errors.push(RowError {
-                        location,
-                        field: "source_id".into(),
-                        reason: format!("duplicates the source and source_id of {first}"),
-                        value: fields.source_id,
-                    });
-                } else if errors.is_empty() || options.skip_invalid {
-                    seen.insert(key, location.clone());
-                    rows.push(fields);
-                    locations.push(location);
-                } else {
-                    // Already rejected: only the key is kept, to find duplicates of it.
-                    seen.insert(key, location);
-                }
-            }
-            Err(field_errors) => errors.extend(
-                field_errors
-                    .into_iter()
-                    .map(|e| at(&location, &raw, e))
-                    .map(|mut e| {
-                        if unplaced && (e.field == "lat" || e.field == "lon") {
-                            e.value = Some(String::new());
-                        }
-                        e
-                    }),
-            ),
-        }
-    }
-    if errors.is_empty() || options.skip_invalid {
-        Ok(Read {
-            parsed: ParsedAssets {
-                rows,
-                locations,
-                warnings,
-            },
-            rejected: errors,
-        })
-    } else {
-        Err(errors)
-    }
 }
 
 fn file_error(reason: impl Into<String>) -> Problems {
@@ -445,56 +328,6 @@ fn file_error(reason: impl Into<String>) -> Problems {
         value: None,
     }]
     .into()
-}
-
-/// The records of a CSV file, read one by one; the header is checked first (against the
-/// mapping, if any). Lines are counted here (LF, CRLF, or CR alone), not by the `csv`
-/// crate, whose count is one too low after CRLF.
-fn csv_records<'a>(
-    text: &'a [u8],
-    mapping: Option<&Mapping>,
-) -> Result<impl Iterator<Item = Record> + 'a, Problems> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(text);
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| file_error(format!("cannot read the header line: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let plan = Plan::new(&headers, mapping)?;
-    let lines = LineIndex::new(text);
-    Ok(rdr.into_records().map(move |record| match record {
-        Ok(rec) => {
-            let line = rec
-                .position()
-                .map_or(0, |p| lines.record_line(text, p.byte() as usize));
-            (format!("line {line}"), Ok(plan.apply(&rec, line)))
-        }
-        Err(e) => {
-            let line = e
-                .position()
-                .map_or(0, |p| lines.record_line(text, p.byte() as usize));
-            let reason = match e.kind() {
-                csv::ErrorKind::UnequalLengths {
-                    expected_len, len, ..
-                } => {
-                    format!("has {len} fields, the header has {expected_len}")
-                }
-                csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".into(),
-                other => format!("{other:?}"),
-            };
-            let location = format!("line {line}");
-            let error = RowError {
-                location: location.clone(),
-                field: "-".into(),
-                reason,
-                value: None,
-            };
-            (location, Err(error))
-        }
-    }))
 }
 
 /// A GeoJSON document, checked to be a FeatureCollection.

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::models::AssetRow;
@@ -20,25 +20,28 @@ use crate::domain::{Asset, AssetFields, Origins, Source, SourceRef, Status};
 /// What the matcher decided for a row whose source key is not stored yet.
 #[derive(Clone, Debug)]
 pub enum RowPlan {
-    /// Another source record of this asset (an existing one, or one this import creates).
+    /// Another source record of this existing asset.
     Link(Uuid),
+    /// Another source record of an asset this import creates (from an earlier row, whose
+    /// fields it keeps).
+    LinkCreated(Uuid),
     /// A person decides: the candidates as the review lists them.
     Review(serde_json::Value),
     /// A new asset with this id.
     New(Uuid),
 }
 
-/// Everything an import writes, decided before its transaction.
-pub struct ImportPlan {
-    /// The rows (each with its source and source_id), where each was, and the plan for
-    /// rows whose key is unknown (a row whose key is stored updates its asset whatever
-    /// the plan says).
-    pub rows: Vec<(AssetFields, String, RowPlan)>,
-    /// Sources whose complete current list the file is (`--snapshot`): their records the
-    /// file does not name are unlinked.
-    pub complete: Vec<String>,
+/// A batch of an import: the rows (each with its source and source_id), where each was,
+/// and the plan for rows whose key is unknown (a row whose key is stored updates its
+/// asset whatever the plan says).
+pub type Batch = Vec<(AssetFields, String, RowPlan)>;
+
+/// What applies to every batch of an import.
+#[derive(Clone, Debug)]
+pub struct ImportSettings {
     /// The date of the list: closures do not undo verifications made after it.
     pub as_of: DateTime<Utc>,
+    /// Write everything, then roll back.
     pub dry_run: bool,
     pub author: String,
 }
@@ -88,267 +91,355 @@ fn key_of(row: &AssetFields) -> (String, String) {
     )
 }
 
-/// Applies `plan` in one transaction (nothing is written in a dry run).
-pub fn apply(conn: &mut DbConnection, plan: ImportPlan) -> Result<ImportCounts, StoreError> {
-    let mut counts = None;
+/// SQLite's page cache during an import, in KiB.
+const IMPORT_CACHE_KIB: u32 = 64 * 1024;
+
+/// An import's one transaction, fed batch by batch: each batch is written as it comes, so
+/// that later batches (and their queries) see it, and memory holds one batch.
+pub struct Transaction<'c> {
+    c: &'c mut DbConnection,
+    settings: ImportSettings,
+    registry: HashMap<String, Source>,
+    counts: ImportCounts,
+    /// Whether anything was (or in a dry run would be) changed.
+    wrote: bool,
+    now: DateTime<Utc>,
+}
+
+/// Runs `f` with an import's transaction ([`Transaction::write`] each batch,
+/// [`Transaction::close`] at the end) and returns what it returns with the counts. All
+/// or nothing: the transaction commits only when `f` succeeds, something changed and it
+/// is not a dry run (a re-import of an unchanged file leaves the data version, and every
+/// snapshot, alone). An error of `f` is returned as it is, after the rollback.
+pub fn in_transaction<T, E: From<StoreError>>(
+    conn: &mut DbConnection,
+    settings: ImportSettings,
+    f: impl FnOnce(&mut Transaction) -> Result<T, E>,
+) -> Result<(T, ImportCounts), E> {
+    let mut out = None;
+    let mut failure = None;
+    // SQLite's default page cache (2 MiB) is far smaller than a large import's working
+    // set: pages spilled to the WAL mid-transaction are written and read back again and
+    // again. A larger cache for the import's duration, then the default again.
+    if let DbConnection::Sqlite(lite) = conn {
+        diesel::sql_query(format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))
+            .execute(lite)
+            .map_err(StoreError::from)?;
+    }
     let result = conn.transaction(|c| {
-        if !plan.dry_run {
+        let dry_run = settings.dry_run;
+        if !dry_run {
             super::bump_version(c)?;
         }
-        let (n, written) = run(c, &plan)?;
-        counts = Some(n);
-        if plan.dry_run || !written {
-            // Nothing to keep: roll back, so that the data version stays as it was.
-            return Err(StoreError::Invalid("rolled back".into()));
+        let registry = sources::registry(c)?;
+        let mut t = Transaction {
+            c,
+            settings,
+            registry,
+            counts: ImportCounts::default(),
+            wrote: false,
+            now: super::now(),
+        };
+        match f(&mut t) {
+            Ok(v) => {
+                let wrote = t.wrote;
+                t.counts.new_sources.sort_unstable();
+                out = Some((v, t.counts));
+                if dry_run || !wrote {
+                    // Nothing to keep: roll back, so that the data version stays as it was.
+                    return Err(StoreError::Invalid("rolled back".into()));
+                }
+                Ok(())
+            }
+            Err(e) => {
+                failure = Some(e);
+                Err(StoreError::Invalid("rolled back".into()))
+            }
         }
-        Ok(())
     });
-    match (result, counts) {
-        (Ok(()), Some(n)) => Ok(n),
-        (Err(StoreError::Invalid(_)), Some(n)) => Ok(n),
-        (Err(e), _) => Err(e),
-        (Ok(()), None) => unreachable!("counts are set before the transaction commits"),
+    if let DbConnection::Sqlite(lite) = conn {
+        diesel::sql_query("PRAGMA cache_size = -2000")
+            .execute(lite)
+            .map_err(StoreError::from)?;
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    match (result, out) {
+        (Ok(()), Some(v)) | (Err(StoreError::Invalid(_)), Some(v)) => Ok(v),
+        (Err(e), _) => Err(e.into()),
+        (Ok(()), None) => unreachable!("the result is set before the transaction commits"),
     }
 }
 
-/// Computes and (unless a dry run) writes; returns the counts and whether anything was
-/// written.
-fn run(c: &mut DbConnection, plan: &ImportPlan) -> Result<(ImportCounts, bool), StoreError> {
-    let now = super::now();
-    let now_us = now.timestamp_micros();
-    let mut counts = ImportCounts::default();
-
-    let mut registry = sources::registry(c)?;
-    let mut names: Vec<String> = plan.rows.iter().map(|(r, _, _)| key_of(r).0).collect();
-    names.extend(plan.complete.iter().cloned());
-    names.sort_unstable();
-    names.dedup();
-    counts.new_sources = names
-        .iter()
-        .filter(|n| !registry.contains_key(*n))
-        .cloned()
-        .collect();
-    if !plan.dry_run {
-        sources::register_unknown(c, &names, &registry)?;
-    }
-    for n in &counts.new_sources {
-        registry.insert(n.clone(), Source::unknown(n));
+impl Transaction<'_> {
+    /// The transaction's connection, for the queries of the steps before a write.
+    pub fn conn(&mut self) -> &mut DbConnection {
+        self.c
     }
 
-    let keys: Vec<(String, String)> = plan.rows.iter().map(|(r, _, _)| key_of(r)).collect();
-    let mut known = sources::records_by_key(c, &keys)?;
+    /// Applies one batch of rows.
+    pub fn write(&mut self, batch: Batch) -> Result<(), StoreError> {
+        let now = self.now;
+        let now_us = now.timestamp_micros();
+        let as_of = self.settings.as_of;
+        let mut names: Vec<String> = batch.iter().map(|(r, _, _)| key_of(r).0).collect();
+        names.sort_unstable();
+        names.dedup();
+        self.wrote |= self.register(&names)?;
+        let c = &mut *self.c;
+        let counts = &mut self.counts;
+        let registry = &self.registry;
 
-    // The assets rows merge into, with their origins and the sources linking them.
-    let mut wanted: Vec<String> = known.values().map(|r| r.asset_id.clone()).collect();
-    let new_ids: HashSet<Uuid> = plan
-        .rows
-        .iter()
-        .filter_map(|(_, _, p)| match p {
-            RowPlan::New(id) => Some(*id),
+        let keys: Vec<(String, String)> = batch.iter().map(|(r, _, _)| key_of(r)).collect();
+        let mut known = sources::records_by_key(c, &keys)?;
+
+        // The assets rows merge into, with their origins and the sources linking them.
+        let mut wanted: Vec<String> = known.values().map(|r| r.asset_id.clone()).collect();
+        wanted.extend(batch.iter().filter_map(|(_, _, p)| match p {
+            RowPlan::Link(id) => Some(id.to_string()),
             _ => None,
-        })
-        .collect();
-    wanted.extend(plan.rows.iter().filter_map(|(_, _, p)| match p {
-        RowPlan::Link(id) if !new_ids.contains(id) => Some(id.to_string()),
-        _ => None,
-    }));
-    let mut complete_records: Vec<Record> = Vec::new();
-    let named: HashSet<&(String, String)> = keys.iter().collect();
-    for s in &plan.complete {
-        complete_records.extend(
-            sources::records_of_source(c, s)?
-                .into_iter()
-                .filter(|r| !named.contains(&r.key())),
-        );
-    }
-    wanted.extend(complete_records.iter().map(|r| r.asset_id.clone()));
-    wanted.sort_unstable();
-    wanted.dedup();
-    let mut working = load_working(c, &wanted)?;
+        }));
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut working = load_working(c, &wanted)?;
 
-    let mut new_records: Vec<Record> = Vec::new();
-    let mut touched: Vec<Record> = Vec::new();
-    let mut inserts: Vec<(Asset, Origins)> = Vec::new();
-    let mut to_review: Vec<NewReview> = Vec::new();
-    let mut seen_in_file: HashSet<(String, String)> = HashSet::new();
-    // A record whose source now gives other values (even ones that lose every field).
-    let mut records_changed = false;
+        let mut new_records: Vec<Record> = Vec::new();
+        let mut touched: Vec<Record> = Vec::new();
+        let mut inserts: Vec<(Asset, Origins)> = Vec::new();
+        let mut to_review: Vec<NewReview> = Vec::new();
+        // A record whose source now gives other values (even ones that lose every field).
+        let mut records_changed = false;
 
-    for (row, location, row_plan) in &plan.rows {
-        let key = key_of(row);
-        seen_in_file.insert(key.clone());
-        let source = &registry[&key.0];
-        if let Some(record) = known.get_mut(&key) {
-            let Some(w) = working.get_mut(&record.asset_id) else {
+        for (row, location, row_plan) in &batch {
+            let key = key_of(row);
+            let source = &registry[&key.0];
+            if let Some(record) = known.get_mut(&key) {
+                let Some(w) = working.get_mut(&record.asset_id) else {
+                    continue;
+                };
+                let changed = merge_into(w, row, location, source, registry, as_of, now);
+                if changed {
+                    counts.updated += 1;
+                } else {
+                    counts.unchanged += 1;
+                }
+                let given = serde_json::to_string(row).unwrap_or_else(|_| "{}".into());
+                records_changed |= given != record.fields;
+                record.last_seen_at = now_us;
+                record.fields = given;
+                touched.push(record.clone());
                 continue;
-            };
-            let changed = merge_into(w, row, location, source, &registry, plan.as_of, now);
-            if changed {
-                counts.updated += 1;
-            } else {
-                counts.unchanged += 1;
             }
-            let given = serde_json::to_string(row).unwrap_or_else(|_| "{}".into());
-            records_changed |= given != record.fields;
-            record.last_seen_at = now_us;
-            record.fields = given;
-            touched.push(record.clone());
-            continue;
-        }
-        match row_plan {
-            RowPlan::New(id) => {
-                let asset = Asset::new(*id, row.clone(), now);
-                counts.inserted += 1;
-                if row.status == Status::Archived {
-                    counts.inserted_archived += 1;
+            match row_plan {
+                RowPlan::New(id) => {
+                    let asset = Asset::new(*id, row.clone(), now);
+                    counts.inserted += 1;
+                    if row.status == Status::Archived {
+                        counts.inserted_archived += 1;
+                    }
+                    new_records.push(Record::new(row, *id, now_us));
+                    inserts.push((asset, created_from(row, &key.0, now)));
                 }
-                new_records.push(Record::new(row, *id, now_us));
-                inserts.push((asset, created_from(row, &key.0, now)));
-            }
-            RowPlan::Link(id) => {
-                counts.linked += 1;
-                new_records.push(Record::new(row, *id, now_us));
-                if let Some(w) = working.get_mut(&id.to_string()) {
-                    merge_into(w, row, location, source, &registry, plan.as_of, now);
-                    w.linked.push(key.0.clone());
+                RowPlan::LinkCreated(id) => {
+                    counts.linked += 1;
+                    new_records.push(Record::new(row, *id, now_us));
+                }
+                RowPlan::Link(id) => {
+                    counts.linked += 1;
+                    new_records.push(Record::new(row, *id, now_us));
+                    if let Some(w) = working.get_mut(&id.to_string()) {
+                        merge_into(w, row, location, source, registry, as_of, now);
+                        w.linked.push(key.0.clone());
+                    }
+                }
+                RowPlan::Review(candidates) => {
+                    counts.to_review += 1;
+                    to_review.push(NewReview {
+                        kind: "match",
+                        row: row.clone(),
+                        location: Some(location.clone()),
+                        candidates: candidates.clone(),
+                        asset_id: None,
+                    });
                 }
             }
-            RowPlan::Review(candidates) => {
-                counts.to_review += 1;
-                to_review.push(NewReview {
-                    kind: "match",
-                    row: row.clone(),
-                    location: Some(location.clone()),
-                    candidates: candidates.clone(),
-                    asset_id: None,
-                });
-            }
         }
-    }
-
-    // A complete list's records that it no longer names.
-    let mut unlinked: Vec<(String, String)> = Vec::new();
-    for record in &complete_records {
-        if seen_in_file.contains(&record.key()) {
-            continue;
+        let anything = records_changed
+            || !inserts.is_empty()
+            || !new_records.is_empty()
+            || !to_review.is_empty();
+        // An unchanged record is touched only when the import writes anyway: its
+        // `last_seen_at` stays at the last import that wrote (rolled back otherwise).
+        insert_assets(c, &inserts)?;
+        sources::insert_records(c, &new_records)?;
+        for r in &touched {
+            sources::touch_record(c, r)?;
         }
-        counts.unlinked += 1;
-        unlinked.push(record.key());
-        let Some(w) = working.get_mut(&record.asset_id) else {
-            continue;
-        };
-        w.linked.retain(|s| s != &record.source);
-        let others = w.linked.len();
-        if w.after.fields.status == Status::Archived {
-            continue;
-        }
-        if others > 0 {
-            counts.to_review += 1;
-            to_review.push(NewReview {
-                kind: "closure",
-                row: serde_json::from_str(&record.fields)
-                    .unwrap_or_else(|_| w.after.fields.clone()),
-                location: None,
-                candidates: serde_json::json!([]),
-                asset_id: Some(w.after.id),
-            });
-            continue;
-        }
-        let edited_since = w
-            .origins
-            .values()
-            .any(|o| o.by.is_some() && o.at.timestamp_micros() > record.last_seen_at);
-        if edited_since {
-            counts.kept_edited += 1;
-            continue;
-        }
-        w.after.fields.status = Status::Archived;
-        w.origins.insert(
-            "status".into(),
-            crate::domain::Origin {
-                source: Some(record.source.clone()),
-                by: None,
-                at: now,
-            },
-        );
-        w.closed_by = Some(format!("{} (no longer listed)", record.source));
-    }
-
-    let changed: Vec<&Working> = working
-        .values()
-        .filter(|w| {
-            w.before
-                .as_ref()
-                .is_some_and(|b| b.fields != w.after.fields)
-        })
-        .collect();
-    counts.archived = changed
-        .iter()
-        .filter(|w| {
-            w.after.fields.status == Status::Archived
-                && w.before
-                    .as_ref()
-                    .is_some_and(|b| b.fields.status != Status::Archived)
-        })
-        .count();
-    let anything = records_changed
-        || !inserts.is_empty()
-        || !changed.is_empty()
-        || !new_records.is_empty()
-        || !to_review.is_empty()
-        || !unlinked.is_empty()
-        || !counts.new_sources.is_empty();
-    if plan.dry_run || !anything {
-        // A re-import of an unchanged file leaves the data version (and every snapshot)
-        // alone; its records' `last_seen_at` then stays at the last import that wrote.
-        return Ok((counts, false));
-    }
-
-    insert_assets(c, &inserts)?;
-    let mut updated: Vec<(Asset, Asset)> = Vec::new();
-    let mut closed: Vec<(Asset, Asset, String)> = Vec::new();
-    for w in &changed {
-        let before = w.before.clone().expect("changed assets were loaded");
-        let after = Asset {
-            updated_at: now,
-            version: before.version + 1,
-            ..w.after.clone()
-        };
-        diesel::update(assets::table.find(after.id.to_string()))
-            .set(AssetRow::from_asset(&after))
-            .execute(c)?;
-        sources::set_origins(c, &after.id.to_string(), &w.origins)?;
-        let closing =
-            after.fields.status == Status::Archived && before.fields.status != Status::Archived;
-        match (&w.closed_by, closing) {
-            (Some(by), true) => closed.push((before, after, format!("closed by source {by}"))),
-            _ => updated.push((before, after)),
-        }
-    }
-    for key in &unlinked {
-        sources::delete_record(c, key)?;
-    }
-    sources::insert_records(c, &new_records)?;
-    for r in &touched {
-        sources::touch_record(c, r)?;
-    }
-    reviews::open(c, to_review)?;
-    let changes = inserts
-        .iter()
-        .map(|(a, _)| (None, a))
-        .chain(updated.iter().map(|(b, a)| (Some(b), a)));
-    audit::record_many(c, &plan.author, "import", None, changes)?;
-    for (before, after, reason) in &closed {
-        audit::record_because(
+        reviews::open(c, to_review)?;
+        audit::record_many(
             c,
-            &plan.author,
-            "import.close",
-            reason,
-            Some(before),
-            Some(after),
+            &self.settings.author,
+            "import",
+            None,
+            inserts.iter().map(|(a, _)| (None, a)),
         )?;
+        let changed = self.write_changes(&working, &[])?;
+        self.wrote |= anything || changed;
+        Ok(())
     }
-    Ok((counts, true))
+
+    /// Registers the sources of `names` not registered yet (counted as new); true when
+    /// there were any.
+    fn register(&mut self, names: &[String]) -> Result<bool, StoreError> {
+        let added = sources::register_unknown(self.c, names, &self.registry)?;
+        for n in &added {
+            self.registry.insert(n.clone(), Source::unknown(n));
+        }
+        self.counts.new_sources.extend(added.iter().cloned());
+        Ok(!added.is_empty())
+    }
+
+    /// Closes the complete lists of `complete` (`--snapshot`): their records the file did
+    /// not name (`named` says which it did) are unlinked; an asset left with no source
+    /// is archived unless a person edited it since, one still listed by another source
+    /// goes to review. The records are read a page at a time.
+    pub fn close(
+        &mut self,
+        complete: &[String],
+        named: impl Fn(&(String, String)) -> bool,
+    ) -> Result<(), StoreError> {
+        let now = self.now;
+        self.wrote |= self.register(complete)?;
+        for s in complete {
+            let mut after: Option<String> = None;
+            loop {
+                let page = sources::records_of_source_page(self.c, s, after.as_deref(), 1000)?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.source_id.clone());
+                let gone: Vec<Record> = page.into_iter().filter(|r| !named(&r.key())).collect();
+                if gone.is_empty() {
+                    continue;
+                }
+                let mut ids: Vec<String> = gone.iter().map(|r| r.asset_id.clone()).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let mut working = load_working(self.c, &ids)?;
+                let counts = &mut self.counts;
+                let mut to_review: Vec<NewReview> = Vec::new();
+                let mut unlinked: Vec<(String, String)> = Vec::new();
+                for record in &gone {
+                    counts.unlinked += 1;
+                    unlinked.push(record.key());
+                    let Some(w) = working.get_mut(&record.asset_id) else {
+                        continue;
+                    };
+                    w.linked.retain(|s| s != &record.source);
+                    let others = w.linked.len();
+                    if w.after.fields.status == Status::Archived {
+                        continue;
+                    }
+                    if others > 0 {
+                        counts.to_review += 1;
+                        to_review.push(NewReview {
+                            kind: "closure",
+                            row: serde_json::from_str(&record.fields)
+                                .unwrap_or_else(|_| w.after.fields.clone()),
+                            location: None,
+                            candidates: serde_json::json!([]),
+                            asset_id: Some(w.after.id),
+                        });
+                        continue;
+                    }
+                    let edited_since = w
+                        .origins
+                        .values()
+                        .any(|o| o.by.is_some() && o.at.timestamp_micros() > record.last_seen_at);
+                    if edited_since {
+                        counts.kept_edited += 1;
+                        continue;
+                    }
+                    w.after.fields.status = Status::Archived;
+                    w.origins.insert(
+                        "status".into(),
+                        crate::domain::Origin {
+                            source: Some(record.source.clone()),
+                            by: None,
+                            at: now,
+                        },
+                    );
+                    w.closed_by = Some(format!("{} (no longer listed)", record.source));
+                }
+                self.wrote = true;
+                reviews::open(self.c, to_review)?;
+                self.write_changes(&working, &unlinked)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the assets of `working` whose fields changed (audited; a closure as
+    /// `import.close`) and deletes the `unlinked` records; true when an asset changed.
+    fn write_changes(
+        &mut self,
+        working: &HashMap<String, Working>,
+        unlinked: &[(String, String)],
+    ) -> Result<bool, StoreError> {
+        let c = &mut *self.c;
+        let now = self.now;
+        let author = &self.settings.author;
+        let changed: Vec<&Working> = working
+            .values()
+            .filter(|w| {
+                w.before
+                    .as_ref()
+                    .is_some_and(|b| b.fields != w.after.fields)
+            })
+            .collect();
+        self.counts.archived += changed
+            .iter()
+            .filter(|w| {
+                w.after.fields.status == Status::Archived
+                    && w.before
+                        .as_ref()
+                        .is_some_and(|b| b.fields.status != Status::Archived)
+            })
+            .count();
+        let mut updated: Vec<(Asset, Asset)> = Vec::new();
+        let mut closed: Vec<(Asset, Asset, String)> = Vec::new();
+        for w in &changed {
+            let before = w.before.clone().expect("changed assets were loaded");
+            let after = Asset {
+                updated_at: now,
+                version: before.version + 1,
+                ..w.after.clone()
+            };
+            diesel::update(assets::table.find(after.id.to_string()))
+                .set(AssetRow::from_asset(&after))
+                .execute(c)?;
+            sources::set_origins(c, &after.id.to_string(), &w.origins)?;
+            let closing =
+                after.fields.status == Status::Archived && before.fields.status != Status::Archived;
+            match (&w.closed_by, closing) {
+                (Some(by), true) => closed.push((before, after, format!("closed by source {by}"))),
+                _ => updated.push((before, after)),
+            }
+        }
+        for key in unlinked {
+            sources::delete_record(c, key)?;
+        }
+        audit::record_many(
+            c,
+            author,
+            "import",
+            None,
+            updated.iter().map(|(b, a)| (Some(b), a)),
+        )?;
+        for (before, after, reason) in &closed {
+            audit::record_because(c, author, "import.close", reason, Some(before), Some(after))?;
+        }
+        Ok(!changed.is_empty())
+    }
 }
 
 /// Merges `row` (at `location` in its file) into `w`; true when the asset's fields

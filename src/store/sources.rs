@@ -208,12 +208,23 @@ pub fn records_by_key(
     Ok(found)
 }
 
-/// Every record of one source.
-pub fn records_of_source(conn: &mut DbConnection, source: &str) -> Result<Vec<Record>, StoreError> {
-    Ok(source_records::table
+/// A page of one source's records, by `source_id`: the first `limit` after `after`.
+pub fn records_of_source_page(
+    conn: &mut DbConnection,
+    source: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Record>, StoreError> {
+    let mut q = source_records::table
         .filter(source_records::source.eq(source))
         .select(Record::as_select())
-        .load(conn)?)
+        .order(source_records::source_id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(a) = after {
+        q = q.filter(source_records::source_id.gt(a));
+    }
+    Ok(q.load(conn)?)
 }
 
 /// The records of the given assets, by asset id.

@@ -25,4 +25,5 @@ mod outage;
 mod production;
 mod raw_imports;
 mod sources;
+mod streaming_imports;
 mod work_budget;

@@ -362,30 +362,326 @@ pub fn compare(a: &AssetFields, b: &AssetFields, settings: &MatchSettings) -> (f
 
 type Point = GeomWithData<[f64; 3], u32>;
 
-/// Where a candidate is: the snapshot's entry, or an earlier row.
+/// Where a candidate is: the snapshot's entry, or an earlier row (its slot in
+/// [`Matcher`]'s earlier rows).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Source {
     Asset(u32),
     Row(u32),
 }
 
-/// The prepared record of a candidate and its asset id: a snapshot entry (decoded once,
-/// then kept in `assets`) or an earlier row (no id yet).
-fn candidate<'a>(
-    source: Source,
-    assets: &'a mut HashMap<u32, (Record, Uuid)>,
-    rows: &'a [Option<Record>],
-    snapshot: &Snapshot,
-) -> Option<(&'a Record, Option<Uuid>)> {
-    match source {
-        Source::Asset(e) => {
-            let (record, id) = assets.entry(e).or_insert_with(|| {
-                let a = snapshot.entry(e).asset();
-                (Record::new(&a.fields), a.id)
-            });
-            Some((&*record, Some(*id)))
+/// An earlier row decided new, kept for comparing with later rows of other sources: only
+/// what a comparison reads, in one string, so that a million rows take little memory.
+struct Earlier {
+    /// The row's index among the rows decided (what [`Candidate::row`] says).
+    row: usize,
+    /// The asset the row will create.
+    id: Uuid,
+    lat: f64,
+    lon: f64,
+    /// name, category, postcode, website, phone, email, joined by [`SEP`].
+    text: Box<str>,
+}
+
+const SEP: char = '\u{1f}';
+
+impl Earlier {
+    fn new(row: usize, id: Uuid, f: &AssetFields) -> Earlier {
+        let o = |s: &Option<String>| s.clone().unwrap_or_default().replace(SEP, " ");
+        let text = [
+            f.name.replace(SEP, " "),
+            f.category.clone(),
+            o(&f.postcode),
+            o(&f.website),
+            o(&f.phone),
+            o(&f.email),
+        ]
+        .join(&SEP.to_string());
+        Earlier {
+            row,
+            id,
+            lat: f.lat,
+            lon: f.lon,
+            text: text.into(),
         }
-        Source::Row(k) => rows[k as usize].as_ref().map(|r| (r, None)),
+    }
+
+    fn record(&self) -> Record {
+        let mut parts = self.text.split(SEP);
+        let mut next = || parts.next().unwrap_or("").to_string();
+        let some = |s: String| (!s.is_empty()).then_some(s);
+        let f = AssetFields {
+            name: next(),
+            category: next(),
+            postcode: some(next()),
+            website: some(next()),
+            phone: some(next()),
+            email: some(next()),
+            ..AssetFields::at("", "", self.lat, self.lon)
+        };
+        Record::new(&f)
+    }
+}
+
+/// The matcher of one import, fed its rows batch by batch: it keeps the term frequencies
+/// of the snapshot's names and the file's earlier new rows (compactly, in R-trees per
+/// source and category), so that a row is decided the same whichever batch it is in.
+pub struct Matcher<'a> {
+    snapshot: &'a Snapshot,
+    settings: MatchSettings,
+    /// How many assets have each name, for the term-frequency adjustment.
+    name_counts: HashMap<String, u32>,
+    /// The earlier new rows' points by (source, category); the data is the slot in
+    /// `earlier`. A row never queries its own source's trees: a list's own rows are
+    /// distinct records.
+    trees: HashMap<(String, String), RTree<Point>>,
+    earlier: Vec<Earlier>,
+    /// Rows decided so far (the index of the next row).
+    decided: usize,
+}
+
+impl<'a> Matcher<'a> {
+    pub fn new(snapshot: &'a Snapshot, settings: &MatchSettings) -> Self {
+        let mut name_counts: HashMap<String, u32> = HashMap::new();
+        for i in 0..snapshot.len() as u32 {
+            *name_counts
+                .entry(Name::new(snapshot.entry(i).name_key()).key)
+                .or_default() += 1;
+        }
+        Matcher {
+            snapshot,
+            settings: *settings,
+            name_counts,
+            trees: HashMap::new(),
+            earlier: Vec::new(),
+            decided: 0,
+        }
+    }
+
+    /// How many rows were decided so far: the index the next row gets.
+    pub fn decided(&self) -> usize {
+        self.decided
+    }
+
+    /// The asset that earlier row `row` (decided new) creates.
+    pub fn new_asset_of(&self, row: usize) -> Option<Uuid> {
+        self.earlier
+            .binary_search_by_key(&row, |e| e.row)
+            .ok()
+            .map(|i| self.earlier[i].id)
+    }
+
+    /// Decides the next rows (see the module documentation and [`decide_all`]); a row
+    /// decided new gets the id of the asset it creates ([`Matcher::new_asset_of`]).
+    pub fn decide(&mut self, rows: &[AssetFields], skip: &[bool]) -> Vec<Option<Decision>> {
+        let skipped = |i: usize| skip.get(i).copied().unwrap_or(false);
+        let first = self.decided;
+        self.decided += rows.len();
+        let settings = &self.settings;
+        let snapshot = self.snapshot;
+        // Snapshot entries decoded for this batch (at most its candidates).
+        let mut assets: HashMap<u32, (Record, Uuid)> = HashMap::new();
+        let mut rows_seen: HashMap<u32, Record> = HashMap::new();
+        let chord2_near = chord2_for(settings.radius_m);
+        let chord2_far = chord2_for(settings.radius_m.max(settings.postcode_radius_m));
+
+        let mut out = Vec::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            if skipped(i) {
+                out.push(None);
+                continue;
+            }
+            let record = Record::new(row);
+            let source = row.source.clone().unwrap_or_default();
+            let q = unit_vector(record.lat, record.lon);
+            // Beyond the radius only an equal postcode counts: without one, no need to look.
+            let chord2 = if record.postcode.is_some() {
+                chord2_far
+            } else {
+                chord2_near
+            };
+            // Blocking: the nearest compatible places within the farther radius.
+            let mut near: Vec<(f64, Source)> = Vec::new();
+            // A range query is cheapest; where it finds too many (thousands of places at
+            // one point), the nearest-first walk keeps the work bounded.
+            let mut gather = |tree: &RTree<Point>, wrap: fn(u32) -> Source| {
+                let start = near.len();
+                for p in tree.locate_within_distance(q, chord2) {
+                    if near.len() - start == SCAN_LIMIT {
+                        near.truncate(start);
+                        for (p, d2) in tree
+                            .nearest_neighbor_iter_with_distance_2(&q)
+                            .take_while(|(_, d2)| *d2 <= chord2)
+                            .take(MAX_CANDIDATES)
+                        {
+                            near.push((d2, wrap(p.data)));
+                        }
+                        return;
+                    }
+                    let d2 = (0..3).map(|k| (p.geom()[k] - q[k]).powi(2)).sum::<f64>();
+                    near.push((d2, wrap(p.data)));
+                }
+            };
+            for c in compatible_with(&record.category) {
+                if let Some(t) = snapshot.category_tree(c) {
+                    gather(t, Source::Asset);
+                }
+                // A list's own rows are distinct records: never matched with each other
+                // (a library closed and its replacement of the same name at one place).
+                for ((s, _), t) in self.trees.iter().filter(|((_, cat), _)| cat == c) {
+                    if *s != source {
+                        gather(t, Source::Row);
+                    }
+                }
+            }
+            near.sort_by(|a, b| a.0.total_cmp(&b.0));
+            near.truncate(MAX_CANDIDATES);
+
+            let count = self.name_counts.get(&record.name.key).copied().unwrap_or(1);
+            let earlier = &self.earlier;
+            for &(_, s) in &near {
+                match s {
+                    Source::Asset(e) => {
+                        assets.entry(e).or_insert_with(|| {
+                            let a = snapshot.entry(e).asset();
+                            (Record::new(&a.fields), a.id)
+                        });
+                    }
+                    Source::Row(k) => {
+                        rows_seen
+                            .entry(k)
+                            .or_insert_with(|| earlier[k as usize].record());
+                    }
+                }
+            }
+            // The prepared record of a candidate, its asset id (none yet for a row), and
+            // its row.
+            let candidate = |s: Source| -> (&Record, Option<Uuid>, Option<usize>) {
+                match s {
+                    Source::Asset(e) => {
+                        let (r, id) = &assets[&e];
+                        (r, Some(*id), None)
+                    }
+                    Source::Row(k) => (&rows_seen[&k], None, Some(earlier[k as usize].row)),
+                }
+            };
+            // (match weight, linking forbidden, the candidate, distance), scored without
+            // reasons; the listed ones are explained below.
+            let mut scored: Vec<(f64, bool, Source, f64)> = Vec::new();
+            for &(_, source) in &near {
+                let (other, _, _) = candidate(source);
+                let d = haversine_m(record.lat, record.lon, other.lat, other.lon);
+                let postcode_equal = record.postcode.is_some() && record.postcode == other.postcode;
+                if d > settings.radius_m && !(postcode_equal && d <= settings.postcode_radius_m) {
+                    continue;
+                }
+                let (w, _, veto) = score(&record, other, d, count, settings, false);
+                scored.push((w, veto, source, d));
+            }
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let (outcome, status_doubt) = outcome_of(&scored, row, snapshot, settings);
+            let mut candidates: Vec<Candidate> = scored
+                .iter()
+                .take(MAX_LISTED)
+                .map(|&(w, _, source, d)| {
+                    let (other, asset_id, row) = candidate(source);
+                    let (_, reasons, _) = score(&record, other, d, count, settings, true);
+                    Candidate {
+                        asset_id,
+                        row,
+                        name: other.display.clone(),
+                        category: other.category.clone(),
+                        distance_m: d,
+                        score: probability(w),
+                        reasons,
+                    }
+                })
+                .collect();
+            if let (Some(doubt), Some(best)) = (status_doubt, candidates.first_mut()) {
+                best.reasons.push(doubt.into());
+            }
+            if outcome == Outcome::Review
+                && candidates.len() > 1
+                && candidates[1].score >= settings.link_at
+            {
+                candidates[0]
+                    .reasons
+                    .push("another candidate also reaches the link threshold".into());
+            }
+            if outcome == Outcome::New {
+                let slot = self.earlier.len() as u32;
+                self.earlier
+                    .push(Earlier::new(first + i, new_asset_id(), row));
+                self.trees
+                    .entry((source, record.category.clone()))
+                    .or_default()
+                    .insert(Point::new(q, slot));
+            }
+            out.push(Some(Decision {
+                outcome,
+                candidates,
+            }));
+        }
+        out
+    }
+}
+
+/// A new asset's id: a UUID of version 7 (the time, then random bits), so that the ids an
+/// import creates follow one another in the indexes on them (assets, source records,
+/// audit) instead of landing on a random page each: a million-row import would otherwise
+/// spend most of its time reading and writing index pages.
+fn new_asset_id() -> Uuid {
+    let ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
+    let random = Uuid::new_v4().into_bytes();
+    let mut bytes = [0u8; 10];
+    bytes.copy_from_slice(&random[..10]);
+    uuid::Builder::from_unix_timestamp_millis(ms, &bytes).into_uuid()
+}
+
+/// The outcome of a row from its scored candidates (best first), and why a person must
+/// decide when status and resemblance disagree.
+fn outcome_of(
+    scored: &[(f64, bool, Source, f64)],
+    row: &AssetFields,
+    snapshot: &Snapshot,
+    settings: &MatchSettings,
+) -> (Outcome, Option<&'static str>) {
+    let reaches =
+        |s: Option<&(f64, bool, Source, f64)>, p: f64| s.is_some_and(|s| probability(s.0) >= p);
+    let outcome = match scored.first() {
+        Some(best) if reaches(Some(best), settings.link_at) && !best.1 => {
+            if reaches(scored.get(1), settings.link_at) {
+                Outcome::Review
+            } else {
+                Outcome::Linked
+            }
+        }
+        best if reaches(best, settings.review_at) => Outcome::Review,
+        _ => Outcome::New,
+    };
+    // Archived places are candidates too (a closed row must find the closed place, not
+    // its open namesake next door), but a person decides when status and resemblance
+    // disagree.
+    let archived = |s: &(f64, bool, Source, f64)| matches!(s.2, Source::Asset(e) if snapshot.entry(e).status == Status::Archived);
+    let closing = row.status == Status::Archived;
+    let status_doubt = match (outcome, scored.first()) {
+        (Outcome::Linked, Some(best)) if archived(best) && !closing => {
+            Some("the candidate is archived: reopened, or a new place where it closed?")
+        }
+        (Outcome::Linked, Some(best))
+            if closing
+                && !archived(best)
+                && scored[1..]
+                    .iter()
+                    .any(|s| archived(s) && reaches(Some(s), settings.review_at)) =>
+        {
+            Some("a closed place resembles the row too: the open candidate may be its replacement")
+        }
+        _ => None,
+    };
+    match status_doubt {
+        Some(_) => (Outcome::Review, status_doubt),
+        None => (outcome, None),
     }
 }
 
@@ -396,182 +692,14 @@ fn candidate<'a>(
 /// rows of other sources decided `New` (a list's own rows are distinct records). Archived
 /// rows are matched too: a closed row must find the asset it closes. A link that status
 /// contradicts goes to review: an open row whose best candidate is archived, or a closed
-/// row whose open best candidate has a closed rival.
+/// row whose open best candidate has a closed rival. One batch of [`Matcher::decide`].
 pub fn decide_all(
     rows: &[AssetFields],
     skip: &[bool],
     snapshot: &Snapshot,
     settings: &MatchSettings,
 ) -> Vec<Option<Decision>> {
-    let skipped = |i: usize| skip.get(i).copied().unwrap_or(false);
-    let prepared: Vec<Option<Record>> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (!skipped(i)).then(|| Record::new(r)))
-        .collect();
-    // How many published assets have each name, for the term-frequency adjustment.
-    let mut name_counts: HashMap<String, u32> = HashMap::new();
-    for i in 0..snapshot.len() as u32 {
-        *name_counts
-            .entry(Name::new(snapshot.entry(i).name_key()).key)
-            .or_default() += 1;
-    }
-    let mut assets: HashMap<u32, (Record, Uuid)> = HashMap::new();
-    let mut new_rows: HashMap<String, RTree<Point>> = HashMap::new();
-    let chord2_near = chord2_for(settings.radius_m);
-    let chord2_far = chord2_for(settings.radius_m.max(settings.postcode_radius_m));
-
-    let mut out = Vec::with_capacity(rows.len());
-    for (i, record) in prepared.iter().enumerate() {
-        let Some(record) = record else {
-            out.push(None);
-            continue;
-        };
-        let q = unit_vector(record.lat, record.lon);
-        // Beyond the radius only an equal postcode counts: without one, no need to look.
-        let chord2 = if record.postcode.is_some() {
-            chord2_far
-        } else {
-            chord2_near
-        };
-        // Blocking: the nearest compatible places within the farther radius.
-        let mut near: Vec<(f64, Source)> = Vec::new();
-        // A range query is cheapest; where it finds too many (thousands of places at one
-        // point), the nearest-first walk keeps the work bounded.
-        let mut gather = |tree: &RTree<Point>, wrap: fn(u32) -> Source| {
-            let start = near.len();
-            for p in tree.locate_within_distance(q, chord2) {
-                if near.len() - start == SCAN_LIMIT {
-                    near.truncate(start);
-                    for (p, d2) in tree
-                        .nearest_neighbor_iter_with_distance_2(&q)
-                        .take_while(|(_, d2)| *d2 <= chord2)
-                        .take(MAX_CANDIDATES)
-                    {
-                        near.push((d2, wrap(p.data)));
-                    }
-                    return;
-                }
-                let d2 = (0..3).map(|k| (p.geom()[k] - q[k]).powi(2)).sum::<f64>();
-                near.push((d2, wrap(p.data)));
-            }
-        };
-        for c in compatible_with(&record.category) {
-            if let Some(t) = snapshot.category_tree(c) {
-                gather(t, Source::Asset);
-            }
-            if let Some(t) = new_rows.get(c) {
-                gather(t, Source::Row);
-            }
-        }
-        near.sort_by(|a, b| a.0.total_cmp(&b.0));
-        near.truncate(MAX_CANDIDATES);
-
-        let count = name_counts.get(&record.name.key).copied().unwrap_or(1);
-        // (match weight, linking forbidden, the candidate, distance), scored without
-        // reasons; the listed ones are explained below.
-        let mut scored: Vec<(f64, bool, Source, f64)> = Vec::new();
-        for &(_, source) in &near {
-            // A list's own rows are distinct records: never matched with each other (a
-            // library closed and its replacement of the same name at the same place).
-            if let Source::Row(k) = source {
-                if rows[k as usize].source == rows[i].source {
-                    continue;
-                }
-            }
-            let Some((other, _)) = candidate(source, &mut assets, &prepared, snapshot) else {
-                continue;
-            };
-            let d = haversine_m(record.lat, record.lon, other.lat, other.lon);
-            let postcode_equal = record.postcode.is_some() && record.postcode == other.postcode;
-            if d > settings.radius_m && !(postcode_equal && d <= settings.postcode_radius_m) {
-                continue;
-            }
-            let (w, _, veto) = score(record, other, d, count, settings, false);
-            scored.push((w, veto, source, d));
-        }
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let reaches =
-            |s: Option<&(f64, bool, Source, f64)>, p: f64| s.is_some_and(|s| probability(s.0) >= p);
-        let outcome = match scored.first() {
-            Some(best) if reaches(Some(best), settings.link_at) && !best.1 => {
-                if reaches(scored.get(1), settings.link_at) {
-                    Outcome::Review
-                } else {
-                    Outcome::Linked
-                }
-            }
-            best if reaches(best, settings.review_at) => Outcome::Review,
-            _ => Outcome::New,
-        };
-        // Archived places are candidates too (a closed row must find the closed place,
-        // not its open namesake next door), but a person decides when status and
-        // resemblance disagree.
-        let archived = |s: &(f64, bool, Source, f64)| matches!(s.2, Source::Asset(e) if snapshot.entry(e).status == Status::Archived);
-        let closing = rows[i].status == Status::Archived;
-        let status_doubt = match (outcome, scored.first()) {
-            (Outcome::Linked, Some(best)) if archived(best) && !closing => {
-                Some("the candidate is archived: reopened, or a new place where it closed?")
-            }
-            (Outcome::Linked, Some(best))
-                if closing
-                    && !archived(best)
-                    && scored[1..]
-                        .iter()
-                        .any(|s| archived(s) && reaches(Some(s), settings.review_at)) =>
-            {
-                Some("a closed place resembles the row too: the open candidate may be its replacement")
-            }
-            _ => None,
-        };
-        let outcome = if status_doubt.is_some() {
-            Outcome::Review
-        } else {
-            outcome
-        };
-        let mut candidates: Vec<Candidate> = scored
-            .iter()
-            .take(MAX_LISTED)
-            .filter_map(|&(w, _, source, d)| {
-                let (other, asset_id) = candidate(source, &mut assets, &prepared, snapshot)?;
-                let (_, reasons, _) = score(record, other, d, count, settings, true);
-                Some(Candidate {
-                    asset_id,
-                    row: match source {
-                        Source::Asset(_) => None,
-                        Source::Row(k) => Some(k as usize),
-                    },
-                    name: other.display.clone(),
-                    category: other.category.clone(),
-                    distance_m: d,
-                    score: probability(w),
-                    reasons,
-                })
-            })
-            .collect();
-        if let (Some(doubt), Some(best)) = (status_doubt, candidates.first_mut()) {
-            best.reasons.push(doubt.into());
-        }
-        if outcome == Outcome::Review
-            && candidates.len() > 1
-            && candidates[1].score >= settings.link_at
-        {
-            candidates[0]
-                .reasons
-                .push("another candidate also reaches the link threshold".into());
-        }
-        if outcome == Outcome::New {
-            new_rows
-                .entry(record.category.clone())
-                .or_default()
-                .insert(Point::new(q, i as u32));
-        }
-        out.push(Some(Decision {
-            outcome,
-            candidates,
-        }));
-    }
-    out
+    Matcher::new(snapshot, settings).decide(rows, skip)
 }
 
 #[cfg(test)]
