@@ -44,6 +44,15 @@ pub(super) struct Interner {
     hours: HashMap<String, Option<Arc<Hours>>>,
 }
 
+/// Entries for `assets`, in their order.
+pub fn build_entries(assets: Vec<Asset>, areas: &AreaSet) -> Vec<Entry> {
+    let mut interner = Interner::default();
+    assets
+        .into_iter()
+        .map(|a| Entry::new(a, &mut interner, areas))
+        .collect()
+}
+
 impl Entry {
     pub(super) fn new(asset: Asset, interner: &mut Interner, areas: &AreaSet) -> Self {
         let f = &asset.fields;
