@@ -90,13 +90,16 @@ fn main() {
     );
 
     let idx: Vec<u32> = (0..50).map(|i| (i * 1999 % entries.len()) as u32).collect();
-    let rounds = 20_000;
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(20_000);
     let started = Instant::now();
     let mut total = 0;
     for _ in 0..rounds {
         let mut out = String::with_capacity(64 * 1024);
         for &i in &idx {
-            out.push_str(entries[i as usize].json_open());
+            entries[i as usize].write_json_open(&mut out);
             out.push('}');
         }
         total += std::hint::black_box(out).len();

@@ -413,7 +413,7 @@ pub fn decide_all(
     let mut name_counts: HashMap<String, u32> = HashMap::new();
     for i in 0..snapshot.len() as u32 {
         *name_counts
-            .entry(Name::new(snapshot.entry(i).name_key()).key)
+            .entry(Name::new(&snapshot.entry(i).name_key()).key)
             .or_default() += 1;
     }
     let mut assets: HashMap<u32, (Record, Uuid)> = HashMap::new();
