@@ -49,11 +49,14 @@ for run in $(seq "$RUNS"); do
     sleep 0.01
   done
   ready=$(echo "$(date +%s.%N) - $start" | bc)
+  # CPU time (user + system, all threads) until ready: less sensitive than the wall
+  # clock to other work sharing the cores.
+  cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$PID/stat")
   sleep 1
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
   kill $PID
   wait $PID || true
-  printf 'run %d: ready after %.2f s, VmRSS %d MiB\n' "$run" "$ready" "$((rss / 1024))" | tee -a "$OUT/startup.txt"
+  printf 'run %d: ready after %.2f s, VmRSS %d MiB, CPU %s s\n' "$run" "$ready" "$((rss / 1024))" "$cpu" | tee -a "$OUT/startup.txt"
 done
-echo "median: ready after $(awk '{print $5}' "$OUT/startup.txt" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p") s," \
-  "VmRSS $(awk '{print $8}' "$OUT/startup.txt" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p") MiB"
+median() { awk "{print \$$1}" "$OUT/startup.txt" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"; }
+echo "median: ready after $(median 5) s, VmRSS $(median 8) MiB, CPU $(median 11) s"
