@@ -51,7 +51,7 @@ pub fn negotiate(req: &HttpRequest, explicit: Option<&str>) -> Result<Format, Ap
     })
 }
 
-/// Appends one item: the precomputed object plus `distance_m` when known.
+/// Appends one item: the entry's object plus `distance_m` when known.
 fn push_item(out: &mut String, snap: &Snapshot, h: &Hit) {
     snap.entry(h.idx).write_json_open(out);
     if let Some(d) = h.distance_m {
