@@ -54,7 +54,7 @@ fn bench(c: &mut Criterion) {
     let t = std::time::Instant::now();
     let named: usize = (0..snap.len() as u32)
         .map(|i| {
-            community_assets::import::matching::Name::new(snap.entry(i).name_key())
+            community_assets::import::matching::Name::new(&snap.entry(i).name_key())
                 .words
                 .len()
         })

@@ -512,8 +512,8 @@ pub async fn get_asset(
     if matches {
         return Ok(res.finish());
     }
-    let mut body = String::with_capacity(entry.json_open().len() + 1);
-    body.push_str(entry.json_open());
+    let mut body = String::new();
+    entry.write_json_open(&mut body);
     body.push('}');
     Ok(res.content_type("application/json").body(body))
 }

@@ -51,9 +51,9 @@ pub fn negotiate(req: &HttpRequest, explicit: Option<&str>) -> Result<Format, Ap
     })
 }
 
-/// Appends one item: the precomputed object plus `distance_m` when known.
+/// Appends one item: the entry's object plus `distance_m` when known.
 fn push_item(out: &mut String, snap: &Snapshot, h: &Hit) {
-    out.push_str(snap.entry(h.idx).json_open());
+    snap.entry(h.idx).write_json_open(out);
     if let Some(d) = h.distance_m {
         out.push_str(",\"distance_m\":");
         out.push_str(ryu::Buffer::new().format_finite(d));

@@ -19,8 +19,7 @@ use uuid::Uuid;
 use crate::domain::{Asset, Category};
 
 pub use areas::AreaSet;
-pub use entry::Entry;
-use entry::Interner;
+pub use entry::{build_entries, Entry};
 pub use query::{Cursor, Filter, Hit, Page, Search, SortBy};
 
 pub(crate) type SpherePoint = GeomWithData<[f64; 3], u32>;
@@ -76,14 +75,12 @@ impl Snapshot {
         let mut published = published;
         published.sort_unstable_by_key(|a| a.id);
         let previous = previous.filter(|p| Arc::ptr_eq(&p.areas, &areas));
-        let mut interner = Interner::default();
-        let entries: Vec<Entry> = published
-            .into_iter()
-            .map(|a| match previous.and_then(|p| p.get(&a.id)) {
-                Some(e) if e.version == a.version => e.clone(),
-                _ => Entry::new(a, &mut interner, &areas),
-            })
-            .collect();
+        let entries = entry::build_entries_reusing(published, &areas, |a| {
+            previous
+                .and_then(|p| p.get(&a.id))
+                .filter(|e| e.version == a.version)
+                .cloned()
+        });
 
         let mut by_category: HashMap<String, Vec<SpherePoint>> = HashMap::new();
         let mut all = Vec::with_capacity(entries.len());

@@ -81,14 +81,11 @@ impl Filter {
         wheelchair_ok
             && (!self.free_only || e.cost == Cost::Free)
             && self.statuses.as_ref().is_none_or(|s| s.contains(&e.status))
-            && self
-                .tags
-                .iter()
-                .all(|t| e.tags.iter().any(|et| **et == **t))
-            && self.words.iter().all(|w| e.text.contains(w.as_str()))
+            && self.tags.iter().all(|t| e.has_tag(t))
+            && self.words.iter().all(|w| e.contains_word(w))
             && self
                 .open_at
-                .is_none_or(|t| e.hours.as_ref().is_some_and(|h| h.is_open_at(t)))
+                .is_none_or(|t| e.hours().is_some_and(|h| h.is_open_at(t)))
     }
 }
 
@@ -264,7 +261,7 @@ impl Snapshot {
         let (ea, eb) = (self.entry(a.idx), self.entry(b.idx));
         let key = match sort {
             SortBy::Distance => a.chord2.total_cmp(&b.chord2),
-            SortBy::Name => ea.name_key().cmp(eb.name_key()),
+            SortBy::Name => ea.cmp_name(eb),
             SortBy::Updated => eb.updated_at.cmp(&ea.updated_at),
         };
         key.then(ea.id.cmp(&eb.id))
@@ -274,7 +271,7 @@ impl Snapshot {
         let e = self.entry(h.idx);
         let (key, id) = match c {
             Cursor::Distance(c2, id) => (h.chord2.total_cmp(c2), id),
-            Cursor::Name(n, id) => (e.name_key().cmp(n.as_str()), id),
+            Cursor::Name(n, id) => (e.cmp_name_key(n), id),
             Cursor::Updated(t, id) => (t.cmp(&e.updated_at.timestamp_micros()), id),
         };
         key.then(e.id.cmp(id))
@@ -285,7 +282,7 @@ impl Snapshot {
         let id = e.id;
         match sort {
             SortBy::Distance => Cursor::Distance(h.chord2, id),
-            SortBy::Name => Cursor::Name(e.name_key().to_string(), id),
+            SortBy::Name => Cursor::Name(e.name_key().into_owned(), id),
             SortBy::Updated => Cursor::Updated(e.updated_at.timestamp_micros(), id),
         }
     }

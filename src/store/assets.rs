@@ -224,9 +224,11 @@ fn with_sources(
 ) -> Result<Vec<Asset>, StoreError> {
     rows.into_iter()
         .map(|row| {
-            let mut asset = row.into_asset()?;
-            asset.sources = refs.remove(&asset.id.to_string()).unwrap_or_default();
-            Ok(asset)
+            let sources = refs.remove(&row.id).unwrap_or_default();
+            Ok(Asset {
+                sources,
+                ..row.into_asset()?
+            })
         })
         .collect()
 }

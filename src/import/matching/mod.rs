@@ -445,7 +445,7 @@ impl<'a> Matcher<'a> {
         let mut name_counts: HashMap<String, u32> = HashMap::new();
         for i in 0..snapshot.len() as u32 {
             *name_counts
-                .entry(Name::new(snapshot.entry(i).name_key()).key)
+                .entry(Name::new(&snapshot.entry(i).name_key()).key)
                 .or_default() += 1;
         }
         Matcher {
