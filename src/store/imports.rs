@@ -13,7 +13,7 @@ use super::models::AssetRow;
 use super::reviews::{self, NewReview};
 use super::schema::assets;
 use super::sources::{self, Record};
-use super::{audit, DbConnection, StoreError};
+use super::{audit, ChangeSeq, DbConnection, StoreError};
 use crate::domain::source::{created_from, merge, MergeContext};
 use crate::domain::{Asset, AssetFields, Origins, Source, SourceRef, Status};
 
@@ -92,10 +92,13 @@ fn key_of(row: &AssetFields) -> (String, String) {
 pub fn apply(conn: &mut DbConnection, plan: ImportPlan) -> Result<ImportCounts, StoreError> {
     let mut counts = None;
     let result = conn.transaction(|c| {
-        if !plan.dry_run {
-            super::bump_version(c)?;
-        }
-        let (n, written) = run(c, &plan)?;
+        // A dry run writes nothing; it still computes with a sequence (never stored).
+        let seq = if plan.dry_run {
+            super::ChangeSeq(0)
+        } else {
+            super::bump_version(c)?
+        };
+        let (n, written) = run(c, &plan, seq)?;
         counts = Some(n);
         if plan.dry_run || !written {
             // Nothing to keep: roll back, so that the data version stays as it was.
@@ -113,7 +116,11 @@ pub fn apply(conn: &mut DbConnection, plan: ImportPlan) -> Result<ImportCounts, 
 
 /// Computes and (unless a dry run) writes; returns the counts and whether anything was
 /// written.
-fn run(c: &mut DbConnection, plan: &ImportPlan) -> Result<(ImportCounts, bool), StoreError> {
+fn run(
+    c: &mut DbConnection,
+    plan: &ImportPlan,
+    seq: ChangeSeq,
+) -> Result<(ImportCounts, bool), StoreError> {
     let now = super::now();
     let now_us = now.timestamp_micros();
     let mut counts = ImportCounts::default();
@@ -304,7 +311,7 @@ fn run(c: &mut DbConnection, plan: &ImportPlan) -> Result<(ImportCounts, bool), 
         return Ok((counts, false));
     }
 
-    insert_assets(c, &inserts)?;
+    insert_assets(c, seq, &inserts)?;
     let mut updated: Vec<(Asset, Asset)> = Vec::new();
     let mut closed: Vec<(Asset, Asset, String)> = Vec::new();
     for w in &changed {
@@ -315,7 +322,7 @@ fn run(c: &mut DbConnection, plan: &ImportPlan) -> Result<(ImportCounts, bool), 
             ..w.after.clone()
         };
         diesel::update(assets::table.find(after.id.to_string()))
-            .set(AssetRow::from_asset(&after))
+            .set(AssetRow::from_asset(&after, seq))
             .execute(c)?;
         sources::set_origins(c, &after.id.to_string(), &w.origins)?;
         let closing =
@@ -326,9 +333,9 @@ fn run(c: &mut DbConnection, plan: &ImportPlan) -> Result<(ImportCounts, bool), 
         }
     }
     for key in &unlinked {
-        sources::delete_record(c, key)?;
+        sources::delete_record(c, seq, key)?;
     }
-    sources::insert_records(c, &new_records)?;
+    sources::insert_records(c, seq, &new_records)?;
     for r in &touched {
         sources::touch_record(c, r)?;
     }
@@ -431,13 +438,17 @@ struct NewAssetRow {
 }
 
 /// Inserts new assets with their origins, many rows a statement.
-fn insert_assets(c: &mut DbConnection, inserts: &[(Asset, Origins)]) -> Result<(), StoreError> {
+fn insert_assets(
+    c: &mut DbConnection,
+    seq: ChangeSeq,
+    inserts: &[(Asset, Origins)],
+) -> Result<(), StoreError> {
     // 24 columns a row: 1,000 rows stay under both backends' bind-parameter limits.
     for chunk in inserts.chunks(1000) {
         let rows: Vec<NewAssetRow> = chunk
             .iter()
             .map(|(a, o)| NewAssetRow {
-                row: AssetRow::from_asset(a),
+                row: AssetRow::from_asset(a, seq),
                 field_origins: serde_json::to_string(o).unwrap_or_else(|_| "{}".into()),
             })
             .collect();
@@ -475,7 +486,7 @@ pub fn decide(
     author: &str,
 ) -> Result<reviews::Review, StoreError> {
     c.transaction(|c| {
-        super::bump_version(c)?;
+        let seq = super::bump_version(c)?;
         let review = reviews::get(c, id)?
             .ok_or_else(|| StoreError::NotFound(format!("no match has id {id}")))?;
         if review.status != "pending" {
@@ -532,7 +543,7 @@ pub fn decide(
                         ..w.after.clone()
                     };
                     diesel::update(assets::table.find(target.to_string()))
-                        .set(AssetRow::from_asset(&after))
+                        .set(AssetRow::from_asset(&after, seq))
                         .execute(c)?;
                     audit::record_because(
                         c,
@@ -555,6 +566,7 @@ pub fn decide(
                 sources::set_origins(c, &target.to_string(), &w.origins)?;
                 sources::insert_records(
                     c,
+                    seq,
                     &[Record::new(&review.row, target, now.timestamp_micros())],
                 )?;
                 ("linked", Some(target))
@@ -563,10 +575,12 @@ pub fn decide(
                 let asset = Asset::new(Uuid::new_v4(), review.row.clone(), now);
                 insert_assets(
                     c,
+                    seq,
                     &[(asset.clone(), created_from(&review.row, &key.0, now))],
                 )?;
                 sources::insert_records(
                     c,
+                    seq,
                     &[Record::new(&review.row, asset.id, now.timestamp_micros())],
                 )?;
                 audit::record_because(c, author, "match.create", &reason, None, Some(&asset))?;
