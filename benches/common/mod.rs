@@ -22,6 +22,11 @@ pub fn data(name: &str) -> PathBuf {
 }
 
 pub fn inputs() -> (Vec<Asset>, Vec<Category>, Vec<(f64, f64)>) {
+    inputs_of(100_000)
+}
+
+/// `n` synthetic assets (published), the categories and 1,000 query centres.
+pub fn inputs_of(n: usize) -> (Vec<Asset>, Vec<Category>, Vec<(f64, f64)>) {
     let areas = read_populated_points(
         &data("lsoa2011_centroids_england.csv.gz"),
         &data("File_6_-_IoD2019_Population_Denominators.csv.gz"),
@@ -29,7 +34,7 @@ pub fn inputs() -> (Vec<Asset>, Vec<Category>, Vec<(f64, f64)>) {
     .expect("read ../shared/data");
     let known: HashSet<String> = SLUGS.iter().map(|s| s.to_string()).collect();
     let now = Utc::now();
-    let assets: Vec<Asset> = generate(&areas, 100_000, 2019)
+    let assets: Vec<Asset> = generate(&areas, n, 2019)
         .iter()
         .map(|raw| AssetFields::parse(raw, &known, true).expect("synthetic rows are valid"))
         .map(|fields| published(fields, now))

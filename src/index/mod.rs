@@ -331,6 +331,16 @@ impl Snapshot {
             .sum()
     }
 
+    /// How many tiles this snapshot shares with `other` (one made from the other by
+    /// [`Snapshot::apply`] shares all but the touched ones; a rebuild shares none).
+    pub fn shared_tiles(&self, other: &Snapshot) -> usize {
+        self.trees
+            .iter()
+            .filter_map(|(c, s)| other.trees.get(c).map(|o| (s, o)))
+            .map(|(s, o)| s.published.shared_with(&o.published) + s.other.shared_with(&o.other))
+            .sum()
+    }
+
     /// How this snapshot differs from `other` in content (not in structure): every entry
     /// (JSON, status, position, area), the id map, the category counts and the trees.
     /// Empty when they hold the same. For tests that compare an incrementally maintained

@@ -118,6 +118,14 @@ impl Tiles {
         self.cells.len()
     }
 
+    /// How many of this set's tiles `other` shares (the same allocation, not a copy).
+    pub fn shared_with(&self, other: &Tiles) -> usize {
+        self.cells
+            .iter()
+            .filter(|c| other.cells.iter().any(|o| Arc::ptr_eq(&c.tile, &o.tile)))
+            .count()
+    }
+
     fn cell_of(&self, p: &[f64; 3]) -> usize {
         self.cells
             .iter()

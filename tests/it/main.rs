@@ -24,5 +24,6 @@ mod openapi_sync;
 mod outage;
 mod production;
 mod raw_imports;
+mod snapshot_delta;
 mod sources;
 mod work_budget;
