@@ -189,7 +189,7 @@ impl Snapshot {
             let entry = Entry::new(asset, &mut interner, &self.areas);
             let key = |e: &Entry| (e.category.to_string(), e.status == Status::Published);
             let known = by_id[shard_of(&id)].get(&id).copied();
-            let idx = match known {
+            match known {
                 Some(idx) => {
                     let old = &chunks[idx as usize / CHUNK][idx as usize % CHUNK];
                     let (old_key, new_key) = (key(old), key(&entry));
@@ -202,7 +202,6 @@ impl Snapshot {
                             .push(point_of(&entry, idx));
                     }
                     Arc::make_mut(&mut chunks[idx as usize / CHUNK])[idx as usize % CHUNK] = entry;
-                    idx
                 }
                 None => {
                     let idx = len as u32;
@@ -217,10 +216,8 @@ impl Snapshot {
                     }
                     Arc::make_mut(chunks.last_mut().expect("a chunk was pushed")).push(entry);
                     Arc::make_mut(&mut by_id[shard_of(&id)]).insert(id, idx);
-                    idx
                 }
-            };
-            let _ = idx;
+            }
         }
         drop(interner);
         let mut trees = self.trees.clone();
