@@ -4,6 +4,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::NaiveDateTime;
 use rstar::{PointDistance, AABB};
+use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use uuid::Uuid;
@@ -325,49 +326,81 @@ impl Snapshot {
             // Points this far inside the circle need no exact check; only those in the thin
             // shell of rounding doubt near the edge get a haversine distance.
             let inner = outer * (1.0 - 1e-8);
-            for set in self.sets(f) {
-                for p in set.locate_within_distance(q, outer) {
-                    let c2 = p.geom().distance_2(&q);
-                    if c2 > inner {
-                        let e = self.entry(p.data);
-                        if haversine_m(n.lat, n.lon, e.lat, e.lon) > n.radius_m {
-                            continue;
-                        }
+            let outside = |idx: u32, c2: f64| {
+                c2 > inner && {
+                    let e = self.entry(idx);
+                    haversine_m(n.lat, n.lon, e.lat, e.lon) > n.radius_m
+                }
+            };
+            // The page's worst so far once it is full (nothing farther can enter it).
+            let worst = Cell::new(f64::INFINITY);
+            let mut offer = |idx: u32, c2: f64| {
+                if let Some(Cursor::Distance(after, after_id)) = &s.after {
+                    match c2.total_cmp(after) {
+                        Ordering::Less => return,
+                        Ordering::Equal if self.entry(idx).id <= *after_id => return,
+                        _ => {}
                     }
-                    if s.bbox.is_some() || !only_sets {
-                        let e = self.entry(p.data);
-                        if !(s.bbox.is_none_or(|b| b.contains(e.lat, e.lon)) && f.matches(e)) {
-                            continue;
-                        }
-                    }
-                    total += 1;
-                    if !by_distance {
-                        hits.push(Hit::new(p.data, c2));
-                        continue;
-                    }
-                    if let Some(Cursor::Distance(after, after_id)) = &s.after {
-                        match c2.total_cmp(after) {
-                            Ordering::Less => continue,
-                            Ordering::Equal if self.entry(p.data).id <= *after_id => continue,
-                            _ => {}
-                        }
-                    }
-                    let full = heap.len() > s.limit;
-                    if full && heap.peek().is_some_and(|top| c2 > top.chord2) {
-                        continue;
-                    }
-                    let ranked = Ranked {
-                        chord2: c2,
-                        id: self.entry(p.data).id,
-                        idx: p.data,
-                    };
-                    if full {
-                        if heap.peek().is_some_and(|top| ranked < *top) {
-                            heap.pop();
-                            heap.push(ranked);
-                        }
-                    } else {
+                }
+                if c2 > worst.get() {
+                    return;
+                }
+                let ranked = Ranked {
+                    chord2: c2,
+                    id: self.entry(idx).id,
+                    idx,
+                };
+                if heap.len() > s.limit {
+                    if heap.peek().is_some_and(|top| ranked < *top) {
+                        heap.pop();
                         heap.push(ranked);
+                    }
+                } else {
+                    heap.push(ranked);
+                }
+                if heap.len() > s.limit {
+                    worst.set(heap.peek().map_or(f64::INFINITY, |t| t.chord2));
+                }
+            };
+            if by_distance && only_sets && s.bbox.is_none() {
+                // The common public query: the sets hold exactly the matches, so whole
+                // subtrees beyond the page are counted without a look at their points.
+                let counted = Cell::new(0);
+                for set in self.sets(f) {
+                    set.visit_within(
+                        q,
+                        outer,
+                        inner,
+                        &mut || worst.get(),
+                        &mut |p, c2| {
+                            if !outside(p.data, c2) {
+                                counted.set(counted.get() + 1);
+                                offer(p.data, c2);
+                            }
+                        },
+                        &mut |k| counted.set(counted.get() + k),
+                    );
+                }
+                total = counted.get();
+            } else {
+                for set in self.sets(f) {
+                    for p in set.locate_within_distance(q, outer) {
+                        let c2 = p.geom().distance_2(&q);
+                        if outside(p.data, c2) {
+                            continue;
+                        }
+                        if s.bbox.is_some() || !only_sets {
+                            let e = self.entry(p.data);
+                            if !(s.bbox.is_none_or(|b| b.contains(e.lat, e.lon)) && f.matches(e)) {
+                                continue;
+                            }
+                        }
+                        total += 1;
+                        if by_distance {
+                            offer(p.data, c2);
+                        } else {
+                            hits.push(Hit::new(p.data, c2));
+                        }
                     }
                 }
             }

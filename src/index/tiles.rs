@@ -7,7 +7,7 @@
 //! past twice [`CAP`] is split the same way. Queries visit the tiles whose points'
 //! envelope can hold an answer.
 
-use rstar::{Envelope, RTree, AABB};
+use rstar::{Envelope, ParentNode, RTree, RTreeNode, AABB};
 use std::collections::{HashMap, HashSet};
 use std::iter::Peekable;
 use std::sync::Arc;
@@ -194,6 +194,28 @@ impl Tiles {
             .flat_map(move |c| c.tile.tree.locate_within_distance(q, r2))
     }
 
+    /// Visits the points within squared chord `outer` of `q` for a count and a nearest
+    /// page: `point(p, chord2)` for each point that might enter the page, `count(n)` for `n`
+    /// points known to be inside without looking at them. A subtree lying wholly within
+    /// `inner` whose nearest corner is beyond `worst()` (the page's worst so far) is only
+    /// counted, from its leaf nodes' lengths, so the thousands of points of a dense circle
+    /// cost a walk of the tree's upper levels, not a distance each.
+    pub fn visit_within(
+        &self,
+        q: [f64; 3],
+        outer: f64,
+        inner: f64,
+        worst: &mut dyn FnMut() -> f64,
+        point: &mut dyn FnMut(&SpherePoint, f64),
+        count: &mut dyn FnMut(usize),
+    ) {
+        for c in &self.cells {
+            if c.tile.env.is_some_and(|e| e.distance_2(&q) <= outer) {
+                visit(c.tile.tree.root(), q, outer, inner, worst, point, count);
+            }
+        }
+    }
+
     /// The points in the box `env`.
     pub fn locate_in_envelope(&self, env: AABB<[f64; 3]>) -> impl Iterator<Item = &SpherePoint> {
         self.cells
@@ -211,6 +233,59 @@ impl Tiles {
         self.nearest_neighbor_iter_with_distance_2(q)
             .next()
             .map(|(p, _)| p)
+    }
+}
+
+/// The squared distance from `q` to the farthest corner of `e`.
+fn max_distance_2(e: &AABB<[f64; 3]>, q: &[f64; 3]) -> f64 {
+    let (lo, hi) = (e.lower(), e.upper());
+    (0..3)
+        .map(|k| (q[k] - lo[k]).abs().max((q[k] - hi[k]).abs()).powi(2))
+        .sum()
+}
+
+/// Points under `node` (leaf nodes hold only points).
+fn size(node: &ParentNode<SpherePoint>) -> usize {
+    match node.children().first() {
+        Some(RTreeNode::Parent(_)) => node
+            .children()
+            .iter()
+            .map(|c| match c {
+                RTreeNode::Parent(p) => size(p),
+                RTreeNode::Leaf(_) => 1,
+            })
+            .sum(),
+        _ => node.children().len(),
+    }
+}
+
+fn visit(
+    node: &ParentNode<SpherePoint>,
+    q: [f64; 3],
+    outer: f64,
+    inner: f64,
+    worst: &mut dyn FnMut() -> f64,
+    point: &mut dyn FnMut(&SpherePoint, f64),
+    count: &mut dyn FnMut(usize),
+) {
+    let env = node.envelope();
+    let near = env.distance_2(&q);
+    if near > outer {
+        return;
+    }
+    if near > worst() && max_distance_2(&env, &q) <= inner {
+        return count(size(node));
+    }
+    for child in node.children() {
+        match child {
+            RTreeNode::Leaf(p) => {
+                let d2 = (0..3).map(|k| (p.geom()[k] - q[k]).powi(2)).sum::<f64>();
+                if d2 <= outer {
+                    point(p, d2);
+                }
+            }
+            RTreeNode::Parent(p) => visit(p, q, outer, inner, worst, point, count),
+        }
     }
 }
 
@@ -377,6 +452,38 @@ mod tests {
         );
         // The original is unchanged.
         assert_eq!(sorted_ids(tiles.locate_within_distance(q, r2)), brute(&all));
+
+        // Counted and visited: every point within, once; the page's candidates complete.
+        let (mut counted, mut seen) = (0, Vec::new());
+        let bound = r2 * 0.01;
+        changed.visit_within(
+            q,
+            r2,
+            r2 * (1.0 - 1e-8),
+            &mut || bound,
+            &mut |p, d2| {
+                assert!(d2 <= r2);
+                seen.push((p.data, d2))
+            },
+            &mut |n| counted += n,
+        );
+        assert_eq!(counted + seen.len(), brute(&now).len());
+        let mut near: Vec<u32> = brute(&now)
+            .into_iter()
+            .filter(|i| {
+                let p = now.iter().find(|p| p.data == *i).unwrap();
+                (0..3).map(|k| (p.geom()[k] - q[k]).powi(2)).sum::<f64>() <= bound
+            })
+            .collect();
+        near.sort_unstable();
+        let mut seen_near: Vec<u32> = seen
+            .iter()
+            .filter(|(_, d2)| *d2 <= bound)
+            .map(|(i, _)| *i)
+            .collect();
+        seen_near.sort_unstable();
+        assert_eq!(seen_near, near);
+        assert!(counted > 0, "no subtree was only counted");
 
         // Nearest first, exactly.
         let q2 = unit_vector(50.7, -2.2);
