@@ -3,7 +3,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::NaiveDateTime;
-use rstar::{PointDistance, AABB};
+use rstar::{Envelope, PointDistance, AABB};
 use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -315,7 +315,8 @@ impl Snapshot {
     pub fn search(&self, s: &Search) -> Page {
         let f = &s.filter;
         let only_sets = f.only_sets();
-        let mut hits = Vec::new();
+        // The page (sorted, at most limit + 1) for every sort but distance with `near`.
+        let mut hits: Vec<Hit> = Vec::new();
         // For sort=distance with `near`: the page in a bounded heap, the total counted.
         let by_distance = s.near.is_some() && s.sort == SortBy::Distance;
         let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(s.limit + 2);
@@ -399,33 +400,35 @@ impl Snapshot {
                         if by_distance {
                             offer(p.data, c2);
                         } else {
-                            hits.push(Hit::new(p.data, c2));
+                            self.keep_best(&mut hits, Hit::new(p.data, c2), s);
                         }
                     }
                 }
             }
         } else if let Some(b) = s.bbox {
-            for env in b.envelopes() {
+            let envelopes = b.envelopes();
+            for (k, env) in envelopes.iter().enumerate() {
                 for set in self.sets(f) {
-                    for p in set.locate_in_envelope(env) {
+                    for p in set.locate_in_envelope(*env) {
+                        // A point on the antimeridian is in both boxes: counted in the first.
+                        if k > 0 && envelopes[0].contains_point(p.geom()) {
+                            continue;
+                        }
                         let e = self.entry(p.data);
                         if b.contains(e.lat, e.lon) && f.matches(e) {
-                            hits.push(Hit::new(p.data, 0.0));
+                            total += 1;
+                            self.keep_best(&mut hits, Hit::new(p.data, 0.0), s);
                         }
                     }
                 }
             }
-            // A point on the antimeridian is in both boxes.
-            hits.sort_unstable_by_key(|h| h.idx);
-            hits.dedup_by_key(|h| h.idx);
-            total = hits.len();
         } else {
             for (i, e) in self.entries() {
                 if f.matches(e) {
-                    hits.push(Hit::new(i, 0.0));
+                    total += 1;
+                    self.keep_best(&mut hits, Hit::new(i, 0.0), s);
                 }
             }
-            total = hits.len();
         }
 
         if by_distance {
@@ -434,16 +437,6 @@ impl Snapshot {
                 .into_iter()
                 .map(|r| Hit::new(r.idx, r.chord2))
                 .collect();
-        } else {
-            if let Some(c) = &s.after {
-                hits.retain(|h| self.cmp_to_cursor(h, c) == Ordering::Greater);
-            }
-            let cmp = |a: &Hit, b: &Hit| self.cmp_hits(s.sort, a, b);
-            if hits.len() > s.limit + 1 {
-                hits.select_nth_unstable_by(s.limit, cmp);
-                hits.truncate(s.limit + 1);
-            }
-            hits.sort_unstable_by(cmp);
         }
         let next = if hits.len() > s.limit {
             hits.truncate(s.limit);
@@ -455,6 +448,25 @@ impl Snapshot {
             self.set_distances(&mut hits, n.lat, n.lon);
         }
         Page { hits, total, next }
+    }
+
+    /// Keeps in `page` (sorted) the best `limit + 1` hits past the cursor of those offered
+    /// one by one: a match costs one comparison with the page's worst, never a sort of all.
+    fn keep_best(&self, page: &mut Vec<Hit>, h: Hit, s: &Search) {
+        if let Some(c) = &s.after {
+            if self.cmp_to_cursor(&h, c) != Ordering::Greater {
+                return;
+            }
+        }
+        let cmp = |a: &Hit, b: &Hit| self.cmp_hits(s.sort, a, b);
+        if page.len() > s.limit {
+            if page.last().is_some_and(|w| cmp(&h, w) != Ordering::Less) {
+                return;
+            }
+            page.pop();
+        }
+        let at = page.partition_point(|x| cmp(x, &h) == Ordering::Less);
+        page.insert(at, h);
     }
 
     fn set_distances(&self, hits: &mut [Hit], lat: f64, lon: f64) {
