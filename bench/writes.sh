@@ -7,6 +7,7 @@
 #   bench/writes.sh [N] [WRITES]                      # SQLite (B by its 1 s poll)
 #   DATABASE_URL=postgres://... bench/writes.sh ...   # PostgreSQL (B by NOTIFY); a fresh,
 #                                                      # empty database
+# REUSE=1 with DATABASE_URL set skips the import and the account (a database this script made).
 # Needs `cargo build --release` and ../shared/data. 127.0.0.1 only.
 set -eu
 N=${1:-1000000}
@@ -15,10 +16,12 @@ BIN=target/release/community-assets
 CSV=${TMPDIR:-/tmp}/ca-synthetic-$N.csv
 DB=${DATABASE_URL:-${TMPDIR:-/tmp}/ca-writes-$$.sqlite3}
 PW='bench admin passphrase'
-[ -s "$CSV" ] || target/release/generate-assets "$N" > "$CSV"
 export DATABASE_URL="$DB"
-/usr/bin/time -f 'import: %e s, peak %M KiB' "$BIN" import assets "$CSV"
-COMMUNITY_ASSETS_PASSWORD="$PW" "$BIN" users add bench --role admin
+if [ -z "${REUSE:-}" ]; then
+  [ -s "$CSV" ] || target/release/generate-assets "$N" > "$CSV"
+  /usr/bin/time -f 'import: %e s, peak %M KiB' "$BIN" import assets "$CSV"
+  COMMUNITY_ASSETS_PASSWORD="$PW" "$BIN" users add bench --role admin
+fi
 export JWT_SECRET=bench-secret-of-at-least-32-bytes-long RATE_LIMIT_PER_MINUTE=0 RATE_LIMIT_KEY_PER_MINUTE=0
 "$BIN" serve --bind 127.0.0.1:18181 2>/tmp/ca-writes-a.log & A=$!
 "$BIN" serve --bind 127.0.0.1:18182 2>/tmp/ca-writes-b.log & B=$!
