@@ -1,12 +1,14 @@
 //! Criterion benchmark of the in-memory index alone (no HTTP, no database):
-//! 100,000 synthetic assets placed where people live, queried at population-weighted centres.
+//! 100,000 synthetic assets placed where people live, queried at population-weighted centres;
+//! and at 1,000,000 (set `INDEX_BENCH_1M=0` to skip): a write's delta applied to the
+//! snapshot (one asset edited in place, one moved) and the nearby query at that density.
 //!
 //! `cargo bench --bench index` (needs ../shared/data).
 
 mod common;
 
 use chrono::Utc;
-use common::inputs;
+use common::{inputs, inputs_of};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
 use community_assets::index::query::Near;
@@ -69,9 +71,72 @@ fn bench(c: &mut Criterion) {
     });
 }
 
+/// At 1,000,000 assets: what a write costs the snapshot, and nearby at density.
+fn bench_1m(c: &mut Criterion) {
+    if std::env::var("INDEX_BENCH_1M").is_ok_and(|v| v == "0") {
+        return;
+    }
+    let (assets, categories, centres) = inputs_of(1_000_000);
+    let started = std::time::Instant::now();
+    let snap = Snapshot::build(1, &categories, assets, Default::default());
+    eprintln!(
+        "built 1,000,000 in {:.1} s: {} tiles",
+        started.elapsed().as_secs_f64(),
+        snap.tile_count()
+    );
+    let mut rng = Rng::new(3);
+    let mut pick = {
+        let snap = &snap;
+        move || {
+            snap.entry((rng.next_u64() % snap.len() as u64) as u32)
+                .asset()
+        }
+    };
+    c.bench_function("apply_delta_1_asset_edit_1m", |b| {
+        b.iter_batched(
+            || {
+                let mut a = pick();
+                a.fields.name.push_str(" (edited)");
+                a.version += 1;
+                vec![a]
+            },
+            |delta| black_box(snap.apply(2, delta).len()),
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    let mut rng = Rng::new(4);
+    let mut pick = {
+        let snap = &snap;
+        move || {
+            snap.entry((rng.next_u64() % snap.len() as u64) as u32)
+                .asset()
+        }
+    };
+    c.bench_function("apply_delta_1_asset_move_1m", |b| {
+        b.iter_batched(
+            || {
+                let mut a = pick();
+                a.fields.lat += 0.01;
+                a.version += 1;
+                vec![a]
+            },
+            |delta| black_box(snap.apply(2, delta).len()),
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    let mut rng = Rng::new(1);
+    let mut centre = move || centres[(rng.next_u64() % centres.len() as u64) as usize];
+    c.bench_function("near_2000m_limit_50_1m", |b| {
+        b.iter(|| {
+            let (lat, lon) = centre();
+            black_box(snap.search(&near_2km(lat, lon, Filter::default())).total)
+        })
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = bench
+    targets = bench, bench_1m
 }
 criterion_main!(benches);

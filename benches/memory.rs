@@ -63,7 +63,7 @@ fn main() {
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(100_000);
-    let (mut assets, categories, _) = common::inputs_n(count);
+    let (mut assets, categories, _) = common::inputs_of(count);
     // As stored: microsecond timestamps, and the source record each import links.
     let now = community_assets::store::now();
     for a in &mut assets {

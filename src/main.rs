@@ -385,6 +385,7 @@ fn serve(db: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> {
     let snap = state.snapshot.load();
     tracing::info!(
         assets = snap.len(),
+        published = snap.published_len(),
         version = snap.version,
         ms = started.elapsed().as_millis() as u64,
         "snapshot built"

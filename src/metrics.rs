@@ -177,7 +177,7 @@ impl Metrics {
             (
                 "snapshot_assets",
                 "Published assets in the snapshot.",
-                snap.len() as f64,
+                snap.published_len() as f64,
             ),
             (
                 "snapshot_areas",

@@ -2,8 +2,8 @@
 //! (read model), authentication, limits, metrics and the configuration; and keeping the
 //! snapshot current (after a write, and by polling for other processes' writes).
 
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::auth::token::TokenKeys;
 use crate::auth::Auth;
@@ -12,7 +12,8 @@ use crate::config::Config;
 use crate::index::{AreaSet, Snapshot, SnapshotCell};
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
-use crate::store::{assets, Store, StoreError};
+use crate::store::assets::Changes;
+use crate::store::{assets, Backend, Store, StoreError};
 
 /// What every request handler shares: the source of truth and the read model.
 #[derive(Clone)]
@@ -20,10 +21,9 @@ pub struct AppState {
     pub store: Store,
     pub snapshot: Arc<SnapshotCell>,
     pub auth: Arc<Auth>,
-    /// Every asset whatever its status, for the admin list: built when an admin lists after
-    /// a write, and kept until the next write.
-    admin_snapshot: Arc<Mutex<Option<Arc<Snapshot>>>>,
     rebuilding: Arc<Mutex<()>>,
+    /// Wakes the refresher before its interval is up (a NOTIFY from another instance).
+    wake: Arc<Wake>,
     pub limits: Arc<RateLimits>,
     pub metrics: Arc<Metrics>,
     /// Costly work (reports not yet cached, what-if, imports, exports), bounded.
@@ -39,13 +39,13 @@ impl AppState {
     /// Builds the first snapshot from the database, and the token keys and rate limits
     /// from the configuration.
     pub fn load(store: Store, config: Config) -> Result<Self, StoreError> {
-        let snap = build_snapshot(&store, None, true)?;
+        let snap = build_snapshot(&store, None)?;
         let state = AppState {
             store,
             snapshot: Arc::new(SnapshotCell::new(snap)),
             auth: Arc::new(Auth::new(TokenKeys::from_settings(&config.tokens))),
-            admin_snapshot: Default::default(),
             rebuilding: Default::default(),
+            wake: Default::default(),
             limits: Arc::new(RateLimits::new(&config.limits)),
             metrics: Default::default(),
             work: Arc::new(Budget::new("work", config.work.costly)),
@@ -67,70 +67,177 @@ impl AppState {
         self.auth.api_keys.reload(&mut conn)
     }
 
-    /// Rebuilds the snapshot if the database changed since it was built. Returns whether
-    /// it did. One rebuild at a time: a write's own refresh and the poller would otherwise
-    /// both rebuild the same version, each slowing the other down.
+    /// Brings the snapshot up to the database's data version. Returns whether it changed.
+    /// Usually by the delta: the assets written since the snapshot's version
+    /// ([`assets::changes_since`]), applied to a new snapshot that shares the rest. From
+    /// scratch when the database moved back in time (a restore), the areas or categories
+    /// changed, or so much changed that a rebuild is cheaper. One refresh at a time: a
+    /// write's own refresh and the refresher would otherwise do the same work twice.
     pub fn refresh(&self) -> Result<bool, StoreError> {
         let _one_at_a_time = self.rebuilding.lock().unwrap_or_else(|e| e.into_inner());
-        let current = assets::data_version(&mut *self.store.conn()?)?;
         let previous = self.snapshot.load();
-        if current == previous.version {
-            return Ok(false);
+        let changes = assets::changes_since(
+            &mut *self.store.conn()?,
+            previous.version,
+            previous.areas.info.version,
+            previous.category_defs(),
+            max_delta(previous.len()),
+        )?;
+        match changes {
+            Changes::None => Ok(false),
+            Changes::Rebuild => {
+                self.snapshot
+                    .replace(build_snapshot(&self.store, Some(&previous))?);
+                Ok(true)
+            }
+            Changes::Delta { version, assets } => {
+                self.snapshot.replace(previous.apply(version, assets));
+                Ok(true)
+            }
         }
-        // Any other version, lower too: a restored backup moves the database back in time.
-        // (One rebuild at a time, so nothing newer can be overwritten here.)
-        self.snapshot
-            .replace(build_snapshot(&self.store, Some(&previous), true)?);
-        Ok(true)
     }
 
-    /// A snapshot of every asset (drafts and archived too) as of now, for the admin list.
+    /// The snapshot as of now (drafts and archived too: status is a filter), for the admin
+    /// list and import matching. The same structure the public API reads.
     pub fn admin_snapshot(&self) -> Result<Arc<Snapshot>, StoreError> {
-        let current = assets::data_version(&mut *self.store.conn()?)?;
-        let mut cached = self
-            .admin_snapshot
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(s) = cached.as_ref().filter(|s| s.version == current) {
-            return Ok(s.clone());
-        }
-        let public = self.snapshot.load();
-        let built = Arc::new(build_snapshot(&self.store, Some(&public), false)?);
-        *cached = Some(built.clone());
-        Ok(built)
+        self.refresh()?;
+        Ok(self.snapshot.load())
     }
 
-    /// Polls the database's data version every refresh interval and rebuilds the snapshot when
-    /// another process (an import, another instance) has written. A failed poll (the
-    /// database is down) keeps serving the last snapshot and tries again next time.
+    /// Refreshes the snapshot every refresh interval, or at once when another instance
+    /// announces a write (PostgreSQL NOTIFY, see [`listen`]), so it follows writes made
+    /// elsewhere (an import, another instance). A failed refresh (the database is down)
+    /// keeps serving the last snapshot and tries again next time.
     pub fn spawn_refresher(&self) {
         let state = self.clone();
         let interval = self.config.refresh_interval;
+        if let Backend::Postgres(url) = self.store.backend() {
+            let (url, wake) = (url.clone(), self.wake.clone());
+            std::thread::Builder::new()
+                .name("snapshot-listen".into())
+                .spawn(move || listen(&url, &wake))
+                .expect("spawn the change listener thread");
+        }
         std::thread::Builder::new()
             .name("snapshot-refresh".into())
-            .spawn(move || loop {
-                std::thread::sleep(interval);
-                let started = Instant::now();
-                let refreshed = state.refresh();
-                state.metrics.refreshed(&refreshed);
-                match refreshed {
-                    Ok(rebuilt) => {
-                        if rebuilt {
-                            tracing::info!(
-                                version = state.snapshot.load().version,
-                                assets = state.snapshot.load().len(),
-                                ms = started.elapsed().as_millis() as u64,
-                                "snapshot rebuilt"
-                            );
+            .spawn(move || {
+                let mut keys_synced = Instant::now();
+                loop {
+                    state.wake.wait(interval);
+                    let started = Instant::now();
+                    let refreshed = state.refresh();
+                    state.metrics.refreshed(&refreshed);
+                    match refreshed {
+                        Ok(changed) => {
+                            if changed {
+                                let snap = state.snapshot.load();
+                                tracing::info!(
+                                    version = snap.version,
+                                    assets = snap.len(),
+                                    ms = started.elapsed().as_millis() as u64,
+                                    "snapshot refreshed"
+                                );
+                            }
+                            if keys_synced.elapsed() >= interval {
+                                keys_synced = Instant::now();
+                                if let Err(e) = state.sync_api_keys() {
+                                    tracing::warn!(error = %e, "API keys not synchronised; using the last ones");
+                                }
+                            }
                         }
-                        if let Err(e) = state.sync_api_keys() {
-                            tracing::warn!(error = %e, "API keys not synchronised; using the last ones");
-                        }
+                        Err(e) => tracing::warn!(error = %e, "snapshot refresh failed; serving the last snapshot"),
                     }
-                    Err(e) => tracing::warn!(error = %e, "snapshot refresh failed; serving the last snapshot"),
                 }
             })
             .expect("spawn the snapshot refresher thread");
+    }
+}
+
+/// The largest delta applied to a snapshot of `len` assets; beyond it (a big import) a
+/// rebuild reads about as much and holds less at once.
+fn max_delta(len: usize) -> usize {
+    (len / 10).max(10_000)
+}
+
+/// A flag the refresher sleeps on: set by the listener, or the interval passes.
+#[derive(Default)]
+struct Wake {
+    set: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Wake {
+    fn notify(&self) {
+        *self.set.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.cv.notify_one();
+    }
+
+    /// Waits until notified or `timeout` passes, and clears the flag.
+    fn wait(&self, timeout: Duration) {
+        let set = self.set.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut set, _) = self
+            .cv
+            .wait_timeout_while(set, timeout, |s| !*s)
+            .unwrap_or_else(|e| e.into_inner());
+        *set = false;
+    }
+}
+
+/// Listens on PostgreSQL for the NOTIFY every write sends at commit
+/// ([`crate::store::CHANGES_CHANNEL`]) on a connection of its own, and wakes the
+/// refresher. diesel reads notifications without blocking, so the connection is polled
+/// every 10 ms (a local read of the socket) and pinged every 5 s; when it fails it
+/// reconnects after a second, the refresher's own interval covering the gap.
+fn listen(url: &str, wake: &Wake) {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, PgConnection};
+    loop {
+        let connected = PgConnection::establish(url)
+            .map_err(|e| e.to_string())
+            .and_then(|mut c| {
+                c.batch_execute(&format!("LISTEN {}", crate::store::CHANGES_CHANNEL))
+                    .map_err(|e| e.to_string())?;
+                Ok(c)
+            });
+        let mut conn = match connected {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "change listener not connected; polling only");
+                std::thread::sleep(Duration::from_secs(1));
+                continue;
+            }
+        };
+        // Anything written while not listening.
+        wake.notify();
+        let mut pinged = Instant::now();
+        let failure = loop {
+            let mut woke = false;
+            let mut failed = None;
+            for n in conn.notifications_iter() {
+                match n {
+                    Ok(_) => woke = true,
+                    Err(e) => {
+                        failed = Some(e.to_string());
+                        break;
+                    }
+                }
+            }
+            if woke {
+                wake.notify();
+            }
+            if let Some(e) = failed {
+                break e;
+            }
+            if pinged.elapsed() >= Duration::from_secs(5) {
+                pinged = Instant::now();
+                if let Err(e) = conn.batch_execute("SELECT 1") {
+                    break e.to_string();
+                }
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        tracing::warn!(error = %failure, "change listener lost its connection; reconnecting");
+        std::thread::sleep(Duration::from_secs(1));
     }
 }
 
@@ -138,28 +245,23 @@ impl AppState {
 /// server such as a command-line import's matching (a closed row must find the closed
 /// place).
 pub fn full_snapshot(store: &Store) -> Result<Snapshot, StoreError> {
-    build_snapshot(store, None, false)
+    build_snapshot(store, None)
 }
 
-/// Builds a snapshot (of published assets, or of all), reusing the areas of `previous`
-/// when their version is unchanged.
-fn build_snapshot(
-    store: &Store,
-    previous: Option<&Snapshot>,
-    published_only: bool,
-) -> Result<Snapshot, StoreError> {
+/// Builds a snapshot of every asset from scratch, reusing the areas of `previous` when
+/// their version is unchanged.
+fn build_snapshot(store: &Store, previous: Option<&Snapshot>) -> Result<Snapshot, StoreError> {
     let held = previous.map(|s| s.areas.info.version);
-    let src = assets::load_snapshot_source(&mut *store.conn()?, held, published_only)?;
+    let src = assets::load_snapshot_source(&mut *store.conn()?, held, false)?;
     let areas = match (src.areas, previous) {
         (Some(rows), _) => Arc::new(AreaSet::build(src.area_info, rows)),
         (None, Some(prev)) => prev.areas.clone(),
         (None, None) => Arc::new(AreaSet::empty()),
     };
-    Ok(Snapshot::rebuild(
+    Ok(Snapshot::build(
         src.version,
         &src.categories,
         src.assets,
         areas,
-        previous,
     ))
 }

@@ -22,11 +22,11 @@ pub fn data(name: &str) -> PathBuf {
 }
 
 pub fn inputs() -> (Vec<Asset>, Vec<Category>, Vec<(f64, f64)>) {
-    inputs_n(100_000)
+    inputs_of(100_000)
 }
 
-/// [`inputs`] with `n` synthetic assets.
-pub fn inputs_n(n: usize) -> (Vec<Asset>, Vec<Category>, Vec<(f64, f64)>) {
+/// `n` synthetic assets (published), the categories and 1,000 query centres.
+pub fn inputs_of(n: usize) -> (Vec<Asset>, Vec<Category>, Vec<(f64, f64)>) {
     let areas = read_populated_points(
         &data("lsoa2011_centroids_england.csv.gz"),
         &data("File_6_-_IoD2019_Population_Denominators.csv.gz"),

@@ -497,7 +497,7 @@ pub async fn get_asset(
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::param("id", "must be a UUID"))?;
     let snap = state.snapshot.load();
     let entry = snap
-        .get(&id)
+        .get_published(&id)
         .ok_or_else(|| ApiError::NotFound(format!("no published asset has id {id}")))?;
     let etag = etag(entry.version);
     let last_modified = http_date(entry.updated_at);

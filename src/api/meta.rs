@@ -63,7 +63,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     Ok(HttpResponse::Ok().json(Ready {
         status: "ready",
         snapshot_version: snap.version,
-        published_assets: snap.len(),
+        published_assets: snap.published_len(),
         snapshot_age_s: age,
     }))
 }

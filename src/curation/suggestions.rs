@@ -63,7 +63,7 @@ pub fn submit(state: &AppState, client: &str, s: Proposal) -> Result<Suggestion,
             let current = state
                 .snapshot
                 .load()
-                .get(&id)
+                .get_published(&id)
                 .ok_or_else(|| ApiError::NotFound(format!("no published asset has id {id}")))?
                 .asset();
             patched(&current, &s.asset, &known)?;

@@ -57,7 +57,7 @@ string_enum!(
 );
 
 /// A kind of venue (`museum`, `library`, ...), as listed by `GET /v1/categories`.
-#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Category {
     pub slug: String,
     pub label: String,

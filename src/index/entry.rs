@@ -98,22 +98,13 @@ pub(super) struct Interner {
 }
 
 /// Entries for `assets`, in their order, built on every core.
+/// Each part has its own interner: a pattern is then shared per part, which costs a few
+/// copies at most.
 pub fn build_entries(assets: Vec<Asset>, areas: &AreaSet) -> Vec<Entry> {
-    build_entries_reusing(assets, areas, |_| None)
-}
-
-/// [`build_entries`], taking the entry `reuse` gives for an asset when it gives one (an
-/// unchanged asset's entry of the previous snapshot). Each part has its own interner: a
-/// pattern is then shared per part, which costs a few copies at most.
-pub(super) fn build_entries_reusing(
-    assets: Vec<Asset>,
-    areas: &AreaSet,
-    reuse: impl Fn(&Asset) -> Option<Entry> + Sync,
-) -> Vec<Entry> {
     let build = |part: &[Asset]| {
         let mut interner = Interner::default();
         part.iter()
-            .map(|a| reuse(a).unwrap_or_else(|| Entry::from_asset(a, &mut interner, areas)))
+            .map(|a| Entry::from_asset(a, &mut interner, areas))
             .collect::<Vec<_>>()
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

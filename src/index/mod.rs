@@ -1,29 +1,31 @@
-//! The in-memory read model: an immutable snapshot of the published assets with R-trees.
+//! The in-memory read model: an immutable snapshot of every asset with R-trees.
 //!
-//! A snapshot is built once from the database and never changed; a newer one replaces it
-//! with an atomic pointer swap ([`SnapshotCell`]), so readers never wait for a rebuild.
+//! A snapshot is never changed; a newer one (built from scratch, or from the last one and
+//! the assets written since, sharing the rest) replaces it with an atomic pointer swap
+//! ([`SnapshotCell`]), so readers never wait for a write.
 
 pub mod areas;
 mod entry;
 
 pub mod query;
+pub mod tiles;
 
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 use rstar::primitives::GeomWithData;
-use rstar::RTree;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
-use crate::domain::{Asset, Category};
+use crate::domain::{Asset, Category, Status};
 
 pub use areas::AreaSet;
 pub use entry::{build_entries, Entry};
+use entry::Interner;
 pub use query::{Cursor, Filter, Hit, Page, Search, SortBy};
 
 pub(crate) type SpherePoint = GeomWithData<[f64; 3], u32>;
-type PlanePoint = GeomWithData<[f64; 2], u32>;
+pub use tiles::Tiles;
 
 /// A category with its count of published assets.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
@@ -35,124 +37,375 @@ pub struct CategoryCount {
     pub assets: usize,
 }
 
-/// An immutable, queryable copy of the published assets.
+/// Entries per chunk: a changed entry copies its chunk, not the list.
+const CHUNK: usize = 128;
+/// Shards of the id map: a new asset copies one shard.
+const ID_SHARDS: usize = 1024;
+
+/// A category's points: the published ones (the public API, reports) and the others
+/// (drafts and archived: the admin list, import matching).
+#[derive(Clone)]
+struct Sets {
+    published: Tiles,
+    other: Tiles,
+}
+
+impl Sets {
+    fn of(&self, status: Status) -> &Tiles {
+        match status {
+            Status::Published => &self.published,
+            _ => &self.other,
+        }
+    }
+}
+
+/// An immutable, queryable copy of every asset, whatever its status (status is a filter;
+/// the public API reads the published ones only).
+///
+/// A write makes a new snapshot from the last one ([`Snapshot::apply`]) that shares
+/// everything it did not touch: the entries in chunks, the id map in shards, the R-trees in
+/// spatial tiles ([`tiles`]), each behind an `Arc`. An old snapshot is freed when its last
+/// reader drops it, so memory stays flat however many writes there are.
 pub struct Snapshot {
     /// The database's data version this snapshot was built from.
     pub version: i64,
     pub built_at: DateTime<Utc>,
-    entries: Vec<Entry>,
-    by_id: HashMap<Uuid, u32>,
-    /// One great-circle tree per category, and one over all.
-    sphere_by_category: HashMap<String, RTree<SpherePoint>>,
-    sphere_all: RTree<SpherePoint>,
-    /// Longitude/latitude tree for bounding boxes.
-    plane: RTree<PlanePoint>,
+    chunks: Vec<Arc<Vec<Entry>>>,
+    len: usize,
+    by_id: Vec<Arc<HashMap<Uuid, u32>>>,
+    /// Great-circle points per category, in tiles.
+    trees: HashMap<String, Sets>,
+    /// The categories as the database lists them, and their published counts.
+    category_defs: Vec<Category>,
     categories: Vec<CategoryCount>,
+    published: usize,
     /// The active vintage's areas (shared between snapshots while it is unchanged).
     pub areas: Arc<AreaSet>,
+    /// Shared between a snapshot and those made from it: parsed hours and categories.
+    interner: Arc<Mutex<Interner>>,
+}
+
+fn shard_of(id: &Uuid) -> usize {
+    let b = id.as_bytes();
+    (u16::from_le_bytes([b[0], b[1]]) as usize) % ID_SHARDS
+}
+
+fn point_of(e: &Entry, idx: u32) -> SpherePoint {
+    SpherePoint::new(crate::geo::sphere::unit_vector(e.lat, e.lon), idx)
 }
 
 impl Snapshot {
+    /// Builds a snapshot of `assets` (every status) from scratch.
     pub fn build(
         version: i64,
         categories: &[Category],
-        published: Vec<Asset>,
+        assets: Vec<Asset>,
         areas: Arc<AreaSet>,
     ) -> Self {
-        Self::rebuild(version, categories, published, areas, None)
-    }
-
-    /// Builds a snapshot, reusing the entries of `previous` for assets whose version is
-    /// unchanged (when the areas are the same): after one write, only that asset's entry
-    /// is made again.
-    pub fn rebuild(
-        version: i64,
-        categories: &[Category],
-        published: Vec<Asset>,
-        areas: Arc<AreaSet>,
-        previous: Option<&Snapshot>,
-    ) -> Self {
-        let mut published = published;
-        published.sort_unstable_by_key(|a| a.id);
-        let previous = previous.filter(|p| Arc::ptr_eq(&p.areas, &areas));
-        let entries = entry::build_entries_reusing(published, &areas, |a| {
-            previous
-                .and_then(|p| p.get(&a.id))
-                .filter(|e| e.version == a.version)
-                .cloned()
-        });
-
-        let mut by_category: HashMap<String, Vec<SpherePoint>> = HashMap::new();
-        let mut all = Vec::with_capacity(entries.len());
-        let mut plane = Vec::with_capacity(entries.len());
-        let mut by_id = HashMap::with_capacity(entries.len());
+        let mut assets = assets;
+        assets.sort_unstable_by_key(|a| a.id);
+        let entries = build_entries(assets, &areas);
+        let interner = Interner::default();
+        let len = entries.len();
+        let mut points: HashMap<(String, bool), Vec<SpherePoint>> = HashMap::new();
+        let mut by_id: Vec<HashMap<Uuid, u32>> = vec![HashMap::new(); ID_SHARDS];
         for (i, e) in entries.iter().enumerate() {
             let i = i as u32;
-            let p = SpherePoint::new(crate::geo::sphere::unit_vector(e.lat, e.lon), i);
-            by_category
-                .entry(e.category.to_string())
+            points
+                .entry((e.category.to_string(), e.status == Status::Published))
                 .or_default()
-                .push(p);
-            all.push(p);
-            plane.push(PlanePoint::new([e.lon, e.lat], i));
-            by_id.insert(e.id, i);
+                .push(point_of(e, i));
+            by_id[shard_of(&e.id)].insert(e.id, i);
         }
-        let counts: HashMap<&str, usize> = by_category
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.len()))
-            .collect();
-        let categories = categories
+        let mut trees: HashMap<String, Sets> = HashMap::new();
+        let mut keys: Vec<(String, bool)> = points.keys().cloned().collect();
+        keys.sort_unstable();
+        for key in keys {
+            let set = Tiles::build(points.remove(&key).unwrap_or_default());
+            let sets = trees.entry(key.0).or_insert_with(|| Sets {
+                published: Tiles::build(Vec::new()),
+                other: Tiles::build(Vec::new()),
+            });
+            if key.1 {
+                sets.published = set;
+            } else {
+                sets.other = set;
+            }
+        }
+        let mut chunks = Vec::with_capacity(len.div_ceil(CHUNK));
+        let mut rest = entries.into_iter().peekable();
+        while rest.peek().is_some() {
+            chunks.push(Arc::new(rest.by_ref().take(CHUNK).collect::<Vec<_>>()));
+        }
+        let mut s = Snapshot {
+            version,
+            built_at: Utc::now(),
+            chunks,
+            len,
+            by_id: by_id.into_iter().map(Arc::new).collect(),
+            trees,
+            category_defs: categories.to_vec(),
+            categories: Vec::new(),
+            published: 0,
+            areas,
+            interner: Arc::new(Mutex::new(interner)),
+        };
+        s.count();
+        s
+    }
+
+    /// Sets the published counts (overall and per category) from the trees.
+    fn count(&mut self) {
+        self.published = self.trees.values().map(|s| s.published.len()).sum();
+        self.categories = self
+            .category_defs
             .iter()
             .map(|c| CategoryCount {
                 slug: c.slug.clone(),
                 label: c.label.clone(),
                 description: c.description.clone(),
-                assets: counts.get(c.slug.as_str()).copied().unwrap_or(0),
+                assets: self.trees.get(&c.slug).map_or(0, |s| s.published.len()),
             })
             .collect();
-        Snapshot {
-            version,
-            built_at: Utc::now(),
-            sphere_by_category: by_category
-                .into_iter()
-                .map(|(k, v)| (k, RTree::bulk_load(v)))
-                .collect(),
-            sphere_all: RTree::bulk_load(all),
-            plane: RTree::bulk_load(plane),
-            by_id,
-            entries,
-            categories,
-            areas,
-        }
     }
 
+    /// A snapshot of `version`: this one with `changed` (the assets written since, any
+    /// status, as they are now) applied. Shares every chunk, shard and tile the changes do
+    /// not touch. Assets are never deleted (archiving is a status); a restore that removes
+    /// some is a full rebuild.
+    pub fn apply(&self, version: i64, changed: Vec<Asset>) -> Snapshot {
+        let mut chunks = self.chunks.clone();
+        let mut by_id = self.by_id.clone();
+        let mut len = self.len;
+        // Per (category, published): points to take out and to put in.
+        type Moves = (Vec<SpherePoint>, Vec<SpherePoint>);
+        let mut moves: HashMap<(String, bool), Moves> = HashMap::new();
+        let mut interner = self.interner.lock().unwrap_or_else(|e| e.into_inner());
+        for asset in changed {
+            let id = asset.id;
+            let entry = Entry::new(asset, &mut interner, &self.areas);
+            let key = |e: &Entry| (e.category.to_string(), e.status == Status::Published);
+            let known = by_id[shard_of(&id)].get(&id).copied();
+            match known {
+                Some(idx) => {
+                    let old = &chunks[idx as usize / CHUNK][idx as usize % CHUNK];
+                    let (old_key, new_key) = (key(old), key(&entry));
+                    if old_key != new_key || old.lat != entry.lat || old.lon != entry.lon {
+                        moves.entry(old_key).or_default().0.push(point_of(old, idx));
+                        moves
+                            .entry(new_key)
+                            .or_default()
+                            .1
+                            .push(point_of(&entry, idx));
+                    }
+                    Arc::make_mut(&mut chunks[idx as usize / CHUNK])[idx as usize % CHUNK] = entry;
+                }
+                None => {
+                    let idx = len as u32;
+                    len += 1;
+                    moves
+                        .entry(key(&entry))
+                        .or_default()
+                        .1
+                        .push(point_of(&entry, idx));
+                    if len > chunks.len() * CHUNK {
+                        chunks.push(Arc::new(Vec::with_capacity(CHUNK)));
+                    }
+                    Arc::make_mut(chunks.last_mut().expect("a chunk was pushed")).push(entry);
+                    Arc::make_mut(&mut by_id[shard_of(&id)]).insert(id, idx);
+                }
+            }
+        }
+        drop(interner);
+        let mut trees = self.trees.clone();
+        for ((category, published), (removed, added)) in moves {
+            let sets = trees.entry(category).or_insert_with(|| Sets {
+                published: Tiles::build(Vec::new()),
+                other: Tiles::build(Vec::new()),
+            });
+            let set = if published {
+                &mut sets.published
+            } else {
+                &mut sets.other
+            };
+            *set = set.with_changes(&removed, &added);
+        }
+        let mut s = Snapshot {
+            version,
+            built_at: Utc::now(),
+            chunks,
+            len,
+            by_id,
+            trees,
+            category_defs: self.category_defs.clone(),
+            categories: Vec::new(),
+            published: 0,
+            areas: self.areas.clone(),
+            interner: self.interner.clone(),
+        };
+        s.count();
+        s
+    }
+
+    /// Every asset, whatever its status.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
+    }
+
+    /// Published assets.
+    pub fn published_len(&self) -> usize {
+        self.published
     }
 
     pub fn entry(&self, idx: u32) -> &Entry {
-        &self.entries[idx as usize]
+        &self.chunks[idx as usize / CHUNK][idx as usize % CHUNK]
     }
 
+    /// Every entry with its index, whatever its status.
+    pub fn entries(&self) -> impl Iterator<Item = (u32, &Entry)> {
+        self.chunks
+            .iter()
+            .flat_map(|c| c.iter())
+            .enumerate()
+            .map(|(i, e)| (i as u32, e))
+    }
+
+    /// The published entries with their indexes.
+    pub fn published_entries(&self) -> impl Iterator<Item = (u32, &Entry)> {
+        self.entries()
+            .filter(|(_, e)| e.status == Status::Published)
+    }
+
+    /// The asset of this id, whatever its status (the admin side; the public one uses
+    /// [`Snapshot::get_published`]).
     pub fn get(&self, id: &Uuid) -> Option<&Entry> {
-        self.by_id.get(id).map(|&i| self.entry(i))
+        self.by_id[shard_of(id)].get(id).map(|&i| self.entry(i))
+    }
+
+    /// The asset of this id if it is published.
+    pub fn get_published(&self, id: &Uuid) -> Option<&Entry> {
+        self.get(id).filter(|e| e.status == Status::Published)
     }
 
     pub fn categories(&self) -> &[CategoryCount] {
         &self.categories
     }
 
+    /// The categories as stored (to tell whether they changed).
+    pub fn category_defs(&self) -> &[Category] {
+        &self.category_defs
+    }
+
     pub fn is_category(&self, slug: &str) -> bool {
         self.categories.iter().any(|c| c.slug == slug)
     }
 
-    /// The great-circle tree of a category's published assets.
-    pub fn category_tree(&self, slug: &str) -> Option<&RTree<SpherePoint>> {
-        self.sphere_by_category.get(slug)
+    /// The great-circle points of a category's published assets (reports).
+    pub fn category_tree(&self, slug: &str) -> Option<&Tiles> {
+        self.trees.get(slug).map(|s| &s.published)
+    }
+
+    /// The great-circle points of a category's assets of every status (import matching).
+    pub fn category_trees_all(&self, slug: &str) -> impl Iterator<Item = &Tiles> {
+        self.trees
+            .get(slug)
+            .into_iter()
+            .flat_map(|s| [&s.published, &s.other])
+    }
+
+    /// Tiles over the whole snapshot (for tests and benchmarks).
+    pub fn tile_count(&self) -> usize {
+        self.trees
+            .values()
+            .map(|s| s.published.tile_count() + s.other.tile_count())
+            .sum()
+    }
+
+    /// How many tiles this snapshot shares with `other` (one made from the other by
+    /// [`Snapshot::apply`] shares all but the touched ones; a rebuild shares none).
+    pub fn shared_tiles(&self, other: &Snapshot) -> usize {
+        self.trees
+            .iter()
+            .filter_map(|(c, s)| other.trees.get(c).map(|o| (s, o)))
+            .map(|(s, o)| s.published.shared_with(&o.published) + s.other.shared_with(&o.other))
+            .sum()
+    }
+
+    /// How this snapshot differs from `other` in content (not in structure): every entry
+    /// (JSON, status, position, area), the id map, the category counts and the trees.
+    /// Empty when they hold the same. For tests that compare an incrementally maintained
+    /// snapshot with a full rebuild.
+    pub fn differences(&self, other: &Snapshot) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.version != other.version {
+            out.push(format!("version {} vs {}", self.version, other.version));
+        }
+        if self.len != other.len || self.published != other.published {
+            out.push(format!(
+                "{} ({} published) vs {} ({} published) entries",
+                self.len, self.published, other.len, other.published
+            ));
+        }
+        for (_, e) in self.entries() {
+            match other.get(&e.id) {
+                None => out.push(format!("{} missing from the other", e.id)),
+                Some(o) => {
+                    if e.json_open() != o.json_open()
+                        || e.status != o.status
+                        || (e.lat, e.lon) != (o.lat, o.lon)
+                        || e.area != o.area
+                        || e.category != o.category
+                    {
+                        out.push(format!("{} differs", e.id));
+                    }
+                }
+            }
+        }
+        let counts = |s: &Snapshot| {
+            s.categories
+                .iter()
+                .map(|c| (c.slug.clone(), c.assets))
+                .collect::<Vec<_>>()
+        };
+        if counts(self) != counts(other) {
+            out.push(format!(
+                "category counts {:?} vs {:?}",
+                counts(self),
+                counts(other)
+            ));
+        }
+        // Each tree holds exactly the entries of its category and status group.
+        for s in [self, other] {
+            for (cat, sets) in &s.trees {
+                for (published, set) in [(true, &sets.published), (false, &sets.other)] {
+                    for p in set.iter() {
+                        let e = s.entry(p.data);
+                        if *e.category != **cat
+                            || (e.status == Status::Published) != published
+                            || *p != point_of(e, p.data)
+                        {
+                            out.push(format!("tree {cat}/{published} holds {} wrongly", e.id));
+                        }
+                    }
+                }
+            }
+            let in_trees: usize = s
+                .trees
+                .values()
+                .map(|t| t.published.len() + t.other.len())
+                .sum();
+            if in_trees != s.len {
+                out.push(format!(
+                    "{in_trees} points in the trees for {} entries",
+                    s.len
+                ));
+            }
+        }
+        out
     }
 }
 

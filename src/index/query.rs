@@ -3,11 +3,14 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::NaiveDateTime;
-use rstar::{PointDistance, RTree, AABB};
+use rstar::{Envelope, PointDistance, AABB};
+use std::cell::Cell;
 use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 use uuid::Uuid;
 
-use super::{Entry, Snapshot, SpherePoint};
+use super::tiles::{Nearest, Tiles};
+use super::{Entry, Snapshot};
 use crate::domain::{Cost, Status, Wheelchair};
 use crate::geo::sphere::{chord2_for, haversine_m, unit_vector};
 
@@ -38,13 +41,61 @@ impl BBox {
         lon_ok && (self.min_lat..=self.max_lat).contains(&lat)
     }
 
-    fn envelopes(&self) -> Vec<AABB<[f64; 2]>> {
-        let env = |a: f64, b: f64| AABB::from_corners([a, self.min_lat], [b, self.max_lat]);
-        if self.min_lon <= self.max_lon {
-            vec![env(self.min_lon, self.max_lon)]
+    /// Boxes in 3-D holding the unit vectors of every point of the box (one per side of
+    /// the antimeridian), slightly enlarged against rounding: candidates, checked exactly
+    /// with [`BBox::contains`].
+    fn envelopes(&self) -> Vec<AABB<[f64; 3]>> {
+        let ranges = if self.min_lon <= self.max_lon {
+            vec![(self.min_lon, self.max_lon)]
         } else {
-            vec![env(self.min_lon, 180.0), env(-180.0, self.max_lon)]
-        }
+            vec![(self.min_lon, 180.0), (-180.0, self.max_lon)]
+        };
+        let (a, b) = (self.min_lat.to_radians(), self.max_lat.to_radians());
+        let cos_lat_max = if a <= 0.0 && b >= 0.0 {
+            1.0
+        } else {
+            a.cos().max(b.cos())
+        };
+        let cos_lat_min = a.cos().min(b.cos()).max(0.0);
+        ranges
+            .into_iter()
+            .map(|(lo, hi)| {
+                let (c, d) = (lo.to_radians(), hi.to_radians());
+                let mut cos_lon = (c.cos().min(d.cos()), c.cos().max(d.cos()));
+                let mut sin_lon = (c.sin().min(d.sin()), c.sin().max(d.sin()));
+                let has = |x: f64| c <= x && x <= d;
+                if has(0.0) {
+                    cos_lon.1 = 1.0;
+                }
+                if has(std::f64::consts::PI) || has(-std::f64::consts::PI) {
+                    cos_lon.0 = -1.0;
+                }
+                if has(std::f64::consts::FRAC_PI_2) {
+                    sin_lon.1 = 1.0;
+                }
+                if has(-std::f64::consts::FRAC_PI_2) {
+                    sin_lon.0 = -1.0;
+                }
+                let span = |(lo, hi): (f64, f64)| {
+                    let p = [
+                        cos_lat_min * lo,
+                        cos_lat_min * hi,
+                        cos_lat_max * lo,
+                        cos_lat_max * hi,
+                    ];
+                    (
+                        p.iter().copied().fold(f64::INFINITY, f64::min),
+                        p.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                    )
+                };
+                let (x, y) = (span(cos_lon), span(sin_lon));
+                const PAD: f64 = 1e-9;
+                AABB::from_corners(
+                    [x.0 - PAD, y.0 - PAD, a.sin() - PAD],
+                    [x.1 + PAD, y.1 + PAD, b.sin() + PAD],
+                )
+            })
+            .collect()
     }
 }
 
@@ -62,11 +113,33 @@ pub struct Filter {
     pub tags: Vec<String>,
     /// Open at this Europe/London wall-clock time (unknown hours never match).
     pub open_at: Option<NaiveDateTime>,
-    /// Any of these statuses (the admin list; the public snapshot holds published only).
+    /// Any of these statuses (the admin list); `None` is published only (the public API).
     pub statuses: Option<Vec<Status>>,
 }
 
 impl Filter {
+    fn status_ok(&self, status: Status) -> bool {
+        match &self.statuses {
+            None => status == Status::Published,
+            Some(s) => s.contains(&status),
+        }
+    }
+
+    /// Whether the sets searched ([`Snapshot::sets`]) hold exactly the matches, so that a
+    /// point found in them needs no look at its entry.
+    fn only_sets(&self) -> bool {
+        let statuses_exact = match &self.statuses {
+            None => true,
+            Some(s) => s.contains(&Status::Draft) == s.contains(&Status::Archived),
+        };
+        statuses_exact
+            && self.words.is_empty()
+            && self.wheelchair.is_none()
+            && !self.free_only
+            && self.tags.is_empty()
+            && self.open_at.is_none()
+    }
+
     fn matches(&self, e: &Entry) -> bool {
         if let Some(cats) = &self.categories {
             if !cats.iter().any(|c| **c == *e.category) {
@@ -80,7 +153,7 @@ impl Filter {
         };
         wheelchair_ok
             && (!self.free_only || e.cost == Cost::Free)
-            && self.statuses.as_ref().is_none_or(|s| s.contains(&e.status))
+            && self.status_ok(e.status)
             && self.tags.iter().all(|t| e.has_tag(t))
             && self.words.iter().all(|w| e.contains_word(w))
             && self
@@ -179,65 +252,189 @@ pub struct Page {
     pub next: Option<Cursor>,
 }
 
+/// A page candidate in the bounded heap of a distance search: the largest on top.
+struct Ranked {
+    chord2: f64,
+    id: Uuid,
+    idx: u32,
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Ranked {}
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.chord2
+            .total_cmp(&other.chord2)
+            .then(self.id.cmp(&other.id))
+    }
+}
+
 impl Snapshot {
-    fn trees(&self, categories: Option<&[String]>) -> Vec<&RTree<SpherePoint>> {
-        match categories {
-            None => vec![&self.sphere_all],
-            Some(cats) => cats
-                .iter()
-                .filter_map(|c| self.sphere_by_category.get(c))
-                .collect(),
+    /// The point sets a filter reads: its categories (all when none), published only
+    /// unless it names statuses.
+    fn sets(&self, f: &Filter) -> Vec<&Tiles> {
+        let (published, other) = match &f.statuses {
+            None => (true, false),
+            Some(s) => (
+                s.contains(&Status::Published),
+                s.iter().any(|s| *s != Status::Published),
+            ),
+        };
+        let mut cats: Vec<&String> = match &f.categories {
+            None => self.trees.keys().collect(),
+            Some(c) => c.iter().collect(),
+        };
+        cats.sort_unstable();
+        cats.dedup();
+        let mut out = Vec::new();
+        for c in cats {
+            if let Some(s) = self.trees.get(c.as_str()) {
+                if published {
+                    out.push(s.of(Status::Published));
+                }
+                if other {
+                    out.push(s.of(Status::Draft));
+                }
+            }
         }
+        out
     }
 
     pub fn search(&self, s: &Search) -> Page {
         let f = &s.filter;
-        let mut hits = Vec::new();
+        let only_sets = f.only_sets();
+        // The page (sorted, at most limit + 1) for every sort but distance with `near`.
+        let mut hits: Vec<Hit> = Vec::new();
+        // For sort=distance with `near`: the page in a bounded heap, the total counted.
+        let by_distance = s.near.is_some() && s.sort == SortBy::Distance;
+        let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(s.limit + 2);
+        let mut total = 0;
         if let Some(n) = s.near {
             let q = unit_vector(n.lat, n.lon);
             let outer = chord2_for(n.radius_m);
             // Points this far inside the circle need no exact check; only those in the thin
             // shell of rounding doubt near the edge get a haversine distance.
             let inner = outer * (1.0 - 1e-8);
-            for tree in self.trees(f.categories.as_deref()) {
-                for (p, c2) in tree
-                    .locate_within_distance(q, outer)
-                    .map(|p| (p, p.geom().distance_2(&q)))
-                {
-                    let e = self.entry(p.data);
-                    let inside =
-                        c2 <= inner || haversine_m(n.lat, n.lon, e.lat, e.lon) <= n.radius_m;
-                    if inside && s.bbox.is_none_or(|b| b.contains(e.lat, e.lon)) && f.matches(e) {
-                        hits.push(Hit::new(p.data, c2));
+            let outside = |idx: u32, c2: f64| {
+                c2 > inner && {
+                    let e = self.entry(idx);
+                    haversine_m(n.lat, n.lon, e.lat, e.lon) > n.radius_m
+                }
+            };
+            // The page's worst so far once it is full (nothing farther can enter it).
+            let worst = Cell::new(f64::INFINITY);
+            let mut offer = |idx: u32, c2: f64| {
+                if let Some(Cursor::Distance(after, after_id)) = &s.after {
+                    match c2.total_cmp(after) {
+                        Ordering::Less => return,
+                        Ordering::Equal if self.entry(idx).id <= *after_id => return,
+                        _ => {}
+                    }
+                }
+                if c2 > worst.get() {
+                    return;
+                }
+                let ranked = Ranked {
+                    chord2: c2,
+                    id: self.entry(idx).id,
+                    idx,
+                };
+                if heap.len() > s.limit {
+                    if heap.peek().is_some_and(|top| ranked < *top) {
+                        heap.pop();
+                        heap.push(ranked);
+                    }
+                } else {
+                    heap.push(ranked);
+                }
+                if heap.len() > s.limit {
+                    worst.set(heap.peek().map_or(f64::INFINITY, |t| t.chord2));
+                }
+            };
+            if by_distance && only_sets && s.bbox.is_none() {
+                // The common public query: the sets hold exactly the matches, so whole
+                // subtrees beyond the page are counted without a look at their points.
+                let counted = Cell::new(0);
+                for set in self.sets(f) {
+                    set.visit_within(
+                        q,
+                        outer,
+                        inner,
+                        &mut || worst.get(),
+                        &mut |p, c2| {
+                            if !outside(p.data, c2) {
+                                counted.set(counted.get() + 1);
+                                offer(p.data, c2);
+                            }
+                        },
+                        &mut |k| counted.set(counted.get() + k),
+                    );
+                }
+                total = counted.get();
+            } else {
+                for set in self.sets(f) {
+                    for p in set.locate_within_distance(q, outer) {
+                        let c2 = p.geom().distance_2(&q);
+                        if outside(p.data, c2) {
+                            continue;
+                        }
+                        if s.bbox.is_some() || !only_sets {
+                            let e = self.entry(p.data);
+                            if !(s.bbox.is_none_or(|b| b.contains(e.lat, e.lon)) && f.matches(e)) {
+                                continue;
+                            }
+                        }
+                        total += 1;
+                        if by_distance {
+                            offer(p.data, c2);
+                        } else {
+                            self.keep_best(&mut hits, Hit::new(p.data, c2), s);
+                        }
                     }
                 }
             }
         } else if let Some(b) = s.bbox {
-            for env in b.envelopes() {
-                for p in self.plane.locate_in_envelope(&env) {
-                    if f.matches(self.entry(p.data)) {
-                        hits.push(Hit::new(p.data, 0.0));
+            let envelopes = b.envelopes();
+            for (k, env) in envelopes.iter().enumerate() {
+                for set in self.sets(f) {
+                    for p in set.locate_in_envelope(*env) {
+                        // A point on the antimeridian is in both boxes: counted in the first.
+                        if k > 0 && envelopes[0].contains_point(p.geom()) {
+                            continue;
+                        }
+                        let e = self.entry(p.data);
+                        if b.contains(e.lat, e.lon) && f.matches(e) {
+                            total += 1;
+                            self.keep_best(&mut hits, Hit::new(p.data, 0.0), s);
+                        }
                     }
                 }
             }
         } else {
-            for (i, e) in self.entries.iter().enumerate() {
+            for (i, e) in self.entries() {
                 if f.matches(e) {
-                    hits.push(Hit::new(i as u32, 0.0));
+                    total += 1;
+                    self.keep_best(&mut hits, Hit::new(i, 0.0), s);
                 }
             }
         }
 
-        let total = hits.len();
-        if let Some(c) = &s.after {
-            hits.retain(|h| self.cmp_to_cursor(h, c) == Ordering::Greater);
+        if by_distance {
+            hits = heap
+                .into_sorted_vec()
+                .into_iter()
+                .map(|r| Hit::new(r.idx, r.chord2))
+                .collect();
         }
-        let cmp = |a: &Hit, b: &Hit| self.cmp_hits(s.sort, a, b);
-        if hits.len() > s.limit + 1 {
-            hits.select_nth_unstable_by(s.limit, cmp);
-            hits.truncate(s.limit + 1);
-        }
-        hits.sort_unstable_by(cmp);
         let next = if hits.len() > s.limit {
             hits.truncate(s.limit);
             hits.last().map(|h| self.cursor_of(s.sort, h))
@@ -248,6 +445,25 @@ impl Snapshot {
             self.set_distances(&mut hits, n.lat, n.lon);
         }
         Page { hits, total, next }
+    }
+
+    /// Keeps in `page` (sorted) the best `limit + 1` hits past the cursor of those offered
+    /// one by one: a match costs one comparison with the page's worst, never a sort of all.
+    fn keep_best(&self, page: &mut Vec<Hit>, h: Hit, s: &Search) {
+        if let Some(c) = &s.after {
+            if self.cmp_to_cursor(&h, c) != Ordering::Greater {
+                return;
+            }
+        }
+        let cmp = |a: &Hit, b: &Hit| self.cmp_hits(s.sort, a, b);
+        if page.len() > s.limit {
+            if page.last().is_some_and(|w| cmp(&h, w) != Ordering::Less) {
+                return;
+            }
+            page.pop();
+        }
+        let at = page.partition_point(|x| cmp(x, &h) == Ordering::Less);
+        page.insert(at, h);
     }
 
     fn set_distances(&self, hits: &mut [Hit], lat: f64, lon: f64) {
@@ -291,19 +507,21 @@ impl Snapshot {
     /// (ties by id).
     pub fn nearest(&self, lat: f64, lon: f64, categories: Option<&[String]>, k: usize) -> Vec<Hit> {
         let q = unit_vector(lat, lon);
+        let filter = Filter {
+            categories: categories.map(<[String]>::to_vec),
+            ..Filter::default()
+        };
         let mut hits: Vec<Hit> = Vec::new();
-        for tree in self.trees(categories) {
-            let mut kth = f64::INFINITY;
-            for (n, (p, c2)) in tree.nearest_neighbor_iter_with_distance_2(&q).enumerate() {
-                // Past the k-th, keep only exact ties: the id decides among them.
-                if n >= k && c2 > kth {
-                    break;
-                }
-                if n + 1 == k {
-                    kth = c2;
-                }
-                hits.push(Hit::new(p.data, c2));
+        let mut kth = f64::INFINITY;
+        for (n, (p, c2)) in Nearest::of(self.sets(&filter).into_iter(), q).enumerate() {
+            // Past the k-th, keep only exact ties: the id decides among them.
+            if n >= k && c2 > kth {
+                break;
             }
+            if n + 1 == k {
+                kth = c2;
+            }
+            hits.push(Hit::new(p.data, c2));
         }
         hits.sort_unstable_by(|a, b| self.cmp_hits(SortBy::Distance, a, b));
         hits.truncate(k);

@@ -67,8 +67,7 @@ pub fn report(reports: &SnapshotReports, scope: &Scope) -> DecileReport {
     }
     let wanted: HashSet<&str> = scope.categories.iter().map(String::as_str).collect();
     let mut assets = [0usize; 10];
-    for idx in 0..snap.len() as u32 {
-        let e = snap.entry(idx);
+    for (_, e) in snap.published_entries() {
         let Some(area) = e.area.map(|i| snap.areas.area(i)) else {
             continue;
         };

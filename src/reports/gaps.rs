@@ -324,8 +324,9 @@ pub fn map_svg(reports: &SnapshotReports, scope: &Scope) -> Body {
                 gap: gaps.contains(a.code.as_str()),
             })
             .collect();
-        let assets: Vec<(f64, f64)> = (0..snap.len() as u32)
-            .map(|i| snap.entry(i))
+        let assets: Vec<(f64, f64)> = snap
+            .published_entries()
+            .map(|(_, e)| e)
             .filter(|e| scope.categories.iter().any(|c| **c == *e.category))
             .filter(|e| e.area.is_some_and(|i| in_la(&snap.areas.area(i).la_code)))
             .map(|e| (e.lat, e.lon))

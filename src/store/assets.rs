@@ -14,7 +14,7 @@ use crate::domain::{Area, AreaSetInfo, Asset, AssetFields, Category, SourceRef};
 pub struct SnapshotSource {
     pub version: i64,
     pub categories: Vec<Category>,
-    /// Published assets (every asset for the admin snapshot).
+    /// The assets (published only when asked).
     pub assets: Vec<Asset>,
     pub area_info: AreaSetInfo,
     /// The areas, unless the caller already holds this area version.
@@ -69,6 +69,65 @@ pub fn load_snapshot_source(
     })
 }
 
+/// What changed since a snapshot's version, read in one consistent transaction.
+pub enum Changes {
+    /// The database is at the version the caller holds.
+    None,
+    /// The database moved back in time (a restore), the areas or categories changed, or
+    /// more rows changed than `max`: the caller rebuilds from everything.
+    Rebuild,
+    /// The assets (any status, with their source records) written since.
+    Delta { version: i64, assets: Vec<Asset> },
+}
+
+/// The assets written after version `since` (`change_seq > since`, on an index), with
+/// the version they bring the caller to; [`Changes::Rebuild`] when a delta cannot say
+/// what changed or would cost more than a rebuild (more than `max` rows).
+pub fn changes_since(
+    conn: &mut DbConnection,
+    since: i64,
+    held_area_version: i64,
+    held_categories: &[Category],
+    max: usize,
+) -> Result<Changes, StoreError> {
+    consistent_read(conn, |c| {
+        let version = data_version(c)?;
+        if version == since {
+            return Ok(Changes::None);
+        }
+        if version < since
+            || super::areas::area_set_info(c)?.version != held_area_version
+            || categories(c)? != held_categories
+        {
+            return Ok(Changes::Rebuild);
+        }
+        let changed = || assets::table.filter(assets::change_seq.gt(since));
+        let n: i64 = changed().count().get_result(c)?;
+        if n as usize > max {
+            return Ok(Changes::Rebuild);
+        }
+        let rows: Vec<AssetRow> = changed().select(AssetRow::as_select()).load(c)?;
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let mut refs: HashMap<String, Vec<SourceRef>> = HashMap::new();
+        for (id, records) in super::sources::records_of_assets(c, &ids)? {
+            refs.insert(
+                id,
+                records
+                    .into_iter()
+                    .map(|r| SourceRef {
+                        source: r.source,
+                        source_id: r.source_id,
+                    })
+                    .collect(),
+            );
+        }
+        Ok(Changes::Delta {
+            version,
+            assets: with_sources(rows, refs)?,
+        })
+    })
+}
+
 /// One asset with its source records.
 pub fn get(conn: &mut DbConnection, id: &Uuid) -> Result<Option<Asset>, StoreError> {
     let Some(row) = assets::table
@@ -92,15 +151,15 @@ pub fn create(
     action: &str,
 ) -> Result<Asset, StoreError> {
     conn.transaction(|c| {
-        bump_version(c)?;
+        let seq = bump_version(c)?;
         let now = now();
         let asset = Asset::new(Uuid::new_v4(), fields, now);
         diesel::insert_into(assets::table)
-            .values(AssetRow::from_asset(&asset))
+            .values(AssetRow::from_asset(&asset, seq))
             .execute(c)?;
         let origins = created_by(&asset.fields, username, now);
         super::sources::set_origins(c, &asset.id.to_string(), &origins)?;
-        super::sources::link_edited(c, &asset)?;
+        super::sources::link_edited(c, seq, &asset)?;
         let asset = Asset {
             sources: super::sources::refs_of(c, &asset.id.to_string())?,
             ..asset
@@ -137,7 +196,7 @@ pub fn modify<E: From<StoreError>>(
     // The version is bumped first even though the change may turn out to be empty: on
     // SQLite that takes the write lock at once (see `bump_version`).
     let result = conn.transaction(|c| {
-        bump_version(c)?;
+        let seq = bump_version(c)?;
         let old =
             get(c, id)?.ok_or_else(|| StoreError::NotFound(format!("no asset has id {id}")))?;
         if expected_version.is_some_and(|v| v != old.version) {
@@ -168,7 +227,7 @@ pub fn modify<E: From<StoreError>>(
                 .find(id.to_string())
                 .filter(assets::version.eq(old.version)),
         )
-        .set(AssetRow::from_asset(&new))
+        .set(AssetRow::from_asset(&new, seq))
         .execute(c)?;
         if n == 0 {
             return Err(StoreError::VersionMismatch {
@@ -191,7 +250,7 @@ pub fn modify<E: From<StoreError>>(
         let new = if key(&new) == key(&old) {
             new
         } else {
-            super::sources::link_edited(c, &new)?;
+            super::sources::link_edited(c, seq, &new)?;
             Asset {
                 sources: super::sources::refs_of(c, &id)?,
                 ..new

@@ -13,7 +13,7 @@ use super::models::AssetRow;
 use super::reviews::{self, NewReview};
 use super::schema::assets;
 use super::sources::{self, Record};
-use super::{audit, DbConnection, StoreError};
+use super::{audit, ChangeSeq, DbConnection, StoreError};
 use crate::domain::source::{created_from, merge, MergeContext};
 use crate::domain::{Asset, AssetFields, Origins, Source, SourceRef, Status};
 
@@ -104,6 +104,8 @@ pub struct Transaction<'c> {
     /// Whether anything was (or in a dry run would be) changed.
     wrote: bool,
     now: DateTime<Utc>,
+    /// Stamped on every row this import writes (none in a dry run: it rolls back).
+    seq: ChangeSeq,
 }
 
 /// Runs `f` with an import's transaction ([`Transaction::write`] each batch,
@@ -128,9 +130,11 @@ pub fn in_transaction<T, E: From<StoreError>>(
     }
     let result = conn.transaction(|c| {
         let dry_run = settings.dry_run;
-        if !dry_run {
-            super::bump_version(c)?;
-        }
+        let seq = if dry_run {
+            ChangeSeq(0)
+        } else {
+            super::bump_version(c)?
+        };
         let registry = sources::registry(c)?;
         let mut t = Transaction {
             c,
@@ -139,6 +143,7 @@ pub fn in_transaction<T, E: From<StoreError>>(
             counts: ImportCounts::default(),
             wrote: false,
             now: super::now(),
+            seq,
         };
         match f(&mut t) {
             Ok(v) => {
@@ -181,6 +186,7 @@ impl Transaction<'_> {
     /// Applies one batch of rows.
     pub fn write(&mut self, batch: Batch) -> Result<(), StoreError> {
         let now = self.now;
+        let seq = self.seq;
         let now_us = now.timestamp_micros();
         let as_of = self.settings.as_of;
         let mut names: Vec<String> = batch.iter().map(|(r, _, _)| key_of(r).0).collect();
@@ -271,8 +277,8 @@ impl Transaction<'_> {
             || !to_review.is_empty();
         // An unchanged record is touched only when the import writes anyway: its
         // `last_seen_at` stays at the last import that wrote (rolled back otherwise).
-        insert_assets(c, &inserts)?;
-        sources::insert_records(c, &new_records)?;
+        insert_assets(c, seq, &inserts)?;
+        sources::insert_records(c, seq, &new_records)?;
         for r in &touched {
             sources::touch_record(c, r)?;
         }
@@ -387,6 +393,7 @@ impl Transaction<'_> {
     ) -> Result<bool, StoreError> {
         let c = &mut *self.c;
         let now = self.now;
+        let seq = self.seq;
         let author = &self.settings.author;
         let changed: Vec<&Working> = working
             .values()
@@ -415,7 +422,7 @@ impl Transaction<'_> {
                 ..w.after.clone()
             };
             diesel::update(assets::table.find(after.id.to_string()))
-                .set(AssetRow::from_asset(&after))
+                .set(AssetRow::from_asset(&after, seq))
                 .execute(c)?;
             sources::set_origins(c, &after.id.to_string(), &w.origins)?;
             let closing =
@@ -426,7 +433,7 @@ impl Transaction<'_> {
             }
         }
         for key in unlinked {
-            sources::delete_record(c, key)?;
+            sources::delete_record(c, seq, key)?;
         }
         audit::record_many(
             c,
@@ -522,13 +529,13 @@ struct NewAssetRow {
 }
 
 /// Inserts new assets with their origins, many rows a statement.
-fn insert_assets(c: &mut DbConnection, inserts: &[(Asset, Origins)]) -> Result<(), StoreError> {
+fn insert_assets(c: &mut DbConnection, seq: ChangeSeq, inserts: &[(Asset, Origins)]) -> Result<(), StoreError> {
     // 24 columns a row: 1,000 rows stay under both backends' bind-parameter limits.
     for chunk in inserts.chunks(1000) {
         let rows: Vec<NewAssetRow> = chunk
             .iter()
             .map(|(a, o)| NewAssetRow {
-                row: AssetRow::from_asset(a),
+                row: AssetRow::from_asset(a, seq),
                 field_origins: serde_json::to_string(o).unwrap_or_else(|_| "{}".into()),
             })
             .collect();
@@ -566,7 +573,7 @@ pub fn decide(
     author: &str,
 ) -> Result<reviews::Review, StoreError> {
     c.transaction(|c| {
-        super::bump_version(c)?;
+        let seq = super::bump_version(c)?;
         let review = reviews::get(c, id)?
             .ok_or_else(|| StoreError::NotFound(format!("no match has id {id}")))?;
         if review.status != "pending" {
@@ -623,7 +630,7 @@ pub fn decide(
                         ..w.after.clone()
                     };
                     diesel::update(assets::table.find(target.to_string()))
-                        .set(AssetRow::from_asset(&after))
+                        .set(AssetRow::from_asset(&after, seq))
                         .execute(c)?;
                     audit::record_because(
                         c,
@@ -644,20 +651,17 @@ pub fn decide(
                     )?;
                 }
                 sources::set_origins(c, &target.to_string(), &w.origins)?;
-                sources::insert_records(
-                    c,
+                sources::insert_records(c, seq,
                     &[Record::new(&review.row, target, now.timestamp_micros())],
                 )?;
                 ("linked", Some(target))
             }
             Verdict::Create => {
                 let asset = Asset::new(Uuid::new_v4(), review.row.clone(), now);
-                insert_assets(
-                    c,
+                insert_assets(c, seq,
                     &[(asset.clone(), created_from(&review.row, &key.0, now))],
                 )?;
-                sources::insert_records(
-                    c,
+                sources::insert_records(c, seq,
                     &[Record::new(&review.row, asset.id, now.timestamp_micros())],
                 )?;
                 audit::record_because(c, author, "match.create", &reason, None, Some(&asset))?;

@@ -262,14 +262,36 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
         .unwrap_or_default()
 }
 
-/// Marks the data as changed, so every instance rebuilds its snapshot. Called first in
-/// every write transaction: on SQLite a write as the first statement takes the write lock
-/// at once, so concurrent writers queue on the busy timeout instead of failing.
-pub(crate) fn bump_version(conn: &mut DbConnection) -> Result<(), StoreError> {
+/// The data version a write transaction bumped to. Every asset row the transaction writes
+/// carries it (`assets.change_seq`), and so does every asset whose source records it
+/// links or unlinks, so that an instance holding version N reads only the rows with
+/// `change_seq > N` ([`assets::changes_since`]). Only [`bump_version`] makes one: a
+/// write cannot set an asset row without having bumped the version first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChangeSeq(i64);
+
+/// The PostgreSQL channel on which writes announce a new data version (the listener of
+/// every instance wakes its refresher; see `state`).
+pub const CHANGES_CHANNEL: &str = "community_assets_changes";
+
+/// Marks the data as changed, so every instance refreshes its snapshot, and returns the
+/// new version. Called first in every write transaction: on SQLite a write as the first
+/// statement takes the write lock at once, so concurrent writers queue on the busy
+/// timeout instead of failing. The row stays locked until the commit, so versions
+/// commit in order (a reader that sees version V sees every row of a change_seq <= V).
+/// On PostgreSQL the transaction also NOTIFYs the other instances (delivered at commit,
+/// dropped on rollback).
+pub(crate) fn bump_version(conn: &mut DbConnection) -> Result<ChangeSeq, StoreError> {
     diesel::update(schema::data_version::table)
         .set(schema::data_version::version.eq(schema::data_version::version + 1))
         .execute(conn)?;
-    Ok(())
+    let v: i64 = schema::data_version::table
+        .select(schema::data_version::version)
+        .first(conn)?;
+    if let DbConnection::Pg(_) = conn {
+        conn.batch_execute(&format!("NOTIFY {CHANGES_CHANNEL}"))?;
+    }
+    Ok(ChangeSeq(v))
 }
 
 #[cfg(test)]

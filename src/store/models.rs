@@ -36,6 +36,8 @@ pub struct AssetRow {
     pub updated_at: i64,
     pub version: i64,
     pub location_precision: String,
+    /// The data version of the write that last wrote the row (see `store::ChangeSeq`).
+    pub change_seq: i64,
 }
 
 #[derive(Queryable, Selectable)]
@@ -62,7 +64,8 @@ fn micros_to_time(us: i64) -> Result<DateTime<Utc>, StoreError> {
 }
 
 impl AssetRow {
-    pub fn from_asset(a: &Asset) -> Self {
+    /// The row of `a`, as written by the write that bumped the data version to `seq`.
+    pub fn from_asset(a: &Asset, seq: super::ChangeSeq) -> Self {
         let f = &a.fields;
         AssetRow {
             id: a.id.to_string(),
@@ -89,6 +92,7 @@ impl AssetRow {
             updated_at: a.updated_at.timestamp_micros(),
             version: a.version,
             location_precision: f.location_precision.as_str().into(),
+            change_seq: seq.0,
         }
     }
 

@@ -35,6 +35,7 @@ diesel::table! {
         version -> BigInt,
         field_origins -> Text,
         location_precision -> Text,
+        change_seq -> BigInt,
     }
 }
 

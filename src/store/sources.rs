@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 use super::schema::{assets, source_records, sources};
-use super::{audit, DbConnection, StoreError};
+use super::{audit, ChangeSeq, DbConnection, StoreError};
 use crate::domain::{AssetFields, Origins, Source, SourceRef};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -173,6 +173,7 @@ pub fn register_unknown(
 /// has is refused by the records' primary key (a 409 that names it).
 pub fn link_edited(
     conn: &mut DbConnection,
+    seq: ChangeSeq,
     asset: &crate::domain::Asset,
 ) -> Result<(), StoreError> {
     let f = &asset.fields;
@@ -182,7 +183,7 @@ pub fn link_edited(
     let known = registry(conn)?;
     register_unknown(conn, std::slice::from_ref(source), &known)?;
     let now = super::now().timestamp_micros();
-    insert_records(conn, &[Record::new(f, asset.id, now)])
+    insert_records(conn, seq, &[Record::new(f, asset.id, now)])
 }
 
 /// The records with the given keys, by key.
@@ -278,8 +279,13 @@ pub fn refs_of(conn: &mut DbConnection, id: &str) -> Result<Vec<SourceRef>, Stor
         .collect())
 }
 
-/// Inserts records (many rows a statement, as imports need).
-pub fn insert_records(conn: &mut DbConnection, records: &[Record]) -> Result<(), StoreError> {
+/// Inserts records (many rows a statement, as imports need), marking their assets as
+/// changed by `seq` (an asset's JSON lists its records).
+pub fn insert_records(
+    conn: &mut DbConnection,
+    seq: ChangeSeq,
+    records: &[Record],
+) -> Result<(), StoreError> {
     // 6 columns a row: 1,000 rows stay under both backends' bind-parameter limits.
     for chunk in records.chunks(1000) {
         let insert = diesel::insert_into(source_records::table).values(chunk);
@@ -287,6 +293,26 @@ pub fn insert_records(conn: &mut DbConnection, records: &[Record]) -> Result<(),
             DbConnection::Pg(pg) => insert.execute(pg)?,
             DbConnection::Sqlite(lite) => insert.execute(lite)?,
         };
+    }
+    let ids: Vec<&str> = records.iter().map(|r| r.asset_id.as_str()).collect();
+    mark_changed(conn, seq, &ids)
+}
+
+/// Sets the change sequence of the assets `ids` whose rows the write changed only through
+/// other tables (their source records). Rows the write already set are left alone.
+pub fn mark_changed(
+    conn: &mut DbConnection,
+    seq: ChangeSeq,
+    ids: &[&str],
+) -> Result<(), StoreError> {
+    for chunk in ids.chunks(500) {
+        diesel::update(
+            assets::table
+                .filter(assets::id.eq_any(chunk))
+                .filter(assets::change_seq.ne(seq.0)),
+        )
+        .set(assets::change_seq.eq(seq.0))
+        .execute(conn)?;
     }
     Ok(())
 }
@@ -302,9 +328,22 @@ pub fn touch_record(conn: &mut DbConnection, record: &Record) -> Result<(), Stor
     Ok(())
 }
 
-pub fn delete_record(conn: &mut DbConnection, key: &(String, String)) -> Result<(), StoreError> {
+/// Unlinks a record, marking its asset as changed by `seq`.
+pub fn delete_record(
+    conn: &mut DbConnection,
+    seq: ChangeSeq,
+    key: &(String, String),
+) -> Result<(), StoreError> {
+    let asset: Option<String> = source_records::table
+        .find((&key.0, &key.1))
+        .select(source_records::asset_id)
+        .first(conn)
+        .optional()?;
     diesel::delete(source_records::table.find((&key.0, &key.1))).execute(conn)?;
-    Ok(())
+    match asset {
+        Some(id) => mark_changed(conn, seq, &[id.as_str()]),
+        None => Ok(()),
+    }
 }
 
 /// The field origins of the given assets, by id.

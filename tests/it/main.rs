@@ -24,6 +24,7 @@ mod openapi_sync;
 mod outage;
 mod production;
 mod raw_imports;
+mod snapshot_delta;
 mod sources;
 mod streaming_imports;
 mod work_budget;

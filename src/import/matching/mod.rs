@@ -36,6 +36,7 @@ use uuid::Uuid;
 
 use crate::domain::{AssetFields, Status};
 use crate::geo::sphere::{chord2_for, haversine_m, unit_vector};
+use crate::index::tiles::PointSet;
 use crate::index::Snapshot;
 
 pub use names::{compare_names, Name, NameLevel};
@@ -504,13 +505,13 @@ impl<'a> Matcher<'a> {
             let mut near: Vec<(f64, Source)> = Vec::new();
             // A range query is cheapest; where it finds too many (thousands of places at
             // one point), the nearest-first walk keeps the work bounded.
-            let mut gather = |tree: &RTree<Point>, wrap: fn(u32) -> Source| {
+            let mut gather = |tree: &dyn PointSet, wrap: fn(u32) -> Source| {
                 let start = near.len();
-                for p in tree.locate_within_distance(q, chord2) {
+                for p in tree.within(q, chord2) {
                     if near.len() - start == SCAN_LIMIT {
                         near.truncate(start);
                         for (p, d2) in tree
-                            .nearest_neighbor_iter_with_distance_2(&q)
+                            .nearest_first(q)
                             .take_while(|(_, d2)| *d2 <= chord2)
                             .take(MAX_CANDIDATES)
                         {
@@ -523,7 +524,8 @@ impl<'a> Matcher<'a> {
                 }
             };
             for c in compatible_with(&record.category) {
-                if let Some(t) = snapshot.category_tree(c) {
+                // Every status: a closed row must find the closed place.
+                for t in snapshot.category_trees_all(c) {
                     gather(t, Source::Asset);
                 }
                 // A list's own rows are distinct records: never matched with each other

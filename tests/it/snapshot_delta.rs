@@ -1,0 +1,444 @@
+//! The incrementally maintained snapshot (each write applies its delta) equals a full
+//! rebuild from the database after random sequences of writes over HTTP; a second instance
+//! on the same database converges (PostgreSQL: by NOTIFY, with the poll slowed to a
+//! minute; SQLite: by the poll); a restore to an older state is picked up by a rebuild.
+
+use crate::support::*;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+use community_assets::index::query::{BBox, Near};
+use community_assets::index::{Cursor, Filter, Search, Snapshot, SortBy};
+use community_assets::state::full_snapshot;
+use community_assets::synth::Rng;
+
+on_both_backends!(
+    random_writes_leave_the_snapshot_equal_to_a_full_rebuild,
+    a_second_instance_converges,
+    a_restore_to_an_older_state_is_picked_up,
+);
+
+const PW: &str = "a long admin passphrase";
+const CATEGORIES: [&str; 5] = ["library", "museum", "gallery", "cafe", "theatre"];
+
+struct Writer<'a> {
+    app: &'a TestApp,
+    auth: String,
+    rng: Rng,
+    ids: Vec<String>,
+    /// Source ids the test's own imports have used.
+    imported: u32,
+}
+
+impl<'a> Writer<'a> {
+    fn new(app: &'a TestApp, seed: u64) -> Self {
+        app.add_user("root", "admin", PW);
+        let auth = format!("Bearer {}", app.token("root", PW));
+        let ids = app
+            .send(
+                "GET",
+                "/v1/admin/assets?near=53.41,-2.98&radius_m=8000&limit=100",
+                &[("Authorization", &auth)],
+                None,
+            )
+            .json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect();
+        Writer {
+            app,
+            auth,
+            rng: Rng::new(seed),
+            ids,
+            imported: 0,
+        }
+    }
+
+    fn send(&self, method: &str, path: &str, body: Option<&str>, ctype: &str) -> Resp {
+        let mut headers = vec![("Authorization", self.auth.as_str())];
+        if body.is_some() {
+            headers.push(("Content-Type", ctype));
+        }
+        self.app.send(method, path, &headers, body)
+    }
+
+    fn position(&mut self) -> (f64, f64) {
+        (
+            53.41 + (self.rng.unit() - 0.5) * 0.08,
+            -2.98 + (self.rng.unit() - 0.5) * 0.1,
+        )
+    }
+
+    fn any_id(&mut self) -> String {
+        self.rng.pick(&self.ids).clone()
+    }
+
+    /// One random write; returns what it did.
+    fn write(&mut self) -> String {
+        let op = self.rng.next_u64() % 7;
+        match op {
+            0 => {
+                let (lat, lon) = self.position();
+                let category = *self.rng.pick(&CATEGORIES);
+                let status = *self.rng.pick(&["published", "draft", "archived"]);
+                let body = json!({"name": format!("Prop {}", self.rng.next_u64() % 1000),
+                    "category": category, "lat": lat, "lon": lon, "status": status,
+                    "opening_hours": "Mo-Fr 09:00-17:00"})
+                .to_string();
+                let r = self.send("POST", "/v1/admin/assets", Some(&body), "application/json");
+                assert_eq!(r.status, 201, "{}", r.body);
+                self.ids.push(r.json()["id"].as_str().unwrap().to_string());
+                "create".into()
+            }
+            1 | 2 => {
+                let id = self.any_id();
+                let etag = self
+                    .send("GET", &format!("/v1/admin/assets/{id}"), None, "")
+                    .header("etag")
+                    .unwrap()
+                    .to_string();
+                let patch = if op == 1 {
+                    json!({"name": format!("Renamed {}", self.rng.next_u64() % 1000),
+                        "description": format!("words {}", self.rng.next_u64() % 50)})
+                } else {
+                    let (lat, lon) = self.position();
+                    json!({"lat": lat, "lon": lon, "category": *self.rng.pick(&CATEGORIES)})
+                };
+                let r = self.app.send(
+                    "PATCH",
+                    &format!("/v1/admin/assets/{id}"),
+                    &[
+                        ("Authorization", &self.auth),
+                        ("If-Match", &etag),
+                        ("Content-Type", "application/merge-patch+json"),
+                    ],
+                    Some(&patch.to_string()),
+                );
+                assert_eq!(r.status, 200, "{}", r.body);
+                format!("patch {}", if op == 1 { "text" } else { "move" })
+            }
+            3 => {
+                let id = self.any_id();
+                let action = *self
+                    .rng
+                    .pick(&["archive", "restore", "publish", "unpublish"]);
+                let r = if action == "archive" {
+                    self.send("DELETE", &format!("/v1/admin/assets/{id}"), None, "")
+                } else {
+                    self.send("POST", &format!("/v1/admin/assets/{id}/{action}"), None, "")
+                };
+                assert!(
+                    r.status < 300 || r.status == 409 || r.status == 422,
+                    "{action}: {}",
+                    r.body
+                );
+                action.into()
+            }
+            4 | 5 => {
+                // A small file of one source: new rows and updates of earlier ones; now and
+                // then declared the complete list (the rows it no longer names archived).
+                let complete = op == 5;
+                let mut csv = String::from("source,source_id,name,category,lat,lon,status\n");
+                let mut sids: Vec<u64> = (0..1 + self.rng.next_u64() % 4)
+                    .map(|_| 1 + self.rng.next_u64() % (self.imported as u64 + 3))
+                    .collect();
+                sids.sort_unstable();
+                sids.dedup();
+                for sid in sids {
+                    self.imported = self.imported.max(sid as u32);
+                    let (lat, lon) = self.position();
+                    let status = *self.rng.pick(&["published", "published", "archived"]);
+                    let category = *self.rng.pick(&CATEGORIES);
+                    csv.push_str(&format!(
+                        "prop-test,{sid},Imported {sid} {},{category},{lat:.6},{lon:.6},{status}\n",
+                        self.rng.next_u64() % 3
+                    ));
+                }
+                let query = if complete {
+                    "format=csv&snapshot=true"
+                } else {
+                    "format=csv"
+                };
+                let r = self.send(
+                    "POST",
+                    &format!("/v1/admin/imports?{query}"),
+                    Some(&csv),
+                    "text/csv",
+                );
+                assert_eq!(r.status, 200, "{}", r.body);
+                format!("import{}", if complete { " (complete)" } else { "" })
+            }
+            _ => {
+                // A suggestion (a new place, or a correction of a published one), approved.
+                let (lat, lon) = self.position();
+                let body = if self.rng.unit() < 0.5 {
+                    json!({"kind": "new", "asset": {"name": "Suggested place", "category": "gallery",
+                        "lat": lat, "lon": lon}})
+                } else {
+                    let published = self.app.get(&format!(
+                        "/v1/assets?near={lat},{lon}&radius_m=20000&limit=1"
+                    ));
+                    let Some(id) = published.json()["items"][0]["id"]
+                        .as_str()
+                        .map(String::from)
+                    else {
+                        return "no suggestion".into();
+                    };
+                    json!({"kind": "correction", "asset_id": id,
+                        "asset": {"opening_hours": "Tu-Sa 10:00-16:00"}})
+                };
+                let r = self.app.post_json("/v1/suggestions", &body.to_string());
+                assert_eq!(r.status, 201, "{}", r.body);
+                let sid = r.json()["id"].as_str().unwrap().to_string();
+                let r = self.send(
+                    "POST",
+                    &format!("/v1/admin/suggestions/{sid}/approve"),
+                    None,
+                    "",
+                );
+                assert!(r.status == 200 || r.status == 422, "{}", r.body);
+                if let Some(id) = r.json()["asset"]["id"].as_str() {
+                    self.ids.push(id.to_string());
+                }
+                "suggestion".into()
+            }
+        }
+    }
+}
+
+/// The ids and totals of a few searches, to compare two snapshots by what they answer.
+fn answers(s: &Snapshot) -> Vec<(usize, Vec<String>)> {
+    let near = |statuses, sort, after: Option<Cursor>| Search {
+        near: Some(Near {
+            lat: 53.41,
+            lon: -2.98,
+            radius_m: 3000.0,
+        }),
+        bbox: None,
+        filter: Filter {
+            statuses,
+            ..Filter::default()
+        },
+        sort,
+        limit: 7,
+        after,
+    };
+    let all = Some(vec![
+        community_assets::domain::Status::Published,
+        community_assets::domain::Status::Draft,
+        community_assets::domain::Status::Archived,
+    ]);
+    let mut searches = vec![
+        near(None, SortBy::Distance, None),
+        near(all.clone(), SortBy::Distance, None),
+        near(None, SortBy::Name, None),
+        Search {
+            near: None,
+            bbox: Some(BBox {
+                min_lon: -3.05,
+                min_lat: 53.37,
+                max_lon: -2.9,
+                max_lat: 53.45,
+            }),
+            filter: Filter {
+                categories: Some(vec!["gallery".into(), "cafe".into(), "library".into()]),
+                ..Filter::default()
+            },
+            sort: SortBy::Updated,
+            limit: 10,
+            after: None,
+        },
+    ];
+    // The second page of the public nearby list.
+    let first = s.search(&searches[0]);
+    if let Some(c) = first.next {
+        searches.push(near(None, SortBy::Distance, Some(c)));
+    }
+    let mut out: Vec<(usize, Vec<String>)> = searches
+        .iter()
+        .map(|q| {
+            let p = s.search(q);
+            (
+                p.total,
+                p.hits
+                    .iter()
+                    .map(|h| s.entry(h.idx).id.to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    let nearest = s.nearest(53.41, -2.98, Some(&["gallery".to_string()]), 5);
+    out.push((
+        nearest.len(),
+        nearest
+            .iter()
+            .map(|h| s.entry(h.idx).id.to_string())
+            .collect(),
+    ));
+    out
+}
+
+fn assert_same_as_rebuild(app: &TestApp, context: &str) {
+    let incremental = app.state.snapshot.load();
+    let full = full_snapshot(&app.store).unwrap();
+    let d = incremental.differences(&full);
+    assert!(d.is_empty(), "{context}: {d:?}");
+    assert_eq!(answers(&incremental), answers(&full), "{context}");
+}
+
+fn random_writes_leave_the_snapshot_equal_to_a_full_rebuild(backend: Backend) {
+    let app = TestApp::with_libraries(backend);
+    let mut w = Writer::new(&app, 14);
+    let before = app.state.snapshot.load();
+    assert_same_as_rebuild(&app, "at start");
+    let mut done = Vec::new();
+    for sequence in 0..24 {
+        let n = 1 + w.rng.next_u64() % 6;
+        let ops: Vec<String> = (0..n).map(|_| w.write()).collect();
+        assert_same_as_rebuild(&app, &format!("after sequence {sequence}: {ops:?}"));
+        done.extend(ops);
+    }
+    // The writes were applied as deltas: the snapshot still shares tiles with the first
+    // one (a rebuild would share none).
+    let now = app.state.snapshot.load();
+    assert!(now.version > before.version + 24, "{done:?}");
+    assert!(
+        now.shared_tiles(&before) > 0,
+        "every tile was rebuilt: the writes were not applied as deltas"
+    );
+    eprintln!(
+        "{backend:?}: {} writes, each snapshot equal to a rebuild",
+        done.len()
+    );
+}
+
+fn admin_list(base_url: &str, auth: &str) -> (Value, Value) {
+    let get = |q: &str| {
+        send_to(
+            base_url,
+            "GET",
+            &format!("/v1/admin/assets?{q}"),
+            &[("Authorization", auth)],
+            None,
+        )
+        .json()
+    };
+    let all = get("limit=1");
+    let near = get("near=53.41,-2.98&radius_m=8000&limit=100");
+    (all["total"].clone(), near)
+}
+
+fn a_second_instance_converges(backend: Backend) {
+    let app = TestApp::with_libraries(backend);
+    let mut w = Writer::new(&app, 7);
+    // PostgreSQL: the poll slowed to a minute, so only NOTIFY can be quick; SQLite: the poll.
+    let refresh_ms = if backend == Backend::Postgres {
+        60_000
+    } else {
+        200
+    };
+    let other = Server::start(&app.url, refresh_ms, &[]);
+    let auth = format!("Bearer {}", other.token("root", PW));
+    let mut delays = Vec::new();
+    for round in 0..5 {
+        for _ in 0..3 {
+            w.write();
+        }
+        let written = Instant::now();
+        let here = admin_list(&app.base_url, &w.auth);
+        loop {
+            if admin_list(&other.base_url, &auth) == here {
+                break;
+            }
+            assert!(
+                written.elapsed() < Duration::from_secs(3),
+                "{backend:?} round {round}: the other instance did not converge within 3 s"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        delays.push(written.elapsed().as_millis());
+    }
+    eprintln!("{backend:?}: the other instance converged after (ms) {delays:?}");
+    if backend == Backend::Postgres {
+        // With the poll at a minute, only the notification explains it.
+        assert!(delays.iter().all(|d| *d < 2000), "{delays:?}");
+    }
+}
+
+fn sql(url: &str, statements: &str) {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    if url.starts_with("postgres") {
+        diesel::PgConnection::establish(url)
+            .unwrap()
+            .batch_execute(statements)
+            .unwrap();
+    } else {
+        diesel::SqliteConnection::establish(url)
+            .unwrap()
+            .batch_execute(statements)
+            .unwrap();
+    }
+}
+
+fn a_restore_to_an_older_state_is_picked_up(backend: Backend) {
+    let app = TestApp::with_libraries(backend);
+    let mut w = Writer::new(&app, 3);
+    let other = Server::start(&app.url, 200, &[]);
+    // A backup of the assets, their records and the version.
+    sql(
+        &app.url,
+        "CREATE TABLE bk_assets AS SELECT * FROM assets; \
+         CREATE TABLE bk_records AS SELECT * FROM source_records; \
+         CREATE TABLE bk_version AS SELECT * FROM data_version;",
+    );
+    let old_version = app.state.snapshot.load().version;
+    let old_ids = w.ids.clone();
+    // Writes after the backup: a new published asset, and a move.
+    let body = json!({"name": "After the backup", "category": "museum", "lat": 53.4, "lon": -2.97,
+        "status": "published"})
+    .to_string();
+    let r = w.send("POST", "/v1/admin/assets", Some(&body), "application/json");
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    for _ in 0..4 {
+        w.write();
+    }
+    let wait_other = |status: u16| {
+        let t = Instant::now();
+        while other
+            .send("GET", &format!("/v1/assets/{id}"), &[], None)
+            .status
+            != status
+        {
+            assert!(
+                t.elapsed() < Duration::from_secs(3),
+                "{backend:?}: not {status}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_other(200);
+    // The restore: the database goes back in time, its version too (lower than every
+    // instance's snapshot). No notification: the poll finds it.
+    sql(
+        &app.url,
+        "DELETE FROM source_records; DELETE FROM assets; \
+         INSERT INTO assets SELECT * FROM bk_assets; \
+         INSERT INTO source_records SELECT * FROM bk_records; \
+         UPDATE data_version SET version = (SELECT version FROM bk_version);",
+    );
+    assert!(app.state.refresh().unwrap());
+    assert_eq!(app.state.snapshot.load().version, old_version);
+    assert_eq!(app.get(&format!("/v1/assets/{id}")).status, 404);
+    assert_same_as_rebuild(&app, "after the restore");
+    wait_other(404);
+    // Writes go on from the restored version, as deltas again.
+    w.ids = old_ids;
+    for _ in 0..5 {
+        w.write();
+    }
+    assert_same_as_rebuild(&app, "after writes on the restored data");
+}
