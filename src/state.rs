@@ -21,7 +21,10 @@ pub struct AppState {
     pub store: Store,
     pub snapshot: Arc<SnapshotCell>,
     pub auth: Arc<Auth>,
-    rebuilding: Arc<Mutex<()>>,
+    /// The tag of the snapshot's version ([`crate::store::version_tag`]), to tell a
+    /// restored database from the one the snapshot was read from. Its lock also makes
+    /// refreshes one at a time.
+    held_tag: Arc<Mutex<Option<i64>>>,
     /// Wakes the refresher before its interval is up (a NOTIFY from another instance).
     wake: Arc<Wake>,
     pub limits: Arc<RateLimits>,
@@ -40,11 +43,12 @@ impl AppState {
     /// from the configuration.
     pub fn load(store: Store, config: Config) -> Result<Self, StoreError> {
         let snap = build_snapshot(&store, None)?;
+        let tag = crate::store::version_tag(&mut *store.conn()?, snap.version)?;
         let state = AppState {
             store,
             snapshot: Arc::new(SnapshotCell::new(snap)),
             auth: Arc::new(Auth::new(TokenKeys::from_settings(&config.tokens))),
-            rebuilding: Default::default(),
+            held_tag: Arc::new(Mutex::new(tag)),
             wake: Default::default(),
             limits: Arc::new(RateLimits::new(&config.limits)),
             metrics: Default::default(),
@@ -70,31 +74,40 @@ impl AppState {
     /// Brings the snapshot up to the database's data version. Returns whether it changed.
     /// Usually by the delta: the assets written since the snapshot's version
     /// ([`assets::changes_since`]), applied to a new snapshot that shares the rest. From
-    /// scratch when the database moved back in time (a restore), the areas or categories
+    /// scratch when the database moved back in time (a restore: a lower version, or the
+    /// same version with another tag after new writes), the areas or categories
     /// changed, or so much changed that a rebuild is cheaper. One refresh at a time: a
     /// write's own refresh and the refresher would otherwise do the same work twice.
     pub fn refresh(&self) -> Result<bool, StoreError> {
-        let _one_at_a_time = self.rebuilding.lock().unwrap_or_else(|e| e.into_inner());
+        let mut held_tag = self.held_tag.lock().unwrap_or_else(|e| e.into_inner());
         let previous = self.snapshot.load();
         let changes = assets::changes_since(
             &mut *self.store.conn()?,
             previous.version,
             previous.areas.info.version,
             previous.category_defs(),
+            *held_tag,
             max_delta(previous.len()),
         )?;
-        match changes {
-            Changes::None => Ok(false),
+        let tag = match changes {
+            Changes::None => return Ok(false),
             Changes::Rebuild => {
-                self.snapshot
-                    .replace(build_snapshot(&self.store, Some(&previous))?);
-                Ok(true)
+                let snap = build_snapshot(&self.store, Some(&previous))?;
+                let tag = crate::store::version_tag(&mut *self.store.conn()?, snap.version)?;
+                self.snapshot.replace(snap);
+                tag
             }
-            Changes::Delta { version, assets } => {
+            Changes::Delta {
+                version,
+                tag,
+                assets,
+            } => {
                 self.snapshot.replace(previous.apply(version, assets));
-                Ok(true)
+                tag
             }
-        }
+        };
+        *held_tag = tag;
+        Ok(true)
     }
 
     /// The snapshot as of now (drafts and archived too: status is a filter), for the admin

@@ -76,8 +76,13 @@ pub enum Changes {
     /// The database moved back in time (a restore), the areas or categories changed, or
     /// more rows changed than `max`: the caller rebuilds from everything.
     Rebuild,
-    /// The assets (any status, with their source records) written since.
-    Delta { version: i64, assets: Vec<Asset> },
+    /// The assets (any status, with their source records) written since, and the tag
+    /// of the version they bring the caller to ([`super::version_tag`]).
+    Delta {
+        version: i64,
+        tag: Option<i64>,
+        assets: Vec<Asset>,
+    },
 }
 
 /// The assets written after version `since` (`change_seq > since`, on an index), with
@@ -88,14 +93,18 @@ pub fn changes_since(
     since: i64,
     held_area_version: i64,
     held_categories: &[Category],
+    held_tag: Option<i64>,
     max: usize,
 ) -> Result<Changes, StoreError> {
     consistent_read(conn, |c| {
         let version = data_version(c)?;
-        if version == since {
+        // Another history (a restore, then writes): the same version, another tag.
+        let other_history = held_tag.is_some() && super::version_tag(c, since)? != held_tag;
+        if version == since && !other_history {
             return Ok(Changes::None);
         }
         if version < since
+            || other_history
             || super::areas::area_set_info(c)?.version != held_area_version
             || categories(c)? != held_categories
         {
@@ -123,6 +132,7 @@ pub fn changes_since(
         }
         Ok(Changes::Delta {
             version,
+            tag: super::version_tag(c, version)?,
             assets: with_sources(rows, refs)?,
         })
     })

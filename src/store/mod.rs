@@ -280,7 +280,7 @@ pub const CHANGES_CHANNEL: &str = "community_assets_changes";
 /// timeout instead of failing. The row stays locked until the commit, so versions
 /// commit in order (a reader that sees version V sees every row of a change_seq <= V).
 /// On PostgreSQL the transaction also NOTIFYs the other instances (delivered at commit,
-/// dropped on rollback).
+/// dropped on rollback). Each version gets a random tag ([`version_tag`]).
 pub(crate) fn bump_version(conn: &mut DbConnection) -> Result<ChangeSeq, StoreError> {
     diesel::update(schema::data_version::table)
         .set(schema::data_version::version.eq(schema::data_version::version + 1))
@@ -288,10 +288,37 @@ pub(crate) fn bump_version(conn: &mut DbConnection) -> Result<ChangeSeq, StoreEr
     let v: i64 = schema::data_version::table
         .select(schema::data_version::version)
         .first(conn)?;
+    let tag = uuid::Uuid::new_v4().as_u64_pair().0 as i64;
+    // Tags of this version or later belong to a history the database no longer has (a
+    // restore of the data without this table).
+    diesel::delete(schema::change_log::table.filter(schema::change_log::seq.ge(v)))
+        .execute(conn)?;
+    diesel::insert_into(schema::change_log::table)
+        .values((
+            schema::change_log::seq.eq(v),
+            schema::change_log::tag.eq(tag),
+        ))
+        .execute(conn)?;
+    if v % 1024 == 0 {
+        // An instance further behind than this rebuilds (its version has no tag left).
+        diesel::delete(schema::change_log::table.filter(schema::change_log::seq.lt(v - 100_000)))
+            .execute(conn)?;
+    }
     if let DbConnection::Pg(_) = conn {
         conn.batch_execute(&format!("NOTIFY {CHANGES_CHANNEL}"))?;
     }
     Ok(ChangeSeq(v))
+}
+
+/// The random tag the write that reached `version` left; `None` for a version from
+/// before tags were kept, or one too old to be kept. Two databases at one version with
+/// different tags have different histories (a restore, then new writes).
+pub fn version_tag(conn: &mut DbConnection, version: i64) -> Result<Option<i64>, StoreError> {
+    Ok(schema::change_log::table
+        .find(version)
+        .select(schema::change_log::tag)
+        .first(conn)
+        .optional()?)
 }
 
 #[cfg(test)]

@@ -46,6 +46,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    change_log (seq) {
+        seq -> BigInt,
+        tag -> BigInt,
+    }
+}
+
 diesel::joinable!(assets -> categories (category));
 diesel::allow_tables_to_appear_in_same_query!(assets, categories);
 

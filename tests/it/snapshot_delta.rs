@@ -441,4 +441,37 @@ fn a_restore_to_an_older_state_is_picked_up(backend: Backend) {
         w.write();
     }
     assert_same_as_rebuild(&app, "after writes on the restored data");
+
+    // A restore that new writes take past the instance's version before it looks: the
+    // version alone cannot tell, the version's tag can (another history).
+    sql(
+        &app.url,
+        "CREATE TABLE bk2_assets AS SELECT * FROM assets; \
+         CREATE TABLE bk2_records AS SELECT * FROM source_records; \
+         CREATE TABLE bk2_version AS SELECT * FROM data_version; \
+         CREATE TABLE bk2_log AS SELECT * FROM change_log;",
+    );
+    let body = json!({"name": "Lost in the restore", "category": "museum", "lat": 53.41,
+        "lon": -2.98, "status": "published"})
+    .to_string();
+    let r = w.send("POST", "/v1/admin/assets", Some(&body), "application/json");
+    assert_eq!(r.status, 201, "{}", r.body);
+    let lost = r.json()["id"].as_str().unwrap().to_string();
+    let v = app.state.snapshot.load().version;
+    sql(
+        &app.url,
+        &format!(
+            "DELETE FROM source_records; DELETE FROM assets; DELETE FROM change_log; \
+             INSERT INTO assets SELECT * FROM bk2_assets; \
+             INSERT INTO source_records SELECT * FROM bk2_records; \
+             INSERT INTO change_log SELECT * FROM bk2_log; \
+             UPDATE data_version SET version = {next}; \
+             INSERT INTO change_log (seq, tag) VALUES ({v}, 1), ({next}, 2);",
+            next = v + 1
+        ),
+    );
+    assert!(app.state.refresh().unwrap());
+    assert_eq!(app.state.snapshot.load().version, v + 1);
+    assert_eq!(app.get(&format!("/v1/assets/{lost}")).status, 404);
+    assert_same_as_rebuild(&app, "after a restore and writes past the version");
 }
