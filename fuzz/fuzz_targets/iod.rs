@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use community_assets::geo::boundary;
 use community_assets::domain::AreaSetInfo;
+use community_assets::geo::boundary;
 use community_assets::import::areas::{parse_area_files_with, AreaFiles};
 use community_assets::import::ImportError;
 use community_assets::index::AreaSet;

@@ -2,30 +2,18 @@
 //! validation, and what every accepted import must satisfy (see `check_accepted`).
 #![no_main]
 
-use community_assets::curation::imports::{prepare, ImportOptions};
 use community_assets::import::{osm::read_overpass, strip_bom, Contacts, Format, ImportError};
-use community_assets_fuzz::{check_accepted, FIXTURE};
+use community_assets_fuzz::{check_accepted, read_file};
 use libfuzzer_sys::fuzz_target;
-use std::collections::HashSet;
 
 fn fuzz(data: &[u8]) {
     let read = read_overpass(strip_bom(data));
-    let options = ImportOptions {
-        format: Some(Format::Osm),
-        contacts: Contacts::Salvage,
-        dry_run: true,
-        ..Default::default()
-    };
-    match prepare(data, &options, &FIXTURE, |_| Ok(HashSet::new())) {
-        Ok(prepared) => {
+    match read_file(data, Some(Format::Osm), Contacts::Salvage) {
+        Ok(parsed) => {
             let (rows, skipped) = read.expect("the import accepted what read_overpass refused");
-            assert_eq!(
-                prepared.parsed.rows.len(),
-                rows.len(),
-                "rows were lost"
-            );
-            assert!(prepared.parsed.warnings.total() >= skipped.len());
-            check_accepted(prepared.parsed);
+            assert_eq!(parsed.rows.len(), rows.len(), "rows were lost");
+            assert!(parsed.warnings.total() >= skipped.len());
+            check_accepted(parsed);
         }
         Err(ImportError::Rejected(errors)) => {
             assert!(!errors.is_empty(), "rejected without a reason")
