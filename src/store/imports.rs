@@ -529,7 +529,11 @@ struct NewAssetRow {
 }
 
 /// Inserts new assets with their origins, many rows a statement.
-fn insert_assets(c: &mut DbConnection, seq: ChangeSeq, inserts: &[(Asset, Origins)]) -> Result<(), StoreError> {
+fn insert_assets(
+    c: &mut DbConnection,
+    seq: ChangeSeq,
+    inserts: &[(Asset, Origins)],
+) -> Result<(), StoreError> {
     // 24 columns a row: 1,000 rows stay under both backends' bind-parameter limits.
     for chunk in inserts.chunks(1000) {
         let rows: Vec<NewAssetRow> = chunk
@@ -651,17 +655,23 @@ pub fn decide(
                     )?;
                 }
                 sources::set_origins(c, &target.to_string(), &w.origins)?;
-                sources::insert_records(c, seq,
+                sources::insert_records(
+                    c,
+                    seq,
                     &[Record::new(&review.row, target, now.timestamp_micros())],
                 )?;
                 ("linked", Some(target))
             }
             Verdict::Create => {
                 let asset = Asset::new(Uuid::new_v4(), review.row.clone(), now);
-                insert_assets(c, seq,
+                insert_assets(
+                    c,
+                    seq,
                     &[(asset.clone(), created_from(&review.row, &key.0, now))],
                 )?;
-                sources::insert_records(c, seq,
+                sources::insert_records(
+                    c,
+                    seq,
                     &[Record::new(&review.row, asset.id, now.timestamp_micros())],
                 )?;
                 audit::record_because(c, author, "match.create", &reason, None, Some(&asset))?;
