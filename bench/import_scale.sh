@@ -7,6 +7,7 @@
 #   bench/import_scale.sh
 #   ROWS=100000 RUNS=3 PG_URL=postgres://postgres@127.0.0.1:5432 bench/import_scale.sh
 #   IMPORT_BATCH_ROWS=20000 bench/import_scale.sh     # another batch size
+#   FILE=../main/bench/out/scale/synthetic-1000000.csv bench/import_scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
@@ -16,15 +17,16 @@ ROWS=${ROWS:-1000000}
 mkdir -p "$OUT"
 cargo build --release --quiet --bins
 BIN=target/release/community-assets
-FILE="$OUT/synthetic-$ROWS.csv"
+FILE=${FILE:-$OUT/synthetic-$ROWS.csv}   # FILE=... to reuse a generated file
 [ -s "$FILE" ] || target/release/generate-assets "$ROWS" 2019 "$DATA" > "$FILE"
 
 measure() { # label, database url
   local label=$1 url=$2
-  /usr/bin/time -f "%e %M" -o "$OUT/time.txt" \
+  /usr/bin/time -f "%e %M %U %S" -o "$OUT/time.txt" \
     env DATABASE_URL="$url" RUST_LOG=warn $BIN import assets "$FILE" 2>/dev/null > "$OUT/summary.txt"
-  read -r secs kib < "$OUT/time.txt"
-  echo "$label: $secs s, $((kib / 1024)) MiB max RSS: $(cat "$OUT/summary.txt")"
+  read -r secs kib user sys < "$OUT/time.txt"
+  # CPU time (user + system) too: on a loaded machine the wall time says little.
+  echo "$label: $secs s, $((kib / 1024)) MiB max RSS, CPU $user s user + $sys s system: $(cat "$OUT/summary.txt")"
   echo "$secs $((kib / 1024))" >> "$OUT/$label.runs"
 }
 

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::mpsc::SyncSender;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -26,10 +27,10 @@ use crate::import::{
 use crate::index::Snapshot;
 use crate::metrics::ImportOutcome;
 use crate::state::{full_snapshot, AppState};
-use crate::store::imports::{in_transaction, ImportCounts, ImportSettings, RowPlan};
+use crate::store::imports::{in_transaction, Batch, ImportCounts, ImportSettings, RowPlan};
 use crate::store::postcodes::positions as postcode_positions;
 use crate::store::sources::records_by_key;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// The author that command-line imports are audited under.
 pub const COMMAND_LINE: &str = "command-line";
@@ -140,10 +141,23 @@ pub struct ImportReport {
 /// memory holds one batch, whatever the file's size.
 pub const BATCH_ROWS: usize = 5_000;
 
+/// Batches prepared ahead of the one being written: memory holds at most this many more.
+const BATCHES_AHEAD: usize = 1;
+
 /// Imports `input` into `store`; `known` (every asset, any status) is what rows are
 /// matched with. The file is read as a stream and handled a batch at a time, every batch
 /// in the one transaction: all or nothing, as if it were read at once. Without a postcode
 /// table, rows without coordinates cannot be placed.
+///
+/// A pipeline of two threads (the machine's cores): one reads, validates and matches the
+/// next batch while the transaction's thread writes the last one. Matching sees the
+/// file's earlier rows through the matcher's own state, not the database, and the
+/// preparing side's two queries (postcode positions; which keys are stored, to leave
+/// their rows out of matching) run on a connection of their own: no batch of this import
+/// changes what they read, since a file names each key once (a duplicate is rejected)
+/// and imports never write postcodes. The writer looks the keys up again in its
+/// transaction, which decides update or insert. An error on either side ends both and
+/// rolls everything back.
 pub fn import_assets(
     store: &Store,
     known_assets: &Snapshot,
@@ -162,118 +176,54 @@ pub fn import_assets(
         mapping: options.mapping.as_ref(),
         encoding: options.encoding,
     };
-    let Records {
-        mut records,
-        warnings: file_warnings,
-        failed,
-    } = stream::records(input, options.format, &read_options).map_err(ImportError::Rejected)?;
-    let batch_rows = if options.batch_rows == 0 {
-        BATCH_ROWS
-    } else {
-        options.batch_rows
-    };
-    let mut validator = Validator::new(&categories, &read_options);
-    let mut matcher = Matcher::new(known_assets, &options.matching);
-    let mut unplaced = Problems::default();
-    let mut listed: Vec<RowDecision> = Vec::new();
-    let mut decisions_total = 0;
     let settings = ImportSettings {
         as_of: options.as_of.unwrap_or_else(Utc::now),
         dry_run: options.dry_run,
         author: author.to_string(),
     };
     let mut conn = store.conn()?;
-    let ((), counts) = in_transaction(&mut conn, settings, |t| {
-        loop {
-            let mut rows = Vec::with_capacity(batch_rows);
-            let mut locations = Vec::with_capacity(batch_rows);
-            for (location, record) in records.by_ref() {
-                if let Some((row, location)) = validator.check(location, record) {
-                    rows.push(row);
-                    locations.push(location);
-                    if rows.len() == batch_rows {
-                        break;
-                    }
+    let (prepared, counts) = std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_AHEAD);
+        let preparer = s.spawn(|| {
+            prepare(
+                store,
+                known_assets,
+                input,
+                options,
+                &read_options,
+                &categories,
+                tx,
+            )
+        });
+        in_transaction(&mut conn, settings, |t| {
+            let mut written = Ok(());
+            for batch in rx.iter() {
+                if let Err(e) = t.write(batch) {
+                    written = Err(e);
+                    break;
                 }
             }
-            if rows.is_empty() {
-                break;
+            // A writer that failed stops the preparer: its next send fails.
+            drop(rx);
+            let prepared = preparer
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            written?;
+            let prepared = prepared?;
+            if options.snapshot {
+                let v = &prepared.validator;
+                t.close(&v.sources(), |k| v.named(k))?;
             }
-            if validator.rejecting() {
-                // The file is rejected: the rest is only checked, to list every problem.
-                continue;
-            }
-            let mut parsed = ParsedAssets {
-                rows,
-                locations,
-                warnings: Default::default(),
-            };
-            let wanted = postcodes::wanted(&parsed);
-            if !wanted.is_empty() {
-                let positions = postcode_positions(t.conn(), &wanted)?;
-                for r in &parsed.rows {
-                    let unknown = r.location_precision == LocationPrecision::Postcode
-                        && !positions.contains_key(r.postcode.as_deref().unwrap_or(""));
-                    if unknown {
-                        validator.forget(r);
-                    }
-                }
-                let left_out = postcodes::place(&mut parsed, &positions);
-                if left_out.total() > 0 && !options.skip_invalid {
-                    validator.errors.append(left_out);
-                    continue;
-                }
-                unplaced.append(left_out);
-            }
-            let keys: Vec<(String, String)> = parsed.rows.iter().map(key_of).collect();
-            let stored = records_by_key(t.conn(), &keys)?;
-            let skip: Vec<bool> = keys.iter().map(|k| stored.contains_key(k)).collect();
-            let first = matcher.decided();
-            let decisions = matcher.decide(&parsed.rows, &skip);
-            for ((row, location), decision) in
-                parsed.rows.iter().zip(&parsed.locations).zip(&decisions)
-            {
-                if let Some(d) = decision {
-                    decisions_total += 1;
-                    if listed.len() < MAX_LISTED {
-                        listed.push(RowDecision {
-                            location: location.clone(),
-                            name: row.name.clone(),
-                            outcome: d.outcome,
-                            candidate: d.candidates.first().cloned(),
-                        });
-                    }
-                }
-            }
-            let plans = plan_rows(&decisions, &matcher, first);
-            let batch = parsed
-                .rows
-                .into_iter()
-                .zip(parsed.locations)
-                .zip(plans)
-                .map(|((r, l), p)| (r, l, p))
-                .collect();
-            t.write(batch)?;
-        }
-        if let Some(reason) = failed.borrow_mut().take() {
-            return Err(ImportError::Rejected(
-                vec![RowError {
-                    location: "file".into(),
-                    field: "-".into(),
-                    reason,
-                    value: None,
-                }]
-                .into(),
-            ));
-        }
-        if validator.rejecting() {
-            return Err(ImportError::Rejected(std::mem::take(&mut validator.errors)));
-        }
-        if options.snapshot {
-            t.close(&validator.sources(), |k| validator.named(k))?;
-        }
-        Ok(())
+            Ok::<_, ImportError>(prepared)
+        })
     })?;
+    let Prepared {
+        mut validator,
+        unplaced,
+        listed,
+        decisions_total,
+        file_warnings,
+    } = prepared;
     let mut warnings = std::mem::take(&mut validator.warnings);
     warnings.extend(file_warnings);
     let mut rejected = std::mem::take(&mut validator.errors);
@@ -287,6 +237,143 @@ pub fn import_assets(
         warnings: warnings.into_listed(),
         rejected_total: rejected.total(),
         rejected: rejected.into_listed(),
+    })
+}
+
+/// What the preparing side of an import found, besides the batches it sent.
+struct Prepared<'a> {
+    validator: Validator<'a>,
+    unplaced: Problems,
+    listed: Vec<RowDecision>,
+    decisions_total: usize,
+    file_warnings: Vec<RowError>,
+}
+
+/// The preparing side of an import: reads, validates, places and matches the rows a batch
+/// at a time and sends each batch, planned, to the writer. Returns the problems (a
+/// rejected file sends nothing more once the first problem is found, but reads on to list
+/// every one) or what the report needs.
+fn prepare<'a>(
+    store: &Store,
+    known_assets: &Snapshot,
+    input: Input,
+    options: &ImportOptions,
+    read_options: &ReadOptions,
+    categories: &'a HashSet<String>,
+    tx: SyncSender<Batch>,
+) -> Result<Prepared<'a>, ImportError> {
+    let Records {
+        mut records,
+        warnings: file_warnings,
+        failed,
+    } = stream::records(input, options.format, read_options).map_err(ImportError::Rejected)?;
+    let batch_rows = if options.batch_rows == 0 {
+        BATCH_ROWS
+    } else {
+        options.batch_rows
+    };
+    let mut validator = Validator::new(categories, read_options);
+    let mut matcher = Matcher::new(known_assets, &options.matching);
+    let mut unplaced = Problems::default();
+    let mut listed: Vec<RowDecision> = Vec::new();
+    let mut decisions_total = 0;
+    // Reads only (see `import_assets`): beside the writer's transaction, not in it.
+    let mut conn = store.conn()?;
+    loop {
+        let mut rows = Vec::with_capacity(batch_rows);
+        let mut locations = Vec::with_capacity(batch_rows);
+        for (location, record) in records.by_ref() {
+            if let Some((row, location)) = validator.check(location, record) {
+                rows.push(row);
+                locations.push(location);
+                if rows.len() == batch_rows {
+                    break;
+                }
+            }
+        }
+        if rows.is_empty() {
+            break;
+        }
+        if validator.rejecting() {
+            // The file is rejected: the rest is only checked, to list every problem.
+            continue;
+        }
+        let mut parsed = ParsedAssets {
+            rows,
+            locations,
+            warnings: Default::default(),
+        };
+        let wanted = postcodes::wanted(&parsed);
+        if !wanted.is_empty() {
+            let positions = postcode_positions(&mut conn, &wanted)?;
+            for r in &parsed.rows {
+                let unknown = r.location_precision == LocationPrecision::Postcode
+                    && !positions.contains_key(r.postcode.as_deref().unwrap_or(""));
+                if unknown {
+                    validator.forget(r);
+                }
+            }
+            let left_out = postcodes::place(&mut parsed, &positions);
+            if left_out.total() > 0 && !options.skip_invalid {
+                validator.errors.append(left_out);
+                continue;
+            }
+            unplaced.append(left_out);
+        }
+        let keys: Vec<(String, String)> = parsed.rows.iter().map(key_of).collect();
+        let stored = records_by_key(&mut conn, &keys)?;
+        let skip: Vec<bool> = keys.iter().map(|k| stored.contains_key(k)).collect();
+        let first = matcher.decided();
+        let decisions = matcher.decide(&parsed.rows, &skip);
+        for ((row, location), decision) in parsed.rows.iter().zip(&parsed.locations).zip(&decisions)
+        {
+            if let Some(d) = decision {
+                decisions_total += 1;
+                if listed.len() < MAX_LISTED {
+                    listed.push(RowDecision {
+                        location: location.clone(),
+                        name: row.name.clone(),
+                        outcome: d.outcome,
+                        candidate: d.candidates.first().cloned(),
+                    });
+                }
+            }
+        }
+        let plans = plan_rows(&decisions, &matcher, first);
+        let batch = parsed
+            .rows
+            .into_iter()
+            .zip(parsed.locations)
+            .zip(plans)
+            .map(|((r, l), p)| (r, l, p))
+            .collect();
+        if tx.send(batch).is_err() {
+            // The writer failed; its error is the import's.
+            return Err(ImportError::Store(StoreError::Invalid(
+                "the import's writer stopped".into(),
+            )));
+        }
+    }
+    if let Some(reason) = failed.borrow_mut().take() {
+        return Err(ImportError::Rejected(
+            vec![RowError {
+                location: "file".into(),
+                field: "-".into(),
+                reason,
+                value: None,
+            }]
+            .into(),
+        ));
+    }
+    if validator.rejecting() {
+        return Err(ImportError::Rejected(std::mem::take(&mut validator.errors)));
+    }
+    Ok(Prepared {
+        validator,
+        unplaced,
+        listed,
+        decisions_total,
+        file_warnings,
     })
 }
 

@@ -216,6 +216,8 @@ impl Transaction<'_> {
         let mut to_review: Vec<NewReview> = Vec::new();
         // A record whose source now gives other values (even ones that lose every field).
         let mut records_changed = false;
+        // Existing assets gaining a record (their rows get the change sequence).
+        let mut linked_existing: Vec<String> = Vec::new();
 
         for (row, location, row_plan) in &batch {
             let key = key_of(row);
@@ -254,6 +256,7 @@ impl Transaction<'_> {
                 RowPlan::Link(id) => {
                     counts.linked += 1;
                     new_records.push(Record::new(row, *id, now_us));
+                    linked_existing.push(id.to_string());
                     if let Some(w) = working.get_mut(&id.to_string()) {
                         merge_into(w, row, location, source, registry, as_of, now);
                         w.linked.push(key.0.clone());
@@ -278,7 +281,11 @@ impl Transaction<'_> {
         // An unchanged record is touched only when the import writes anyway: its
         // `last_seen_at` stays at the last import that wrote (rolled back otherwise).
         insert_assets(c, seq, &inserts)?;
-        sources::insert_records(c, seq, &new_records)?;
+        // New assets, and those an earlier batch created, carry this import's change
+        // sequence already; only an existing asset gaining a record is marked.
+        sources::insert_records_unmarked(c, &new_records)?;
+        let linked_existing: Vec<&str> = linked_existing.iter().map(String::as_str).collect();
+        sources::mark_changed(c, seq, &linked_existing)?;
         for r in &touched {
             sources::touch_record(c, r)?;
         }

@@ -286,6 +286,18 @@ pub fn insert_records(
     seq: ChangeSeq,
     records: &[Record],
 ) -> Result<(), StoreError> {
+    insert_records_unmarked(conn, records)?;
+    let ids: Vec<&str> = records.iter().map(|r| r.asset_id.as_str()).collect();
+    mark_changed(conn, seq, &ids)
+}
+
+/// Inserts source records of assets whose rows already carry the write's change sequence
+/// (an import's new assets): [`insert_records`] without [`mark_changed`], which would look
+/// up every one of them to change nothing.
+pub fn insert_records_unmarked(
+    conn: &mut DbConnection,
+    records: &[Record],
+) -> Result<(), StoreError> {
     // 6 columns a row: 1,000 rows stay under both backends' bind-parameter limits.
     for chunk in records.chunks(1000) {
         let insert = diesel::insert_into(source_records::table).values(chunk);
@@ -294,8 +306,7 @@ pub fn insert_records(
             DbConnection::Sqlite(lite) => insert.execute(lite)?,
         };
     }
-    let ids: Vec<&str> = records.iter().map(|r| r.asset_id.as_str()).collect();
-    mark_changed(conn, seq, &ids)
+    Ok(())
 }
 
 /// Sets the change sequence of the assets `ids` whose rows the write changed only through
