@@ -20,8 +20,8 @@ use uuid::Uuid;
 use crate::domain::{Asset, Category, Status};
 
 pub use areas::AreaSet;
-pub use entry::{build_entries, Entry};
 use entry::Interner;
+pub use entry::{build_entries, Entry};
 pub use query::{Cursor, Filter, Hit, Page, Search, SortBy};
 
 pub(crate) type SpherePoint = GeomWithData<[f64; 3], u32>;
