@@ -10,7 +10,7 @@ use std::collections::BinaryHeap;
 use uuid::Uuid;
 
 use super::entry::key_prefix;
-use super::tiles::{count_within, Nearest, Tiles};
+use super::tiles::{Nearest, Tiles};
 use super::{Entry, Snapshot};
 use crate::domain::{Cost, Status, Wheelchair};
 use crate::geo::sphere::{chord2_for, haversine_m, unit_vector};
@@ -373,48 +373,25 @@ impl Snapshot {
                 }
             };
             if by_distance && only_sets && s.bbox.is_none() {
-                // The common public query: the sets hold exactly the matches, so the total
-                // is counted from whole tiles and subtrees inside the circle, and the page
-                // is the nearest points, found nearest first until it is full.
-                let trees: Vec<_> = self
-                    .sets(f)
-                    .into_iter()
-                    .flat_map(|set| set.trees_within(q, outer))
-                    .collect();
-                for (_, tree) in &trees {
-                    total += count_within(tree, q, outer, inner, &mut |p, c2| !outside(p.data, c2));
+                // The common public query: the sets hold exactly the matches, so whole
+                // subtrees beyond the page are counted without a look at their points.
+                let counted = Cell::new(0);
+                for set in self.sets(f) {
+                    set.visit_within(
+                        q,
+                        outer,
+                        inner,
+                        &mut || worst.get(),
+                        &mut |p, c2| {
+                            if !outside(p.data, c2) {
+                                counted.set(counted.get() + 1);
+                                offer(p.data, c2);
+                            }
+                        },
+                        &mut |k| counted.set(counted.get() + k),
+                    );
                 }
-                let mut page: Vec<Ranked> = Vec::with_capacity(s.limit + 2);
-                // The squared chord of the page's last place once it is reached: past it,
-                // only exact ties are taken (their ids decide).
-                let mut last = f64::INFINITY;
-                for (p, c2) in Nearest::over(trees, q) {
-                    if c2 > outer || c2 > last {
-                        break;
-                    }
-                    if outside(p.data, c2) {
-                        continue;
-                    }
-                    let id = self.entry(p.data).id;
-                    if let Some(Cursor::Distance(after, after_id)) = &s.after {
-                        match c2.total_cmp(after) {
-                            Ordering::Less => continue,
-                            Ordering::Equal if id <= *after_id => continue,
-                            _ => {}
-                        }
-                    }
-                    page.push(Ranked {
-                        chord2: c2,
-                        id,
-                        idx: p.data,
-                    });
-                    if page.len() == s.limit + 1 {
-                        last = c2;
-                    }
-                }
-                page.sort_unstable();
-                page.truncate(s.limit + 1);
-                heap = page.into();
+                total = counted.get();
             } else {
                 for set in self.sets(f) {
                     for p in set.locate_within_distance(q, outer) {

@@ -194,17 +194,26 @@ impl Tiles {
             .flat_map(move |c| c.tile.tree.locate_within_distance(q, r2))
     }
 
-    /// The tiles that may hold points within squared chord `r2` of `q`, with the squared
-    /// distance to their points' envelope.
-    pub fn trees_within(
+    /// Visits the points within squared chord `outer` of `q` for a count and a nearest
+    /// page: `point(p, chord2)` for each point that might enter the page, `count(n)` for `n`
+    /// points known to be inside without looking at them. A subtree lying wholly within
+    /// `inner` whose nearest corner is beyond `worst()` (the page's worst so far) is only
+    /// counted, from its leaf nodes' lengths, so the thousands of points of a dense circle
+    /// cost a walk of the tree's upper levels, not a distance each.
+    pub fn visit_within(
         &self,
         q: [f64; 3],
-        r2: f64,
-    ) -> impl Iterator<Item = (f64, &RTree<SpherePoint>)> {
-        self.cells.iter().filter_map(move |c| {
-            let d2 = c.tile.env?.distance_2(&q);
-            (d2 <= r2).then_some((d2, &c.tile.tree))
-        })
+        outer: f64,
+        inner: f64,
+        worst: &mut dyn FnMut() -> f64,
+        point: &mut dyn FnMut(&SpherePoint, f64),
+        count: &mut dyn FnMut(usize),
+    ) {
+        for c in &self.cells {
+            if c.tile.env.is_some_and(|e| e.distance_2(&q) <= outer) {
+                visit(c.tile.tree.root(), q, outer, inner, worst, point, count);
+            }
+        }
     }
 
     /// The points in the box `env`.
@@ -250,58 +259,34 @@ fn size(node: &ParentNode<SpherePoint>) -> usize {
     }
 }
 
-/// How many points of `tree` lie within squared chord `outer` of `q`: a subtree lying
-/// wholly within `inner` is counted from its nodes' lengths (a whole tile from its size)
-/// without a look at its points, so the thousands of points of a dense circle cost a walk
-/// of the upper levels; a point in the shell between `inner` and `outer` (rounding doubt)
-/// counts when `edge(point, chord2)` says it is inside.
-pub fn count_within(
-    tree: &RTree<SpherePoint>,
-    q: [f64; 3],
-    outer: f64,
-    inner: f64,
-    edge: &mut dyn FnMut(&SpherePoint, f64) -> bool,
-) -> usize {
-    let env = tree.root().envelope();
-    if tree.size() == 0 || env.distance_2(&q) > outer {
-        return 0;
-    }
-    if max_distance_2(&env, &q) <= inner {
-        return tree.size();
-    }
-    count_node(tree.root(), q, outer, inner, edge)
-}
-
-fn count_node(
+fn visit(
     node: &ParentNode<SpherePoint>,
     q: [f64; 3],
     outer: f64,
     inner: f64,
-    edge: &mut dyn FnMut(&SpherePoint, f64) -> bool,
-) -> usize {
-    let mut n = 0;
+    worst: &mut dyn FnMut() -> f64,
+    point: &mut dyn FnMut(&SpherePoint, f64),
+    count: &mut dyn FnMut(usize),
+) {
+    let env = node.envelope();
+    let near = env.distance_2(&q);
+    if near > outer {
+        return;
+    }
+    if near > worst() && max_distance_2(&env, &q) <= inner {
+        return count(size(node));
+    }
     for child in node.children() {
         match child {
             RTreeNode::Leaf(p) => {
                 let d2 = (0..3).map(|k| (p.geom()[k] - q[k]).powi(2)).sum::<f64>();
-                if d2 <= inner || (d2 <= outer && edge(p, d2)) {
-                    n += 1;
+                if d2 <= outer {
+                    point(p, d2);
                 }
             }
-            RTreeNode::Parent(p) => {
-                let env = p.envelope();
-                if env.distance_2(&q) > outer {
-                    continue;
-                }
-                n += if max_distance_2(&env, &q) <= inner {
-                    size(p)
-                } else {
-                    count_node(p, q, outer, inner, edge)
-                };
-            }
+            RTreeNode::Parent(p) => visit(p, q, outer, inner, worst, point, count),
         }
     }
-    n
 }
 
 /// Points nearest first, with their squared chords.
@@ -356,16 +341,10 @@ impl<'a> Nearest<'a> {
     }
 
     pub fn of(sets: impl Iterator<Item = &'a Tiles>, q: [f64; 3]) -> Self {
-        let pending = sets
+        let mut pending: Vec<(f64, &RTree<SpherePoint>)> = sets
             .flat_map(|s| s.cells.iter())
             .filter_map(|c| c.tile.env.map(|e| (e.distance_2(&q), &c.tile.tree)))
             .collect();
-        Self::over(pending, q)
-    }
-
-    /// Over these trees only, each given with the squared distance from `q` to its
-    /// envelope (as [`Tiles::trees_within`] gives them).
-    pub fn over(mut pending: Vec<(f64, &'a RTree<SpherePoint>)>, q: [f64; 3]) -> Self {
         pending.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
         Nearest {
             q,
@@ -436,7 +415,7 @@ mod tests {
         assert_eq!(tiles.len(), all.len());
         let q = unit_vector(51.1, -2.4);
         let r2 = 1e-4;
-        let brute_r = |pts: &[SpherePoint], r2: f64| {
+        let brute = |pts: &[SpherePoint]| {
             let mut v: Vec<u32> = pts
                 .iter()
                 .filter(|p| (0..3).map(|k| (p.geom()[k] - q[k]).powi(2)).sum::<f64>() <= r2)
@@ -445,7 +424,6 @@ mod tests {
             v.sort_unstable();
             v
         };
-        let brute = |pts: &[SpherePoint]| brute_r(pts, r2);
         assert_eq!(sorted_ids(tiles.locate_within_distance(q, r2)), brute(&all));
 
         // Move a few, remove some, add many at one place (a split).
@@ -475,27 +453,37 @@ mod tests {
         // The original is unchanged.
         assert_eq!(sorted_ids(tiles.locate_within_distance(q, r2)), brute(&all));
 
-        // Counted: every point within, once, mostly without a look at it.
-        let mut looked = 0;
-        let counted: usize = changed
-            .trees_within(q, r2)
-            .map(|(_, t)| {
-                count_within(t, q, r2, r2 * (1.0 - 1e-8), &mut |_, d2| {
-                    looked += 1;
-                    d2 <= r2
-                })
+        // Counted and visited: every point within, once; the page's candidates complete.
+        let (mut counted, mut seen) = (0, Vec::new());
+        let bound = r2 * 0.01;
+        changed.visit_within(
+            q,
+            r2,
+            r2 * (1.0 - 1e-8),
+            &mut || bound,
+            &mut |p, d2| {
+                assert!(d2 <= r2);
+                seen.push((p.data, d2))
+            },
+            &mut |n| counted += n,
+        );
+        assert_eq!(counted + seen.len(), brute(&now).len());
+        let mut near: Vec<u32> = brute(&now)
+            .into_iter()
+            .filter(|i| {
+                let p = now.iter().find(|p| p.data == *i).unwrap();
+                (0..3).map(|k| (p.geom()[k] - q[k]).powi(2)).sum::<f64>() <= bound
             })
-            .sum();
-        assert_eq!(counted, brute(&now).len());
-        // Every point, in a circle holding a whole tile and cutting others.
-        for r2 in [1e-6, 1e-5, 1e-3, 4.0] {
-            let counted: usize = changed
-                .trees_within(q, r2)
-                .map(|(_, t)| count_within(t, q, r2, r2, &mut |_, _| unreachable!()))
-                .sum();
-            assert_eq!(counted, brute_r(&now, r2).len(), "{r2}");
-        }
-        assert!(looked < counted, "the rounding shell is thin");
+            .collect();
+        near.sort_unstable();
+        let mut seen_near: Vec<u32> = seen
+            .iter()
+            .filter(|(_, d2)| *d2 <= bound)
+            .map(|(i, _)| *i)
+            .collect();
+        seen_near.sort_unstable();
+        assert_eq!(seen_near, near);
+        assert!(counted > 0, "no subtree was only counted");
 
         // Nearest first, exactly.
         let q2 = unit_vector(50.7, -2.2);
