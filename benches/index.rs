@@ -11,6 +11,7 @@ use chrono::Utc;
 use common::{inputs, inputs_of};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
+use community_assets::domain::Status;
 use community_assets::index::query::Near;
 use community_assets::index::{Filter, Search, Snapshot, SortBy};
 use community_assets::synth::Rng;
@@ -123,6 +124,27 @@ fn bench_1m(c: &mut Criterion) {
             |delta| black_box(snap.apply(2, delta).len()),
             criterion::BatchSize::SmallInput,
         )
+    });
+    // The admin list unfiltered (every status, by name), first page and a later one.
+    let mut list = Search {
+        near: None,
+        bbox: None,
+        filter: Filter {
+            statuses: Some(vec![Status::Published, Status::Draft, Status::Archived]),
+            ..Filter::default()
+        },
+        sort: SortBy::Name,
+        limit: 50,
+        after: None,
+    };
+    c.bench_function("list_admin_by_name_limit_50_1m", |b| {
+        b.iter(|| black_box(snap.search(&list).total))
+    });
+    for _ in 0..20 {
+        list.after = snap.search(&list).next;
+    }
+    c.bench_function("list_admin_by_name_page_21_1m", |b| {
+        b.iter(|| black_box(snap.search(&list).total))
     });
     let mut rng = Rng::new(1);
     let mut centre = move || centres[(rng.next_u64() % centres.len() as u64) as usize];

@@ -49,6 +49,9 @@ pub struct Entry {
     /// name, the optional texts present, the tags (their count first), the source and
     /// source id, the source records when not just the asset's own, the area code.
     texts: Box<str>,
+    /// The first bytes of the name key ([`key_prefix`]): most `sort=name` comparisons
+    /// end here, without lower-casing the names.
+    name_prefix: u64,
 }
 
 /// Opening hours as written, and parsed (`None`: stored hours that no longer parse, such
@@ -219,6 +222,7 @@ impl Entry {
             status: f.status,
             precision: f.location_precision,
             present,
+            name_prefix: name_prefix(&f.name),
             texts: texts.into_boxed_str(),
         }
     }
@@ -270,13 +274,28 @@ impl Entry {
         }
     }
 
-    /// Orders two entries by their name keys, without making them.
+    /// The first bytes of the name key, as an integer that orders as they do (see
+    /// [`key_prefix`]).
+    pub fn name_prefix(&self) -> u64 {
+        self.name_prefix
+    }
+
+    /// Orders two entries by their name keys, without making them: by their prefixes,
+    /// and only on a tie by the whole keys.
     pub fn cmp_name(&self, other: &Entry) -> Ordering {
-        cmp_lowered(self.name(), other.name())
+        self.name_prefix
+            .cmp(&other.name_prefix)
+            .then_with(|| cmp_lowered(self.name(), other.name()))
     }
 
     /// Orders the entry's name key against a key (a cursor's).
     pub fn cmp_name_key(&self, key: &str) -> Ordering {
+        self.name_prefix
+            .cmp(&key_prefix(key))
+            .then_with(|| self.cmp_name_key_whole(key))
+    }
+
+    fn cmp_name_key_whole(&self, key: &str) -> Ordering {
         let name = self.name();
         if name.is_ascii() {
             name.bytes()
@@ -543,6 +562,31 @@ fn contains_lowered(text: &str, word: &str) -> bool {
 }
 
 /// `a.to_lowercase().cmp(&b.to_lowercase())`, without allocating for most names.
+/// The first 8 bytes of a name key (the lower-cased name), big-endian, zero-padded: if two
+/// keys' prefixes differ, the keys order as the prefixes do (a key that ends first has a
+/// zero where the other has a byte, or ties on a zero byte and is decided by the whole
+/// keys), so the prefix decides most comparisons exactly.
+pub fn key_prefix(key: &str) -> u64 {
+    let mut b = [0u8; 8];
+    let n = key.len().min(8);
+    b[..n].copy_from_slice(&key.as_bytes()[..n]);
+    u64::from_be_bytes(b)
+}
+
+/// The [`key_prefix`] of a name's key, lower-cased as [`Entry::name_key`] does (the whole
+/// name when not ASCII: a final sigma is lower-cased by its context).
+fn name_prefix(name: &str) -> u64 {
+    if name.is_ascii() {
+        let mut b = [0u8; 8];
+        for (d, s) in b.iter_mut().zip(name.bytes()) {
+            *d = s.to_ascii_lowercase();
+        }
+        u64::from_be_bytes(b)
+    } else {
+        key_prefix(&name.to_lowercase())
+    }
+}
+
 fn cmp_lowered(a: &str, b: &str) -> Ordering {
     if a.is_ascii() && b.is_ascii() {
         return a
@@ -951,6 +995,67 @@ mod tests {
                 let (ka, kb) = (a.fields.name.to_lowercase(), b.fields.name.to_lowercase());
                 assert_eq!(e.cmp_name(f), ka.cmp(&kb), "{ka:?} vs {kb:?}");
                 assert_eq!(e.cmp_name_key(&kb), ka.cmp(&kb));
+            }
+        }
+    }
+
+    /// Names whose keys tie, or nearly, on their first 8 bytes: a key ending inside the
+    /// prefix, a NUL, a character cut at byte 8, letters that grow or change by context
+    /// when lower-cased.
+    #[test]
+    fn name_prefixes_order_as_the_keys() {
+        let names = [
+            "",
+            "a",
+            "A",
+            "a\0",
+            "a\0b",
+            "abcdefg",
+            "abcdefgh",
+            "ABCDEFGH",
+            "abcdefgh\0",
+            "abcdefghi",
+            "abcdefgA",
+            "abcdefgÉ",
+            "abcdefgé",
+            "abcdefgΣ",
+            "abcdefΣ",
+            "abcdefσ",
+            "abcdefς",
+            "abcdefgİ",
+            "abcdefgi",
+            "İİİİİ",
+            "i\u{307}i",
+            "ΟΔΟΣ",
+            "οδος",
+            "ΟΔΟΣ Α",
+            "😀",
+            "😀a",
+            "ß",
+            "SS",
+            "\u{7f}",
+            "zzzzzzzzzz",
+            "\u{10ffff}",
+        ];
+        let mut rng = Rng::new(5);
+        let entries: Vec<Entry> = names
+            .iter()
+            .map(|n| {
+                let mut a = random_asset(&mut rng);
+                a.fields.name = n.to_string();
+                Entry::from_asset(&a, &mut Interner::default(), &AreaSet::default())
+            })
+            .collect();
+        for (e, a) in entries.iter().zip(names) {
+            let ka = a.to_lowercase();
+            assert_eq!(e.name_prefix(), key_prefix(&ka));
+            for (f, b) in entries.iter().zip(names) {
+                let kb = b.to_lowercase();
+                assert_eq!(e.cmp_name(f), ka.cmp(&kb), "{a:?} vs {b:?}");
+                assert_eq!(e.cmp_name_key(&kb), ka.cmp(&kb), "{a:?} vs {b:?}");
+                if e.name_prefix() != f.name_prefix() {
+                    assert_eq!(e.name_prefix().cmp(&f.name_prefix()), ka.cmp(&kb));
+                }
             }
         }
     }
