@@ -102,27 +102,36 @@ impl Snapshot {
         assets: Vec<Asset>,
         areas: Arc<AreaSet>,
     ) -> Self {
-        let mut assets = assets;
-        assets.sort_unstable_by_key(|a| a.id);
         let entries = build_entries(assets, &areas);
-        let interner = Interner::default();
+        Self::from_entries(version, categories, entries, areas, Interner::default())
+    }
+
+    /// The snapshot of `entries` (in any order: they are put in id order here).
+    fn from_entries(
+        version: i64,
+        categories: &[Category],
+        mut entries: Vec<Entry>,
+        areas: Arc<AreaSet>,
+        interner: Interner,
+    ) -> Self {
+        entries.sort_unstable_by_key(|e| e.id);
         let len = entries.len();
-        let mut points: HashMap<(String, bool), Vec<SpherePoint>> = HashMap::new();
+        let mut points: HashMap<(Arc<str>, bool), Vec<SpherePoint>> = HashMap::new();
         let mut by_id: Vec<HashMap<Uuid, u32>> = vec![HashMap::new(); ID_SHARDS];
         for (i, e) in entries.iter().enumerate() {
             let i = i as u32;
             points
-                .entry((e.category.to_string(), e.status == Status::Published))
+                .entry((e.category.clone(), e.status == Status::Published))
                 .or_default()
                 .push(point_of(e, i));
             by_id[shard_of(&e.id)].insert(e.id, i);
         }
         let mut trees: HashMap<String, Sets> = HashMap::new();
-        let mut keys: Vec<(String, bool)> = points.keys().cloned().collect();
+        let mut keys: Vec<(Arc<str>, bool)> = points.keys().cloned().collect();
         keys.sort_unstable();
         for key in keys {
             let set = Tiles::build(points.remove(&key).unwrap_or_default());
-            let sets = trees.entry(key.0).or_insert_with(|| Sets {
+            let sets = trees.entry(key.0.to_string()).or_insert_with(|| Sets {
                 published: Tiles::build(Vec::new()),
                 other: Tiles::build(Vec::new()),
             });

@@ -49,9 +49,24 @@ fn inside(lo: &[f64; 3], hi: &[f64; 3], p: &[f64; 3]) -> bool {
     (0..3).all(|k| lo[k] <= p[k] && p[k] < hi[k])
 }
 
+/// Below this many points a split is not worth a thread of its own.
+const PARALLEL_MIN: usize = 1 << 15;
+
 /// Splits `points` (all inside the box `lo..hi`) into cells of at most [`CAP`] points at
 /// the median of their widest axis, appending them to `out`.
-fn split_into(mut points: Vec<SpherePoint>, lo: [f64; 3], hi: [f64; 3], out: &mut Vec<Cell>) {
+fn split_into(points: Vec<SpherePoint>, lo: [f64; 3], hi: [f64; 3], out: &mut Vec<Cell>) {
+    split_on(points, lo, hi, out, 1)
+}
+
+/// [`split_into`] on up to `threads` threads: the two halves of a large split are built at
+/// once (a whole build at start-up), appended in the same order as on one thread.
+fn split_on(
+    mut points: Vec<SpherePoint>,
+    lo: [f64; 3],
+    hi: [f64; 3],
+    out: &mut Vec<Cell>,
+    threads: usize,
+) {
     let leaf = |points, out: &mut Vec<Cell>| {
         out.push(Cell {
             lo,
@@ -88,19 +103,36 @@ fn split_into(mut points: Vec<SpherePoint>, lo: [f64; 3], hi: [f64; 3], out: &mu
     let (mut left_hi, mut right_lo) = (hi, lo);
     left_hi[axis] = s;
     right_lo[axis] = s;
-    split_into(left, lo, left_hi, out);
-    split_into(right, right_lo, hi, out);
+    if threads > 1 && left.len() + right.len() >= PARALLEL_MIN {
+        let (mine, theirs) = (threads - threads / 2, threads / 2);
+        let mut right_cells = Vec::new();
+        std::thread::scope(|sc| {
+            let left_job = sc.spawn(move || {
+                let mut cells = Vec::new();
+                split_on(left, lo, left_hi, &mut cells, theirs);
+                cells
+            });
+            split_on(right, right_lo, hi, &mut right_cells, mine);
+            out.extend(left_job.join().expect("splitting does not panic"));
+        });
+        out.extend(right_cells);
+    } else {
+        split_on(left, lo, left_hi, out, threads);
+        split_on(right, right_lo, hi, out, threads);
+    }
 }
 
 impl Tiles {
     pub fn build(points: Vec<SpherePoint>) -> Self {
         let len = points.len();
         let mut cells = Vec::new();
-        split_into(
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        split_on(
             points,
             [f64::NEG_INFINITY; 3],
             [f64::INFINITY; 3],
             &mut cells,
+            threads,
         );
         Tiles { cells, len }
     }
@@ -405,6 +437,25 @@ mod tests {
         let mut v: Vec<u32> = it.map(|p| p.data).collect();
         v.sort_unstable();
         v
+    }
+
+    /// A build split over threads gives the very cells, in the same order, as on one.
+    #[test]
+    fn parallel_build_equals_serial() {
+        let all = points(3 * PARALLEL_MIN as u32);
+        let cells = |threads| {
+            let mut cells = Vec::new();
+            let inf = [f64::INFINITY; 3];
+            split_on(all.clone(), inf.map(|x| -x), inf, &mut cells, threads);
+            cells
+                .iter()
+                .map(|c| (c.lo, c.hi, c.tile.tree.iter().map(|p| p.data).collect()))
+                .collect::<Vec<([f64; 3], [f64; 3], Vec<u32>)>>()
+        };
+        let serial = cells(1);
+        assert!(serial.len() > 8);
+        assert_eq!(cells(2), serial);
+        assert_eq!(cells(3), serial);
     }
 
     #[test]
