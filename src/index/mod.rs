@@ -102,18 +102,8 @@ impl Snapshot {
         assets: Vec<Asset>,
         areas: Arc<AreaSet>,
     ) -> Self {
-        let entries = build_entries(assets, &areas);
-        Self::from_entries(version, categories, entries, areas, Interner::default())
-    }
-
-    /// The snapshot of `entries` (in any order: they are put in id order here).
-    fn from_entries(
-        version: i64,
-        categories: &[Category],
-        mut entries: Vec<Entry>,
-        areas: Arc<AreaSet>,
-        interner: Interner,
-    ) -> Self {
+        let mut entries = build_entries(assets, &areas);
+        let interner = Interner::default();
         entries.sort_unstable_by_key(|e| e.id);
         let len = entries.len();
         let mut points: HashMap<(Arc<str>, bool), Vec<SpherePoint>> = HashMap::new();
