@@ -110,12 +110,18 @@ pub fn changes_since(
         {
             return Ok(Changes::Rebuild);
         }
-        let changed = || assets::table.filter(assets::change_seq.gt(since));
-        let n: i64 = changed().count().get_result(c)?;
-        if n as usize > max {
+        // Ordered and limited, so that the index answers whatever the planner's statistics
+        // say (right after a large import PostgreSQL may have none, and would scan the table
+        // to count).
+        let rows: Vec<AssetRow> = assets::table
+            .filter(assets::change_seq.gt(since))
+            .order(assets::change_seq)
+            .limit(max as i64 + 1)
+            .select(AssetRow::as_select())
+            .load(c)?;
+        if rows.len() > max {
             return Ok(Changes::Rebuild);
         }
-        let rows: Vec<AssetRow> = changed().select(AssetRow::as_select()).load(c)?;
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let mut refs: HashMap<String, Vec<SourceRef>> = HashMap::new();
         for (id, records) in super::sources::records_of_assets(c, &ids)? {

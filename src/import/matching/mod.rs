@@ -378,6 +378,8 @@ struct Earlier {
     row: usize,
     /// The asset the row will create.
     id: Uuid,
+    /// The row's source, as its number in [`Matcher`]'s `sources`.
+    source: u32,
     lat: f64,
     lon: f64,
     /// name, category, postcode, website, phone, email, joined by [`SEP`].
@@ -387,7 +389,7 @@ struct Earlier {
 const SEP: char = '\u{1f}';
 
 impl Earlier {
-    fn new(row: usize, id: Uuid, f: &AssetFields) -> Earlier {
+    fn new(row: usize, id: Uuid, source: u32, f: &AssetFields) -> Earlier {
         let o = |s: &Option<String>| s.clone().unwrap_or_default().replace(SEP, " ");
         let text = [
             f.name.replace(SEP, " "),
@@ -401,6 +403,7 @@ impl Earlier {
         Earlier {
             row,
             id,
+            source,
             lat: f.lat,
             lon: f.lon,
             text: text.into(),
@@ -426,17 +429,20 @@ impl Earlier {
 
 /// The matcher of one import, fed its rows batch by batch: it keeps the term frequencies
 /// of the snapshot's names and the file's earlier new rows (compactly, in R-trees per
-/// source and category), so that a row is decided the same whichever batch it is in.
+/// category), so that a row is decided the same whichever batch it is in.
 pub struct Matcher<'a> {
     snapshot: &'a Snapshot,
     settings: MatchSettings,
     /// How many assets have each name, for the term-frequency adjustment.
     name_counts: HashMap<String, u32>,
-    /// The earlier new rows' points by (source, category); the data is the slot in
-    /// `earlier`. A row never queries its own source's trees: a list's own rows are
-    /// distinct records.
-    trees: HashMap<(String, String), RTree<Point>>,
+    /// The earlier new rows' points by category; the data is the slot in `earlier`. A
+    /// row's own source's points are passed over as they are found (before the candidates
+    /// are cut): a list's own rows are distinct records. (One tree per category, not per
+    /// source too: a file of thousands of one-row sources stays O(log n) a row.)
+    trees: HashMap<String, RTree<Point>>,
     earlier: Vec<Earlier>,
+    /// The sources of the file's rows, numbered.
+    sources: HashMap<String, u32>,
     /// Rows decided so far (the index of the next row).
     decided: usize,
 }
@@ -455,6 +461,7 @@ impl<'a> Matcher<'a> {
             name_counts,
             trees: HashMap::new(),
             earlier: Vec::new(),
+            sources: HashMap::new(),
             decided: 0,
         }
     }
@@ -493,7 +500,11 @@ impl<'a> Matcher<'a> {
                 continue;
             }
             let record = Record::new(row);
-            let source = row.source.clone().unwrap_or_default();
+            let next_source = self.sources.len() as u32;
+            let source = *self
+                .sources
+                .entry(row.source.clone().unwrap_or_default())
+                .or_insert(next_source);
             let q = unit_vector(record.lat, record.lon);
             // Beyond the radius only an equal postcode counts: without one, no need to look.
             let chord2 = if record.postcode.is_some() {
@@ -505,42 +516,43 @@ impl<'a> Matcher<'a> {
             let mut near: Vec<(f64, Source)> = Vec::new();
             // A range query is cheapest; where it finds too many (thousands of places at
             // one point), the nearest-first walk keeps the work bounded.
-            let mut gather = |tree: &dyn PointSet, wrap: fn(u32) -> Source| {
-                let start = near.len();
-                for p in tree.within(q, chord2) {
-                    if near.len() - start == SCAN_LIMIT {
-                        near.truncate(start);
-                        for (p, d2) in tree
-                            .nearest_first(q)
-                            .take_while(|(_, d2)| *d2 <= chord2)
-                            .take(MAX_CANDIDATES)
-                        {
-                            near.push((d2, wrap(p.data)));
+            let earlier = &self.earlier;
+            let other_source = |slot: u32| earlier[slot as usize].source != source;
+            let mut gather =
+                |tree: &dyn PointSet, wrap: fn(u32) -> Source, keep: &dyn Fn(u32) -> bool| {
+                    let start = near.len();
+                    for p in tree.within(q, chord2).filter(|p| keep(p.data)) {
+                        if near.len() - start == SCAN_LIMIT {
+                            near.truncate(start);
+                            for (p, d2) in tree
+                                .nearest_first(q)
+                                .take_while(|(_, d2)| *d2 <= chord2)
+                                .filter(|(p, _)| keep(p.data))
+                                .take(MAX_CANDIDATES)
+                            {
+                                near.push((d2, wrap(p.data)));
+                            }
+                            return;
                         }
-                        return;
+                        let d2 = (0..3).map(|k| (p.geom()[k] - q[k]).powi(2)).sum::<f64>();
+                        near.push((d2, wrap(p.data)));
                     }
-                    let d2 = (0..3).map(|k| (p.geom()[k] - q[k]).powi(2)).sum::<f64>();
-                    near.push((d2, wrap(p.data)));
-                }
-            };
+                };
             for c in compatible_with(&record.category) {
                 // Every status: a closed row must find the closed place.
                 for t in snapshot.category_trees_all(c) {
-                    gather(t, Source::Asset);
+                    gather(t, Source::Asset, &|_| true);
                 }
                 // A list's own rows are distinct records: never matched with each other
                 // (a library closed and its replacement of the same name at one place).
-                for ((s, _), t) in self.trees.iter().filter(|((_, cat), _)| cat == c) {
-                    if *s != source {
-                        gather(t, Source::Row);
-                    }
+                if let Some(t) = self.trees.get(c) {
+                    gather(t, Source::Row, &other_source);
                 }
             }
             near.sort_by(|a, b| a.0.total_cmp(&b.0));
             near.truncate(MAX_CANDIDATES);
 
             let count = self.name_counts.get(&record.name.key).copied().unwrap_or(1);
-            let earlier = &self.earlier;
             for &(_, s) in &near {
                 match s {
                     Source::Asset(e) => {
@@ -613,9 +625,9 @@ impl<'a> Matcher<'a> {
             if outcome == Outcome::New {
                 let slot = self.earlier.len() as u32;
                 self.earlier
-                    .push(Earlier::new(first + i, new_asset_id(), row));
+                    .push(Earlier::new(first + i, new_asset_id(), source, row));
                 self.trees
-                    .entry((source, record.category.clone()))
+                    .entry(record.category.clone())
                     .or_default()
                     .insert(Point::new(q, slot));
             }
