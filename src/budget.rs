@@ -193,11 +193,11 @@ fn lower_priority() {
     }
 }
 
-/// Hands the memory that costly work freed back to the system. Such work allocates tens of
-/// MiB for a moment on whichever thread ran it; glibc keeps freed memory in per-thread
-/// arenas, so without this the resident size only ever grows to the worst burst seen.
-/// (A few milliseconds, next to the work's hundreds.)
-fn release_free_memory() {
+/// Hands freed memory back to the system. Costly work allocates tens of MiB for a moment on
+/// whichever thread ran it, and a snapshot's build or many deltas free chunks all over the
+/// heap; glibc keeps freed memory in per-thread arenas, so without this the resident size
+/// only ever grows to the worst burst seen. (A few milliseconds.)
+pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free pages to the system; it has no preconditions.
     unsafe {

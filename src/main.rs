@@ -266,17 +266,6 @@ fn give_large_allocations_back() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn give_large_allocations_back() {}
 
-/// Hands back what loading the first snapshot freed: the rows and assets it was built
-/// from are gone, but glibc keeps their pages (at a million assets, hundreds of MiB)
-/// unless told to trim. Tens of milliseconds, once.
-fn give_free_memory_back() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free pages to the system; it has no preconditions.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 fn main() -> ExitCode {
     give_large_allocations_back();
     let log_format = match LogFormat::from_env() {
@@ -391,7 +380,6 @@ fn serve(db: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> {
         "snapshot built"
     );
     drop(snap);
-    give_free_memory_back();
     state.spawn_refresher();
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;

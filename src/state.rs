@@ -2,6 +2,7 @@
 //! (read model), authentication, limits, metrics and the configuration; and keeping the
 //! snapshot current (after a write, and by polling for other processes' writes).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,8 @@ pub struct AppState {
     /// restored database from the one the snapshot was read from. Its lock also makes
     /// refreshes one at a time.
     held_tag: Arc<Mutex<Option<i64>>>,
+    /// Deltas applied, to trim freed memory every [`TRIM_EVERY_DELTAS`].
+    deltas: Arc<AtomicU64>,
     /// Wakes the refresher before its interval is up (a NOTIFY from another instance).
     wake: Arc<Wake>,
     pub limits: Arc<RateLimits>,
@@ -43,12 +46,16 @@ impl AppState {
     /// from the configuration.
     pub fn load(store: Store, config: Config) -> Result<Self, StoreError> {
         let snap = build_snapshot(&store, None)?;
+        // The rows and assets the snapshot was built from are gone, but glibc keeps their
+        // pages (hundreds of MiB at a million assets) unless told to trim.
+        crate::budget::release_free_memory();
         let tag = crate::store::version_tag(&mut *store.conn()?, snap.version)?;
         let state = AppState {
             store,
             snapshot: Arc::new(SnapshotCell::new(snap)),
             auth: Arc::new(Auth::new(TokenKeys::from_settings(&config.tokens))),
             held_tag: Arc::new(Mutex::new(tag)),
+            deltas: Default::default(),
             wake: Default::default(),
             limits: Arc::new(RateLimits::new(&config.limits)),
             metrics: Default::default(),
@@ -95,6 +102,8 @@ impl AppState {
                 let snap = build_snapshot(&self.store, Some(&previous))?;
                 let tag = crate::store::version_tag(&mut *self.store.conn()?, snap.version)?;
                 self.snapshot.replace(snap);
+                drop(previous);
+                crate::budget::release_free_memory();
                 tag
             }
             Changes::Delta {
@@ -103,6 +112,13 @@ impl AppState {
                 assets,
             } => {
                 self.snapshot.replace(previous.apply(version, assets));
+                // Each delta frees a few copied chunks and tiles, all over the heap: trimmed
+                // now and then, so that the resident size stays flat over many writes.
+                let deltas = self.deltas.fetch_add(1, Ordering::Relaxed) + 1;
+                if deltas % TRIM_EVERY_DELTAS == 0 {
+                    drop(previous);
+                    crate::budget::release_free_memory();
+                }
                 tag
             }
         };
@@ -165,6 +181,9 @@ impl AppState {
             .expect("spawn the snapshot refresher thread");
     }
 }
+
+/// How many deltas between two trims of freed memory (a trim takes a few milliseconds).
+const TRIM_EVERY_DELTAS: u64 = 256;
 
 /// The largest delta applied to a snapshot of `len` assets; beyond it (a big import) a
 /// rebuild reads about as much and holds less at once.
