@@ -17,37 +17,13 @@ error response or a write not visible on return.
 """
 
 import csv
-import http.client
 import json
 import random
 import statistics
 import sys
 import time
-import urllib.parse
 
-
-class Client:
-    """One keep-alive connection, opened again when the server has closed it while idle."""
-
-    def __init__(self, url):
-        u = urllib.parse.urlsplit(url)
-        self.host, self.port = u.hostname, u.port
-        self.conn = None
-
-    def request(self, method, path, headers=None, body=None):
-        for attempt in (1, 2):
-            if self.conn is None:
-                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-            try:
-                self.conn.request(method, path, body=body, headers=headers or {})
-                res = self.conn.getresponse()
-                return res.status, res.read()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                self.conn.close()
-                self.conn = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+from soak_probe import Client  # one keep-alive connection, reopened after a failure
 
 
 def pct(values, p):
@@ -79,12 +55,12 @@ def main():
     for i in range(1, writes + 1):
         asset = random.choice(ids)
         body = json.dumps({"description": f"scale write {i} at {time.time():.6f}"})
-        status, data = a.request("GET", f"/v1/admin/assets/{asset}", auth)
+        status, _, data = a.request("GET", f"/v1/admin/assets/{asset}", auth)
         if status != 200:
             sys.exit(f"FATAL: GET {asset} answered {status}")
         etag = f'"{json.loads(data)["version"]}"'
         t0 = time.perf_counter()
-        status, data = a.request("PATCH", f"/v1/admin/assets/{asset}",
+        status, _, data = a.request("PATCH", f"/v1/admin/assets/{asset}",
                                  {**auth, "Content-Type": "application/merge-patch+json",
                                   "If-Match": etag}, body)
         t1 = time.perf_counter()
@@ -92,19 +68,19 @@ def main():
             sys.exit(f"FATAL: PATCH {asset} answered {status}: {data[:300]!r}")
         version = json.loads(data)["version"]
         patch_ms.append((t1 - t0) * 1000)
-        status, data = a.request("GET", f"/v1/assets/{asset}")
+        status, _, data = a.request("GET", f"/v1/assets/{asset}")
         if status != 200 or json.loads(data)["version"] != version:
             sys.exit(f"FATAL: write {i} to {asset} not visible on A when answered ({status})")
         if i % 50 == 0:
             t0 = time.perf_counter()
-            status, data = a.request("GET", "/v1/admin/assets?limit=50", auth)
+            status, _, data = a.request("GET", "/v1/admin/assets?limit=50", auth)
             if status != 200:
                 sys.exit(f"FATAL: admin list answered {status}")
             list_ms.append((time.perf_counter() - t0) * 1000)
             if b:
                 deadline = t1 + 30
                 while True:
-                    status, data = b.request("GET", f"/v1/assets/{asset}")
+                    status, _, data = b.request("GET", f"/v1/assets/{asset}")
                     if status == 200 and json.loads(data)["version"] >= version:
                         visible_b_ms.append((time.perf_counter() - t1) * 1000)
                         break
