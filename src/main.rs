@@ -186,6 +186,42 @@ enum ImportCommand {
         #[command(flatten)]
         mapping: MappingArgs,
     },
+    /// Import venues from Open Referral UK (HSDS-UK 3.0) or HSDS 3.0 services: saved
+    /// `/services?full=true` pages, one service, or a directory of them (.json, .json.gz).
+    /// Each location with latitude and longitude is a venue keyed (--source, location id),
+    /// through the same pipeline as `import assets` (matching, review, all or nothing);
+    /// see docs/data-and-imports.md for the field mapping and the category rule.
+    Oruk {
+        /// A page or service (.json, optionally gzipped), or a directory of them (read in
+        /// name order as one feed).
+        path: PathBuf,
+        /// The source of the feed's venues, e.g. `camden-oruk`: a re-import with the same
+        /// name updates them instead of adding them again.
+        #[arg(long, value_name = "NAME")]
+        source: String,
+        /// Print the report as JSON (the body `POST /v1/admin/imports` answers).
+        #[arg(long)]
+        json: bool,
+        /// Validate and count, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Reject rows with an invalid website, e-mail or phone instead of dropping the
+        /// value with a warning.
+        #[arg(long)]
+        strict: bool,
+        /// The feed is the source's complete current list (as `import assets --snapshot`).
+        #[arg(long)]
+        snapshot: bool,
+        /// The date of the list (RFC 3339; default now).
+        #[arg(long, value_parser = parse_time)]
+        as_of: Option<DateTime<Utc>>,
+        /// Import the valid locations and report the others (default: all or nothing).
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Write the rejected rows (line,field,value,reason) to this CSV file.
+        #[arg(long, value_name = "FILE", requires = "skip_invalid")]
+        rejects: Option<PathBuf>,
+    },
     /// Import postcode positions: OS Code-Point Open as published (the headerless
     /// per-area CSVs of Data/CSV/, or that directory), or a CSV with a postcode column and
     /// lat/lon or easting/northing columns; optionally .gz. Adds and updates, in one
@@ -336,6 +372,41 @@ fn main() -> ExitCode {
             import_assets(
                 &cli.db.database_url,
                 &file,
+                &options,
+                json,
+                rejects.as_deref(),
+            )
+        })(),
+        Some(Command::Import(ImportCommand::Oruk {
+            path,
+            source,
+            json,
+            dry_run,
+            strict,
+            snapshot,
+            as_of,
+            skip_invalid,
+            rejects,
+        })) => (|| {
+            let options = ImportOptions {
+                format: Some(Format::Oruk),
+                contacts: if strict {
+                    Contacts::Strict
+                } else {
+                    Contacts::Salvage
+                },
+                dry_run,
+                snapshot,
+                as_of,
+                matching: match_settings(&MatchThresholds::from_env()?)?,
+                skip_invalid,
+                mapping: with_source(None, Some(source)),
+                encoding: Encoding::Utf8,
+                batch_rows: community_assets::config::import_batch_rows()?,
+            };
+            import_assets(
+                &cli.db.database_url,
+                &path,
                 &options,
                 json,
                 rejects.as_deref(),

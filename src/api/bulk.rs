@@ -35,6 +35,9 @@ pub enum ImportFormat {
     Geojson,
     /// OpenStreetMap data as Overpass returns it (`[out:json]`, `out center tags;`).
     Osm,
+    /// Open Referral UK / HSDS 3.0: a `/services` page fetched with `full=true`, or one
+    /// service; needs `source`.
+    Oruk,
 }
 
 impl From<ImportFormat> for Format {
@@ -43,6 +46,7 @@ impl From<ImportFormat> for Format {
             ImportFormat::Csv => Format::Csv,
             ImportFormat::Geojson => Format::GeoJson,
             ImportFormat::Osm => Format::Osm,
+            ImportFormat::Oruk => Format::Oruk,
         }
     }
 }
@@ -51,7 +55,7 @@ impl From<ImportFormat> for Format {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// `csv`, `geojson` or `osm`.
+    /// `csv`, `geojson`, `osm` or `oruk`.
     #[param(inline)]
     pub format: ImportFormat,
     /// `true`: report only.
@@ -66,7 +70,8 @@ pub struct ImportQuery {
     /// The date of the list (RFC 3339; default now): a closure in it does not archive an
     /// asset a person verified after it.
     pub as_of: Option<DateTime<Utc>>,
-    /// Supplies or overrides every row's `source` (as `mapping` `{"set":{"source":...}}`).
+    /// Supplies or overrides every row's `source` (as `mapping` `{"set":{"source":...}}`);
+    /// required with `format=oruk` (a feed names no source of its own).
     #[param(min_length = 1, max_length = 200)]
     pub source: Option<String>,
     /// `reject` (default): any invalid row rejects the file. `skip`: the valid rows go in,
@@ -107,23 +112,41 @@ impl QueryContract for ImportQuery {
     }
 
     fn parse(p: &Params) -> Result<Self, ApiError> {
+        let format = match p.one_of("format", &["csv", "geojson", "osm", "oruk"])? {
+            Some("csv") => ImportFormat::Csv,
+            Some("geojson") => ImportFormat::Geojson,
+            Some("osm") => ImportFormat::Osm,
+            Some(_) => ImportFormat::Oruk,
+            None => {
+                return Err(ApiError::param(
+                    "format",
+                    "is required: csv, geojson, osm or oruk",
+                ))
+            }
+        };
+        let source = p.get("source").map(str::to_string);
+        if matches!(format, ImportFormat::Oruk) {
+            if source.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                return Err(ApiError::param(
+                    "source",
+                    "is required with format=oruk: the name of the feed's source, so that \
+                     a re-import updates its venues",
+                ));
+            }
+            if p.get("mapping").is_some() {
+                return Err(ApiError::param(
+                    "mapping",
+                    "applies to CSV files, not to format=oruk",
+                ));
+            }
+        }
         Ok(ImportQuery {
-            format: match p.one_of("format", &["csv", "geojson", "osm"])? {
-                Some("csv") => ImportFormat::Csv,
-                Some("geojson") => ImportFormat::Geojson,
-                Some(_) => ImportFormat::Osm,
-                None => {
-                    return Err(ApiError::param(
-                        "format",
-                        "is required: csv, geojson or osm",
-                    ))
-                }
-            },
+            format,
             dry_run: p.bool("dry_run")?,
             strict: p.bool("strict")?,
             snapshot: p.bool("snapshot")?,
             as_of: p.timestamp("as_of")?,
-            source: p.get("source").map(str::to_string),
+            source,
             on_error: p.one_of("on_error", &["reject", "skip"])?.map(|o| {
                 if o == "skip" {
                     OnError::Skip
@@ -149,13 +172,17 @@ impl QueryContract for ImportQuery {
     }
 }
 
-/// Import assets (CSV, GeoJSON or OpenStreetMap).
+/// Import assets (CSV, GeoJSON, OpenStreetMap or Open Referral UK).
 ///
 /// The body is a file as `community-assets import assets` takes it (`format=csv` or
 /// `geojson`, optionally gzip-compressed), or OpenStreetMap data as Overpass returns it
 /// (`format=osm`: `[out:json]` with `out center tags;`; museums, galleries, libraries,
 /// theatres, arts centres, cafes, cinemas, community centres and heritage mapped to
-/// categories, ways and relations placed at their centre, keyed `osm` / `node/123`).
+/// categories, ways and relations placed at their centre, keyed `osm` / `node/123`), or
+/// an Open Referral UK / HSDS 3.0 `/services` page fetched with `full=true` or one service
+/// (`format=oruk`, with `source`: each location with latitude and longitude a venue keyed
+/// by `source` and the location's id, located by its JSON path such as
+/// `contents[3].service_at_locations[0].location`; as `community-assets import oruk`).
 /// All or nothing: any invalid row is a 422 listing every problem by line (or element),
 /// and nothing changes; with `on_error=skip` the valid rows go in and the report lists the
 /// others (`rejected`, each with its line, field, value and reason). A raw CSV with its own

@@ -8,6 +8,7 @@ pub mod csv_cell;
 pub mod encoding;
 pub mod mapping;
 pub mod matching;
+pub mod oruk;
 pub mod osm;
 pub mod postcodes;
 pub mod stream;
@@ -193,6 +194,9 @@ pub enum Format {
     GeoJson,
     /// OpenStreetMap data as the Overpass API returns it (JSON).
     Osm,
+    /// Open Referral UK / HSDS 3.0 services (`/services` pages fetched with `full=true`, or
+    /// one service), a venue per location with a position.
+    Oruk,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use super::encoding::Encoding;
 use super::mapping::Plan;
 use super::{
-    cell_value, file_error, geojson_document, geojson_records, osm, Capped, Contacts, Format,
+    cell_value, file_error, geojson_document, geojson_records, oruk, osm, Capped, Contacts, Format,
     Problems, ReadOptions, Record, RowError,
 };
 use crate::domain::asset::salvage_contacts;
@@ -268,6 +268,9 @@ pub fn records<'a>(
     options: &ReadOptions,
 ) -> Result<Records<'a>, Problems> {
     let io = |e: std::io::Error| file_error(format!("cannot be read: {e}"));
+    if format == Some(Format::Oruk) {
+        return oruk_records(input, options);
+    }
     let mut reader = input.open().map_err(io)?;
     let is_json = {
         let head = reader.fill_buf().map_err(io)?;
@@ -395,6 +398,78 @@ pub fn records<'a>(
         records: Box::new(records),
         warnings,
         failed,
+    })
+}
+
+/// The venue rows of ORUK / HSDS services: a body, a file, or a directory's `.json` and
+/// `.json.gz` files (in name order, read as one feed). The rows' source is the one the
+/// mapping sets (`--source`, `source=`): a feed has no source names of its own.
+fn oruk_records<'a>(input: Input<'a>, options: &ReadOptions) -> Result<Records<'a>, Problems> {
+    let source = match options.mapping {
+        Some(m)
+            if !m.map.is_empty()
+                || !m.values.is_empty()
+                || m.id_column.is_some()
+                || m.set.keys().any(|k| k != "source") =>
+        {
+            return Err(file_error(
+                "a mapping applies to CSV files; an ORUK feed takes only a source name",
+            ))
+        }
+        Some(m) => m
+            .set
+            .get("source")
+            .filter(|s| !s.trim().is_empty())
+            .cloned(),
+        None => None,
+    };
+    let Some(source) = source else {
+        return Err(file_error(
+            "an ORUK feed needs a source name for its venues (--source NAME, source=NAME)",
+        ));
+    };
+    let read = |p: &Path| super::read_bytes(p).map_err(|e| file_error(e.to_string()));
+    let files: Vec<(String, Vec<u8>)> = match input {
+        Input::Bytes(b) => vec![(String::new(), b.to_vec())],
+        Input::Path(p) if p.is_dir() => {
+            let entries = std::fs::read_dir(p)
+                .map_err(|e| file_error(format!("{}: cannot be read: {e}", p.display())))?;
+            let mut paths: Vec<std::path::PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    let name = f.to_string_lossy().to_ascii_lowercase();
+                    f.is_file() && (name.ends_with(".json") || name.ends_with(".json.gz"))
+                })
+                .collect();
+            paths.sort();
+            if paths.is_empty() {
+                return Err(file_error(format!(
+                    "{} has no .json or .json.gz files",
+                    p.display()
+                )));
+            }
+            paths
+                .iter()
+                .map(|f| {
+                    let name = f.file_name().unwrap_or_default().to_string_lossy();
+                    Ok((name.into_owned(), read(f)?))
+                })
+                .collect::<Result<_, Problems>>()?
+        }
+        Input::Path(p) => vec![(String::new(), read(p)?)],
+    };
+    let docs: Vec<oruk::Document> = files
+        .iter()
+        .map(|(name, bytes)| oruk::Document {
+            name: name.clone(),
+            bytes,
+        })
+        .collect();
+    let feed = oruk::read_services(&docs, &source).map_err(Problems::from)?;
+    Ok(Records {
+        records: Box::new(feed.rows.into_iter()),
+        warnings: feed.warnings,
+        failed: Rc::new(RefCell::new(None)),
     })
 }
 
