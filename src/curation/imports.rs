@@ -14,20 +14,25 @@ use std::sync::mpsc::SyncSender;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::activity::{ActivityFields, Vocabulary};
 use crate::domain::{AssetFields, LocationPrecision};
 use crate::error::ApiError;
 use crate::import::encoding::Encoding;
 use crate::import::mapping::Mapping;
 use crate::import::matching::{Candidate, Decision, MatchSettings, Matcher, Outcome};
+use crate::import::oruk::ActivityDraft;
 use crate::import::stream::{self, Input, Records, Validator};
 use crate::import::{
-    postcodes, Contacts, Format, ImportError, ParsedAssets, Problems, ReadOptions, RowError,
-    MAX_LISTED,
+    postcodes, Capped, Contacts, Format, ImportError, ParsedAssets, Problems, ReadOptions,
+    RowError, MAX_LISTED,
 };
 use crate::index::Snapshot;
 use crate::metrics::ImportOutcome;
 use crate::state::{full_snapshot, AppState};
-use crate::store::imports::{in_transaction, Batch, ImportCounts, ImportSettings, RowPlan};
+use crate::store::activities as activity_store;
+use crate::store::imports::{
+    in_transaction, ActivityCounts, Batch, ImportCounts, ImportSettings, RowPlan, Transaction,
+};
 use crate::store::postcodes::positions as postcode_positions;
 use crate::store::sources::records_by_key;
 use crate::store::{Store, StoreError};
@@ -135,6 +140,10 @@ pub struct ImportReport {
     pub rejected: Vec<RowError>,
     /// Every problem of the rows left out.
     pub rejected_total: usize,
+    /// What happened to the activities at the venues (imports that carry activities:
+    /// Open Referral UK services).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activities: Option<ActivityCounts>,
 }
 
 /// Rows an import reads, validates, matches and writes at a time (`IMPORT_BATCH_ROWS`):
@@ -214,20 +223,30 @@ pub fn import_assets(
                 let v = &prepared.validator;
                 t.close(&v.sources(), |k| v.named(k))?;
             }
-            Ok::<_, ImportError>(prepared)
+            let activities = write_activities(t, &prepared.activities, options)?;
+            Ok::<_, ImportError>((prepared, activities))
         })
     })?;
-    let Prepared {
-        mut validator,
-        unplaced,
-        listed,
-        decisions_total,
-        file_warnings,
-    } = prepared;
+    let (
+        Prepared {
+            mut validator,
+            unplaced,
+            listed,
+            decisions_total,
+            file_warnings,
+            activities: _,
+        },
+        activities,
+    ) = prepared;
     let mut warnings = std::mem::take(&mut validator.warnings);
     warnings.extend(file_warnings);
     let mut rejected = std::mem::take(&mut validator.errors);
     rejected.append(unplaced);
+    let activities = activities.map(|a| {
+        warnings.append(a.warnings);
+        rejected.append(a.rejected);
+        a.counts
+    });
     Ok(ImportReport {
         dry_run: options.dry_run,
         counts,
@@ -237,7 +256,115 @@ pub fn import_assets(
         warnings: warnings.into_listed(),
         rejected_total: rejected.total(),
         rejected: rejected.into_listed(),
+        activities,
     })
+}
+
+/// What writing an import's activities did, and the problems and warnings it found.
+struct ActivitiesWritten {
+    counts: ActivityCounts,
+    warnings: Capped<RowError>,
+    rejected: Problems,
+}
+
+/// The invalid optional contacts of an activity, dropped with a warning when salvaging.
+const ACTIVITY_CONTACTS: [&str; 3] = ["booking_url", "contact_email", "contact_phone"];
+
+/// Writes the activities of a feed's venues in the import's transaction, once every venue
+/// is written: each at the asset its venue's record is linked to (a venue sent to review
+/// has none yet: its activities wait for a re-import, with a warning). Validated as any
+/// activity; an invalid one rejects the import (or, skipping invalid rows, is reported).
+fn write_activities(
+    t: &mut Transaction,
+    drafts: &[ActivityDraft],
+    options: &ImportOptions,
+) -> Result<Option<ActivitiesWritten>, ImportError> {
+    if drafts.is_empty() {
+        return Ok(None);
+    }
+    let slugs = |terms: Vec<crate::domain::activity::Term>| -> HashSet<String> {
+        terms.into_iter().map(|t| t.slug).collect()
+    };
+    let kinds = slugs(activity_store::kinds(t.conn())?);
+    let audiences = slugs(activity_store::audiences(t.conn())?);
+    let vocab = Vocabulary {
+        kinds: &kinds,
+        audiences: &audiences,
+    };
+    let text = |d: &ActivityDraft, k: &str| {
+        d.body
+            .get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let keys: Vec<(String, String)> = drafts
+        .iter()
+        .map(|d| (text(d, "source"), d.venue.clone()))
+        .collect();
+    let assets = t.assets_of(&keys)?;
+    let mut out = ActivitiesWritten {
+        counts: ActivityCounts::default(),
+        warnings: Capped::default(),
+        rejected: Problems::default(),
+    };
+    let mut seen = HashSet::new();
+    for (d, key) in drafts.iter().zip(&keys) {
+        let name = text(d, "name");
+        let Some(asset) = assets.get(key) else {
+            out.warnings.push(RowError {
+                location: d.location.clone(),
+                field: "-".into(),
+                reason: format!(
+                    "activity {name:?} not imported: its venue (location {}) was not \
+                     (rejected, or held for review: import again once the match is decided)",
+                    d.venue
+                ),
+                value: None,
+            });
+            continue;
+        };
+        if !seen.insert(text(d, "source_id")) {
+            continue;
+        }
+        let mut body = d.body.clone();
+        body.insert("asset_id".into(), asset.to_string().into());
+        let mut parsed = ActivityFields::parse(&body, &vocab);
+        if let (Err(errors), Contacts::Salvage) = (&parsed, options.contacts) {
+            let contacts: Vec<_> = errors
+                .iter()
+                .filter(|e| ACTIVITY_CONTACTS.contains(&e.field.as_str()))
+                .collect();
+            if !contacts.is_empty() && contacts.len() == errors.len() {
+                for e in contacts {
+                    out.warnings.push(RowError {
+                        location: d.location.clone(),
+                        field: e.field.clone(),
+                        reason: format!("dropped from activity {name:?}: {}", e.reason),
+                        value: None,
+                    });
+                    body.remove(&e.field);
+                }
+                parsed = ActivityFields::parse(&body, &vocab);
+            }
+        }
+        match parsed {
+            Ok(fields) => t.write_activity(fields, &mut out.counts)?,
+            Err(errors) => out.rejected.extend(errors.into_iter().map(|e| RowError {
+                location: d.location.clone(),
+                value: body.get(&e.field).map(|v| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                }),
+                field: format!("activity.{}", e.field),
+                reason: e.reason,
+            })),
+        }
+    }
+    if out.rejected.total() > 0 && !options.skip_invalid {
+        return Err(ImportError::Rejected(out.rejected));
+    }
+    Ok(Some(out))
 }
 
 /// What the preparing side of an import found, besides the batches it sent.
@@ -247,6 +374,7 @@ struct Prepared<'a> {
     listed: Vec<RowDecision>,
     decisions_total: usize,
     file_warnings: Vec<RowError>,
+    activities: Vec<ActivityDraft>,
 }
 
 /// The preparing side of an import: reads, validates, places and matches the rows a batch
@@ -266,6 +394,7 @@ fn prepare<'a>(
         mut records,
         warnings: file_warnings,
         failed,
+        activities,
     } = stream::records(input, options.format, read_options).map_err(ImportError::Rejected)?;
     let batch_rows = if options.batch_rows == 0 {
         BATCH_ROWS
@@ -374,6 +503,7 @@ fn prepare<'a>(
         listed,
         decisions_total,
         file_warnings,
+        activities,
     })
 }
 

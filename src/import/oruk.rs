@@ -14,9 +14,16 @@ use super::RowError;
 use crate::domain::asset::normalise_postcode;
 use crate::domain::{Hours, RawAsset};
 
-/// The taxonomy our own ORUK feed publishes the categories in: its terms' codes are our
-/// category slugs.
-pub const CATEGORY_TAXONOMY: &str = "community-assets categories";
+/// The names of the taxonomy our own ORUK feed publishes the categories in (its terms'
+/// `term` is our slug, `name` our label): the first is what `/oruk` publishes.
+pub const CATEGORY_TAXONOMIES: [&str; 2] =
+    ["Community asset categories", "community-assets categories"];
+
+fn is_category_taxonomy(name: &str) -> bool {
+    CATEGORY_TAXONOMIES
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(name))
+}
 
 /// Keyword rules, first match wins: a category and words or phrases that name it.
 /// `arts_centre` and `community_centre` come first so that "Arts Centre Cafe" is an arts
@@ -83,11 +90,27 @@ pub struct Document<'a> {
 pub struct Feed {
     pub rows: Vec<(String, Result<RawAsset, RowError>)>,
     pub warnings: Vec<RowError>,
+    /// The services at the venues, as activities (not our own "visit" services).
+    pub activities: Vec<ActivityDraft>,
 }
 
-/// A service at a place.
+/// A service at a venue as an activity body for `ActivityFields::parse` (all but
+/// `asset_id`, which is the asset the venue's row becomes), with the venue's key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActivityDraft {
+    /// Where the service is (`contents[3]`).
+    pub location: String,
+    /// The venue's source_id (its location id).
+    pub venue: String,
+    pub body: Map<String, Value>,
+}
+
+/// A service at a place: the service, where it is, and the service_at_location record
+/// that links the two (none when listed in the service's `locations`).
 struct Service<'a> {
     value: &'a Map<String, Value>,
+    at: String,
+    link: Option<&'a Map<String, Value>>,
 }
 
 /// A location and the services at it, in the order found.
@@ -282,7 +305,11 @@ fn feed(services: &[(At, &Map<String, Value>)], source: &str) -> Feed {
                         .last()
                         .is_some_and(|x| std::ptr::eq(x.value, *s));
                     if !same {
-                        place.services.push(Service { value: s });
+                        place.services.push(Service {
+                            value: s,
+                            at: at.to_string(),
+                            link,
+                        });
                     }
                 }
                 None => {
@@ -291,7 +318,11 @@ fn feed(services: &[(At, &Map<String, Value>)], source: &str) -> Feed {
                         location,
                         value: loc,
                         link,
-                        services: vec![Service { value: s }],
+                        services: vec![Service {
+                            value: s,
+                            at: at.to_string(),
+                            link,
+                        }],
                     });
                 }
             }
@@ -313,7 +344,17 @@ fn feed(services: &[(At, &Map<String, Value>)], source: &str) -> Feed {
         }
     }
     for place in &places {
-        let row = venue(place, source, &mut out.warnings);
+        let mut noted = Vec::new();
+        let activities: Vec<ActivityDraft> = place
+            .services
+            .iter()
+            .filter_map(|service| activity(place, service, source, &mut noted))
+            .collect();
+        let row = venue(place, source, !activities.is_empty(), &mut out.warnings);
+        if row.is_ok() {
+            out.warnings.append(&mut noted);
+            out.activities.extend(activities);
+        }
         out.rows.push((place.location.clone(), row));
     }
     out
@@ -367,7 +408,12 @@ fn phone(o: &Map<String, Value>) -> String {
 }
 
 /// One location as a venue row, or why it cannot be one.
-fn venue(place: &Place, source: &str, warnings: &mut Vec<RowError>) -> Result<RawAsset, RowError> {
+fn venue(
+    place: &Place,
+    source: &str,
+    activities: bool,
+    warnings: &mut Vec<RowError>,
+) -> Result<RawAsset, RowError> {
     let loc = place.value;
     let at = place.location.as_str();
     let first = place.services[0].value;
@@ -443,7 +489,7 @@ fn venue(place: &Place, source: &str, warnings: &mut Vec<RowError>) -> Result<Ra
             FALLBACK_CATEGORY
         }
     };
-    let opening_hours = opening_hours(place, warnings);
+    let opening_hours = opening_hours(place, activities, warnings);
     Ok(RawAsset {
         source: source.into(),
         source_id,
@@ -459,8 +505,13 @@ fn venue(place: &Place, source: &str, warnings: &mut Vec<RowError>) -> Result<Ra
         email: first_of([text(first, "email"), org_text("email")]),
         opening_hours,
         wheelchair: wheelchair(loc).into(),
-        cost: cost(first).into(),
-        description: first_of([text(loc, "description"), text(first, "description")]),
+        // An activity's price and description are its own, not the venue's.
+        cost: if activities { "unknown" } else { cost(first) }.into(),
+        description: if activities {
+            text(loc, "description")
+        } else {
+            first_of([text(loc, "description"), text(first, "description")])
+        },
         tags: String::new(),
         status: String::new(),
         location_precision: String::new(),
@@ -533,7 +584,7 @@ fn category(
     };
     let ours = terms
         .iter()
-        .filter(|t| taxonomy_of(t).eq_ignore_ascii_case(CATEGORY_TAXONOMY))
+        .filter(|t| is_category_taxonomy(&taxonomy_of(t)))
         .find_map(|t| exact(t));
     if let Some(c) = ours.or_else(|| terms.iter().find_map(|t| exact(t))) {
         return Some(c);
@@ -567,6 +618,438 @@ pub fn keyword_category(text: &str) -> Option<&'static str> {
         .iter()
         .find(|(_, keys)| keys.iter().any(|k| words.contains(&format!(" {k} "))))
         .map(|(slug, _)| *slug)
+}
+
+/// Activity kinds and the words that name them, first match wins (the specific before
+/// the general: a "film club" is film, not creative arts).
+const KIND_KEYWORDS: &[(&str, &[&str])] = &[
+    (
+        "music-singing",
+        &[
+            "singing",
+            "sing",
+            "choir",
+            "choirs",
+            "music",
+            "song",
+            "songs",
+            "band",
+            "orchestra",
+            "ukulele",
+        ],
+    ),
+    (
+        "dance",
+        &["dance", "dancing", "ballet", "movement to music"],
+    ),
+    (
+        "film",
+        &[
+            "film",
+            "films",
+            "cinema",
+            "screening",
+            "screenings",
+            "movie",
+            "movies",
+        ],
+    ),
+    (
+        "crafts",
+        &[
+            "craft", "crafts", "knitting", "sewing", "pottery", "woodwork", "crochet", "quilting",
+            "making",
+        ],
+    ),
+    (
+        "reading",
+        &[
+            "reading",
+            "book club",
+            "books",
+            "poetry",
+            "writing",
+            "storytelling",
+            "rhyme time",
+            "stories",
+        ],
+    ),
+    (
+        "heritage",
+        &[
+            "heritage",
+            "history",
+            "object handling",
+            "reminiscence",
+            "archive",
+            "archives",
+            "museum",
+        ],
+    ),
+    (
+        "nature",
+        &[
+            "nature",
+            "garden",
+            "gardening",
+            "walk",
+            "walks",
+            "walking",
+            "allotment",
+            "outdoors",
+        ],
+    ),
+    (
+        "creative-arts",
+        &[
+            "art",
+            "arts",
+            "painting",
+            "drawing",
+            "sculpture",
+            "photography",
+            "creative",
+            "arts on prescription",
+        ],
+    ),
+];
+
+/// Audiences and the words that name them (all that match apply).
+const AUDIENCE_KEYWORDS: &[(&str, &[&str])] = &[
+    (
+        "dementia",
+        &["dementia", "alzheimer", "alzheimers", "alzheimer s"],
+    ),
+    (
+        "mental-health",
+        &["mental health", "anxiety", "depression", "mental wellbeing"],
+    ),
+    (
+        "long-term-conditions",
+        &[
+            "long term condition",
+            "long term conditions",
+            "copd",
+            "parkinson",
+            "parkinsons",
+            "parkinson s",
+            "stroke",
+            "chronic pain",
+            "lung condition",
+            "lung conditions",
+            "arthritis",
+        ],
+    ),
+    (
+        "loneliness",
+        &["lonely", "loneliness", "isolated", "isolation"],
+    ),
+    (
+        "young-people",
+        &[
+            "young people",
+            "children",
+            "teenagers",
+            "teens",
+            "youth",
+            "kids",
+        ],
+    ),
+    (
+        "older-people",
+        &[
+            "older people",
+            "older adults",
+            "over 50s",
+            "over 60s",
+            "over 65s",
+            "seniors",
+            "elderly",
+        ],
+    ),
+    ("carers", &["carer", "carers"]),
+    (
+        "learning-disabilities",
+        &[
+            "learning disability",
+            "learning disabilities",
+            "autism",
+            "autistic",
+        ],
+    ),
+];
+
+/// A text's words, lower-case, separated by single spaces and padded with one each side
+/// (so that `" word "` finds whole words and phrases).
+fn words(text: &str) -> String {
+    let t: String = text
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    format!(" {} ", t.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+fn says(words: &str, phrase: &str) -> bool {
+    words.contains(&format!(" {phrase} "))
+}
+
+/// Whether a term's code, term or name is `slug` or its label (`music-singing`, "music
+/// singing").
+fn term_is(t: &Map<String, Value>, slug: &str) -> bool {
+    let label = words(slug);
+    [text(t, "code"), text(t, "term"), text(t, "name")]
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(slug) || words(s) == label)
+}
+
+/// Our own publisher's "visit" service of a venue without activities: named as its
+/// location, classified in our category taxonomy.
+fn is_visit_service(service: &Map<String, Value>, loc: &Map<String, Value>) -> bool {
+    text(service, "name") == text(loc, "name")
+        && terms(service)
+            .iter()
+            .any(|t| is_category_taxonomy(&taxonomy_of(t)))
+}
+
+/// A service as an activity at the place's venue, or `None` (our "visit" service; no
+/// activity kind found, with a warning).
+fn activity(
+    place: &Place,
+    service: &Service,
+    source: &str,
+    warnings: &mut Vec<RowError>,
+) -> Option<ActivityDraft> {
+    let s = service.value;
+    if is_visit_service(s, place.value) {
+        return None;
+    }
+    let at = service.at.as_str();
+    let name = text(s, "name");
+    let terms = terms(s);
+    let described = words(&format!(
+        "{name} {} {}",
+        text(s, "description"),
+        terms
+            .iter()
+            .map(|t| first_of([text(t, "name"), text(t, "term")]))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    let by_term = KIND_KEYWORDS
+        .iter()
+        .map(|(slug, _)| *slug)
+        .find(|slug| terms.iter().any(|t| term_is(t, slug)));
+    let by_words = || {
+        let named = words(&name);
+        let kind_in = |w: &str| {
+            KIND_KEYWORDS
+                .iter()
+                .find(|(_, keys)| keys.iter().any(|k| says(w, k)))
+                .map(|(slug, _)| *slug)
+        };
+        kind_in(&named).or_else(|| kind_in(&described))
+    };
+    let Some(kind) = by_term.or_else(by_words) else {
+        warnings.push(warning(
+            at,
+            "kind",
+            format!(
+                "activity {name:?} not imported: no activity kind in its taxonomy terms, \
+                 name or description"
+            ),
+        ));
+        return None;
+    };
+    let who = words(&format!(
+        "{} {}",
+        described,
+        text(s, "eligibility_description")
+    ));
+    let audiences: Vec<&str> = AUDIENCE_KEYWORDS
+        .iter()
+        .filter(|(slug, keys)| {
+            terms.iter().any(|t| term_is(t, slug)) || keys.iter().any(|k| says(&who, k))
+        })
+        .map(|(slug, _)| *slug)
+        .collect();
+    let venue_id = text(place.value, "id");
+    let source_id = match service.link.map(|l| text(l, "id")) {
+        Some(id) if !id.is_empty() => id,
+        _ => format!("{}@{venue_id}", text(s, "id")),
+    };
+    let mut body = Map::new();
+    let mut put = |k: &str, v: Value| {
+        let empty =
+            v.is_null() || v.as_str() == Some("") || v.as_array().is_some_and(Vec::is_empty);
+        if !empty {
+            body.insert(k.into(), v);
+        }
+    };
+    put("name", Value::String(name.clone()));
+    put("description", Value::String(text(s, "description")));
+    put("kind", Value::String(kind.into()));
+    put("audiences", Value::from(audiences));
+    for (ours, theirs) in [("min_age", "minimum_age"), ("max_age", "maximum_age")] {
+        match s.get(theirs).and_then(Value::as_u64) {
+            Some(a) if a <= 120 => put(ours, Value::from(a)),
+            Some(a) => warnings.push(warning(at, theirs, format!("left out: {a} is not an age"))),
+            None => {}
+        }
+    }
+    let schedules = service
+        .link
+        .map(|l| array(l, "schedules"))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| array(s, "schedules"));
+    let mut schedule = Vec::new();
+    for (i, sc) in schedules.iter().enumerate() {
+        match schedule_entry(sc) {
+            Ok(e) => schedule.push(e),
+            Err(reason) => warnings.push(warning(
+                at,
+                &format!("schedules[{i}]"),
+                format!("left out of activity {name:?}: {reason}"),
+            )),
+        }
+    }
+    put("schedule", Value::Array(schedule));
+    let cost = cost(s);
+    put("cost", Value::String(cost.into()));
+    if cost == "paid" {
+        let amount = array(s, "cost_options")
+            .iter()
+            .filter_map(|o| o.get("amount")?.as_f64())
+            .find(|a| *a > 0.0 && *a <= 10_000.0);
+        if let Some(a) = amount {
+            put("cost_amount", Value::from(a));
+        }
+    }
+    let how = words(&format!(
+        "{} {}",
+        text(s, "application_process"),
+        text(s, "referral_method")
+    ));
+    let referral: Vec<&str> = [
+        (
+            "self",
+            &[
+                "self referral",
+                "self refer",
+                "drop in",
+                "just turn up",
+                "book directly",
+                "self",
+            ][..],
+        ),
+        (
+            "link-worker",
+            &[
+                "link worker",
+                "link workers",
+                "social prescriber",
+                "social prescribing",
+            ][..],
+        ),
+        ("gp", &["gp", "gps", "doctor"][..]),
+    ]
+    .iter()
+    .filter(|(_, keys)| keys.iter().any(|k| says(&how, k)))
+    .map(|(slug, _)| *slug)
+    .collect();
+    put("referral", Value::from(referral));
+    put("booking_url", Value::String(text(s, "url")));
+    put("contact_email", Value::String(text(s, "email")));
+    let phone = first_of([
+        phone(s),
+        service.link.map(phone).unwrap_or_default(),
+        phone(place.value),
+    ]);
+    put("contact_phone", Value::String(phone));
+    let status = match text(s, "status").to_ascii_lowercase().as_str() {
+        "inactive" | "defunct" => "archived",
+        _ => "published",
+    };
+    put("status", Value::String(status.into()));
+    put("source", Value::String(source.into()));
+    put("source_id", Value::String(source_id));
+    Some(ActivityDraft {
+        location: at.to_string(),
+        venue: venue_id,
+        body,
+    })
+}
+
+/// An HSDS schedule as an activity schedule line: a weekly or monthly recurrence (every
+/// week or month, days in `byday`, times, optional validity), or one date (`dtstart` or
+/// equal `valid_from` and `valid_to`, no `freq`).
+fn schedule_entry(s: &Value) -> Result<Value, String> {
+    let s = s.as_object().ok_or("not an object")?;
+    let (Some(opens), Some(closes)) = (clock(&text(s, "opens_at")), clock(&text(s, "closes_at")))
+    else {
+        return Err("no opens_at and closes_at as HH:MM".into());
+    };
+    let date = |k: &str| {
+        let d = text(s, k);
+        let d = d.get(..10).unwrap_or(&d).to_string();
+        chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+            .ok()
+            .map(|_| d)
+    };
+    let freq = text(s, "freq").to_ascii_uppercase();
+    if freq.is_empty() {
+        let day = date("dtstart").or_else(|| match (date("valid_from"), date("valid_to")) {
+            (Some(a), Some(b)) if a == b => Some(a),
+            _ => None,
+        });
+        return match day {
+            Some(d) => Ok(json_entry([
+                ("date", d),
+                ("opens_at", opens),
+                ("closes_at", closes),
+            ])),
+            None => Err("neither a recurrence (freq) nor one date".into()),
+        };
+    }
+    if freq != "WEEKLY" && freq != "MONTHLY" {
+        return Err(format!("freq {freq} (only WEEKLY and MONTHLY)"));
+    }
+    let interval = text(s, "interval");
+    if !(interval.is_empty() || interval == "1") {
+        return Err(format!("repeats every {interval} periods"));
+    }
+    if let Some(k) = ["bymonthday", "byyearday", "byweekno", "count"]
+        .into_iter()
+        .find(|k| !text(s, k).is_empty())
+    {
+        return Err(format!("has {k}, which an activity schedule cannot say"));
+    }
+    let byday = text(s, "byday").replace(' ', "").to_ascii_uppercase();
+    if byday.is_empty() {
+        return Err("no byday".into());
+    }
+    let mut fields = vec![
+        ("freq", freq),
+        ("byday", byday),
+        ("opens_at", opens),
+        ("closes_at", closes),
+    ];
+    if let Some(d) = date("valid_from").or_else(|| date("dtstart")) {
+        fields.push(("valid_from", d));
+    }
+    if let Some(d) = date("valid_to").or_else(|| date("until")) {
+        fields.push(("valid_to", d));
+    }
+    Ok(json_entry(fields))
+}
+
+fn json_entry(fields: impl IntoIterator<Item = (&'static str, String)>) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v)))
+            .collect(),
+    )
 }
 
 /// `yes`, `limited` or `no` when the location's accessibility text clearly says so of
@@ -656,17 +1139,23 @@ fn cost(service: &Map<String, Value>) -> &'static str {
 }
 
 /// The venue's opening hours in OpenStreetMap syntax from the location's schedules, else
-/// its service_at_location's, else (a location with one service) the service's: weekly
-/// rules with days and times only. Anything else is left out with a warning.
-fn opening_hours(place: &Place, warnings: &mut Vec<RowError>) -> String {
+/// (a location with one service that is not an activity, such as our own "visit"
+/// service) its service_at_location's, else the service's: weekly rules with days and
+/// times only. Anything else is left out with a warning.
+fn opening_hours(place: &Place, activities: bool, warnings: &mut Vec<RowError>) -> String {
+    // An activity's times are its own, not the venue's.
+    let only_service = place.services.len() == 1 && !activities;
     let (schedules, field) = [
         (array(place.value, "schedules"), "schedules"),
         (
-            place.link.map_or(&[][..], |l| array(l, "schedules")),
+            place
+                .link
+                .filter(|_| only_service)
+                .map_or(&[][..], |l| array(l, "schedules")),
             "service_at_location.schedules",
         ),
         (
-            if place.services.len() == 1 {
+            if only_service {
                 array(place.services[0].value, "schedules")
             } else {
                 &[]
@@ -830,6 +1319,39 @@ mod tests {
     }
 
     #[test]
+    fn hsds_schedules_become_activity_schedule_lines() {
+        let weekly = json!({"freq": "WEEKLY", "byday": "TU, TH", "opens_at": "14:00:00",
+            "closes_at": "15:30:00", "valid_from": "2026-09-01", "valid_to": "2026-12-15"});
+        assert_eq!(
+            schedule_entry(&weekly).unwrap(),
+            json!({"freq": "WEEKLY", "byday": "TU,TH", "opens_at": "14:00", "closes_at": "15:30",
+                "valid_from": "2026-09-01", "valid_to": "2026-12-15"})
+        );
+        let monthly =
+            json!({"freq": "MONTHLY", "byday": "1TU", "opens_at": "10:00", "closes_at": "12:00"});
+        assert_eq!(schedule_entry(&monthly).unwrap()["byday"], "1TU");
+        let once = json!({"dtstart": "2026-12-03", "opens_at": "18:00", "closes_at": "20:00"});
+        assert_eq!(
+            schedule_entry(&once).unwrap(),
+            json!({"date": "2026-12-03", "opens_at": "18:00", "closes_at": "20:00"})
+        );
+        let fortnightly = json!({"freq": "WEEKLY", "interval": 2, "byday": "MO", "opens_at": "10:00", "closes_at": "11:00"});
+        assert!(schedule_entry(&fortnightly).is_err());
+        assert!(schedule_entry(&json!({"freq": "WEEKLY", "byday": "MO"})).is_err());
+    }
+
+    #[test]
+    fn our_own_visit_services_are_not_activities() {
+        let loc = json!({"id": "L", "name": "Central Library"});
+        let loc = loc.as_object().unwrap();
+        let ours = json!({"name": "Central Library", "attributes": [{"taxonomy_term":
+            {"name": "Library", "term": "library", "taxonomy": "Community asset categories"}}]});
+        assert!(is_visit_service(ours.as_object().unwrap(), loc));
+        let theirs = json!({"name": "Central Library"});
+        assert!(!is_visit_service(theirs.as_object().unwrap(), loc));
+    }
+
+    #[test]
     fn keywords_match_whole_words_in_rule_order() {
         assert_eq!(
             keyword_category("Jarrow Arts Centre Café"),
@@ -949,7 +1471,27 @@ mod tests {
         let (at, err) = &feed.rows[1];
         assert_eq!(at, "contents[3].service_at_locations[0].location");
         assert_eq!(err.as_ref().unwrap_err().field, "latitude");
-        assert_eq!(feed.warnings.len(), 1);
-        assert_eq!(feed.warnings[0].location, "contents[2]");
+        // The helpline has no location; the tours no activity kind.
+        let warned: Vec<(&str, &str)> = feed
+            .warnings
+            .iter()
+            .map(|w| (w.location.as_str(), w.field.as_str()))
+            .collect();
+        assert_eq!(
+            warned,
+            [
+                ("contents[2]", "service_at_locations"),
+                ("contents[1]", "kind")
+            ]
+        );
+        // Object handling is a heritage activity at the museum.
+        assert_eq!(feed.activities.len(), 1);
+        let a = &feed.activities[0];
+        assert_eq!(
+            (a.location.as_str(), a.venue.as_str()),
+            ("contents[0]", "L1")
+        );
+        assert_eq!(a.body["kind"], "heritage");
+        assert_eq!(a.body["source_id"], "S1@L1");
     }
 }

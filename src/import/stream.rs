@@ -258,6 +258,8 @@ pub struct Records<'a> {
     pub records: Box<dyn Iterator<Item = Record> + 'a>,
     pub warnings: Vec<RowError>,
     pub failed: Rc<RefCell<Option<String>>>,
+    /// What happens at the venues (ORUK services), to write once the venues are.
+    pub activities: Vec<oruk::ActivityDraft>,
 }
 
 /// Opens `input` as records of `format` (CSV or GeoJSON told apart by the first
@@ -311,6 +313,7 @@ pub fn records<'a>(
             records: Box::new(records.into_iter()),
             warnings,
             failed,
+            activities: Vec::new(),
         });
     }
     let mut warnings = Vec::new();
@@ -398,6 +401,7 @@ pub fn records<'a>(
         records: Box::new(records),
         warnings,
         failed,
+        activities: Vec::new(),
     })
 }
 
@@ -470,6 +474,7 @@ fn oruk_records<'a>(input: Input<'a>, options: &ReadOptions) -> Result<Records<'
         records: Box::new(feed.rows.into_iter()),
         warnings: feed.warnings,
         failed: Rc::new(RefCell::new(None)),
+        activities: feed.activities,
     })
 }
 

@@ -13,7 +13,8 @@ use super::models::AssetRow;
 use super::reviews::{self, NewReview};
 use super::schema::assets;
 use super::sources::{self, Record};
-use super::{audit, ChangeSeq, DbConnection, StoreError};
+use super::{activities, audit, ChangeSeq, DbConnection, StoreError};
+use crate::domain::activity::{Activity, ActivityFields};
 use crate::domain::source::{created_from, merge, MergeContext};
 use crate::domain::{Asset, AssetFields, Origins, Source, SourceRef, Status};
 
@@ -177,10 +178,62 @@ pub fn in_transaction<T, E: From<StoreError>>(
     }
 }
 
+/// What an import did (or would do) to the activities at its venues.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ActivityCounts {
+    /// Activities new to their (source, source_id).
+    pub inserted: usize,
+    /// Activities a re-import changed.
+    pub updated: usize,
+    /// Activities a re-import left as they were.
+    pub unchanged: usize,
+}
+
 impl Transaction<'_> {
     /// The transaction's connection, for the queries of the steps before a write.
     pub fn conn(&mut self) -> &mut DbConnection {
         self.c
+    }
+
+    /// The assets that these source records are linked to, rows this import wrote
+    /// included (a row sent to review has none yet).
+    pub fn assets_of(
+        &mut self,
+        keys: &[(String, String)],
+    ) -> Result<HashMap<(String, String), Uuid>, StoreError> {
+        Ok(sources::records_by_key(self.c, keys)?
+            .into_iter()
+            .filter_map(|(k, r)| Some((k, Uuid::parse_str(&r.asset_id).ok()?)))
+            .collect())
+    }
+
+    /// Writes an activity by its (source, source_id): inserted when new, else updated
+    /// when its fields changed, audited as `import` under the importer's name.
+    pub fn write_activity(
+        &mut self,
+        fields: ActivityFields,
+        counts: &mut ActivityCounts,
+    ) -> Result<(), StoreError> {
+        let key = (
+            fields.source.clone().unwrap_or_default(),
+            fields.source_id.clone().unwrap_or_default(),
+        );
+        let author = self.settings.author.clone();
+        match activities::by_source_key(self.c, &key.0, &key.1)? {
+            Some(old) if old.fields == fields => counts.unchanged += 1,
+            Some(old) => {
+                activities::update(self.c, self.seq, &old, fields, &author, "import")?;
+                counts.updated += 1;
+                self.wrote = true;
+            }
+            None => {
+                let activity = Activity::new(Uuid::new_v4(), fields, self.now);
+                activities::insert(self.c, self.seq, &activity, &author, "import")?;
+                counts.inserted += 1;
+                self.wrote = true;
+            }
+        }
+        Ok(())
     }
 
     /// Applies one batch of rows.

@@ -20,11 +20,12 @@ on_both_backends!(
     an_official_service_placed_in_england_becomes_its_venue,
     a_directory_of_pages_imports_every_located_venue_once_and_again_changes_nothing,
     a_location_without_coordinates_rejects_the_feed_or_is_reported,
+    an_invalid_activity_rejects_the_feed_or_is_reported,
     malformed_json_names_file_and_position_and_changes_nothing,
     the_api_imports_a_page_like_the_command_line,
 );
 
-const OUR_TAXONOMY: &str = "community-assets categories";
+const OUR_TAXONOMY: &str = "Community asset categories";
 
 fn shared(rel: &str) -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -295,8 +296,8 @@ fn tidy_postcode(p: &str) -> String {
 
 /// A feed of the first `n` published real libraries as ORUK `/services` pages of 50,
 /// built the way feeds vary: each library a location with a "visit" service in our own
-/// category taxonomy; every 10th has a second service at the same location (one venue,
-/// not two); every 7th is linked by `locations` instead of `service_at_locations`; every
+/// category taxonomy; every 10th also has a weekly "Rhyme time" at the same location (one
+/// venue, not two, and an activity); every 7th is linked by `locations` instead of `service_at_locations`; every
 /// 9th has no category term and a service name with "Library" in it (the keyword rule);
 /// every 13th (not a 9th) neither (the location's name decides, else the fallback with a
 /// warning). Returns the pages and,
@@ -334,8 +335,9 @@ fn library_feed(
             "latitude": lib.lat, "longitude": lib.lon,
             "addresses": [{"id": format!("ad000000-0000-4000-8000-{i:012}"), "address_1": "1 Library Way",
                 "city": "Town", "postal_code": postcode, "country": "GB", "address_type": "physical"}]});
+        // As /oruk publishes our category terms.
         let term = json!({"id": "7e000000-0000-4000-8000-000000000001", "name": "Library",
-            "code": "library", "taxonomy": OUR_TAXONOMY, "description": "Libraries"});
+            "term": "library", "taxonomy": OUR_TAXONOMY, "description": "Libraries"});
         let (service_name, attributes, category) = if i % 9 == 0 {
             (format!("{} Library", lib.name), json!([]), "library")
         } else if i % 13 == 0 {
@@ -348,8 +350,9 @@ fn library_feed(
             let category = if named { "library" } else { "community_centre" };
             ("Drop in".to_string(), json!([]), category)
         } else {
+            // Our own publisher's "visit" service: named as the venue, in our taxonomy.
             (
-                format!("Visit {}", lib.name),
+                lib.name.clone(),
                 json!([{"id": format!("a7000000-0000-4000-8000-{i:012}"), "taxonomy_term": term}]),
                 "library",
             )
@@ -365,7 +368,12 @@ fn library_feed(
         services.push(visit);
         if i % 10 == 0 {
             services.push(json!({"id": format!("5e000000-0000-4000-8001-{i:012}"), "name": "Rhyme time",
-                "status": "active", "service_at_locations": [{"id": format!("5a000000-0000-4000-8001-{i:012}"), "location": loc}]}));
+                "description": "Songs and rhymes for babies and toddlers with their carers.",
+                "status": "active", "minimum_age": 0, "maximum_age": 5,
+                "cost_options": [{"id": format!("c0000000-0000-4000-8001-{i:012}"), "option": "Free", "amount": 0}],
+                "schedules": [{"id": format!("5c000000-0000-4000-8001-{i:012}"), "freq": "WEEKLY", "byday": "TU",
+                    "opens_at": "10:30:00", "closes_at": "11:00:00", "valid_from": "2026-01-05"}],
+                "service_at_locations": [{"id": format!("5a000000-0000-4000-8001-{i:012}"), "location": loc}]}));
         }
         want.insert(
             loc_id,
@@ -439,6 +447,76 @@ fn check_venues(
     }
 }
 
+/// The rhyme times of a feed: (service_at_location id, location id), read from the pages.
+fn rhyme_times(pages: &[Value]) -> Vec<(String, String)> {
+    pages
+        .iter()
+        .flat_map(|p| p["contents"].as_array().unwrap())
+        .filter(|s| s["name"] == "Rhyme time")
+        .map(|s| {
+            let sal = &s["service_at_locations"][0];
+            (
+                sal["id"].as_str().unwrap().to_string(),
+                sal["location"]["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The source's activities are exactly the rhyme times, each at the asset of its location,
+/// as the feed describes them.
+fn check_rhyme_times(url: &str, source: &str, rhymes: &[(String, String)]) {
+    let store = Store::open(url).unwrap();
+    let mut conn = store.conn().unwrap();
+    let activities = community_assets::store::activities::all(&mut conn).unwrap();
+    let venue_of: HashMap<String, uuid::Uuid> = assets(url)
+        .into_iter()
+        .flat_map(|a| {
+            a.sources
+                .iter()
+                .filter(|s| s.source == source)
+                .map(|s| (s.source_id.clone(), a.id))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let ours: Vec<_> = activities
+        .iter()
+        .filter(|a| a.fields.source.as_deref() == Some(source))
+        .collect();
+    assert_eq!(ours.len(), rhymes.len());
+    for (sal, loc) in rhymes {
+        let a = ours
+            .iter()
+            .find(|a| a.fields.source_id.as_deref() == Some(sal.as_str()))
+            .unwrap_or_else(|| panic!("no activity for {sal}"));
+        let f = serde_json::to_value(&a.fields).unwrap();
+        assert_eq!(a.fields.asset_id, venue_of[loc]);
+        assert_eq!(
+            (
+                &f["name"],
+                &f["kind"],
+                &f["audiences"],
+                &f["min_age"],
+                &f["max_age"],
+                &f["cost"]
+            ),
+            (
+                &json!("Rhyme time"),
+                &json!("reading"),
+                &json!(["carers"]),
+                &json!(0),
+                &json!(5),
+                &json!("free")
+            )
+        );
+        assert_eq!(
+            f["schedule"],
+            json!([{"freq": "WEEKLY", "byday": "TU", "opens_at": "10:30", "closes_at": "11:00",
+                "valid_from": "2026-01-05"}])
+        );
+    }
+}
+
 fn a_directory_of_pages_imports_every_located_venue_once_and_again_changes_nothing(
     backend: Backend,
 ) {
@@ -451,6 +529,8 @@ fn a_directory_of_pages_imports_every_located_venue_once_and_again_changes_nothi
     let dry = import_json(&db.url, &dir, "libraries-oruk", &["--dry-run"]);
     assert_eq!(dry["dry_run"], true);
     assert_eq!(assets(&db.url).len(), 0);
+    assert_eq!(dry["activities"]["inserted"], rhyme_times(&pages).len());
+    assert_eq!(activity_count(&db.url), 0);
     let r = import_json(&db.url, &dir, "libraries-oruk", &[]);
     let placed = r["inserted"].as_u64().unwrap()
         + r["linked"].as_u64().unwrap()
@@ -475,11 +555,19 @@ fn a_directory_of_pages_imports_every_located_venue_once_and_again_changes_nothi
     );
     check_venues(&db.url, "libraries-oruk", &want);
     let count = assets(&db.url).len();
+    // Each rhyme time is an activity at its library; our visit services are not.
+    let rhymes = rhyme_times(&pages);
+    assert!(rhymes.len() >= 10);
+    assert_eq!(r["activities"]["inserted"], rhymes.len(), "{r}");
+    check_rhyme_times(&db.url, "libraries-oruk", &rhymes);
     // Again: nothing new, nothing changed.
     let again = import_json(&db.url, &dir, "libraries-oruk", &[]);
     assert_eq!(again["inserted"], 0, "{again}");
     assert_eq!(again["updated"], 0, "{again}");
     assert_eq!(assets(&db.url).len(), count);
+    assert_eq!(again["activities"]["unchanged"], rhymes.len(), "{again}");
+    assert_eq!(again["activities"]["inserted"], 0, "{again}");
+    check_rhyme_times(&db.url, "libraries-oruk", &rhymes);
     // Through the API, a page imports the same venues (already there: unchanged).
     let app = TestApp::spawn_at(&db.url, &[]);
     app.add_user("ed", "editor", "an editor's long passphrase");
@@ -538,6 +626,52 @@ fn a_location_without_coordinates_rejects_the_feed_or_is_reported(backend: Backe
         + r["linked"].as_u64().unwrap()
         + r["to_review"].as_u64().unwrap();
     assert_eq!(placed as usize, want.len() - 1);
+}
+
+fn activity_count(url: &str) -> usize {
+    let store = Store::open(url).unwrap();
+    let mut conn = store.conn().unwrap();
+    community_assets::store::activities::all(&mut conn)
+        .unwrap()
+        .len()
+}
+
+fn an_invalid_activity_rejects_the_feed_or_is_reported(backend: Backend) {
+    let db = TestDb::new(backend);
+    let (mut pages, want) = library_feed(60);
+    assert_eq!(pages.len(), 2, "page 1 plain, page 2 gzipped");
+    // The second rhyme time is for ages 10 to 5.
+    let at = pages[0]["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s["name"] == "Rhyme time")
+        .nth(1)
+        .map(|(i, _)| i)
+        .unwrap();
+    pages[0]["contents"][at]["minimum_age"] = json!(10);
+    let dir = db.temp_path("feed");
+    write_pages(&dir, &pages);
+    let (ok, _, err) = run(
+        &db.url,
+        &["import", "oruk", dir.to_str().unwrap(), "--source", "libs"],
+    );
+    assert!(!ok);
+    let said = format!("page-1.json: contents[{at}]: activity.max_age: 5 is below min_age 10");
+    assert!(err.contains(&said), "{err}");
+    assert_eq!((assets(&db.url).len(), activity_count(&db.url)), (0, 0));
+    // Skipping: every venue and the other activities go in; the one is reported.
+    let r = import_json(&db.url, &dir, "libs", &["--skip-invalid"]);
+    assert_eq!(r["rejected_total"], 1, "{r}");
+    assert_eq!(
+        r["rejected"][0]["location"],
+        format!("page-1.json: contents[{at}]")
+    );
+    assert_eq!(r["inserted"], want.len());
+    let rhymes = rhyme_times(&pages).len();
+    assert_eq!(r["activities"]["inserted"], rhymes - 1);
+    assert_eq!(activity_count(&db.url), rhymes - 1);
 }
 
 fn malformed_json_names_file_and_position_and_changes_nothing(backend: Backend) {
