@@ -546,6 +546,12 @@ fn print_report(r: &ImportReport, started: Instant) {
             c.unlinked, c.kept_edited
         );
     }
+    if let Some(a) = &r.activities {
+        summary += &format!(
+            "; activities: inserted {}, updated {}, unchanged {}",
+            a.inserted, a.updated, a.unchanged
+        );
+    }
     println!(
         "{}{summary}; {} warning(s){} ({:.1} s)",
         if r.dry_run {
