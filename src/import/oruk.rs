@@ -1060,6 +1060,16 @@ fn wheelchair(loc: &Map<String, Value>) -> &'static str {
         .filter_map(Value::as_object)
         .flat_map(|a| ["description", "details", "accessibility"].map(|k| text(a, k)))
         .collect();
+    // Our own feed says it as the OpenStreetMap tag.
+    let tagged = texts.iter().find_map(|t| match t.trim() {
+        "wheelchair=yes" => Some("yes"),
+        "wheelchair=limited" => Some("limited"),
+        "wheelchair=no" => Some("no"),
+        _ => None,
+    });
+    if let Some(w) = tagged {
+        return w;
+    }
     let mut said = None;
     for sentence in texts
         .iter()
@@ -1068,7 +1078,10 @@ fn wheelchair(loc: &Map<String, Value>) -> &'static str {
         .filter(|s| s.contains("wheelchair") || s.contains("step-free") || s.contains("step free"))
     {
         let has = |words: &[&str]| words.iter().any(|w| sentence.contains(w));
-        let this = if has(&[
+        // "Limited step-free access: some parts are not reachable" is limited, not no.
+        let this = if has(&[" limited", " partial", " some ", " ground floor only"]) {
+            "limited"
+        } else if has(&[
             " no ",
             " not ",
             "n't ",
@@ -1077,8 +1090,6 @@ fn wheelchair(loc: &Map<String, Value>) -> &'static str {
             " inaccessible",
         ]) {
             "no"
-        } else if has(&[" limited", " partial", " some ", " ground floor only"]) {
-            "limited"
         } else if has(&[
             " access",
             " accessible",
@@ -1115,7 +1126,13 @@ fn cost(service: &Map<String, Value>) -> &'static str {
     };
     let amount = |o: &Map<String, Value>| o.get("amount").and_then(Value::as_f64);
     if !options.is_empty() {
-        if options.iter().any(|o| amount(o).is_some_and(|a| a > 0.0)) {
+        let no_charge = |o: &Map<String, Value>| says(o, "no charge") || says(o, "free of charge");
+        let charged = |o: &Map<String, Value>| {
+            amount(o).is_some_and(|a| a > 0.0)
+                || says(o, "paid")
+                || (says(o, "charge") && !no_charge(o))
+        };
+        if options.iter().any(|o| charged(o)) {
             return "paid";
         }
         if options.iter().any(|o| says(o, "donation")) {
@@ -1123,7 +1140,7 @@ fn cost(service: &Map<String, Value>) -> &'static str {
         }
         if options
             .iter()
-            .all(|o| amount(o) == Some(0.0) || says(o, "free"))
+            .all(|o| amount(o) == Some(0.0) || says(o, "free") || no_charge(o))
         {
             return "free";
         }
@@ -1169,6 +1186,15 @@ fn opening_hours(place: &Place, activities: bool, warnings: &mut Vec<RowError>) 
     if schedules.is_empty() {
         return String::new();
     }
+    // Our own feed keeps the hours as written in each record's description.
+    let ours = schedules.iter().find_map(|s| {
+        let d = s.get("description")?.as_str()?;
+        let raw = d.strip_prefix(OUR_HOURS)?.trim();
+        Hours::parse(raw).is_ok().then(|| raw.to_string())
+    });
+    if let Some(raw) = ours {
+        return raw;
+    }
     match weekly_hours(schedules) {
         Ok(h) => h,
         Err(reason) => {
@@ -1181,6 +1207,11 @@ fn opening_hours(place: &Place, activities: bool, warnings: &mut Vec<RowError>) 
         }
     }
 }
+
+/// How our own `/oruk` feed starts a schedule's description: the venue's opening hours in
+/// OpenStreetMap syntax follow, whole (public holidays and all), which no weekly record
+/// can say.
+pub const OUR_HOURS: &str = "Opening hours (OpenStreetMap syntax, Europe/London time):";
 
 const DAYS: [(&str, &str); 7] = [
     ("MO", "Mo"),
@@ -1340,6 +1371,46 @@ mod tests {
         assert!(schedule_entry(&json!({"freq": "WEEKLY", "byday": "MO"})).is_err());
     }
 
+    /// A venue as our own `/oruk` publishes it (a "visit" service in our category
+    /// taxonomy, the hours whole in the schedule's description) reads back as it was.
+    #[test]
+    fn our_own_feed_reads_back_as_the_venue() {
+        let service = json!({"id": "S", "name": "Toxteth", "status": "active",
+            "url": "https://example.org/toxteth",
+            "cost_options": [{"option": "Free entry", "amount": 0}],
+            "schedules": [{"freq": "WEEKLY", "byday": "MO,TU,WE,TH,FR", "opens_at": "10:00",
+                "closes_at": "17:00", "description": format!("{OUR_HOURS} Mo-Fr 10:00-17:00; PH off"),
+                "notes": "PH off"}],
+            "attributes": [{"taxonomy_term": {"name": "Library", "term": "library",
+                "taxonomy": "Community asset categories"}}],
+            "service_at_locations": [{"id": "SAL", "location": {"id": "L", "name": "Toxteth",
+                "latitude": 53.395, "longitude": -2.9715,
+                "accessibility": [{"description": "Step-free access for wheelchair users",
+                    "accessibility": "wheelchair=yes"}]}}]});
+        let bytes = service.to_string().into_bytes();
+        let feed = read_services(
+            &[Document {
+                name: String::new(),
+                bytes: &bytes,
+            }],
+            "s",
+        )
+        .unwrap();
+        let row = feed.rows[0].1.as_ref().unwrap();
+        assert_eq!(row.opening_hours, "Mo-Fr 10:00-17:00; PH off");
+        assert_eq!(
+            (
+                row.category.as_str(),
+                row.cost.as_str(),
+                row.wheelchair.as_str()
+            ),
+            ("library", "free", "yes")
+        );
+        assert_eq!(row.website, "https://example.org/toxteth");
+        assert!(feed.activities.is_empty());
+        assert!(feed.warnings.is_empty(), "{:?}", feed.warnings);
+    }
+
     #[test]
     fn our_own_visit_services_are_not_activities() {
         let loc = json!({"id": "L", "name": "Central Library"});
@@ -1389,6 +1460,11 @@ mod tests {
         );
         assert_eq!(said("Limited wheelchair access (ground floor)."), "limited");
         assert_eq!(said("Induction loops for hearing aids."), "unknown");
+        assert_eq!(
+            said("Limited step-free access: some parts are not reachable without steps"),
+            "limited"
+        );
+        assert_eq!(said("wheelchair=no"), "no");
     }
 
     #[test]
@@ -1410,6 +1486,18 @@ mod tests {
             "donation"
         );
         assert_eq!(cost(&s(json!({}))), "unknown");
+        assert_eq!(
+            cost(&s(json!({"cost_options": [{"option": "Paid entry",
+                "amount_description": "Entry is charged"}]}))),
+            "paid"
+        );
+        assert_eq!(
+            cost(&s(
+                json!({"cost_options": [{"option": "Free entry", "amount": 0,
+                "amount_description": "Donations welcome"}]})
+            )),
+            "donation"
+        );
     }
 
     #[test]
