@@ -1,0 +1,216 @@
+//! A service at a venue as an activity draft: validated and written once the venues are.
+
+use serde_json::{Map, Value};
+
+use super::classify::{
+    cost, is_category_taxonomy, says, term_is, words, AUDIENCE_KEYWORDS, KIND_KEYWORDS,
+};
+use super::json::{array, first_of, phone, taxonomy_of, terms, text, warning};
+use super::place::{Place, Service};
+use super::schedules::schedule_entry;
+use crate::import::RowError;
+
+/// A service at a venue as an activity body for `ActivityFields::parse` (all but
+/// `asset_id`, which is the asset the venue's row becomes), with the venue's key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActivityDraft {
+    /// Where the service is (`contents[3]`).
+    pub location: String,
+    /// The venue's source_id (its location id).
+    pub venue: String,
+    pub body: Map<String, Value>,
+}
+
+/// Our own publisher's "visit" service of a venue without activities: named as its
+/// location, classified in our category taxonomy.
+pub(super) fn is_visit_service(service: &Map<String, Value>, loc: &Map<String, Value>) -> bool {
+    text(service, "name") == text(loc, "name")
+        && terms(service)
+            .iter()
+            .any(|t| is_category_taxonomy(&taxonomy_of(t)))
+}
+
+/// A service as an activity at the place's venue, or `None` (our "visit" service; no
+/// activity kind found, with a warning).
+pub(super) fn activity(
+    place: &Place,
+    service: &Service,
+    source: &str,
+    warnings: &mut Vec<RowError>,
+) -> Option<ActivityDraft> {
+    let s = service.value;
+    if is_visit_service(s, place.value) {
+        return None;
+    }
+    let at = service.at.as_str();
+    let name = text(s, "name");
+    let terms = terms(s);
+    let described = words(&format!(
+        "{name} {} {}",
+        text(s, "description"),
+        terms
+            .iter()
+            .map(|t| first_of([text(t, "name"), text(t, "term")]))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    let by_term = KIND_KEYWORDS
+        .iter()
+        .map(|(slug, _)| *slug)
+        .find(|slug| terms.iter().any(|t| term_is(t, slug)));
+    let by_words = || {
+        let named = words(&name);
+        let kind_in = |w: &str| {
+            KIND_KEYWORDS
+                .iter()
+                .find(|(_, keys)| keys.iter().any(|k| says(w, k)))
+                .map(|(slug, _)| *slug)
+        };
+        kind_in(&named).or_else(|| kind_in(&described))
+    };
+    let Some(kind) = by_term.or_else(by_words) else {
+        warnings.push(warning(
+            at,
+            "kind",
+            format!(
+                "activity {name:?} not imported: no activity kind in its taxonomy terms, \
+                 name or description"
+            ),
+        ));
+        return None;
+    };
+    let who = words(&format!(
+        "{} {}",
+        described,
+        text(s, "eligibility_description")
+    ));
+    let audiences: Vec<&str> = AUDIENCE_KEYWORDS
+        .iter()
+        .filter(|(slug, keys)| {
+            terms.iter().any(|t| term_is(t, slug)) || keys.iter().any(|k| says(&who, k))
+        })
+        .map(|(slug, _)| *slug)
+        .collect();
+    let venue_id = text(place.value, "id");
+    let source_id = match service.link.map(|l| text(l, "id")) {
+        Some(id) if !id.is_empty() => id,
+        _ => format!("{}@{venue_id}", text(s, "id")),
+    };
+    let mut body = Map::new();
+    let mut put = |k: &str, v: Value| {
+        let empty =
+            v.is_null() || v.as_str() == Some("") || v.as_array().is_some_and(Vec::is_empty);
+        if !empty {
+            body.insert(k.into(), v);
+        }
+    };
+    put("name", Value::String(name.clone()));
+    put("description", Value::String(text(s, "description")));
+    put("kind", Value::String(kind.into()));
+    put("audiences", Value::from(audiences));
+    for (ours, theirs) in [("min_age", "minimum_age"), ("max_age", "maximum_age")] {
+        match s.get(theirs).and_then(Value::as_u64) {
+            Some(a) if a <= 120 => put(ours, Value::from(a)),
+            Some(a) => warnings.push(warning(at, theirs, format!("left out: {a} is not an age"))),
+            None => {}
+        }
+    }
+    let schedules = service
+        .link
+        .map(|l| array(l, "schedules"))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| array(s, "schedules"));
+    let mut schedule = Vec::new();
+    for (i, sc) in schedules.iter().enumerate() {
+        match schedule_entry(sc) {
+            Ok(e) => schedule.push(e),
+            Err(reason) => warnings.push(warning(
+                at,
+                &format!("schedules[{i}]"),
+                format!("left out of activity {name:?}: {reason}"),
+            )),
+        }
+    }
+    put("schedule", Value::Array(schedule));
+    let cost = cost(s);
+    put("cost", Value::String(cost.into()));
+    if cost == "paid" {
+        let amount = array(s, "cost_options")
+            .iter()
+            .filter_map(|o| o.get("amount")?.as_f64())
+            .find(|a| *a > 0.0 && *a <= 10_000.0);
+        if let Some(a) = amount {
+            put("cost_amount", Value::from(a));
+        }
+    }
+    let how = words(&format!(
+        "{} {}",
+        text(s, "application_process"),
+        text(s, "referral_method")
+    ));
+    let referral: Vec<&str> = [
+        (
+            "self",
+            &[
+                "self referral",
+                "self refer",
+                "drop in",
+                "just turn up",
+                "book directly",
+                "self",
+            ][..],
+        ),
+        (
+            "link-worker",
+            &[
+                "link worker",
+                "link workers",
+                "social prescriber",
+                "social prescribing",
+            ][..],
+        ),
+        ("gp", &["gp", "gps", "doctor"][..]),
+    ]
+    .iter()
+    .filter(|(_, keys)| keys.iter().any(|k| says(&how, k)))
+    .map(|(slug, _)| *slug)
+    .collect();
+    put("referral", Value::from(referral));
+    put("booking_url", Value::String(text(s, "url")));
+    put("contact_email", Value::String(text(s, "email")));
+    let phone = first_of([
+        phone(s),
+        service.link.map(phone).unwrap_or_default(),
+        phone(place.value),
+    ]);
+    put("contact_phone", Value::String(phone));
+    let status = match text(s, "status").to_ascii_lowercase().as_str() {
+        "inactive" | "defunct" => "archived",
+        _ => "published",
+    };
+    put("status", Value::String(status.into()));
+    put("source", Value::String(source.into()));
+    put("source_id", Value::String(source_id));
+    Some(ActivityDraft {
+        location: at.to_string(),
+        venue: venue_id,
+        body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn our_own_visit_services_are_not_activities() {
+        let loc = json!({"id": "L", "name": "Central Library"});
+        let loc = loc.as_object().unwrap();
+        let ours = json!({"name": "Central Library", "attributes": [{"taxonomy_term":
+            {"name": "Library", "term": "library", "taxonomy": "Community asset categories"}}]});
+        assert!(is_visit_service(ours.as_object().unwrap(), loc));
+        let theirs = json!({"name": "Central Library"});
+        assert!(!is_visit_service(theirs.as_object().unwrap(), loc));
+    }
+}
