@@ -23,6 +23,9 @@ pub struct ActivityDraft {
 
 /// Our own publisher's "visit" service of a venue without activities: named as its
 /// location, classified in our category taxonomy.
+/// How our own feed adds an activity's accessibility notes to its description.
+pub(super) const OUR_ACCESSIBILITY: &str = "\n\nAccessibility: ";
+
 pub(super) fn is_visit_service(service: &Map<String, Value>, loc: &Map<String, Value>) -> bool {
     text(service, "name") == text(loc, "name")
         && terms(service)
@@ -44,20 +47,44 @@ pub(super) fn activity(
     }
     let at = service.at.as_str();
     let name = text(s, "name");
-    let terms = terms(s);
+    // The venue's category term (our feed gives it to every service of a venue) says
+    // nothing of the activity: `heritage` is a category and a kind.
+    let terms: Vec<&Map<String, Value>> = terms(s)
+        .into_iter()
+        .filter(|t| !is_category_taxonomy(&taxonomy_of(t)))
+        .collect();
+    let full = text(s, "description");
+    let (description, accessibility_notes) = match full.split_once(OUR_ACCESSIBILITY) {
+        Some((d, notes)) => (d.trim().to_string(), notes.trim().to_string()),
+        None if full.starts_with(OUR_ACCESSIBILITY.trim_start()) => (
+            String::new(),
+            full[OUR_ACCESSIBILITY.trim_start().len()..]
+                .trim()
+                .to_string(),
+        ),
+        None => (full, String::new()),
+    };
     let described = words(&format!(
-        "{name} {} {}",
-        text(s, "description"),
+        "{name} {description} {}",
         terms
             .iter()
             .map(|t| first_of([text(t, "name"), text(t, "term")]))
             .collect::<Vec<_>>()
             .join(" ")
     ));
-    let by_term = KIND_KEYWORDS
+    // A term of a kinds taxonomy first (`Activity kinds` in our feed), then any term.
+    let kind_of = |ts: &[&Map<String, Value>]| {
+        KIND_KEYWORDS
+            .iter()
+            .map(|(slug, _)| *slug)
+            .find(|slug| ts.iter().any(|t| term_is(t, slug)))
+    };
+    let kind_terms: Vec<&Map<String, Value>> = terms
         .iter()
-        .map(|(slug, _)| *slug)
-        .find(|slug| terms.iter().any(|t| term_is(t, slug)));
+        .copied()
+        .filter(|t| words(&taxonomy_of(t)).contains(" kind"))
+        .collect();
+    let by_term = kind_of(&kind_terms).or_else(|| kind_of(&terms));
     let by_words = || {
         let named = words(&name);
         let kind_in = |w: &str| {
@@ -105,7 +132,8 @@ pub(super) fn activity(
         }
     };
     put("name", Value::String(name.clone()));
-    put("description", Value::String(text(s, "description")));
+    put("description", Value::String(description));
+    put("accessibility_notes", Value::String(accessibility_notes));
     put("kind", Value::String(kind.into()));
     put("audiences", Value::from(audiences));
     for (ours, theirs) in [("min_age", "minimum_age"), ("max_age", "maximum_age")] {
@@ -132,6 +160,14 @@ pub(super) fn activity(
         }
     }
     put("schedule", Value::Array(schedule));
+    // Our feed puts the capacity notes in every schedule's notes.
+    let notes: Vec<String> = schedules
+        .iter()
+        .filter_map(|sc| sc.as_object().map(|o| text(o, "notes")))
+        .collect();
+    if notes.first().is_some_and(|n| !n.is_empty()) && notes.iter().all(|n| *n == notes[0]) {
+        put("capacity_notes", Value::String(notes[0].clone()));
+    }
     let cost = cost(s);
     put("cost", Value::String(cost.into()));
     if cost == "paid" {
@@ -157,7 +193,6 @@ pub(super) fn activity(
                 "drop in",
                 "just turn up",
                 "book directly",
-                "self",
             ][..],
         ),
         (

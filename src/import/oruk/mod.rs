@@ -329,6 +329,58 @@ mod tests {
         assert!(feed.warnings.is_empty(), "{:?}", feed.warnings);
     }
 
+    /// An activity as our own `/oruk` publishes it (a service at its venue's location with
+    /// the venue's category term, its kind and audiences as terms, referral routes and the
+    /// booking link in `application_process`) reads back as the activity it was.
+    #[test]
+    fn our_own_activity_services_read_back_as_activities() {
+        let term = |taxonomy: &str, term: &str, name: &str| json!({"taxonomy_term": {"taxonomy": taxonomy, "term": term, "name": name}});
+        let service = json!({"id": "A", "name": "Memory cafe", "status": "active",
+            "description": "Reminiscence over tea.\n\nAccessibility: Hearing loop.",
+            "url": "https://example.org/book", "email": "cafe@example.org",
+            "minimum_age": 18,
+            "eligibility_description": "For: People living with dementia, Carers",
+            "application_process": "Referral: self-referral, referral by a social prescribing link worker. Book at https://example.org/book.",
+            "cost_options": [{"option": "Donation", "amount": 0, "amount_description": "Free; donations welcome"}],
+            "schedules": [{"freq": "MONTHLY", "byday": "1WE", "opens_at": "10:00", "closes_at": "12:00",
+                "valid_from": "2026-01-07", "dtstart": "2026-01-07", "notes": "Up to 20 people"}],
+            "attributes": [term("Community asset categories", "heritage", "Heritage"),
+                term("Activity kinds", "reading", "Reading and writing"),
+                term("Audiences", "dementia", "People living with dementia"),
+                term("Audiences", "carers", "Carers")],
+            "organization": {"id": "O", "name": "Speke Hall", "website": "https://example.org/hall"},
+            "service_at_locations": [{"id": "SAL", "location": {"id": "L", "name": "Speke Hall",
+                "latitude": 53.3389, "longitude": -2.8737}}]});
+        let bytes = service.to_string().into_bytes();
+        let feed = read_services(
+            &[Document {
+                name: String::new(),
+                bytes: &bytes,
+            }],
+            "s",
+        )
+        .unwrap();
+        let row = feed.rows[0].1.as_ref().unwrap();
+        assert_eq!(
+            (row.category.as_str(), row.website.as_str()),
+            ("heritage", "https://example.org/hall")
+        );
+        assert_eq!(row.email, "", "the activity's e-mail is not the venue's");
+        assert_eq!(feed.activities.len(), 1);
+        assert_eq!(
+            Value::Object(feed.activities[0].body.clone()),
+            json!({"name": "Memory cafe", "description": "Reminiscence over tea.",
+                "accessibility_notes": "Hearing loop.", "kind": "reading",
+                "audiences": ["dementia", "carers"], "min_age": 18,
+                "schedule": [{"freq": "MONTHLY", "byday": "1WE", "opens_at": "10:00",
+                    "closes_at": "12:00", "valid_from": "2026-01-07"}],
+                "capacity_notes": "Up to 20 people", "cost": "donation",
+                "referral": ["self", "link-worker"], "booking_url": "https://example.org/book",
+                "contact_email": "cafe@example.org", "status": "published",
+                "source": "s", "source_id": "SAL"})
+        );
+    }
+
     #[test]
     fn bad_json_is_named_with_its_position() {
         let docs = [

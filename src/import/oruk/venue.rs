@@ -103,9 +103,26 @@ pub(super) fn venue(
         address,
         town,
         postcode,
-        website: first_of([text(first, "url"), org_text("website"), org_text("url")]),
-        phone: first_of([phone(loc), phone(first), org.map(phone).unwrap_or_default()]),
-        email: first_of([text(first, "email"), org_text("email")]),
+        // An activity's booking link and contacts are its own: the organization's then.
+        website: if activities {
+            first_of([org_text("website"), org_text("url")])
+        } else {
+            first_of([text(first, "url"), org_text("website"), org_text("url")])
+        },
+        phone: first_of([
+            phone(loc),
+            if activities {
+                String::new()
+            } else {
+                phone(first)
+            },
+            org.map(phone).unwrap_or_default(),
+        ]),
+        email: if activities {
+            org_text("email")
+        } else {
+            first_of([text(first, "email"), org_text("email")])
+        },
         opening_hours,
         wheelchair: wheelchair(loc).into(),
         // An activity's price and description are its own, not the venue's.
