@@ -1,10 +1,11 @@
 //! The one import pipeline for asset files, from the command line and the admin API
-//! alike: read (CSV, GeoJSON or OpenStreetMap, optionally gzipped), validate every row
-//! (all or nothing, every rejected row listed); a row whose source record is linked
-//! updates its asset; any other row is matched with the directory's assets and the file's
-//! earlier rows (`import::matching`) and is linked to the asset it is, sent to review, or
-//! new; then everything is applied in one transaction (`store::imports`), audited under
-//! the importer's name. Same options, same report, whichever way in.
+//! alike: read (CSV, GeoJSON, OpenStreetMap or Open Referral UK, optionally gzipped),
+//! validate every row (all or nothing, every rejected row listed); a row whose source
+//! record is linked updates its asset; any other row is matched with the directory's
+//! assets and the file's earlier rows (`import::matching`) and is linked to the asset it
+//! is, sent to review, or new; then everything is applied in one transaction
+//! (`store::imports`), with the activities a feed has at its venues after them, audited
+//! under the importer's name. Same options, same report, whichever way in.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -1,8 +1,9 @@
 //! Asset files read as a stream, so that an import's memory does not grow with its file:
 //! the bytes (gunzipped on the fly) are decoded and counted into lines as the CSV reader
 //! pulls them, and records come out one by one for [`Validator`] to check. Windows-1252 is
-//! told from UTF-8 (`auto`) by a first pass over the stream that keeps nothing. GeoJSON and
-//! OpenStreetMap documents are parsed whole (they are small: the bulk lists are CSV).
+//! told from UTF-8 (`auto`) by a first pass over the stream that keeps nothing. GeoJSON,
+//! OpenStreetMap and Open Referral UK documents are parsed whole (they are small: the bulk
+//! lists are CSV).
 
 use flate2::read::MultiGzDecoder;
 use std::cell::RefCell;
