@@ -17,7 +17,7 @@ use crate::domain::activity::{schedule_from_text, Term, Vocabulary};
 use crate::domain::asset::FieldError;
 use crate::domain::{Activity, ActivityFields, Status};
 use crate::error::{ApiError, InvalidParam};
-use crate::import::activities::{read, ActivityFormat, ActivityRecords};
+use crate::import::activities::{read, ActivityFormat, ActivityRecord, ActivityRecords};
 use crate::import::encoding::Encoding;
 use crate::import::stream::Input;
 use crate::import::{ImportError, Problems, RowError};
@@ -409,7 +409,7 @@ pub const IMPORT_ACTION: &str = "activity.import";
 /// refresh the snapshot after.
 pub fn import_records(
     store: &Store,
-    records: Vec<(String, Map<String, Value>)>,
+    records: Vec<ActivityRecord>,
     options: &ActivityImportOptions,
     author: &str,
 ) -> Result<ImportReport, ImportError> {
@@ -576,7 +576,7 @@ fn cell(object: &Map<String, Value>, field: &str) -> Option<String> {
 /// The venues the records name by source record, by key.
 fn venues_by_source(
     conn: &mut DbConnection,
-    records: &[(String, Map<String, Value>)],
+    records: &[ActivityRecord],
 ) -> Result<HashMap<(String, String), String>, StoreError> {
     let keys: Vec<(String, String)> = records
         .iter()
@@ -666,7 +666,7 @@ pub fn import_on_server(
 /// [`import_records`] on a server: public when it returns.
 pub fn import_records_on_server(
     state: &AppState,
-    records: Vec<(String, Map<String, Value>)>,
+    records: Vec<ActivityRecord>,
     options: &ActivityImportOptions,
     author: &str,
 ) -> Result<ImportReport, ApiError> {

@@ -18,11 +18,14 @@ pub enum ActivityFormat {
     Json,
 }
 
+/// A record as read: where it is (`line 3`, `record 0`) and its fields.
+pub type ActivityRecord = (String, Map<String, Value>);
+
 /// A file read: its records, the rows that could not be read (a CSV row with the wrong
 /// number of cells), and warnings (the encoding chosen).
 #[derive(Debug, Default)]
 pub struct ActivityRecords {
-    pub records: Vec<(String, Map<String, Value>)>,
+    pub records: Vec<ActivityRecord>,
     pub unreadable: Vec<RowError>,
     pub warnings: Vec<RowError>,
 }
@@ -89,7 +92,7 @@ pub fn read(
 }
 
 /// The objects of a JSON activity file, each with its index.
-fn json_records(bytes: &[u8]) -> Result<Vec<(String, Map<String, Value>)>, Problems> {
+fn json_records(bytes: &[u8]) -> Result<Vec<ActivityRecord>, Problems> {
     let doc: Value =
         serde_json::from_slice(bytes).map_err(|e| file_error(format!("is not valid JSON: {e}")))?;
     let items = match doc {
