@@ -460,10 +460,13 @@ fn import_read(
             if let Some(s) = &options.source {
                 object.insert("source".into(), Value::String(s.clone()));
             }
-            if let Err((field, reason)) = resolve_venue(&mut object, &venues) {
-                let value = cell(&object, field);
-                row_error(field, reason, value);
-            }
+            let venue_unknown = match resolve_venue(&mut object, &venues) {
+                Ok(()) => false,
+                Err((field, reason, value)) => {
+                    row_error(field, reason, value);
+                    true
+                }
+            };
             if let Some(Value::String(text)) = object.get("schedule") {
                 let lines = if text.trim_start().starts_with('[') {
                     serde_json::from_str::<Value>(text).map_err(|e| {
@@ -487,6 +490,10 @@ fn import_read(
                 Ok(f) => Some(f),
                 Err(StoreOr::Store(e)) => return Err(e.into()),
                 Err(StoreOr::Invalid(errors)) => {
+                    // A venue named by an unknown source record is reported as that.
+                    let errors = errors
+                        .into_iter()
+                        .filter(|e| !(venue_unknown && e.field == "asset_id"));
                     for e in errors {
                         let value = cell(&object, e.field.split('[').next().unwrap_or(""));
                         row_error(&e.field, e.reason, value);
@@ -596,11 +603,11 @@ fn venues_by_source(
 }
 
 /// Replaces `asset_source` + `asset_source_id` by the `asset_id` of the venue they name;
-/// the field at fault and why, when they name none.
+/// the field at fault, why, and its value, when they name none.
 fn resolve_venue(
     object: &mut Map<String, Value>,
     venues: &HashMap<(String, String), String>,
-) -> Result<(), (&'static str, String)> {
+) -> Result<(), (&'static str, String, Option<String>)> {
     let source = object.remove("asset_source");
     let source_id = object.remove("asset_source_id");
     let text = |v: &Option<Value>| {
@@ -619,6 +626,7 @@ fn resolve_venue(
                 return Err((
                     "asset_id",
                     "give asset_id or asset_source with asset_source_id, not both".into(),
+                    cell(object, "asset_id"),
                 ));
             }
             match venues.get(&(s.clone(), id.clone())) {
@@ -626,24 +634,22 @@ fn resolve_venue(
                     object.insert("asset_id".into(), Value::String(asset.clone()));
                     Ok(())
                 }
-                None => {
-                    object.insert("asset_source_id".into(), Value::String(id.clone()));
-                    Err((
-                        "asset_source_id",
-                        format!(
-                            "no venue has the source record ({s}, {id}): import the venues first"
-                        ),
-                    ))
-                }
+                None => Err((
+                    "asset_source_id",
+                    format!("no venue has the source record ({s}, {id}): import the venues first"),
+                    Some(id),
+                )),
             }
         }
         (Some(_), None) => Err((
             "asset_source_id",
             "goes with asset_source: both name the venue".into(),
+            None,
         )),
         _ => Err((
             "asset_source",
             "goes with asset_source_id: both name the venue".into(),
+            None,
         )),
     }
 }

@@ -8,6 +8,8 @@
 mod support;
 
 mod accounts;
+mod activities_admin;
+mod activities_import;
 mod admin_api;
 mod architecture;
 mod areas_reports;
