@@ -139,12 +139,16 @@ fn rewrite(
     action: &str,
     new_object: impl FnOnce(&Activity) -> Result<Map<String, Value>, ApiError>,
 ) -> Result<Activity, ApiError> {
-    let vocab = Vocabularies::read(c)?;
-    let (activity, _) = store::modify(c, id, expected, author, action, |old| {
-        let object = new_object(old)?;
-        parse_without_venue(&vocab, &object)
-    })?;
-    Ok(activity)
+    // The vocabularies are read in the write's transaction: what it is checked against is
+    // what it commits beside.
+    c.transaction(|c| {
+        let vocab = Vocabularies::read(c)?;
+        let (activity, _) = store::modify(c, id, expected, author, action, |old| {
+            let object = new_object(old)?;
+            parse_without_venue(&vocab, &object)
+        })?;
+        Ok(activity)
+    })
 }
 
 /// Parses without the venue check (done by the store on a changed venue, and named
