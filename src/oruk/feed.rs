@@ -349,13 +349,12 @@ impl Feed {
         let mut ids = HashMap::with_capacity(self.snap.published_len() * 3);
         for (idx, e) in self.snap.published_entries() {
             ids.insert(ids::organization(e.id), (Role::Organization, idx));
-            for service in [ids::visit_service(e.id)] {
-                ids.insert(service, (Role::Service, idx));
-                ids.insert(
-                    ids::service_at_location(service, e.id),
-                    (Role::ServiceAtLocation, idx),
-                );
-            }
+            let service = ids::visit_service(e.id);
+            ids.insert(service, (Role::Service, idx));
+            ids.insert(
+                ids::service_at_location(service, e.id),
+                (Role::ServiceAtLocation, idx),
+            );
         }
         let map = Arc::new(IdMap { ids });
         *cache = Some((Arc::downgrade(&self.snap), map.clone()));
