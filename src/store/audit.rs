@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::schema::audit_log;
 use super::{DbConnection, StoreError};
-use crate::domain::Asset;
+use crate::domain::{Activity, Asset};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
@@ -153,6 +153,26 @@ fn record_why(
         before: json(before),
         after: json(after),
         reason,
+        ..NewRow::new(username, action)
+    }
+    .insert(conn)
+}
+
+/// Records a write to an activity (`activity.create`, `activity.update`, ...): the entry's
+/// `asset_id` is the venue's, so a venue's trail shows what happens there; `before` and
+/// `after` carry the activity with its own id.
+pub fn record_activity(
+    conn: &mut DbConnection,
+    username: &str,
+    action: &str,
+    before: Option<&Activity>,
+    after: Option<&Activity>,
+) -> Result<(), StoreError> {
+    let venue = after.or(before).map(|a| a.fields.asset_id.to_string());
+    NewRow {
+        asset_id: venue.as_deref(),
+        before: json(before),
+        after: json(after),
         ..NewRow::new(username, action)
     }
     .insert(conn)

@@ -3,6 +3,7 @@
 //! Every query is written once against [`DbConnection`]; only connection set-up and
 //! migrations know which backend is underneath.
 
+pub mod activities;
 pub mod api_keys;
 pub mod areas;
 pub mod assets;

@@ -135,6 +135,7 @@ diesel::table! {
         decided_by -> Nullable<Text>,
         decided_at -> Nullable<BigInt>,
         reason -> Nullable<Text>,
+        activity_id -> Nullable<Text>,
     }
 }
 
@@ -200,5 +201,37 @@ diesel::table! {
         postcode -> Text,
         lat -> Double,
         lon -> Double,
+    }
+}
+
+diesel::table! {
+    activity_kinds (slug) {
+        slug -> Text,
+        label -> Text,
+        description -> Text,
+    }
+}
+
+diesel::table! {
+    audiences (slug) {
+        slug -> Text,
+        label -> Text,
+        description -> Text,
+    }
+}
+
+diesel::table! {
+    activities (id) {
+        id -> Text,
+        asset_id -> Text,
+        kind -> Text,
+        status -> Text,
+        source -> Nullable<Text>,
+        source_id -> Nullable<Text>,
+        data -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        version -> BigInt,
+        change_seq -> BigInt,
     }
 }
