@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use uuid::Uuid;
 
+use super::activities::{self, Activities, ACTIVITY_KINDS, AUDIENCES};
 use super::ids;
 use super::records::{self, Depth, ServiceRecord, Taxonomy, Term, CATEGORIES};
 use crate::domain::Asset;
@@ -165,14 +166,18 @@ struct IdMap {
     ids: HashMap<Uuid, (Role, u32)>,
 }
 
-/// The id map of the latest snapshot asked about (built again after a write, on the
-/// first request for a record by id).
-static ID_MAP: Mutex<Option<(Weak<Snapshot>, Arc<IdMap>)>> = Mutex::new(None);
+/// What an id map was made from: a snapshot, and the activities when there are some.
+type IdMapKey = (Weak<Snapshot>, Option<Weak<dyn Activities>>);
+
+/// The id map of the latest snapshot (and activities) asked about: built again after a
+/// write, on the first request for a record by id.
+static ID_MAP: Mutex<Option<(IdMapKey, Arc<IdMap>)>> = Mutex::new(None);
 
 /// The published records of a snapshot as Open Referral UK.
 pub struct Feed {
     snap: Arc<Snapshot>,
     terms: Vec<Term>,
+    activities: Option<Arc<dyn Activities>>,
 }
 
 impl Feed {
@@ -187,12 +192,32 @@ impl Feed {
                 description: c.description.clone(),
             })
             .collect();
-        Feed { snap, terms }
+        Feed {
+            snap,
+            terms,
+            activities: None,
+        }
+    }
+
+    /// The feed with the activities at venues: each published activity becomes a service
+    /// of its own at its venue's location, and a venue with published activities is
+    /// published through them (without a "visit" service); activity kinds and audiences
+    /// become taxonomies.
+    pub fn with_activities(mut self, activities: Arc<dyn Activities>) -> Self {
+        self.terms
+            .extend(activities::terms(ACTIVITY_KINDS, &activities.kinds()));
+        self.terms
+            .extend(activities::terms(AUDIENCES, &activities.audiences()));
+        self.activities = Some(activities);
+        self
     }
 
     /// The taxonomies we publish.
     pub fn taxonomies(&self) -> Vec<Taxonomy> {
-        vec![CATEGORIES]
+        match self.activities {
+            None => vec![CATEGORIES],
+            Some(_) => vec![CATEGORIES, ACTIVITY_KINDS, AUDIENCES],
+        }
     }
 
     /// Every term of every taxonomy.
@@ -207,14 +232,24 @@ impl Feed {
             .cloned()
     }
 
-    /// The services of a venue: today its "visit" service. Every service of a venue
-    /// carries the venue's category term (so that a category filter can pick venues
-    /// first).
+    /// The services of a venue: its published activities, or else its "visit" service.
+    /// Every service of a venue carries the venue's category term (so that a category
+    /// filter can pick venues first).
     pub fn services_of(&self, venue: &Asset) -> Vec<ServiceRecord> {
-        vec![records::visit_service(
-            venue,
-            self.category_term(&venue.fields.category),
-        )]
+        let category = self.category_term(&venue.fields.category);
+        if let Some(source) = &self.activities {
+            let list = activities::published(source.at_venue(&venue.id));
+            if !list.is_empty() {
+                let (kinds, audiences) = (source.kinds(), source.audiences());
+                return list
+                    .iter()
+                    .map(|a| {
+                        activities::activity_service(venue, a, category.clone(), &kinds, &audiences)
+                    })
+                    .collect();
+            }
+        }
+        vec![records::visit_service(venue, category)]
     }
 
     /// One page of services matching `q` (as services or as services at locations), with
@@ -225,7 +260,7 @@ impl Feed {
         paging: Paging,
     ) -> (Vec<(ServiceRecord, Asset, Option<f64>)>, usize) {
         let snap = &self.snap;
-        if q.is_plain() {
+        if q.is_plain() && self.activities.is_none() {
             // One service per venue: straight to the page.
             let items = snap
                 .published_entries()
@@ -341,23 +376,40 @@ impl Feed {
 
     fn id_map(&self) -> Arc<IdMap> {
         let mut cache = ID_MAP.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((snap, map)) = cache.as_ref() {
-            if snap.upgrade().is_some_and(|s| Arc::ptr_eq(&s, &self.snap)) {
+        if let Some(((snap, acts), map)) = cache.as_ref() {
+            let same_snapshot = snap.upgrade().is_some_and(|s| Arc::ptr_eq(&s, &self.snap));
+            let same_activities = match (acts, &self.activities) {
+                (None, None) => true,
+                (Some(w), Some(a)) => w
+                    .upgrade()
+                    .is_some_and(|w| std::ptr::addr_eq(Arc::as_ptr(&w), Arc::as_ptr(a))),
+                _ => false,
+            };
+            if same_snapshot && same_activities {
                 return map.clone();
             }
         }
         let mut ids = HashMap::with_capacity(self.snap.published_len() * 3);
         for (idx, e) in self.snap.published_entries() {
             ids.insert(ids::organization(e.id), (Role::Organization, idx));
-            let service = ids::visit_service(e.id);
-            ids.insert(service, (Role::Service, idx));
-            ids.insert(
-                ids::service_at_location(service, e.id),
-                (Role::ServiceAtLocation, idx),
-            );
+            let services: Vec<Uuid> = match &self.activities {
+                None => vec![ids::visit_service(e.id)],
+                Some(_) => self.services_of(&e.asset()).iter().map(|r| r.id).collect(),
+            };
+            for service in services {
+                ids.insert(service, (Role::Service, idx));
+                ids.insert(
+                    ids::service_at_location(service, e.id),
+                    (Role::ServiceAtLocation, idx),
+                );
+            }
         }
         let map = Arc::new(IdMap { ids });
-        *cache = Some((Arc::downgrade(&self.snap), map.clone()));
+        let key = (
+            Arc::downgrade(&self.snap),
+            self.activities.as_ref().map(Arc::downgrade),
+        );
+        *cache = Some((key, map.clone()));
         map
     }
 
@@ -532,5 +584,187 @@ fn page_of(all: Vec<Value>, paging: Paging) -> Value {
 fn with_distance(v: &mut Value, distance: Option<f64>) {
     if let (Some(d), Some(o)) = (distance, v.as_object_mut()) {
         o.insert("distance_m".into(), json!((d * 10.0).round() / 10.0));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Activity, Category, Status};
+    use crate::index::AreaSet;
+    use crate::oruk::activities::tests::{kinds, singing, venue};
+
+    struct Fixed(Vec<Activity>);
+
+    impl Activities for Fixed {
+        fn at_venue(&self, venue: &Uuid) -> Vec<Activity> {
+            self.0
+                .iter()
+                .filter(|a| a.fields.asset_id == *venue)
+                .cloned()
+                .collect()
+        }
+        fn kinds(&self) -> Vec<crate::domain::activity::Term> {
+            kinds()
+        }
+        fn audiences(&self) -> Vec<crate::domain::activity::Term> {
+            Vec::new()
+        }
+    }
+
+    /// A library with a published singing group and a draft, and a museum with none.
+    fn feed() -> Feed {
+        let categories: Vec<Category> = [("library", "Library"), ("museum", "Museum")]
+            .iter()
+            .map(|(slug, label)| Category {
+                slug: slug.to_string(),
+                label: label.to_string(),
+                description: format!("{label}s"),
+            })
+            .collect();
+        let mut museum = venue();
+        museum.id = Uuid::from_u128(7);
+        museum.fields.name = "Town Museum".into();
+        museum.fields.category = "museum".into();
+        museum.fields.opening_hours = None;
+        let snap = Snapshot::build(
+            1,
+            &categories,
+            vec![venue(), museum],
+            Arc::new(AreaSet::empty()),
+        );
+        let mut draft = singing();
+        draft.id = Uuid::from_u128(9);
+        draft.fields.status = Status::Draft;
+        Feed::new(Arc::new(snap)).with_activities(Arc::new(Fixed(vec![singing(), draft])))
+    }
+
+    fn names(v: &Value) -> Vec<String> {
+        let mut n: Vec<String> = v["contents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_string())
+            .collect();
+        n.sort();
+        n
+    }
+
+    const PAGE: Paging = Paging {
+        page: 1,
+        per_page: 50,
+    };
+
+    #[test]
+    fn activities_are_services_and_venues_without_them_keep_a_visit_service() {
+        let f = feed();
+        let all = f.services(&ServiceQuery::default(), PAGE, Depth::Brief, false);
+        assert_eq!(all["total_items"], 2);
+        assert_eq!(names(&all), ["Singing for Better Breathing", "Town Museum"]);
+        // By id: the activity (its own id), its link, not the library's visit service.
+        let s = f.service(&singing().id).unwrap();
+        assert_eq!(s["minimum_age"], 18);
+        assert_eq!(s["schedules"].as_array().unwrap().len(), 2);
+        assert_eq!(s["schedules"][0]["byday"], "1TU,3TU");
+        assert_eq!(s["schedules"][0]["valid_from"], "2026-09-01");
+        assert_eq!(s["cost_options"][0]["amount"], 3.5);
+        assert!(f
+            .service_at_location(&ids::service_at_location(singing().id, venue().id))
+            .is_some());
+        assert!(f.service(&ids::visit_service(venue().id)).is_none());
+        assert!(f.service(&Uuid::from_u128(9)).is_none(), "a draft");
+        // Kinds and audiences are taxonomies; a kind's term finds the activity.
+        assert_eq!(f.taxonomies().len(), 3);
+        let kind = ids::taxonomy_term("activity-kinds", "music-singing");
+        assert!(f.term(&kind).is_some());
+        let q = |q: ServiceQuery| names(&f.services(&q, PAGE, Depth::Brief, false));
+        assert_eq!(
+            q(ServiceQuery {
+                taxonomy_term_id: Some(kind),
+                ..Default::default()
+            }),
+            ["Singing for Better Breathing"]
+        );
+        // The venue's category still classifies its activities.
+        let library = ids::taxonomy_term("categories", "library");
+        assert_eq!(
+            q(ServiceQuery {
+                taxonomy_term_id: Some(library),
+                ..Default::default()
+            }),
+            ["Singing for Better Breathing"]
+        );
+        // Tuesday afternoons; children (the group is for adults).
+        let tuesday = ServiceQuery {
+            day: Some(1),
+            start_time: Some(13 * 60),
+            ..Default::default()
+        };
+        assert_eq!(q(tuesday), ["Singing for Better Breathing"]);
+        let children = ServiceQuery {
+            minimum_age: Some(8),
+            maximum_age: Some(12),
+            ..Default::default()
+        };
+        assert_eq!(q(children), ["Town Museum"]);
+        let words = ServiceQuery {
+            words: vec!["singing".into()],
+            ..Default::default()
+        };
+        assert_eq!(q(words), ["Singing for Better Breathing"]);
+    }
+
+    #[test]
+    fn an_activity_service_passes_the_official_schema() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/oruk/openreferraluk/specifications/3.0/schema");
+        let mut options = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            options = options.with_resource(
+                format!(
+                    "https://openreferraluk.org/specifications/3.0/schema/{}",
+                    path.file_name().unwrap().to_string_lossy()
+                ),
+                jsonschema::Draft::Draft202012
+                    .create_resource(serde_json::from_str(&text).unwrap()),
+            );
+        }
+        let f = feed();
+        let checks = [
+            ("service.json", f.service(&singing().id).unwrap()),
+            (
+                "service_at_location.json",
+                f.service_at_location(&ids::service_at_location(singing().id, venue().id))
+                    .unwrap(),
+            ),
+            (
+                "service_list.json",
+                f.services(&ServiceQuery::default(), PAGE, Depth::Full, false),
+            ),
+            ("taxonomy_list.json", f.taxonomies_page(&[], PAGE)),
+            (
+                "taxonomy_term_list.json",
+                f.terms_page(&[], None, None, PAGE),
+            ),
+        ];
+        for (schema, body) in checks {
+            let v = options
+                .build(&json!({"$ref": format!("https://openreferraluk.org/specifications/3.0/schema/{schema}")}))
+                .unwrap();
+            let errors: Vec<String> = v
+                .iter_errors(&body)
+                .map(|e| format!("{}: {e}", e.instance_path))
+                .collect();
+            assert!(errors.is_empty(), "{schema}: {errors:#?}");
+        }
+        // And it is not a validator that accepts anything.
+        let v = options
+            .build(&json!({"$ref": "https://openreferraluk.org/specifications/3.0/schema/service.json"}))
+            .unwrap();
+        assert!(!v.is_valid(&json!({"id": "x", "name": "n", "status": "active"})));
     }
 }

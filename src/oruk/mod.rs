@@ -3,10 +3,12 @@
 //! the standard's records (see `docs/oruk.md`), [`ids`] how their ids stay stable, and
 //! [`feed`] which records a request gets, from the snapshot.
 
+pub mod activities;
 pub mod feed;
 pub mod ids;
 pub mod records;
 
+pub use activities::{activity_service, Activities};
 pub use feed::{Around, Feed, Paging, ServiceQuery};
 pub use records::Depth;
 
