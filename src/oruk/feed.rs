@@ -315,6 +315,12 @@ impl Feed {
                 .map(|(i, _)| (i, None))
                 .collect(),
         };
+        // Without activities or schedule filters, each venue's one "visit" service is
+        // judged from the snapshot's entry, and only the page's records are made.
+        let by_entry = self.activities.is_none()
+            && q.day.is_none()
+            && q.start_time.is_none()
+            && q.end_time.is_none();
         let mut total = 0;
         let mut items = Vec::new();
         for (idx, distance) in candidates {
@@ -322,6 +328,17 @@ impl Feed {
             if q.organization_id
                 .is_some_and(|o| ids::organization(e.id) != o)
             {
+                continue;
+            }
+            if by_entry {
+                if self.visit_matches(q, e) {
+                    if paging.holds(total) {
+                        let venue = e.asset();
+                        let rec = records::visit_service(&venue, self.category_term(&e.category));
+                        items.push((rec, venue, distance));
+                    }
+                    total += 1;
+                }
                 continue;
             }
             let venue = e.asset();
@@ -335,6 +352,27 @@ impl Feed {
             }
         }
         (items, total)
+    }
+
+    /// Whether the "visit" service of a venue passes the filters other than schedules (it
+    /// has no age limits), read from the venue's entry: what [`ServiceQuery::matches`]
+    /// says of it, without making it.
+    fn visit_matches(&self, q: &ServiceQuery, e: &Entry) -> bool {
+        let category = self
+            .terms
+            .iter()
+            .find(|t| t.taxonomy == CATEGORIES && *t.slug == *e.category);
+        q.modified_after.is_none_or(|t| e.updated_at >= t)
+            && q.taxonomy_term_id
+                .is_none_or(|id| category.is_some_and(|c| c.id() == id))
+            && q.taxonomy_id
+                .is_none_or(|id| category.is_some() && id == CATEGORIES.id())
+            && q.words.iter().all(|w| {
+                e.contains_word(w)
+                    || category.is_some_and(|c| {
+                        c.slug.contains(w.as_str()) || c.label.to_lowercase().contains(w.as_str())
+                    })
+            })
     }
 
     /// `GET /services`: `minimal` gives the required fields and `last_modified` only.
