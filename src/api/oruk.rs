@@ -2,7 +2,8 @@
 //! (`Access-Control-Allow-Origin: *` whatever the CORS setting, no key, the public rate
 //! limits), answered from the snapshot by [`crate::oruk::Feed`]. The query structs are the
 //! parameters' one definition (documented in `docs/oruk.md`, not in our own OpenAPI
-//! document: the official one describes these paths).
+//! document: the official one describes these paths). Long because most of it is that
+//! contract: eleven paths' parameters and their checks; the handlers are one call each.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
