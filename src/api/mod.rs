@@ -13,6 +13,7 @@ pub mod cors;
 pub mod format;
 pub mod gate;
 pub mod meta;
+pub mod oruk;
 pub mod params;
 pub mod problems;
 pub mod reports;
@@ -454,6 +455,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         ))
         .service(resource("/sources", web::get().to(sources::list_sources)));
     cfg.service(v1)
+        .service(oruk::scope())
         .service(
             web::scope("/health")
                 .service(resource("/live", web::get().to(meta::live)))

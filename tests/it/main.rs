@@ -23,6 +23,7 @@ mod instances;
 mod iod2025;
 mod matching_quality;
 mod openapi_sync;
+mod oruk;
 mod outage;
 mod production;
 mod raw_imports;
