@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! main (CLI) -> startup -> api -> curation -> state -> reports, auth, metrics, ...
-//!   -> wire -> error -> import -> index, store, budget -> domain, geo, config
+//!   (and oruk) -> wire -> error -> import -> index, store, budget -> domain, geo, config
 //! ```
 //!
 //! The database ([`store`]) is the source of truth; public reads are answered from an
@@ -21,6 +21,7 @@ pub mod state;
 
 pub mod auth;
 pub mod metrics;
+pub mod oruk;
 pub mod rate_limit;
 pub mod reports;
 pub mod synth;

@@ -186,11 +186,40 @@ enum ImportCommand {
         #[command(flatten)]
         mapping: MappingArgs,
     },
+    /// Import activities from CSV or JSON, optionally .gz: upsert by (source, source_id),
+    /// all or nothing, each row's venue named by `asset_id` or by the venue's source record
+    /// (`asset_source` + `asset_source_id`). The same pipeline as
+    /// `POST /v1/admin/imports/activities` (see docs/data-and-imports.md).
+    Activities {
+        file: PathBuf,
+        /// CSV and JSON are told apart by their first character unless given.
+        #[arg(long, value_parser = ["csv", "json"])]
+        format: Option<String>,
+        /// Print the report as JSON (the body the API answers) instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Validate and count, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Supplies or overrides every row's source.
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+        /// Import the valid rows and report the others (default: all or nothing).
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Write the rejected rows (line,field,value,reason) to this CSV file.
+        #[arg(long, value_name = "FILE", requires = "skip_invalid")]
+        rejects: Option<PathBuf>,
+        /// `auto` (UTF-8, else Windows-1252), `utf-8` or `windows-1252` (CSV).
+        #[arg(long, default_value = "auto", value_parser = Encoding::NAMES)]
+        encoding: String,
+    },
     /// Import venues from Open Referral UK (HSDS-UK 3.0) or HSDS 3.0 services: saved
     /// `/services?full=true` pages, one service, or a directory of them (.json, .json.gz).
     /// Each location with latitude and longitude is a venue keyed (--source, location id),
-    /// through the same pipeline as `import assets` (matching, review, all or nothing);
-    /// see docs/data-and-imports.md for the field mapping and the category rule.
+    /// through the same pipeline as `import assets` (matching, review, all or nothing), and
+    /// each service at a venue an activity there; see docs/data-and-imports.md for the
+    /// field mapping and the category rule.
     Oruk {
         /// A page or service (.json, optionally gzipped), or a directory of them (read in
         /// name order as one feed).
@@ -377,6 +406,39 @@ fn main() -> ExitCode {
                 rejects.as_deref(),
             )
         })(),
+        Some(Command::Import(ImportCommand::Activities {
+            file,
+            format,
+            json,
+            dry_run,
+            source,
+            skip_invalid,
+            rejects,
+            encoding,
+        })) => {
+            use community_assets::curation::activities::{import_file, ActivityImportOptions};
+            use community_assets::import::activities::ActivityFormat;
+            let options = ActivityImportOptions {
+                format: format.map(|f| {
+                    if f == "json" {
+                        ActivityFormat::Json
+                    } else {
+                        ActivityFormat::Csv
+                    }
+                }),
+                encoding: Encoding::parse(&encoding).unwrap_or_default(),
+                dry_run,
+                skip_invalid,
+                source,
+            };
+            (|| {
+                let store = open_store(&cli.db.database_url)?;
+                let started = Instant::now();
+                let report = import_file(&store, &file, &options)
+                    .map_err(|e| import_failure(e, &file.display().to_string()))?;
+                finish_import(&report, started, json, rejects.as_deref())
+            })()
+        }
         Some(Command::Import(ImportCommand::Oruk {
             path,
             source,
@@ -478,6 +540,16 @@ fn import_assets(
     let started = Instant::now();
     let report = import_file(&store, file, options)
         .map_err(|e| import_failure(e, &file.display().to_string()))?;
+    finish_import(&report, started, json, rejects)
+}
+
+/// Writes the rejected rows (if asked) and prints the report, as text or JSON.
+fn finish_import(
+    report: &ImportReport,
+    started: Instant,
+    json: bool,
+    rejects: Option<&std::path::Path>,
+) -> Result<(), String> {
     if let Some(path) = rejects {
         let csv = rejects_csv(&report.rejected).map_err(|e| e.to_string())?;
         std::fs::write(path, csv).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -488,7 +560,7 @@ fn import_assets(
             serde_json::to_string(&report).map_err(|e| e.to_string())?
         );
     } else {
-        print_report(&report, started);
+        print_report(report, started);
     }
     Ok(())
 }

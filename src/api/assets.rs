@@ -269,7 +269,8 @@ impl ListQuery {
     /// database: one primary-key lookup).
     pub async fn at_postcode(mut self, state: &web::Data<AppState>) -> Result<Self, ApiError> {
         if let Some(pc) = self.near_postcode.take() {
-            self.near = Some(blocking(state, move |st| postcode_position(st, &pc)).await?);
+            self.near =
+                Some(blocking(state, move |st| postcode_position(st, &pc, "near_postcode")).await?);
         }
         Ok(self)
     }
@@ -386,19 +387,22 @@ pub async fn list_assets(
     ))
 }
 
-/// The position of a normalised postcode: 400 when it is not known, 409 when no postcodes
-/// are imported at all.
-fn postcode_position(st: &AppState, postcode: &str) -> Result<(f64, f64), ApiError> {
+/// The position of a normalised postcode given as parameter `param`: 400 when it is not
+/// known, 409 when no postcodes are imported at all.
+pub fn postcode_position(
+    st: &AppState,
+    postcode: &str,
+    param: &str,
+) -> Result<(f64, f64), ApiError> {
     let mut conn = st.store.conn()?;
     match postcodes::position(&mut conn, postcode)? {
         Some(p) => Ok(p),
-        None if !postcodes::any(&mut conn)? => Err(ApiError::Conflict(
-            "near_postcode needs postcode positions, and none are imported: import OS \
+        None if !postcodes::any(&mut conn)? => Err(ApiError::Conflict(format!(
+            "{param} needs postcode positions, and none are imported: import OS \
              Code-Point Open with `community-assets import postcodes`"
-                .into(),
-        )),
+        ))),
         None => Err(ApiError::param(
-            "near_postcode",
+            param,
             format!("{postcode:?} is not a known postcode"),
         )),
     }

@@ -10,12 +10,14 @@ use super::auth::Editor;
 use super::format::{csv_body, CSV, GEOJSON};
 use super::params::{documented, Params, Query, QueryContract};
 use super::{blocking, costly};
+use crate::curation::activities::{self as activities, ActivityImportOptions};
 use crate::curation::imports::{
     import_on_server, match_settings, with_source, ImportOptions, ImportReport,
 };
 use crate::domain::asset::CSV_COLUMNS;
 use crate::domain::{Asset, SourceRef};
 use crate::error::ApiError;
+use crate::import::activities::ActivityFormat;
 use crate::import::encoding::Encoding;
 use crate::import::mapping::Mapping;
 use crate::import::{gunzip, Contacts, Format, EXPORT_ONLY_COLUMNS};
@@ -254,6 +256,127 @@ pub async fn import(
             ));
         }
         import_on_server(st, &bytes, &options, &user.username)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// An activity file's format.
+#[derive(Clone, Copy, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ActivityFileFormat {
+    /// A header of activity field names (see `docs/data-and-imports.md`).
+    Csv,
+    /// An array of activity objects, or `{"activities": [...]}`.
+    Json,
+}
+
+/// Query parameters of an activity import.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ActivityImportQuery {
+    /// `csv` or `json` (default: told apart by the first character).
+    #[param(inline)]
+    pub format: Option<ActivityFileFormat>,
+    /// `true`: report only.
+    pub dry_run: Option<bool>,
+    /// Supplies or overrides every record's `source`.
+    #[param(min_length = 1, max_length = 100)]
+    pub source: Option<String>,
+    /// `reject` (default): any invalid record rejects the file. `skip`: the valid records
+    /// go in, and the report lists the others.
+    #[param(inline)]
+    pub on_error: Option<OnError>,
+    /// `auto` (default: UTF-8, else Windows-1252), `utf-8` or `windows-1252` (CSV).
+    #[param(inline)]
+    pub encoding: Option<EncodingParam>,
+}
+
+impl QueryContract for ActivityImportQuery {
+    fn documented() -> Vec<String> {
+        documented::<Self>()
+    }
+
+    fn parse(p: &Params) -> Result<Self, ApiError> {
+        Ok(ActivityImportQuery {
+            format: p.one_of("format", &["csv", "json"])?.map(|f| match f {
+                "json" => ActivityFileFormat::Json,
+                _ => ActivityFileFormat::Csv,
+            }),
+            dry_run: p.bool("dry_run")?,
+            source: p.get("source").map(str::to_string),
+            on_error: p.one_of("on_error", &["reject", "skip"])?.map(|o| {
+                if o == "skip" {
+                    OnError::Skip
+                } else {
+                    OnError::Reject
+                }
+            }),
+            encoding: p
+                .one_of("encoding", &Encoding::NAMES)?
+                .map(|e| match Encoding::parse(e) {
+                    Some(Encoding::Utf8) => EncodingParam::Utf8,
+                    Some(Encoding::Windows1252) => EncodingParam::Windows1252,
+                    _ => EncodingParam::Auto,
+                }),
+        })
+    }
+}
+
+/// Import activities (CSV or JSON).
+///
+/// The body is a file as `community-assets import activities` takes it, optionally
+/// gzip-compressed: CSV with a header of activity field names (`schedule` as a JSON array
+/// or the compact text `WEEKLY TU 14:00-15:30 from 2026-09-01; 2026-12-03 18:00-20:00`,
+/// `audiences` and `referral` `;`-separated), or JSON (an array of activity objects, or
+/// `{"activities": [...]}`). Every record needs `source` and `source_id` (or the `source`
+/// parameter): a re-import updates the activity of that key. A record names its venue by
+/// `asset_id`, or by the venue's own source record (`asset_source` + `asset_source_id`,
+/// as the venues' file was imported). All or nothing: any invalid record is a 422 listing
+/// every problem by `line N` (CSV) or `record N` (JSON, the array index from 0), and
+/// nothing changes; with `on_error=skip` the valid records go in and the report lists the
+/// others. `dry_run=true` reports the same counts without changing anything. The report's
+/// `inserted`, `updated` and `unchanged` count activities. Audited as `activity.import`.
+#[utoipa::path(
+    post, path = "/v1/admin/imports/activities", tag = "admin", security(("bearer" = [])),
+    params(ActivityImportQuery),
+    request_body(description = "The file, optionally gzip-compressed", content(
+        (String = "text/csv"),
+        (Object = "application/json"),
+        (String = "application/gzip"))),
+    responses(
+        (status = 200, description = "What was (or would be) done", body = ImportReport),
+        (status = 400, response = super::problems::BadRequest),
+        super::auth::AdminErrors,
+        (status = 413, response = super::problems::PayloadTooLarge),
+        (status = 422, response = super::problems::Unprocessable),
+    )
+)]
+pub async fn import_activities(
+    Editor(user): Editor,
+    Query(q): Query<ActivityImportQuery>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let options = ActivityImportOptions {
+        format: q.format.map(|f| match f {
+            ActivityFileFormat::Csv => ActivityFormat::Csv,
+            ActivityFileFormat::Json => ActivityFormat::Json,
+        }),
+        encoding: match q.encoding {
+            Some(EncodingParam::Utf8) => Encoding::Utf8,
+            Some(EncodingParam::Windows1252) => Encoding::Windows1252,
+            _ => Encoding::Auto,
+        },
+        dry_run: q.dry_run == Some(true),
+        skip_invalid: q.on_error == Some(OnError::Skip),
+        source: q.source,
+    };
+    let client = format!("user:{}", user.username);
+    let report = costly(&state, &state.work, &client, move |st| {
+        let bytes = gunzip(body.to_vec(), MAX_IMPORT_BYTES)
+            .map_err(|e| ApiError::param("body", format!("cannot be gunzipped: {e}")))?;
+        activities::import_on_server(st, &bytes, &options, &user.username)
     })
     .await?;
     Ok(HttpResponse::Ok().json(report))

@@ -50,7 +50,7 @@ pub fn if_match(req: &HttpRequest, required: bool) -> Result<Option<i64>, ApiErr
     let Some(v) = req.headers().get(header::IF_MATCH) else {
         return if required {
             Err(ApiError::PreconditionRequired(
-                "If-Match with the asset's ETag is required, so that a change never overwrites another one unseen".into(),
+                "If-Match with the record's ETag is required, so that a change never overwrites another one unseen".into(),
             ))
         } else {
             Ok(None)
@@ -60,7 +60,7 @@ pub fn if_match(req: &HttpRequest, required: bool) -> Result<Option<i64>, ApiErr
     if v == "*" {
         return if required {
             Err(ApiError::PreconditionRequired(
-                "If-Match: * is not enough here: send the ETag of the version you read (GET the asset), so that a change never overwrites another one unseen".into(),
+                "If-Match: * is not enough here: send the ETag of the version you read (GET the record), so that a change never overwrites another one unseen".into(),
             ))
         } else {
             Ok(None)
@@ -80,6 +80,6 @@ pub fn if_match(req: &HttpRequest, required: bool) -> Result<Option<i64>, ApiErr
     }
     // A version past any this server has written can match nothing.
     version.parse::<i64>().map(Some).map_err(|_| {
-        ApiError::PreconditionFailed(format!("If-Match {v:?} names no version of this asset"))
+        ApiError::PreconditionFailed(format!("If-Match {v:?} names no version of this record"))
     })
 }

@@ -1,5 +1,6 @@
 //! The HTTP API: thin handlers over the snapshot and the store, and the OpenAPI document.
 
+pub mod activities_admin;
 pub mod admin;
 pub mod api_keys;
 pub mod areas;
@@ -12,6 +13,7 @@ pub mod cors;
 pub mod format;
 pub mod gate;
 pub mod meta;
+pub mod oruk;
 pub mod params;
 pub mod problems;
 pub mod reports;
@@ -61,6 +63,15 @@ sites search it; analysts measure where such places are missing.\n\nEvery error 
         admin::asset_action,
         admin::asset_history,
         admin::audit_trail,
+        activities_admin::list_activities,
+        activities_admin::create_activity,
+        activities_admin::get_activity,
+        activities_admin::replace_activity,
+        activities_admin::patch_activity,
+        activities_admin::archive_activity,
+        activities_admin::activity_action,
+        activities_admin::put_activity_kind,
+        activities_admin::put_audience,
         users::list_users,
         users::create_user,
         users::disable_user,
@@ -73,6 +84,7 @@ sites search it; analysts measure where such places are missing.\n\nEvery error 
         api_keys::issue,
         api_keys::revoke,
         bulk::import,
+        bulk::import_activities,
         bulk::export,
         bulk::stale,
         sources::list_sources,
@@ -298,6 +310,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         ))
         .service(resource("/audit", web::get().to(admin::audit_trail)))
         .service(
+            web::resource("/activities")
+                .route(web::get().to(activities_admin::list_activities))
+                .route(web::post().to(activities_admin::create_activity)),
+        )
+        .service(
+            web::resource("/activities/{id}")
+                .route(web::get().to(activities_admin::get_activity))
+                .route(web::put().to(activities_admin::replace_activity))
+                .route(web::patch().to(activities_admin::patch_activity))
+                .route(web::delete().to(activities_admin::archive_activity)),
+        )
+        .service(resource(
+            "/activities/{id}/{action}",
+            web::post().to(activities_admin::activity_action),
+        ))
+        .service(resource(
+            "/activity-kinds/{slug}",
+            web::put().to(activities_admin::put_activity_kind),
+        ))
+        .service(resource(
+            "/audiences/{slug}",
+            web::put().to(activities_admin::put_audience),
+        ))
+        .service(
             web::resource("/users")
                 .route(web::get().to(users::list_users))
                 .route(web::post().to(users::create_user)),
@@ -339,6 +375,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/imports")
                 .app_data(web::PayloadConfig::new(bulk::MAX_IMPORT_BYTES))
                 .route(web::post().to(bulk::import)),
+        )
+        .service(
+            resource(
+                "/imports/activities",
+                web::post().to(bulk::import_activities),
+            )
+            .app_data(web::PayloadConfig::new(bulk::MAX_IMPORT_BYTES)),
         )
         .service(resource("/export", web::get().to(bulk::export)))
         .service(resource("/reports/stale", web::get().to(bulk::stale)))
@@ -412,6 +455,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         ))
         .service(resource("/sources", web::get().to(sources::list_sources)));
     cfg.service(v1)
+        .service(oruk::scope())
         .service(
             web::scope("/health")
                 .service(resource("/live", web::get().to(meta::live)))

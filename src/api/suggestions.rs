@@ -13,8 +13,8 @@ use super::auth::Editor;
 use super::blocking;
 use super::body::{Json, JsonBody};
 use super::params::{documented, Params, Query, QueryContract};
-use crate::curation::suggestions::{self as curation, Proposal};
-use crate::domain::Asset;
+use crate::curation::suggestions::{self as curation, Applied, Proposal};
+use crate::domain::{Activity, Asset};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::suggestions::{self, Suggestion};
@@ -24,14 +24,28 @@ use crate::store::suggestions::{self, Suggestion};
 #[schema(example = json!({"kind": "correction", "asset_id": "1beaf664-065e-41cd-8e44-c134d70862a0",
     "asset": {"opening_hours": "Tu-Sa 10:00-17:00"}, "contact_email": "reader@example.org"}))]
 pub struct NewSuggestion {
-    /// `new` (a place that is missing) or `correction` (to a published asset).
+    /// `new` (a place that is missing) or `correction` (to a published asset);
+    /// `new-activity` (something that happens at a venue) or `activity-correction` (to a
+    /// published activity).
     pub kind: String,
-    /// The asset a correction is for (required for a correction).
+    /// The asset a correction is for (required for a correction); for a `new-activity`,
+    /// its venue (or give `asset_id` in `activity`).
     #[schema(format = Uuid)]
     pub asset_id: Option<String>,
-    /// A new place's fields, or the fields to change (`null` clears one).
-    #[schema(value_type = Object)]
+    /// The activity an `activity-correction` is for (required for one).
+    #[schema(format = Uuid)]
+    pub activity_id: Option<String>,
+    /// A new place's fields, or the fields to change (`null` clears one): for `new` and
+    /// `correction`.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub asset: Value,
+    /// A new activity's fields (as `POST /v1/admin/activities` takes them, without
+    /// `status`, `source`, `source_id`), or the fields to change: for `new-activity` and
+    /// `activity-correction`.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub activity: Value,
     /// Optional, for the editors' questions.
     pub contact_email: Option<String>,
 }
@@ -47,7 +61,7 @@ pub struct SuggestionReceipt {
     pub status: String,
 }
 
-/// Suggest a new place or a correction.
+/// Suggest a new place or activity, or a correction.
 ///
 /// No token needed. Checked like an editor's change (422 naming every invalid field), then
 /// queued for an editor. At most 20 a client address an hour (429 with `Retry-After`).
@@ -71,7 +85,9 @@ pub async fn suggest(
     let proposal = Proposal {
         kind: s.kind,
         asset_id: s.asset_id,
+        activity_id: s.activity_id,
         asset: s.asset,
+        activity: s.activity,
         contact_email: s.contact_email,
     };
     let saved = blocking(&state, move |st| curation::submit(st, &client, proposal)).await?;
@@ -163,14 +179,17 @@ pub async fn list(
 #[derive(Serialize, ToSchema)]
 pub struct Decision {
     pub suggestion: Suggestion,
-    /// The asset as the approval left it (null for a rejection).
+    /// The asset as the approval left it (null for a rejection or an activity).
     pub asset: Option<Asset>,
+    /// The activity as the approval left it (`new-activity`, `activity-correction`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity: Option<Activity>,
 }
 
 /// Approve a suggestion: apply it.
 ///
-/// A new place is created (published, `source` `suggestion`); a correction is merged into
-/// the asset. Both are audited with the approver as author, in the same transaction as the
+/// A new place or activity is created (published, `source` `suggestion`); a correction is
+/// merged into the asset or activity. Both are audited with the approver as author, in the same transaction as the
 /// decision. A suggestion that no longer validates (e.g. the asset changed) is a 422 and
 /// stays pending.
 #[utoipa::path(
@@ -191,11 +210,16 @@ pub async fn approve(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = asset_id(&id)?;
-    let (suggestion, asset) =
+    let (suggestion, applied) =
         blocking(&state, move |st| curation::approve(st, &user.username, &id)).await?;
+    let (asset, activity) = match applied {
+        Applied::Asset(a) => (Some(a), None),
+        Applied::Activity(a) => (None, Some(a)),
+    };
     Ok(HttpResponse::Ok().json(Decision {
         suggestion,
-        asset: Some(asset),
+        asset,
+        activity,
     }))
 }
 
@@ -239,5 +263,6 @@ pub async fn reject(
     Ok(HttpResponse::Ok().json(Decision {
         suggestion,
         asset: None,
+        activity: None,
     }))
 }

@@ -120,7 +120,7 @@ pub fn patched(
 }
 
 /// RFC 7396 JSON Merge Patch: objects merge, `null` removes, anything else replaces.
-fn merge_patch(target: &mut Value, patch: &Value) {
+pub(super) fn merge_patch(target: &mut Value, patch: &Value) {
     match (target, patch) {
         (Value::Object(t), Value::Object(p)) => {
             for (k, v) in p {

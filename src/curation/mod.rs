@@ -3,6 +3,7 @@
 //! its audit entry, and, on a server, the snapshot refresh, so that a change is public
 //! before its author hears of it. Handlers and CLI commands only translate in and out.
 
+pub mod activities;
 pub mod api_keys;
 pub mod assets;
 pub mod imports;

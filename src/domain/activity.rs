@@ -851,6 +851,73 @@ impl ActivityFields {
     }
 }
 
+/// A schedule in its compact text form (a CSV cell), as the JSON lines
+/// [`ActivityFields::parse`] reads, which then checks them: lines separated by `;` (or
+/// new lines), each a recurrence `WEEKLY TU,TH 14:00-15:30`, `MONTHLY 1TU,-1FR 10:00-11:00`
+/// with optional `from YYYY-MM-DD` and `to YYYY-MM-DD`, or a one-off date
+/// `2026-12-03 18:00-20:00`. Keywords and days in any case. A line that does not have this
+/// shape is an error naming it (`schedule[1]`).
+pub fn schedule_from_text(text: &str) -> Result<Vec<Value>, FieldError> {
+    let lines = text
+        .split([';', '\n'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty());
+    let mut out = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let bad = |why: &str| {
+            FieldError::new(
+                &format!("schedule[{i}]"),
+                format!(
+                    "{line:?}: {why}; write e.g. \"WEEKLY TU 14:00-15:30 from 2026-09-01\", \
+                     \"MONTHLY 1TU,3TU 10:00-11:00\" or \"2026-12-03 18:00-20:00\""
+                ),
+            )
+        };
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let times = |w: Option<&&str>| -> Result<(String, String), FieldError> {
+            let (a, b) = w
+                .and_then(|w| w.split_once('-'))
+                .ok_or_else(|| bad("the times are not HH:MM-HH:MM"))?;
+            Ok((a.to_string(), b.to_string()))
+        };
+        let mut entry = Map::new();
+        let rest = match words.first().map(|w| w.to_ascii_uppercase()) {
+            Some(f) if f == "WEEKLY" || f == "MONTHLY" => {
+                let byday = words.get(1).ok_or_else(|| bad("the days are missing"))?;
+                let (opens, closes) = times(words.get(2))?;
+                entry.insert("freq".into(), f.into());
+                entry.insert("byday".into(), byday.to_ascii_uppercase().into());
+                entry.insert("opens_at".into(), opens.into());
+                entry.insert("closes_at".into(), closes.into());
+                &words[3..]
+            }
+            Some(_) if words[0].parse::<NaiveDate>().is_ok() => {
+                let (opens, closes) = times(words.get(1))?;
+                entry.insert("date".into(), words[0].into());
+                entry.insert("opens_at".into(), opens.into());
+                entry.insert("closes_at".into(), closes.into());
+                &words[2..]
+            }
+            _ => return Err(bad("it starts with neither WEEKLY, MONTHLY nor a date")),
+        };
+        let mut rest = rest.iter();
+        while let Some(word) = rest.next() {
+            let key = match word.to_ascii_lowercase().as_str() {
+                "from" => "valid_from",
+                "to" | "until" => "valid_to",
+                _ => return Err(bad(&format!("{word:?} is not from or to"))),
+            };
+            let date = rest
+                .next()
+                .filter(|d| d.parse::<NaiveDate>().is_ok())
+                .ok_or_else(|| bad(&format!("{word} needs a date YYYY-MM-DD")))?;
+            entry.insert(key.into(), (*date).into());
+        }
+        out.push(Value::Object(entry));
+    }
+    Ok(out)
+}
+
 /// A list of slugs given as a JSON array or a `;`/`,`-separated string, deduplicated and
 /// sorted (so that two writes of one set compare equal).
 fn slug_list(value: Option<&Value>, field: &str, errors: &mut Vec<FieldError>) -> Vec<String> {
@@ -966,6 +1033,30 @@ mod tests {
             "contact_email",
         ] {
             assert!(fields.contains(&f), "{f} missing from {errors:?}");
+        }
+    }
+
+    #[test]
+    fn schedule_text_reads_as_the_json_lines() {
+        let lines = schedule_from_text(
+            "weekly TU,th 14:00-15:30 from 2026-09-01 to 2026-12-31; MONTHLY 1TU,-1FR 10:00-11:00\n2026-12-03 18:00-20:00",
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Array(lines),
+            json!([
+                {"freq": "WEEKLY", "byday": "TU,TH", "opens_at": "14:00", "closes_at": "15:30",
+                 "valid_from": "2026-09-01", "valid_to": "2026-12-31"},
+                {"freq": "MONTHLY", "byday": "1TU,-1FR", "opens_at": "10:00", "closes_at": "11:00"},
+                {"date": "2026-12-03", "opens_at": "18:00", "closes_at": "20:00"}])
+        );
+        for (bad, field) in [
+            ("WEEKLY TU", "schedule[0]"),
+            ("WEEKLY TU 14:00-15:00; Tuesday 14:00-15:00", "schedule[1]"),
+            ("2026-12-03 18:00", "schedule[0]"),
+            ("WEEKLY TU 14:00-15:00 from next-week", "schedule[0]"),
+        ] {
+            assert_eq!(schedule_from_text(bad).unwrap_err().field, field, "{bad}");
         }
     }
 

@@ -1,8 +1,8 @@
 //! OpenStreetMap `opening_hours` values, evaluated in Europe/London.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Utc};
 use opening_hours::localization::Country;
-use opening_hours::{Context, OpeningHours};
+use opening_hours::{Context, OpeningHours, RuleKind};
 use std::sync::LazyLock;
 
 /// The UK public-holiday calendar, so that `PH off` means what it says.
@@ -28,6 +28,27 @@ impl Hours {
     /// "Unknown" rules (e.g. `open "call ahead"` with `unknown`) count as not open.
     pub fn is_open_at(&self, local: NaiveDateTime) -> bool {
         self.0.is_open(local)
+    }
+
+    /// The open intervals of each day of the week that starts on `monday` (Monday first),
+    /// in minutes after local midnight, end exclusive, cut at midnight (a range past
+    /// midnight, e.g. `22:00-02:00`, counts on its first day only). "Unknown" ranges are
+    /// not open. For publishing hours as weekly records (Open Referral schedules).
+    pub fn week(&self, monday: NaiveDate) -> [Vec<(u16, u16)>; 7] {
+        std::array::from_fn(|d| {
+            let date = monday + Days::new(d as u64);
+            self.0
+                .schedule_at(date)
+                .into_iter()
+                .filter(|r| r.kind == RuleKind::Open)
+                .filter_map(|r| {
+                    let (s, e) = (r.range.start, r.range.end);
+                    let start = u16::from(s.hour()) * 60 + u16::from(s.minute());
+                    let end = (u16::from(e.hour()) * 60 + u16::from(e.minute())).min(24 * 60);
+                    (start < end).then_some((start, end))
+                })
+                .collect()
+        })
     }
 }
 
@@ -66,6 +87,22 @@ mod tests {
         assert!(!h.is_open_at(london_time(xmas)));
         let day_before = Utc.with_ymd_and_hms(2026, 12, 24, 12, 0, 0).unwrap();
         assert!(h.is_open_at(london_time(day_before)));
+    }
+
+    #[test]
+    fn a_week_of_intervals_day_by_day() {
+        let h =
+            Hours::parse("Mo-Fr 09:00-12:30,13:30-17:00; Sa 10:00-16:00; Su off; PH off").unwrap();
+        // 2026-06-08 is a Monday, in a week without public holidays.
+        let w = h.week(NaiveDate::from_ymd_opt(2026, 6, 8).unwrap());
+        for day in &w[..5] {
+            assert_eq!(day, &vec![(540, 750), (810, 1020)]);
+        }
+        assert_eq!(w[5], vec![(600, 960)]);
+        assert!(w[6].is_empty());
+        let late = Hours::parse("Fr 20:00-02:00").unwrap();
+        let w = late.week(NaiveDate::from_ymd_opt(2026, 6, 8).unwrap());
+        assert_eq!(w[4], vec![(1200, 1440)]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! feature index), field, value and reason: the first [`MAX_LISTED`], and how many in all.
 //! Over 400 lines because both readers, the capped list and their unit tests are here.
 
+pub mod activities;
 pub mod areas;
 pub mod csv_cell;
 pub mod encoding;

@@ -317,8 +317,49 @@ pub fn records<'a>(
             activities: Vec::new(),
         });
     }
+    let CsvRows {
+        headers,
+        rows,
+        warnings,
+        failed,
+    } = csv_rows(input, reader, options.encoding)?;
+    let plan = Plan::new(&headers, options.mapping)?;
+    let records = rows.map(move |(location, record)| match record {
+        Ok((rec, line)) => (location, Ok(plan.apply(&rec, line))),
+        Err(e) => (location, Err(e)),
+    });
+    Ok(Records {
+        records: Box::new(records),
+        warnings,
+        failed,
+        activities: Vec::new(),
+    })
+}
+
+/// A CSV file's header and records, each with where it starts (`line N`).
+pub struct CsvRows<'a> {
+    pub headers: Vec<String>,
+    /// Each record with its line, or why it could not be read.
+    #[allow(clippy::type_complexity)]
+    pub rows: Box<dyn Iterator<Item = (String, Result<(csv::StringRecord, usize), RowError>)> + 'a>,
+    /// The encoding chosen, when it was not UTF-8.
+    pub warnings: Vec<RowError>,
+    /// Set when the stream fails part way: the rows end, and the file is rejected.
+    pub failed: Rc<RefCell<Option<String>>>,
+}
+
+/// Reads `reader` (the bytes of `input`) as CSV with a header line: decoded from UTF-8 or
+/// Windows-1252 (`auto`: UTF-8 unless it is not, with a warning), each record with the
+/// line it starts on, whatever the line ends. Any CSV file of an import is read here.
+pub fn csv_rows<'a>(
+    input: Input<'a>,
+    reader: Box<dyn BufRead + 'a>,
+    encoding: Encoding,
+) -> Result<CsvRows<'a>, Problems> {
+    let io = |e: std::io::Error| file_error(format!("cannot be read: {e}"));
+    let failed = Rc::new(RefCell::new(None));
     let mut warnings = Vec::new();
-    let windows_1252 = match options.encoding {
+    let windows_1252 = match encoding {
         Encoding::Windows1252 => true,
         Encoding::Utf8 => false,
         Encoding::Auto => {
@@ -364,14 +405,13 @@ pub fn records<'a>(
             _ => return Err(file_error(format!("cannot read the header line: {e}"))),
         },
     };
-    let plan = Plan::new(&headers, options.mapping)?;
     let stop = failed.clone();
-    let records = rdr.into_records().map_while(move |record| match record {
+    let rows = rdr.into_records().map_while(move |record| match record {
         Ok(rec) => {
             let line = rec
                 .position()
                 .map_or(0, |p| lines.borrow_mut().record_line(p.byte()));
-            Some((format!("line {line}"), Ok(plan.apply(&rec, line))))
+            Some((format!("line {line}"), Ok((rec, line))))
         }
         Err(e) => {
             if let csv::ErrorKind::Io(io) = e.kind() {
@@ -398,11 +438,11 @@ pub fn records<'a>(
             Some((location, Err(error)))
         }
     });
-    Ok(Records {
-        records: Box::new(records),
+    Ok(CsvRows {
+        headers,
+        rows: Box::new(rows),
         warnings,
         failed,
-        activities: Vec::new(),
     })
 }
 

@@ -216,8 +216,43 @@ pub fn by_source_key(
         .transpose()
 }
 
+/// Activities of any status for the admin list, by id: optionally of one venue and of
+/// some statuses, after the id `after` (keyset paging); with how many match in all.
+pub fn list(
+    conn: &mut DbConnection,
+    asset_id: Option<&Uuid>,
+    statuses: &[&str],
+    after: Option<&Uuid>,
+    limit: i64,
+) -> Result<(Vec<Activity>, i64), StoreError> {
+    let filtered = || {
+        let mut q = activities::table.into_boxed();
+        if let Some(a) = asset_id {
+            q = q.filter(activities::asset_id.eq(a.to_string()));
+        }
+        if !statuses.is_empty() {
+            q = q.filter(activities::status.eq_any(statuses.to_vec()));
+        }
+        q
+    };
+    let total: i64 = filtered().count().get_result(conn)?;
+    let mut q = filtered();
+    if let Some(after) = after {
+        q = q.filter(activities::id.gt(after.to_string()));
+    }
+    let items = q
+        .order(activities::id)
+        .limit(limit)
+        .select(Row::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Row::into_activity)
+        .collect::<Result<_, _>>()?;
+    Ok((items, total))
+}
+
 /// Whether the venue exists (any status): an activity must belong to one.
-fn venue_exists(conn: &mut DbConnection, asset_id: &Uuid) -> Result<bool, StoreError> {
+pub fn venue_exists(conn: &mut DbConnection, asset_id: &Uuid) -> Result<bool, StoreError> {
     use super::schema::assets;
     Ok(assets::table
         .find(asset_id.to_string())

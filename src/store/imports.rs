@@ -355,9 +355,26 @@ impl Transaction<'_> {
         Ok(())
     }
 
+    /// The change sequence this import stamps on what it writes (for writers of other
+    /// records than assets, such as activities).
+    pub fn seq(&self) -> ChangeSeq {
+        self.seq
+    }
+
+    /// The counts, for writers of other records than assets to add to.
+    pub fn counts(&mut self) -> &mut ImportCounts {
+        &mut self.counts
+    }
+
+    /// Says that something was written through [`Transaction::conn`]: the transaction
+    /// commits (unless a dry run) instead of rolling back as unchanged.
+    pub fn wrote(&mut self) {
+        self.wrote = true;
+    }
+
     /// Registers the sources of `names` not registered yet (counted as new); true when
     /// there were any.
-    fn register(&mut self, names: &[String]) -> Result<bool, StoreError> {
+    pub fn register(&mut self, names: &[String]) -> Result<bool, StoreError> {
         let added = sources::register_unknown(self.c, names, &self.registry)?;
         for n in &added {
             self.registry.insert(n.clone(), Source::unknown(n));

@@ -23,6 +23,7 @@ struct Row {
     decided_by: Option<String>,
     decided_at: Option<i64>,
     reason: Option<String>,
+    activity_id: Option<String>,
 }
 
 /// A suggestion as editors see it.
@@ -33,10 +34,15 @@ struct Row {
     "decided_by": null, "decided_at": null, "reason": null}))]
 pub struct Suggestion {
     pub id: Uuid,
-    /// `new` or `correction`.
+    /// `new` or `correction` (of an asset), `new-activity` or `activity-correction`.
     pub kind: String,
+    /// The asset a correction is for; the venue of a proposed or corrected activity.
     pub asset_id: Option<String>,
-    /// The proposed asset (new) or the fields to change (correction, a merge patch).
+    /// The activity an `activity-correction` is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity_id: Option<String>,
+    /// The proposed asset or activity (new) or the fields to change (correction, a merge
+    /// patch).
     #[schema(value_type = Object)]
     pub fields: serde_json::Value,
     pub contact_email: Option<String>,
@@ -55,6 +61,7 @@ impl From<Row> for Suggestion {
             id: Uuid::parse_str(&r.id).unwrap_or_default(),
             kind: r.kind,
             asset_id: r.asset_id,
+            activity_id: r.activity_id,
             fields: serde_json::from_str(&r.fields).unwrap_or_default(),
             contact_email: r.contact_email,
             status: r.status,
@@ -66,17 +73,24 @@ impl From<Row> for Suggestion {
     }
 }
 
+/// What a suggestion is about: the asset (a correction), or the venue and activity.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Target<'a> {
+    pub asset_id: Option<&'a Uuid>,
+    pub activity_id: Option<&'a Uuid>,
+}
+
 pub fn add(
     conn: &mut DbConnection,
     kind: &str,
-    asset_id: Option<&Uuid>,
+    target: Target,
     fields: &serde_json::Value,
     contact_email: Option<&str>,
 ) -> Result<Suggestion, StoreError> {
     let row = Row {
         id: Uuid::new_v4().to_string(),
         kind: kind.to_string(),
-        asset_id: asset_id.map(Uuid::to_string),
+        asset_id: target.asset_id.map(Uuid::to_string),
         fields: fields.to_string(),
         contact_email: contact_email.map(str::to_string),
         status: "pending".into(),
@@ -84,6 +98,7 @@ pub fn add(
         decided_by: None,
         decided_at: None,
         reason: None,
+        activity_id: target.activity_id.map(Uuid::to_string),
     };
     diesel::insert_into(suggestions::table)
         .values(&row)

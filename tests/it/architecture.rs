@@ -11,7 +11,7 @@ const LAYERS: &[&[&str]] = &[
     &["api"],
     &["curation"],
     &["state"],
-    &["auth", "reports", "metrics", "rate_limit", "synth"],
+    &["auth", "reports", "oruk", "metrics", "rate_limit", "synth"],
     &["wire"],
     &["error"],
     &["import"],

@@ -8,6 +8,8 @@
 mod support;
 
 mod accounts;
+mod activities_admin;
+mod activities_import;
 mod admin_api;
 mod architecture;
 mod areas_reports;
@@ -21,6 +23,7 @@ mod instances;
 mod iod2025;
 mod matching_quality;
 mod openapi_sync;
+mod oruk;
 mod oruk_import;
 mod outage;
 mod production;
