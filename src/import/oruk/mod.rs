@@ -381,6 +381,87 @@ mod tests {
         );
     }
 
+    /// Round trip through the publisher's own code: a venue with an activity, as
+    /// `crate::oruk::Feed` writes it (`/oruk/services?full=true`), reads back as the same
+    /// venue fields and the same activity (every field of it).
+    #[test]
+    fn the_publishers_feed_reads_back_as_the_same_activity() {
+        use crate::domain::activity::{ActivityFields, Term, Vocabulary};
+        use crate::domain::{Activity, Category};
+        use crate::index::{AreaSet, Snapshot};
+        use crate::oruk::activities::tests::{kinds, singing, venue};
+        use crate::oruk::{Activities, Depth, Feed, Paging, ServiceQuery};
+        use std::collections::HashSet;
+        use std::sync::Arc;
+
+        struct One(Activity);
+        impl Activities for One {
+            fn at_venue(&self, venue: &uuid::Uuid) -> Vec<Activity> {
+                vec![self.0.clone()]
+                    .into_iter()
+                    .filter(|a| a.fields.asset_id == *venue)
+                    .collect()
+            }
+            fn kinds(&self) -> Vec<Term> {
+                kinds()
+            }
+            fn audiences(&self) -> Vec<Term> {
+                Vec::new()
+            }
+        }
+        let library = Category {
+            slug: "library".into(),
+            label: "Library".into(),
+            description: "Libraries".into(),
+        };
+        let snap = Snapshot::build(1, &[library], vec![venue()], Arc::new(AreaSet::empty()));
+        let feed = Feed::new(Arc::new(snap)).with_activities(Arc::new(One(singing())));
+        let paging = Paging {
+            page: 1,
+            per_page: 50,
+        };
+        let page = feed.services(&ServiceQuery::default(), paging, Depth::Full, false);
+        let bytes = serde_json::to_vec(&page).unwrap();
+        let read = read_services(
+            &[Document {
+                name: String::new(),
+                bytes: &bytes,
+            }],
+            "ours",
+        )
+        .unwrap();
+        assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+        let v = venue().fields;
+        let row = read.rows[0].1.as_ref().unwrap();
+        assert_eq!(row.source_id, venue().id.to_string());
+        assert_eq!(
+            (
+                row.name.as_str(),
+                row.category.as_str(),
+                row.postcode.as_str()
+            ),
+            (v.name.as_str(), "library", "IG11 7NB")
+        );
+        assert_eq!((row.lat.parse(), row.lon.parse()), (Ok(v.lat), Ok(v.lon)));
+        assert_eq!(read.activities.len(), 1);
+        let kinds: HashSet<String> = ["music-singing".into()].into();
+        let audiences: HashSet<String> =
+            ["long-term-conditions".into(), "older-people".into()].into();
+        let mut body = read.activities[0].body.clone();
+        body.insert("asset_id".into(), venue().id.to_string().into());
+        let vocab = Vocabulary {
+            kinds: &kinds,
+            audiences: &audiences,
+        };
+        let got = ActivityFields::parse(&body, &vocab).unwrap();
+        let want = ActivityFields {
+            source: Some("ours".into()),
+            source_id: got.source_id.clone(),
+            ..singing().fields
+        };
+        assert_eq!(got, want);
+    }
+
     #[test]
     fn bad_json_is_named_with_its_position() {
         let docs = [
