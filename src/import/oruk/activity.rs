@@ -21,11 +21,12 @@ pub struct ActivityDraft {
     pub body: Map<String, Value>,
 }
 
-/// Our own publisher's "visit" service of a venue without activities: named as its
-/// location, classified in our category taxonomy.
 /// How our own feed adds an activity's accessibility notes to its description.
 pub(super) const OUR_ACCESSIBILITY: &str = "\n\nAccessibility: ";
 
+/// Our own publisher's "visit" service of a venue without activities: named as its
+/// location, classified in our category taxonomy. (Its id, a UUID v5 of the venue's, is
+/// `crate::oruk::ids::visit_service`, which this layer cannot use.)
 pub(super) fn is_visit_service(service: &Map<String, Value>, loc: &Map<String, Value>) -> bool {
     text(service, "name") == text(loc, "name")
         && terms(service)
@@ -111,10 +112,16 @@ pub(super) fn activity(
         described,
         text(s, "eligibility_description")
     ));
+    // A feed that classifies by audience (our `Audiences` taxonomy) is taken at its word;
+    // others are read for the words that name one.
+    let classified = terms
+        .iter()
+        .any(|t| words(&taxonomy_of(t)).contains(" audience"));
     let audiences: Vec<&str> = AUDIENCE_KEYWORDS
         .iter()
         .filter(|(slug, keys)| {
-            terms.iter().any(|t| term_is(t, slug)) || keys.iter().any(|k| says(&who, k))
+            terms.iter().any(|t| term_is(t, slug))
+                || (!classified && keys.iter().any(|k| says(&who, k)))
         })
         .map(|(slug, _)| *slug)
         .collect();
