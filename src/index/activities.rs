@@ -302,6 +302,18 @@ pub struct ActivityHit {
     next_key: i64,
 }
 
+impl ActivityHit {
+    /// A hit with no distance (a read by id).
+    pub fn of(idx: u32) -> Self {
+        ActivityHit {
+            idx,
+            distance_m: None,
+            chord2: 0.0,
+            next_key: 0,
+        }
+    }
+}
+
 /// One page of an activity search.
 #[derive(Debug)]
 pub struct ActivityPage {
