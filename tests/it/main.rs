@@ -8,6 +8,7 @@
 mod support;
 
 mod accounts;
+mod activities_search;
 mod admin_api;
 mod architecture;
 mod areas_reports;
