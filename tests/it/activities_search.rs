@@ -210,6 +210,9 @@ impl Act {
     }
 }
 
+/// A filter as the test computes it.
+type Pred<'a> = Box<dyn Fn(&Act) -> bool + 'a>;
+
 /// The venues: published libraries around London and Manchester, from the public API.
 fn venues(app: &TestApp) -> Vec<Venue> {
     let mut out = Vec::new();
@@ -416,7 +419,7 @@ fn activity_search_agrees_with_brute_force(backend: Backend) {
     assert!(!want.is_empty(), "{q}");
     assert_eq!(sorted(ids(&all_pages(&app, &q, 7))), want, "{q}");
 
-    let checks: Vec<(String, Box<dyn Fn(&Act) -> bool>)> = vec![
+    let checks: Vec<(String, Pred)> = vec![
         (
             "bbox=-0.3,51.4,0.1,51.6&kind=reading,crafts&cost=free".into(),
             Box::new(|a: &Act| {
@@ -591,7 +594,7 @@ fn activity_search_agrees_with_brute_force(backend: Backend) {
     let mut rdr = csv::Reader::from_reader(r.body.as_bytes());
     let header = rdr.headers().unwrap().clone();
     assert_eq!(&header[0], "id");
-    assert_eq!(header.iter().last(), Some("distance_m"));
+    assert_eq!(header.iter().next_back(), Some("distance_m"));
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), fc["features"].as_array().unwrap().len());
     assert_eq!(
