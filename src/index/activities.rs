@@ -792,3 +792,163 @@ impl Snapshot {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::activity::{ActivityFields, Vocabulary};
+    use crate::domain::{Asset, AssetFields, Category};
+    use crate::synth::{generate_activities, Rng};
+
+    fn terms(slugs: &[&str]) -> Vec<Term> {
+        let mut t: Vec<Term> = slugs
+            .iter()
+            .map(|s| Term {
+                slug: s.to_string(),
+                label: s.to_string(),
+                description: String::new(),
+            })
+            .collect();
+        t.sort_by(|a, b| a.slug.cmp(&b.slug));
+        t
+    }
+
+    /// 20,000 activities at 5,000 venues: a write of one activity, and a venue moved,
+    /// rebuild only the tiles they touch, and leave the snapshot equal to a rebuild.
+    #[test]
+    fn a_delta_touches_few_tiles_and_equals_a_rebuild() {
+        let mut rng = Rng::new(5);
+        let now = chrono::Utc::now();
+        let assets: Vec<Asset> = (0..5000u64)
+            .map(|i| {
+                let f = AssetFields::at(
+                    format!("Venue {i}"),
+                    "library",
+                    51.0 + rng.unit() * 2.0,
+                    -2.0 + rng.unit() * 2.0,
+                );
+                Asset::new(Uuid::from_u64_pair(rng.next_u64(), i), f, now)
+            })
+            .collect();
+        let venues: Vec<(Uuid, String)> = assets.iter().map(|a| (a.id, "library".into())).collect();
+        let kinds = terms(&[
+            "creative-arts",
+            "music-singing",
+            "heritage",
+            "reading",
+            "film",
+            "crafts",
+            "dance",
+            "nature",
+        ]);
+        let audiences = terms(&[
+            "dementia",
+            "mental-health",
+            "long-term-conditions",
+            "loneliness",
+            "young-people",
+            "older-people",
+            "carers",
+            "learning-disabilities",
+        ]);
+        let set = |t: &[Term]| t.iter().map(|t| t.slug.clone()).collect::<HashSet<_>>();
+        let (ks, aus) = (set(&kinds), set(&audiences));
+        let vocab = Vocabulary {
+            kinds: &ks,
+            audiences: &aus,
+        };
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let acts: Vec<Activity> = generate_activities(&venues, 20_000, 9, today)
+            .iter()
+            .map(|o| {
+                let f = ActivityFields::parse(o, &vocab).unwrap();
+                Activity::new(Uuid::from_u64_pair(rng.next_u64(), 0), f, now)
+            })
+            .collect();
+        let categories = vec![Category {
+            slug: "library".into(),
+            label: "Library".into(),
+            description: String::new(),
+        }];
+        let build = |version, assets: Vec<Asset>, acts: Vec<Activity>| {
+            Snapshot::build(version, &categories, assets, Default::default()).with_activities(
+                kinds.clone(),
+                audiences.clone(),
+                acts,
+            )
+        };
+        let snap = build(1, assets.clone(), acts.clone());
+        let tiles = snap.activities.public_tiles().tile_count();
+        assert!(tiles > 8, "{tiles} tiles");
+
+        // One activity renamed and moved to another venue; one venue (with activities) moved.
+        let mut changed = acts[7].clone();
+        changed.fields.name = "Renamed".into();
+        changed.fields.asset_id = assets[3].id;
+        changed.fields.status = Status::Published;
+        let holder = acts[100].fields.asset_id;
+        let mut moved = assets.iter().find(|a| a.id == holder).unwrap().clone();
+        moved.fields.lat += 0.5;
+        let next = snap.apply(2, vec![moved.clone()], vec![changed.clone()]);
+        let shared = next
+            .activities
+            .public_tiles()
+            .shared_with(snap.activities.public_tiles());
+        assert!(shared + 4 >= tiles, "{shared} of {tiles} tiles shared");
+
+        let mut assets2 = assets.clone();
+        *assets2.iter_mut().find(|a| a.id == holder).unwrap() = moved;
+        let mut acts2 = acts.clone();
+        acts2[7] = changed;
+        let full = build(2, assets2, acts2);
+        assert_eq!(next.differences(&full), Vec::<String>::new());
+
+        // And the searches agree with a filter applied by hand.
+        let search = ActivitySearch {
+            near: Some(Near {
+                lat: 52.0,
+                lon: -1.0,
+                radius_m: 20_000.0,
+            }),
+            bbox: None,
+            filter: ActivityFilter {
+                audiences: Some(vec!["dementia".into()]),
+                sessions: Some(Sessions {
+                    from: today,
+                    to: today + Duration::days(HORIZON_DAYS),
+                    day: Some(Weekday::Tue),
+                    window: None,
+                }),
+                ..ActivityFilter::default()
+            },
+            sort: ActivitySort::Distance,
+            limit: 10_000,
+            after: None,
+            now: today.and_hms_opt(10, 0, 0).unwrap(),
+        };
+        let page = next.search_activities(&search);
+        let expected = (0..next.activities.len() as u32)
+            .filter(|&i| next.activity_is_public(i))
+            .filter(|&i| {
+                let e = next.activities.entry(i);
+                let v = next.venue_of(e).unwrap();
+                haversine_m(52.0, -1.0, v.lat, v.lon) <= 20_000.0
+                    && e.activity
+                        .fields
+                        .audiences
+                        .contains(&"dementia".to_string())
+                    && (0..HORIZON_DAYS).any(|d| {
+                        let date = today + Duration::days(d);
+                        date.weekday() == Weekday::Tue
+                            && e.activity
+                                .fields
+                                .schedule
+                                .iter()
+                                .any(|l| l.happens_on(date))
+                    })
+            })
+            .count();
+        assert!(expected > 10, "{expected}");
+        assert_eq!(page.total, expected);
+    }
+}
