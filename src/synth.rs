@@ -357,9 +357,26 @@ pub fn seed_activities(
     use crate::store::{activities, assets, bump_version, StoreError};
     use diesel::Connection;
     let mut conn = store.conn()?;
-    let venues: Vec<(uuid::Uuid, String)> = assets::all(&mut conn)?
+    // In an order of their own (ids are random), so that a seed picks the same venues.
+    let mut published: Vec<crate::domain::Asset> = assets::all(&mut conn)?
         .into_iter()
         .filter(|a| a.fields.status == crate::domain::Status::Published)
+        .collect();
+    published.sort_by(|a, b| {
+        let key = |x: &crate::domain::Asset| {
+            (
+                x.fields.source.clone(),
+                x.fields.source_id.clone(),
+                x.fields.name.clone(),
+            )
+        };
+        key(a)
+            .cmp(&key(b))
+            .then(a.fields.lat.total_cmp(&b.fields.lat))
+            .then(a.fields.lon.total_cmp(&b.fields.lon))
+    });
+    let venues: Vec<(uuid::Uuid, String)> = published
+        .into_iter()
         .map(|a| (a.id, a.fields.category))
         .collect();
     if venues.is_empty() {

@@ -1,30 +1,39 @@
 //! Adds deterministic synthetic activities at the published assets of a database, in one
-//! transaction, for benchmarks (`bench/activities.sh`).
+//! transaction, for benchmarks (`bench/activities.sh`) and examples.
 //!
-//! `DATABASE_URL=... generate-activities [COUNT] [SEED] [TODAY]`: COUNT 100000, SEED 2026,
-//! TODAY (the date schedules are placed around, YYYY-MM-DD) the current UK date.
+//! `generate-activities [COUNT] [SEED] [TODAY]`: COUNT 100000, SEED 2026, TODAY (the date
+//! the schedules are placed around, YYYY-MM-DD) the current UK date; the database as for
+//! `community-assets` (`DATABASE_URL` or `--database-url`).
 
+use clap::Parser;
 use std::process::ExitCode;
 
+use community_assets::config::DatabaseArgs;
 use community_assets::store::Store;
 use community_assets::synth::seed_activities;
 
+#[derive(Parser)]
+struct Args {
+    #[command(flatten)]
+    db: DatabaseArgs,
+    #[arg(default_value_t = 100_000)]
+    count: usize,
+    #[arg(default_value_t = 2026)]
+    seed: u64,
+    /// YYYY-MM-DD; the current UK date when absent.
+    today: Option<chrono::NaiveDate>,
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let count: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(100_000);
-    let seed: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(2026);
+    let args = Args::parse();
     let today = args
-        .get(2)
-        .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        .today
         .unwrap_or_else(|| community_assets::domain::hours::london_time(chrono::Utc::now()).date());
-    let Ok(url) = std::env::var("DATABASE_URL") else {
-        eprintln!("error: set DATABASE_URL");
-        return ExitCode::FAILURE;
-    };
-    let added = Store::open(&url).and_then(|store| seed_activities(&store, count, seed, today));
+    let added = Store::open(&args.db.database_url)
+        .and_then(|store| seed_activities(&store, args.count, args.seed, today));
     match added {
         Ok(n) => {
-            eprintln!("{n} activities added");
+            println!("{n} activities added");
             ExitCode::SUCCESS
         }
         Err(e) => {
