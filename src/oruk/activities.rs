@@ -36,6 +36,28 @@ pub trait Activities: Send + Sync {
     fn audiences(&self) -> Vec<activity::Term>;
 }
 
+/// The snapshot's own activities (of the same version as its venues).
+impl Activities for crate::index::Snapshot {
+    fn at_venue(&self, venue: &Uuid) -> Vec<Activity> {
+        self.index_of(venue)
+            .map(|v| {
+                self.activities
+                    .at_venue(v)
+                    .map(|(_, e)| e.activity.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn kinds(&self) -> Vec<activity::Term> {
+        self.activities.kinds.clone()
+    }
+
+    fn audiences(&self) -> Vec<activity::Term> {
+        self.activities.audiences.clone()
+    }
+}
+
 /// A term of `taxonomy` from the curated list, or made from its slug when the list lacks it.
 fn term_of(taxonomy: Taxonomy, list: &[activity::Term], slug: &str) -> Term {
     match list.iter().find(|t| t.slug == slug) {
