@@ -30,6 +30,11 @@ pub const AUDIENCES: Taxonomy = Taxonomy {
 pub trait Activities: Send + Sync {
     /// The activities at `venue` (any status: the feed keeps the published ones).
     fn at_venue(&self, venue: &Uuid) -> Vec<Activity>;
+    /// How many published activities `venue` has (what a page of services skips over
+    /// without making records).
+    fn published_at(&self, venue: &Uuid) -> usize {
+        published(self.at_venue(venue)).len()
+    }
     /// The activity kinds (slug, label, description).
     fn kinds(&self) -> Vec<activity::Term>;
     /// The audiences.
@@ -47,6 +52,15 @@ impl Activities for crate::index::Snapshot {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    fn published_at(&self, venue: &Uuid) -> usize {
+        self.index_of(venue).map_or(0, |v| {
+            self.activities
+                .at_venue(v)
+                .filter(|(_, e)| e.activity.fields.status == Status::Published)
+                .count()
+        })
     }
 
     fn kinds(&self) -> Vec<activity::Term> {
