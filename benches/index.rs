@@ -101,7 +101,7 @@ fn bench_1m(c: &mut Criterion) {
                 a.version += 1;
                 vec![a]
             },
-            |delta| black_box(snap.apply(2, delta).len()),
+            |delta| black_box(snap.apply(2, delta, Vec::new()).len()),
             criterion::BatchSize::SmallInput,
         )
     });
@@ -121,7 +121,7 @@ fn bench_1m(c: &mut Criterion) {
                 a.version += 1;
                 vec![a]
             },
-            |delta| black_box(snap.apply(2, delta).len()),
+            |delta| black_box(snap.apply(2, delta, Vec::new()).len()),
             criterion::BatchSize::SmallInput,
         )
     });

@@ -79,11 +79,11 @@ impl AppState {
     }
 
     /// Brings the snapshot up to the database's data version. Returns whether it changed.
-    /// Usually by the delta: the assets written since the snapshot's version
-    /// ([`assets::changes_since`]), applied to a new snapshot that shares the rest. From
+    /// Usually by the delta: the assets and activities written since the snapshot's
+    /// version ([`assets::changes_since`]), applied to a new snapshot that shares the rest. From
     /// scratch when the database moved back in time (a restore: a lower version, or the
-    /// same version with another tag after new writes), the areas or categories
-    /// changed, or so much changed that a rebuild is cheaper. One refresh at a time: a
+    /// same version with another tag after new writes), the areas, categories, activity
+    /// kinds or audiences changed, or so much changed that a rebuild is cheaper. One refresh at a time: a
     /// write's own refresh and the refresher would otherwise do the same work twice.
     pub fn refresh(&self) -> Result<bool, StoreError> {
         let mut held_tag = self.held_tag.lock().unwrap_or_else(|e| e.into_inner());
@@ -93,6 +93,7 @@ impl AppState {
             previous.version,
             previous.areas.info.version,
             previous.category_defs(),
+            (&previous.activities.kinds, &previous.activities.audiences),
             *held_tag,
             max_delta(previous.len()),
         )?;
@@ -110,8 +111,10 @@ impl AppState {
                 version,
                 tag,
                 assets,
+                activities,
             } => {
-                self.snapshot.replace(previous.apply(version, assets));
+                self.snapshot
+                    .replace(previous.apply(version, assets, activities));
                 // Each delta frees a few copied chunks and tiles, all over the heap: trimmed
                 // now and then, so that the resident size stays flat over many writes.
                 let deltas = self.deltas.fetch_add(1, Ordering::Relaxed) + 1;
@@ -290,10 +293,11 @@ fn build_snapshot(store: &Store, previous: Option<&Snapshot>) -> Result<Snapshot
         (None, Some(prev)) => prev.areas.clone(),
         (None, None) => Arc::new(AreaSet::empty()),
     };
-    Ok(Snapshot::build(
-        src.version,
-        &src.categories,
-        src.assets,
-        areas,
-    ))
+    Ok(
+        Snapshot::build(src.version, &src.categories, src.assets, areas).with_activities(
+            src.terms.kinds,
+            src.terms.audiences,
+            src.activities,
+        ),
+    )
 }

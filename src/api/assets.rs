@@ -156,7 +156,47 @@ impl QueryContract for ListQuery {
     }
 
     fn parse(p: &Params) -> Result<Self, ApiError> {
-        let near = match p.numbers("near", 2, "lat,lon in degrees, e.g. 51.5194,-0.1270")? {
+        let near = parse_near(p)?;
+        let near_postcode = parse_near_postcode(p, near.is_some())?;
+        let radius_m = p.f64_in("radius_m", 1.0, MAX_RADIUS_M)?;
+        let bbox = parse_bbox(p)?;
+        let q = parse_q(p)?;
+        let tag = match p.list("tag")? {
+            None => None,
+            Some(t) => Some(
+                parse_tags(t.iter().map(String::as_str)).map_err(|e| ApiError::param("tag", e))?,
+            ),
+        };
+        Ok(ListQuery {
+            category: p.list("category")?,
+            near,
+            near_postcode,
+            radius_m,
+            bbox,
+            q,
+            wheelchair: parse_wheelchair(p)?,
+            cost: p.one_of("cost", &["free"])?.map(|_| CostFilter::Free),
+            tag,
+            open_at: p.timestamp("open_at")?,
+            open_now: p.bool("open_now")?,
+            sort: p
+                .one_of("sort", &["distance", "name", "updated"])?
+                .map(|s| match s {
+                    "distance" => SortParam::Distance,
+                    "updated" => SortParam::Updated,
+                    _ => SortParam::Name,
+                }),
+            limit: Some(p.usize_in("limit", 20, 1, MAX_LIMIT)?),
+            cursor: p.get("cursor").map(str::to_string),
+            format: FormatParam::parse(p, &["json", "geojson", "csv"])?,
+        })
+    }
+}
+
+/// `near=lat,lon`, checked (shared by the searches that take a circle).
+pub(super) fn parse_near(p: &Params) -> Result<Option<(f64, f64)>, ApiError> {
+    Ok(
+        match p.numbers("near", 2, "lat,lon in degrees, e.g. 51.5194,-0.1270")? {
             None => None,
             Some(v) => {
                 let (lat, lon) = (v[0], v[1]);
@@ -168,24 +208,33 @@ impl QueryContract for ListQuery {
                 }
                 Some((lat, lon))
             }
-        };
-        let near_postcode = match p.get("near_postcode") {
-            None => None,
-            Some(_) if near.is_some() => {
-                return Err(ApiError::param(
-                    "near_postcode",
-                    "cannot be combined with near",
-                ))
-            }
-            Some(pc) => Some(normalise_postcode(pc).ok_or_else(|| {
-                ApiError::param(
-                    "near_postcode",
-                    format!("{pc:?} is not a UK postcode (e.g. SW1A 2AA)"),
-                )
-            })?),
-        };
-        let radius_m = p.f64_in("radius_m", 1.0, MAX_RADIUS_M)?;
-        let bbox = match p.numbers("bbox", 4, "min_lon,min_lat,max_lon,max_lat in degrees")? {
+        },
+    )
+}
+
+/// `near_postcode`, normalised; not with `near`.
+pub(super) fn parse_near_postcode(p: &Params, near: bool) -> Result<Option<String>, ApiError> {
+    Ok(match p.get("near_postcode") {
+        None => None,
+        Some(_) if near => {
+            return Err(ApiError::param(
+                "near_postcode",
+                "cannot be combined with near",
+            ))
+        }
+        Some(pc) => Some(normalise_postcode(pc).ok_or_else(|| {
+            ApiError::param(
+                "near_postcode",
+                format!("{pc:?} is not a UK postcode (e.g. SW1A 2AA)"),
+            )
+        })?),
+    })
+}
+
+/// `bbox=min_lon,min_lat,max_lon,max_lat`, checked.
+pub(super) fn parse_bbox(p: &Params) -> Result<Option<BBox>, ApiError> {
+    Ok(
+        match p.numbers("bbox", 4, "min_lon,min_lat,max_lon,max_lat in degrees")? {
             None => None,
             Some(v) => {
                 let b = BBox {
@@ -210,57 +259,41 @@ impl QueryContract for ListQuery {
                 }
                 Some(b)
             }
-        };
-        let q = p.get("q").map(|q| {
-            (
-                q.len(),
-                q.split_whitespace()
-                    .map(str::to_lowercase)
-                    .collect::<Vec<_>>(),
-            )
-        });
-        if q.as_ref()
-            .is_some_and(|(len, words)| words.len() > MAX_Q_WORDS || *len > 200)
-        {
-            return Err(ApiError::param(
-                "q",
-                format!("takes at most {MAX_Q_WORDS} words and 200 characters"),
-            ));
+        },
+    )
+}
+
+/// `q`: lower-cased words, at most [`MAX_Q_WORDS`] and 200 characters.
+pub(super) fn parse_q(p: &Params) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(q) = p.get("q") else {
+        return Ok(None);
+    };
+    let words: Vec<String> = q.split_whitespace().map(str::to_lowercase).collect();
+    if words.len() > MAX_Q_WORDS || q.len() > 200 {
+        return Err(ApiError::param(
+            "q",
+            format!("takes at most {MAX_Q_WORDS} words and 200 characters"),
+        ));
+    }
+    Ok(Some(words))
+}
+
+/// `wheelchair=yes|limited`.
+pub(super) fn parse_wheelchair(p: &Params) -> Result<Option<AccessFilter>, ApiError> {
+    Ok(p.one_of("wheelchair", &["yes", "limited"])?
+        .map(|w| match w {
+            "yes" => AccessFilter::Yes,
+            _ => AccessFilter::Limited,
+        }))
+}
+
+impl AccessFilter {
+    /// The venue access this filter asks for.
+    pub fn wheelchair(self) -> Wheelchair {
+        match self {
+            AccessFilter::Yes => Wheelchair::Yes,
+            AccessFilter::Limited => Wheelchair::Limited,
         }
-        let tag = match p.list("tag")? {
-            None => None,
-            Some(t) => Some(
-                parse_tags(t.iter().map(String::as_str)).map_err(|e| ApiError::param("tag", e))?,
-            ),
-        };
-        Ok(ListQuery {
-            category: p.list("category")?,
-            near,
-            near_postcode,
-            radius_m,
-            bbox,
-            q: q.map(|(_, words)| words),
-            wheelchair: p
-                .one_of("wheelchair", &["yes", "limited"])?
-                .map(|w| match w {
-                    "yes" => AccessFilter::Yes,
-                    _ => AccessFilter::Limited,
-                }),
-            cost: p.one_of("cost", &["free"])?.map(|_| CostFilter::Free),
-            tag,
-            open_at: p.timestamp("open_at")?,
-            open_now: p.bool("open_now")?,
-            sort: p
-                .one_of("sort", &["distance", "name", "updated"])?
-                .map(|s| match s {
-                    "distance" => SortParam::Distance,
-                    "updated" => SortParam::Updated,
-                    _ => SortParam::Name,
-                }),
-            limit: Some(p.usize_in("limit", 20, 1, MAX_LIMIT)?),
-            cursor: p.get("cursor").map(str::to_string),
-            format: FormatParam::parse(p, &["json", "geojson", "csv"])?,
-        })
     }
 }
 
@@ -328,10 +361,7 @@ impl ListQuery {
             filter: Filter {
                 categories: self.category,
                 words: self.q.unwrap_or_default(),
-                wheelchair: self.wheelchair.map(|w| match w {
-                    AccessFilter::Yes => Wheelchair::Yes,
-                    AccessFilter::Limited => Wheelchair::Limited,
-                }),
+                wheelchair: self.wheelchair.map(AccessFilter::wheelchair),
                 free_only: self.cost.is_some(),
                 tags: self.tag.unwrap_or_default(),
                 open_at,

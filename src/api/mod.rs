@@ -1,5 +1,6 @@
 //! The HTTP API: thin handlers over the snapshot and the store, and the OpenAPI document.
 
+pub mod activities;
 pub mod activities_admin;
 pub mod admin;
 pub mod api_keys;
@@ -44,6 +45,11 @@ sites search it; analysts measure where such places are missing.\n\nEvery error 
         assets::list_assets,
         assets::nearest_assets,
         assets::get_asset,
+        activities::list_activities,
+        activities::get_activity,
+        activities::venue_activities,
+        activities::list_kinds,
+        activities::list_audiences,
         meta::list_categories,
         areas::list_areas,
         areas::get_area,
@@ -103,6 +109,9 @@ sites search it; analysts measure where such places are missing.\n\nEvery error 
     ),
     tags(
         (name = "assets", description = "Search and read published assets"),
+        (name = "activities", description = "What happens at the venues (a weekly singing \
+group at the library, a course at the gallery): published activities at published venues, with \
+their schedules in UK local time and their next sessions"),
         (name = "areas", description = "Statistical areas (LSOAs) with the English Indices of \
 Deprivation. Each asset carries the `area_code` of the area containing it: by point in polygon \
 when boundaries were imported, otherwise the area with the nearest representative point."),
@@ -419,6 +428,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         ))
         .service(resource("/assets", web::get().to(assets::list_assets)))
         .service(resource("/assets/{id}", web::get().to(assets::get_asset)))
+        .service(resource(
+            "/assets/{id}/activities",
+            web::get().to(activities::venue_activities),
+        ))
+        .service(resource(
+            "/activities",
+            web::get().to(activities::list_activities),
+        ))
+        .service(resource(
+            "/activities/{id}",
+            web::get().to(activities::get_activity),
+        ))
+        .service(resource(
+            "/activity-kinds",
+            web::get().to(activities::list_kinds),
+        ))
+        .service(resource(
+            "/audiences",
+            web::get().to(activities::list_audiences),
+        ))
         .service(resource("/areas", web::get().to(areas::list_areas)))
         .service(resource("/areas/{code}", web::get().to(areas::get_area)))
         .service(resource(

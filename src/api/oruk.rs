@@ -357,8 +357,11 @@ impl ServicesRequest {
     }
 }
 
+/// The feed of the current snapshot, venues and activities of one version. The snapshot
+/// is also the activity source, so the feed's id map is kept per snapshot.
 fn feed(state: &web::Data<AppState>) -> Feed {
-    Feed::new(state.snapshot.load())
+    let snap = state.snapshot.load();
+    Feed::new(snap.clone()).with_activities(snap)
 }
 
 fn id_of(raw: &str) -> Result<Uuid, ApiError> {

@@ -4,6 +4,7 @@
 //! the assets written since, sharing the rest) replaces it with an atomic pointer swap
 //! ([`SnapshotCell`]), so readers never wait for a write.
 
+pub mod activities;
 pub mod areas;
 mod entry;
 
@@ -17,8 +18,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
+use crate::domain::activity::{Activity, Term};
 use crate::domain::{Asset, Category, Status};
 
+pub use activities::{Activities, ActivityFilter, ActivitySearch, ActivitySort};
 pub use areas::AreaSet;
 use entry::Interner;
 pub use entry::{build_entries, Entry};
@@ -83,6 +86,8 @@ pub struct Snapshot {
     pub areas: Arc<AreaSet>,
     /// Shared between a snapshot and those made from it: parsed hours and categories.
     interner: Arc<Mutex<Interner>>,
+    /// The activities at the venues ([`activities`]), of the same version.
+    pub activities: Activities,
 }
 
 fn shard_of(id: &Uuid) -> usize {
@@ -148,9 +153,27 @@ impl Snapshot {
             published: 0,
             areas,
             interner: Arc::new(Mutex::new(interner)),
+            activities: Activities::default(),
         };
         s.count();
         s
+    }
+
+    /// This snapshot with `activities` (every status) and their vocabularies, indexed
+    /// from scratch over its venues.
+    pub fn with_activities(
+        mut self,
+        kinds: Vec<Term>,
+        audiences: Vec<Term>,
+        activities: Vec<Activity>,
+    ) -> Self {
+        self.activities = Activities::build(Some(&self), kinds, audiences, activities);
+        self
+    }
+
+    /// The index of the asset of this id, whatever its status.
+    pub fn index_of(&self, id: &Uuid) -> Option<u32> {
+        self.by_id[shard_of(id)].get(id).copied()
     }
 
     /// Sets the published counts (overall and per category) from the trees.
@@ -169,10 +192,10 @@ impl Snapshot {
     }
 
     /// A snapshot of `version`: this one with `changed` (the assets written since, any
-    /// status, as they are now) applied. Shares every chunk, shard and tile the changes do
-    /// not touch. Assets are never deleted (archiving is a status); a restore that removes
-    /// some is a full rebuild.
-    pub fn apply(&self, version: i64, changed: Vec<Asset>) -> Snapshot {
+    /// status, as they are now) and `activities` (those written since) applied. Shares
+    /// every chunk, shard and tile the changes do not touch. Assets are never deleted
+    /// (archiving is a status); a restore that removes some is a full rebuild.
+    pub fn apply(&self, version: i64, changed: Vec<Asset>, activities: Vec<Activity>) -> Snapshot {
         let mut chunks = self.chunks.clone();
         let mut by_id = self.by_id.clone();
         let mut len = self.len;
@@ -180,6 +203,8 @@ impl Snapshot {
         type Moves = (Vec<SpherePoint>, Vec<SpherePoint>);
         let mut moves: HashMap<(String, bool), Moves> = HashMap::new();
         let mut interner = self.interner.lock().unwrap_or_else(|e| e.into_inner());
+        // Venues whose activities' points may move (a move, or a change of status).
+        let mut venues: Vec<u32> = Vec::new();
         for asset in changed {
             let id = asset.id;
             let entry = Entry::new(asset, &mut interner, &self.areas);
@@ -189,6 +214,9 @@ impl Snapshot {
                 Some(idx) => {
                     let old = &chunks[idx as usize / CHUNK][idx as usize % CHUNK];
                     let (old_key, new_key) = (key(old), key(&entry));
+                    if old.status != entry.status || old.lat != entry.lat || old.lon != entry.lon {
+                        venues.push(idx);
+                    }
                     if old_key != new_key || old.lat != entry.lat || old.lon != entry.lon {
                         moves.entry(old_key).or_default().0.push(point_of(old, idx));
                         moves
@@ -241,8 +269,10 @@ impl Snapshot {
             published: 0,
             areas: self.areas.clone(),
             interner: self.interner.clone(),
+            activities: Activities::default(),
         };
         s.count();
+        s.activities = self.activities.apply(self, &s, &venues, activities);
         s
     }
 
@@ -343,6 +373,7 @@ impl Snapshot {
         if self.version != other.version {
             out.push(format!("version {} vs {}", self.version, other.version));
         }
+        self.activity_differences(other, &mut out);
         if self.len != other.len || self.published != other.published {
             out.push(format!(
                 "{} ({} published) vs {} ({} published) entries",

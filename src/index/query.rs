@@ -33,7 +33,7 @@ pub struct BBox {
 }
 
 impl BBox {
-    fn contains(&self, lat: f64, lon: f64) -> bool {
+    pub(super) fn contains(&self, lat: f64, lon: f64) -> bool {
         let lon_ok = if self.min_lon <= self.max_lon {
             (self.min_lon..=self.max_lon).contains(&lon)
         } else {
@@ -45,7 +45,7 @@ impl BBox {
     /// Boxes in 3-D holding the unit vectors of every point of the box (one per side of
     /// the antimeridian), slightly enlarged against rounding: candidates, checked exactly
     /// with [`BBox::contains`].
-    fn envelopes(&self) -> Vec<AABB<[f64; 3]>> {
+    pub(super) fn envelopes(&self) -> Vec<AABB<[f64; 3]>> {
         let ranges = if self.min_lon <= self.max_lon {
             vec![(self.min_lon, self.max_lon)]
         } else {
@@ -180,6 +180,8 @@ pub enum SortBy {
     Name,
     /// Most recently updated first.
     Updated,
+    /// Soonest next session first (activities; assets have none and tie).
+    Next,
 }
 
 /// Where the previous page ended: the sort key and id of its last item. For distance
@@ -189,6 +191,8 @@ pub enum Cursor {
     Distance(f64, Uuid),
     Name(String, Uuid),
     Updated(i64, Uuid),
+    /// An activity's next session start (`i64::MAX`: none).
+    Next(i64, Uuid),
 }
 
 impl Cursor {
@@ -198,6 +202,7 @@ impl Cursor {
             Cursor::Distance(d, id) => format!("d|{:016x}|{id}", d.to_bits()),
             Cursor::Name(n, id) => format!("n|{id}|{n}"),
             Cursor::Updated(t, id) => format!("u|{t}|{id}"),
+            Cursor::Next(t, id) => format!("x|{t}|{id}"),
         };
         URL_SAFE_NO_PAD.encode(raw)
     }
@@ -218,6 +223,7 @@ impl Cursor {
             ("u", SortBy::Updated) => {
                 Some(Cursor::Updated(a.parse().ok()?, Uuid::parse_str(b).ok()?))
             }
+            ("x", SortBy::Next) => Some(Cursor::Next(a.parse().ok()?, Uuid::parse_str(b).ok()?)),
             _ => None,
         }
     }
@@ -529,6 +535,7 @@ impl Snapshot {
             SortBy::Distance => a.chord2.total_cmp(&b.chord2),
             SortBy::Name => ea.cmp_name(eb),
             SortBy::Updated => eb.updated_at.cmp(&ea.updated_at),
+            SortBy::Next => Ordering::Equal,
         };
         key.then(ea.id.cmp(&eb.id))
     }
@@ -539,6 +546,7 @@ impl Snapshot {
             Cursor::Distance(c2, id) => (h.chord2.total_cmp(c2), id),
             Cursor::Name(n, id) => (e.cmp_name_key(n), id),
             Cursor::Updated(t, id) => (t.cmp(&e.updated_at.timestamp_micros()), id),
+            Cursor::Next(_, id) => (Ordering::Equal, id),
         };
         key.then(e.id.cmp(id))
     }
@@ -550,6 +558,7 @@ impl Snapshot {
             SortBy::Distance => Cursor::Distance(h.chord2, id),
             SortBy::Name => Cursor::Name(e.name_key().into_owned(), id),
             SortBy::Updated => Cursor::Updated(e.updated_at.timestamp_micros(), id),
+            SortBy::Next => Cursor::Next(i64::MAX, id),
         }
     }
 

@@ -30,10 +30,46 @@ pub const AUDIENCES: Taxonomy = Taxonomy {
 pub trait Activities: Send + Sync {
     /// The activities at `venue` (any status: the feed keeps the published ones).
     fn at_venue(&self, venue: &Uuid) -> Vec<Activity>;
+    /// How many published activities `venue` has (what a page of services skips over
+    /// without making records).
+    fn published_at(&self, venue: &Uuid) -> usize {
+        published(self.at_venue(venue)).len()
+    }
     /// The activity kinds (slug, label, description).
     fn kinds(&self) -> Vec<activity::Term>;
     /// The audiences.
     fn audiences(&self) -> Vec<activity::Term>;
+}
+
+/// The snapshot's own activities (of the same version as its venues).
+impl Activities for crate::index::Snapshot {
+    fn at_venue(&self, venue: &Uuid) -> Vec<Activity> {
+        self.index_of(venue)
+            .map(|v| {
+                self.activities
+                    .at_venue(v)
+                    .map(|(_, e)| e.activity.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn published_at(&self, venue: &Uuid) -> usize {
+        self.index_of(venue).map_or(0, |v| {
+            self.activities
+                .at_venue(v)
+                .filter(|(_, e)| e.activity.fields.status == Status::Published)
+                .count()
+        })
+    }
+
+    fn kinds(&self) -> Vec<activity::Term> {
+        self.activities.kinds.clone()
+    }
+
+    fn audiences(&self) -> Vec<activity::Term> {
+        self.activities.audiences.clone()
+    }
 }
 
 /// A term of `taxonomy` from the curated list, or made from its slug when the list lacks it.

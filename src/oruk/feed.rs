@@ -260,20 +260,40 @@ impl Feed {
         paging: Paging,
     ) -> (Vec<(ServiceRecord, Asset, Option<f64>)>, usize) {
         let snap = &self.snap;
-        if q.is_plain() && self.activities.is_none() {
-            // One service per venue: straight to the page.
-            let items = snap
-                .published_entries()
-                .skip(paging.offset())
-                .take(paging.per_page)
-                .flat_map(|(_, e)| {
+        if q.is_plain() {
+            let Some(source) = &self.activities else {
+                // One service per venue: straight to the page.
+                let items = snap
+                    .published_entries()
+                    .skip(paging.offset())
+                    .take(paging.per_page)
+                    .flat_map(|(_, e)| {
+                        let venue = e.asset();
+                        self.services_of(&venue)
+                            .into_iter()
+                            .map(move |rec| (rec, venue.clone(), None))
+                    })
+                    .collect();
+                return (items, snap.published_len());
+            };
+            // A venue gives as many services as it has published activities, or its visit
+            // service: counted without making records, which only the page's venues get.
+            let mut total = 0;
+            let mut items = Vec::new();
+            for (_, e) in snap.published_entries() {
+                let n = source.published_at(&e.id).max(1);
+                let end = paging.offset().saturating_add(paging.per_page);
+                if total < end && total + n > paging.offset() {
                     let venue = e.asset();
-                    self.services_of(&venue)
-                        .into_iter()
-                        .map(move |rec| (rec, venue.clone(), None))
-                })
-                .collect();
-            return (items, snap.published_len());
+                    for (i, rec) in self.services_of(&venue).into_iter().enumerate() {
+                        if paging.holds(total + i) {
+                            items.push((rec, venue.clone(), None));
+                        }
+                    }
+                }
+                total += n;
+            }
+            return (items, total);
         }
         // A category term picks venues first, from the category's points.
         let categories = match q.taxonomy_term_id {
@@ -692,6 +712,30 @@ mod tests {
         page: 1,
         per_page: 50,
     };
+
+    #[test]
+    fn pages_split_a_venues_activities_as_one_list_does() {
+        let mut second = singing();
+        second.id = Uuid::from_u128(11);
+        second.fields.name = "Second group".into();
+        let mut third = second.clone();
+        third.id = Uuid::from_u128(12);
+        third.fields.name = "Third group".into();
+        let f = feed();
+        let acts = Fixed(vec![singing(), second, third]);
+        let f = Feed::new(f.snap.clone()).with_activities(Arc::new(acts));
+        let all = f.services(&ServiceQuery::default(), PAGE, Depth::Brief, false);
+        assert_eq!(all["total_items"], 4);
+        let one_by_one: Vec<Value> = (1..=5)
+            .flat_map(|page| {
+                let paging = Paging { page, per_page: 1 };
+                let v = f.services(&ServiceQuery::default(), paging, Depth::Brief, false);
+                assert_eq!(v["total_items"], 4);
+                v["contents"].as_array().unwrap().clone()
+            })
+            .collect();
+        assert_eq!(&one_by_one, all["contents"].as_array().unwrap());
+    }
 
     #[test]
     fn activities_are_services_and_venues_without_them_keep_a_visit_service() {

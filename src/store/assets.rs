@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::models::{AssetRow, CategoryRow};
 use super::schema::{assets, categories, data_version};
 use super::{audit, bump_version, consistent_read, now, DbConnection, StoreError};
+use crate::domain::activity::{Activity, Term};
 use crate::domain::source::{created_by, edited_by};
 use crate::domain::{Area, AreaSetInfo, Asset, AssetFields, Category, SourceRef};
 
@@ -19,6 +20,23 @@ pub struct SnapshotSource {
     pub area_info: AreaSetInfo,
     /// The areas, unless the caller already holds this area version.
     pub areas: Option<Vec<Area>>,
+    /// The activities at the venues (every status), and their curated vocabularies.
+    pub activities: Vec<Activity>,
+    pub terms: ActivityTerms,
+}
+
+/// The activity kinds and the audiences (a change is a rebuild, like the categories).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ActivityTerms {
+    pub kinds: Vec<Term>,
+    pub audiences: Vec<Term>,
+}
+
+fn activity_terms(conn: &mut DbConnection) -> Result<ActivityTerms, StoreError> {
+    Ok(ActivityTerms {
+        kinds: super::activities::kinds(conn)?,
+        audiences: super::activities::audiences(conn)?,
+    })
 }
 
 pub fn data_version(conn: &mut DbConnection) -> Result<i64, StoreError> {
@@ -65,6 +83,8 @@ pub fn load_snapshot_source(
             assets,
             area_info,
             areas,
+            activities: super::activities::all(c)?,
+            terms: activity_terms(c)?,
         })
     })
 }
@@ -76,23 +96,27 @@ pub enum Changes {
     /// The database moved back in time (a restore), the areas or categories changed, or
     /// more rows changed than `max`: the caller rebuilds from everything.
     Rebuild,
-    /// The assets (any status, with their source records) written since, and the tag
-    /// of the version they bring the caller to ([`super::version_tag`]).
+    /// The assets (any status, with their source records) and the activities written
+    /// since, and the tag of the version they bring the caller to
+    /// ([`super::version_tag`]).
     Delta {
         version: i64,
         tag: Option<i64>,
         assets: Vec<Asset>,
+        activities: Vec<Activity>,
     },
 }
 
-/// The assets written after version `since` (`change_seq > since`, on an index), with
-/// the version they bring the caller to; [`Changes::Rebuild`] when a delta cannot say
-/// what changed or would cost more than a rebuild (more than `max` rows).
+/// The assets and activities written after version `since` (`change_seq > since`, on an
+/// index), with the version they bring the caller to; [`Changes::Rebuild`] when a delta
+/// cannot say what changed (the areas, categories, activity kinds or audiences changed)
+/// or would cost more than a rebuild (more than `max` rows of either).
 pub fn changes_since(
     conn: &mut DbConnection,
     since: i64,
     held_area_version: i64,
     held_categories: &[Category],
+    held_terms: (&[Term], &[Term]),
     held_tag: Option<i64>,
     max: usize,
 ) -> Result<Changes, StoreError> {
@@ -107,6 +131,8 @@ pub fn changes_since(
             || other_history
             || super::areas::area_set_info(c)?.version != held_area_version
             || categories(c)? != held_categories
+            || super::activities::kinds(c)? != held_terms.0
+            || super::activities::audiences(c)? != held_terms.1
         {
             return Ok(Changes::Rebuild);
         }
@@ -122,6 +148,9 @@ pub fn changes_since(
         if rows.len() > max {
             return Ok(Changes::Rebuild);
         }
+        let Some(activities) = super::activities::changed_since(c, since, max)? else {
+            return Ok(Changes::Rebuild);
+        };
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let mut refs: HashMap<String, Vec<SourceRef>> = HashMap::new();
         for (id, records) in super::sources::records_of_assets(c, &ids)? {
@@ -140,6 +169,7 @@ pub fn changes_since(
             version,
             tag: super::version_tag(c, version)?,
             assets: with_sources(rows, refs)?,
+            activities,
         })
     })
 }

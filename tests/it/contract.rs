@@ -37,8 +37,38 @@ fn state() -> (TestDb, AppState) {
         ..Default::default()
     };
     import_areas_files(&store, &areas, false).expect("import areas");
+    add_activity(&store);
     let state = AppState::load(store, TestApp::config(&db.url)).expect("load snapshot");
     (db, state)
+}
+
+/// One published activity at the first published library, so that the activity routes
+/// have something to answer.
+fn add_activity(store: &Store) {
+    use community_assets::domain::activity::{ActivityFields, Vocabulary};
+    use community_assets::store::{activities, assets};
+    let mut conn = store.conn().unwrap();
+    let venue = assets::all(&mut conn)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.fields.status == community_assets::domain::Status::Published)
+        .unwrap();
+    let slugs = |t: Vec<community_assets::domain::activity::Term>| {
+        t.into_iter()
+            .map(|t| t.slug)
+            .collect::<std::collections::HashSet<_>>()
+    };
+    let kinds = slugs(activities::kinds(&mut conn).unwrap());
+    let audiences = slugs(activities::audiences(&mut conn).unwrap());
+    let body = serde_json::json!({"asset_id": venue.id.to_string(), "name": "Shared reading",
+        "kind": "reading", "audiences": ["loneliness"], "cost": "free", "status": "published",
+        "schedule": [{"freq": "WEEKLY", "byday": "TU", "opens_at": "14:00", "closes_at": "15:00"}]});
+    let vocab = Vocabulary {
+        kinds: &kinds,
+        audiences: &audiences,
+    };
+    let fields = ActivityFields::parse(body.as_object().unwrap(), &vocab).unwrap();
+    activities::create(&mut conn, fields, "test", "activity.create").unwrap();
 }
 
 /// One request through the service. An error the service returns rather than answers is
@@ -113,6 +143,16 @@ fn assert_problem(r: &Resp, status: u16, what: &str) {
 
 /// A malformed or out-of-range value for each query parameter of the public API, by name.
 const MALFORMED: &[(&str, &str)] = &[
+    ("age", "121"),
+    ("at", "yesterday"),
+    ("audience", "everyone"),
+    ("between", "2026-12-10,2026-12-01"),
+    ("day", "xx"),
+    ("from_time", "25:00"),
+    ("kind", "knitting"),
+    ("on", "1/12/2026"),
+    ("referral", "boss"),
+    ("to_time", "9am"),
     ("bbox", "1,2,3"),
     ("category", "zoo"),
     ("cost", "paid"),
@@ -144,6 +184,7 @@ const REQUIRED: &[(&str, &str)] = &[("category", "library"), ("lat", "53.4"), ("
 /// code to start after), so no value of them is malformed.
 const ANY_TEXT: &[(&str, &str)] = &[
     ("/v1/assets", "q"),
+    ("/v1/activities", "q"),
     ("/v1/areas", "q"),
     ("/v1/areas", "la"),
     ("/v1/areas", "cursor"),
@@ -167,13 +208,24 @@ async fn every_public_get_parameter_is_checked_and_named_in_a_problem() {
         .as_str()
         .unwrap()
         .to_string();
+    let activity = call(&svc, get("/v1/activities?limit=1").to_request())
+        .await
+        .json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let doc = openapi();
     let mut checked = 0;
     for (path, method, op) in operations(&doc) {
         if method != "get" || is_admin(&path) {
             continue;
         }
-        let concrete = path.replace("{id}", &id).replace("{code}", &code);
+        let this_id = if path.starts_with("/v1/activities/") {
+            &activity
+        } else {
+            &id
+        };
+        let concrete = path.replace("{id}", this_id).replace("{code}", &code);
         let params: Vec<&Value> = op["parameters"].as_array().into_iter().flatten().collect();
         // The required query parameters, with good values; `name=value` replaces its own.
         let with = |name: &str, value: &str| {

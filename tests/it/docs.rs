@@ -20,7 +20,8 @@
 //!   (`sh no-run: needs Docker`); [`NO_RUN`] holds the expected count per file.
 //! - Rewritten before running: `http://127.0.0.1:8080` becomes the test server's address and
 //!   `cargo run --release --` / `cargo run -q --` / `target/release/` the built binaries;
-//!   `community-assets` and `generate-assets` on the `PATH` are the built binaries. `curl`,
+//!   `community-assets`, `generate-assets` and `generate-activities` on the `PATH` are the
+//!   built binaries. `curl`,
 //!   `jq` and `openssl` must be installed.
 //! - After every block the test waits until the server's snapshot has caught up with the
 //!   database (writes made by the command line show within the refresh interval).
@@ -206,6 +207,10 @@ impl Sandbox {
         for (name, exe) in [
             ("community-assets", env!("CARGO_BIN_EXE_community-assets")),
             ("generate-assets", env!("CARGO_BIN_EXE_generate-assets")),
+            (
+                "generate-activities",
+                env!("CARGO_BIN_EXE_generate-activities"),
+            ),
         ] {
             std::os::unix::fs::symlink(exe, bin.join(name)).unwrap();
         }

@@ -10,6 +10,7 @@ mod support;
 mod accounts;
 mod activities_admin;
 mod activities_import;
+mod activities_search;
 mod admin_api;
 mod architecture;
 mod areas_reports;

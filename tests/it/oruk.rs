@@ -11,6 +11,7 @@ use flate2::read::GzDecoder;
 use jsonschema::{Draft, ValidationOptions, Validator};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -366,9 +367,13 @@ fn venues_with_hours(app_dir: &Path) -> PathBuf {
     p
 }
 
-fn loaded(backend: Backend) -> TestApp {
+/// How many generated activities the real venues get (the issue asks for a few hundred).
+const ACTIVITIES: usize = 400;
+
+/// The real venues, and `activities` generated activities at them.
+fn loaded(backend: Backend, activities: usize) -> TestApp {
     let dir = crate::support::scratch_dir();
-    TestApp::spawn(
+    let app = TestApp::spawn(
         backend,
         &[
             &shared_data(crate::support::LIBRARIES),
@@ -376,7 +381,15 @@ fn loaded(backend: Backend) -> TestApp {
             &shared_data("assets_england_theatres_fhrs_2020.csv"),
             &venues_with_hours(&dir),
         ],
-    )
+    );
+    let today = chrono::Utc::now().date_naive();
+    if activities > 0 {
+        let n =
+            community_assets::synth::seed_activities(&app.store, activities, 42, today).unwrap();
+        assert_eq!(n, activities);
+        app.state.refresh().unwrap();
+    }
+    app
 }
 
 /// Every `null` or `""` in a body, by path.
@@ -409,7 +422,7 @@ fn oruk_get(app: &TestApp) -> impl Fn(&str) -> (u16, Option<Value>) + '_ {
 }
 
 fn the_feed_passes_the_official_checks_and_hsds(backend: Backend) {
-    let app = loaded(backend);
+    let app = loaded(backend, ACTIVITIES);
     let get = oruk_get(&app);
     let report = check_feed(&Spec::oruk(), &get);
     assert_eq!(report.required, Vec::<String>::new());
@@ -452,6 +465,46 @@ fn the_feed_passes_the_official_checks_and_hsds(backend: Backend) {
     assert!(!hsds.errors(path, &broken).is_empty());
     assert!(!Spec::oruk().errors(path, &broken).is_empty());
     assert_eq!(nulls, Vec::<String>::new());
+    // The activities are services of their own (by their own id), and a venue with
+    // published activities has no visit service: counted from the database.
+    let (_, taxonomies) = get("/taxonomies");
+    assert_eq!(taxonomies.unwrap()["total_items"], 3);
+    let mut conn = app.store.conn().unwrap();
+    let venues: HashSet<uuid::Uuid> = community_assets::store::assets::all(&mut conn)
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.fields.status == community_assets::domain::Status::Published)
+        .map(|a| a.id)
+        .collect();
+    let public: Vec<community_assets::domain::Activity> =
+        community_assets::store::activities::all(&mut conn)
+            .unwrap()
+            .into_iter()
+            .filter(|a| {
+                a.fields.status == community_assets::domain::Status::Published
+                    && venues.contains(&a.fields.asset_id)
+            })
+            .collect();
+    let busy: HashSet<uuid::Uuid> = public.iter().map(|a| a.fields.asset_id).collect();
+    assert!(public.len() > ACTIVITIES / 2, "{}", public.len());
+    let (_, all) = get("/services?per_page=1");
+    assert_eq!(
+        all.unwrap()["total_items"].as_u64().unwrap() as usize,
+        venues.len() - busy.len() + public.len()
+    );
+    let one = &public[0];
+    let (status, service) = get(&format!("/services/{}", one.id));
+    assert_eq!(status, 200);
+    let service = service.unwrap();
+    assert_eq!(service["name"], one.fields.name.as_str());
+    assert_eq!(
+        Spec::oruk().errors("/services/{id}", &service),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        hsds.errors("/services/{id}", &service),
+        Vec::<String>::new()
+    );
     // The venue with opening hours: weekly records, the raw text and the exceptions kept.
     let (_, found) = get("/services?search=riverside%20paintings&full=true");
     let found = found.unwrap();
@@ -599,7 +652,7 @@ fn all_links(app: &TestApp) -> Vec<Value> {
 }
 
 fn filters_combine_and_proximity_is_nearest_first(backend: Backend) {
-    let app = loaded(backend);
+    let app = loaded(backend, 0);
     let links = all_links(&app);
     let total = app.get("/oruk/services?per_page=1").json()["total_items"]
         .as_u64()

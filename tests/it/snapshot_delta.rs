@@ -7,10 +7,15 @@ use crate::support::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
+use community_assets::domain::activity::{ActivityFields, Vocabulary};
 use community_assets::index::query::{BBox, Near};
-use community_assets::index::{Cursor, Filter, Search, Snapshot, SortBy};
+use community_assets::index::{
+    ActivityFilter, ActivitySearch, ActivitySort, Cursor, Filter, Search, Snapshot, SortBy,
+};
 use community_assets::state::full_snapshot;
-use community_assets::synth::Rng;
+use community_assets::store::{activities, StoreError};
+use community_assets::synth::{generate_activities, Rng};
+use std::collections::HashSet;
 
 on_both_backends!(
     random_writes_leave_the_snapshot_equal_to_a_full_rebuild,
@@ -18,6 +23,8 @@ on_both_backends!(
     a_restore_to_an_older_state_is_picked_up,
 );
 
+/// How many venues hold the activities of the random writes.
+const VENUES: usize = 12;
 const PW: &str = "a long admin passphrase";
 const CATEGORIES: [&str; 5] = ["library", "museum", "gallery", "cafe", "theatre"];
 
@@ -28,6 +35,10 @@ struct Writer<'a> {
     ids: Vec<String>,
     /// Source ids the test's own imports have used.
     imported: u32,
+    /// Whether writes include activities (created and changed through the store, then
+    /// the state's refresh, as a write does), and the ones written.
+    with_activities: bool,
+    activities: Vec<uuid::Uuid>,
 }
 
 impl<'a> Writer<'a> {
@@ -53,6 +64,8 @@ impl<'a> Writer<'a> {
             rng: Rng::new(seed),
             ids,
             imported: 0,
+            with_activities: false,
+            activities: Vec::new(),
         }
     }
 
@@ -72,13 +85,81 @@ impl<'a> Writer<'a> {
     }
 
     fn any_id(&mut self) -> String {
+        // With activities, half the writes go to the few venues that hold them, so that
+        // venue moves, archives and publications carry activities with them.
+        if self.with_activities && self.rng.unit() < 0.5 {
+            return self.rng.pick(&self.ids[..VENUES]).clone();
+        }
         self.rng.pick(&self.ids).clone()
+    }
+
+    /// A generated activity at a random venue (any status), as a JSON object.
+    fn activity_fields(&mut self) -> serde_json::Map<String, Value> {
+        let venue: uuid::Uuid = self.rng.pick(&self.ids[..VENUES]).parse().unwrap();
+        let seed = self.rng.next_u64();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let mut o = generate_activities(&[(venue, "library".into())], 1, seed, today).remove(0);
+        o.remove("source_id");
+        o.remove("source");
+        o
+    }
+
+    /// An activity created, or one changed (status, schedule, audiences, venue), through
+    /// the store; then the refresh a write makes.
+    fn write_activity(&mut self) -> String {
+        let mut conn = self.app.store.conn().unwrap();
+        let slugs = |t: Vec<community_assets::domain::activity::Term>| {
+            t.into_iter().map(|t| t.slug).collect::<HashSet<_>>()
+        };
+        let kinds = slugs(activities::kinds(&mut conn).unwrap());
+        let audiences = slugs(activities::audiences(&mut conn).unwrap());
+        let vocab = Vocabulary {
+            kinds: &kinds,
+            audiences: &audiences,
+        };
+        let fields = ActivityFields::parse(&self.activity_fields(), &vocab).unwrap();
+        let what = if self.activities.is_empty() || self.rng.unit() < 0.4 {
+            let a = activities::create(&mut conn, fields, "test", "activity.create").unwrap();
+            self.activities.push(a.id);
+            "activity create"
+        } else {
+            let id = *self.rng.pick(&self.activities);
+            let part = self.rng.next_u64() % 4;
+            activities::modify::<StoreError>(
+                &mut conn,
+                &id,
+                None,
+                "test",
+                "activity.update",
+                |old| {
+                    let mut f = old.fields.clone();
+                    match part {
+                        0 => f.status = fields.status,
+                        1 => f.schedule = fields.schedule,
+                        2 => f.audiences = fields.audiences,
+                        _ => f.asset_id = fields.asset_id,
+                    }
+                    Ok(f)
+                },
+            )
+            .unwrap();
+            [
+                "activity status",
+                "activity schedule",
+                "activity audiences",
+                "activity venue",
+            ][part as usize]
+        };
+        drop(conn);
+        self.app.state.refresh().unwrap();
+        what.into()
     }
 
     /// One random write; returns what it did.
     fn write(&mut self) -> String {
-        let op = self.rng.next_u64() % 7;
+        let op = self.rng.next_u64() % if self.with_activities { 10 } else { 7 };
         match op {
+            7.. => self.write_activity(),
             0 => {
                 let (lat, lon) = self.position();
                 let category = *self.rng.pick(&CATEGORIES);
@@ -269,6 +350,47 @@ fn answers(s: &Snapshot) -> Vec<(usize, Vec<String>)> {
             )
         })
         .collect();
+    // Activities: nearby with filters, page after page; and all by next session.
+    let now = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+        .unwrap()
+        .and_hms_opt(10, 0, 0)
+        .unwrap();
+    let activity = |near: Option<Near>, sort, filter: ActivityFilter, after| ActivitySearch {
+        near,
+        bbox: None,
+        filter,
+        sort,
+        limit: 5,
+        after,
+        now,
+    };
+    let circle = Some(Near {
+        lat: 53.41,
+        lon: -2.98,
+        radius_m: 4000.0,
+    });
+    let older = ActivityFilter {
+        audiences: Some(vec!["older-people".into(), "dementia".into()]),
+        ..ActivityFilter::default()
+    };
+    for (near, sort, filter) in [
+        (circle, ActivitySort::Distance, ActivityFilter::default()),
+        (circle, ActivitySort::Next, older),
+        (None, ActivitySort::Next, ActivityFilter::default()),
+    ] {
+        let mut after = None;
+        for _ in 0..3 {
+            let p = s.search_activities(&activity(near, sort, filter.clone(), after));
+            out.push((
+                p.total,
+                p.hits
+                    .iter()
+                    .map(|h| s.activities.entry(h.idx).id().to_string())
+                    .collect(),
+            ));
+            after = p.next;
+        }
+    }
     let nearest = s.nearest(53.41, -2.98, Some(&["gallery".to_string()]), 5);
     out.push((
         nearest.len(),
@@ -291,6 +413,7 @@ fn assert_same_as_rebuild(app: &TestApp, context: &str) {
 fn random_writes_leave_the_snapshot_equal_to_a_full_rebuild(backend: Backend) {
     let app = TestApp::with_libraries(backend);
     let mut w = Writer::new(&app, 14);
+    w.with_activities = true;
     let before = app.state.snapshot.load();
     assert_same_as_rebuild(&app, "at start");
     let mut done = Vec::new();
@@ -307,6 +430,12 @@ fn random_writes_leave_the_snapshot_equal_to_a_full_rebuild(backend: Backend) {
     assert!(
         now.shared_tiles(&before) > 0,
         "every tile was rebuilt: the writes were not applied as deltas"
+    );
+    assert!(
+        w.activities.len() > 5 && now.activities.public_len() > 0,
+        "{} activities written, {} public",
+        w.activities.len(),
+        now.activities.public_len()
     );
     eprintln!(
         "{backend:?}: {} writes, each snapshot equal to a rebuild",

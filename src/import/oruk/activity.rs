@@ -50,7 +50,11 @@ pub(super) fn activity(
     let name = text(s, "name");
     // The venue's category term (our feed gives it to every service of a venue) says
     // nothing of the activity: `heritage` is a category and a kind.
-    let terms: Vec<&Map<String, Value>> = terms(s)
+    let all_terms = terms(s);
+    let ours = all_terms
+        .iter()
+        .any(|t| is_category_taxonomy(&taxonomy_of(t)));
+    let terms: Vec<&Map<String, Value>> = all_terms
         .into_iter()
         .filter(|t| !is_category_taxonomy(&taxonomy_of(t)))
         .collect();
@@ -112,11 +116,12 @@ pub(super) fn activity(
         described,
         text(s, "eligibility_description")
     ));
-    // A feed that classifies by audience (our `Audiences` taxonomy) is taken at its word;
-    // others are read for the words that name one.
-    let classified = terms
-        .iter()
-        .any(|t| words(&taxonomy_of(t)).contains(" audience"));
+    // A feed that classifies by audience (our own, or one with an audiences taxonomy) is
+    // taken at its word; others are read for the words that name one.
+    let classified = ours
+        || terms
+            .iter()
+            .any(|t| words(&taxonomy_of(t)).contains(" audience"));
     let audiences: Vec<&str> = AUDIENCE_KEYWORDS
         .iter()
         .filter(|(slug, keys)| {
