@@ -23,7 +23,7 @@ use crate::import::stream::Input;
 use crate::import::{ImportError, Problems, RowError};
 use crate::state::AppState;
 use crate::store::activities::{self as store, TermList};
-use crate::store::imports::{in_transaction, ImportSettings};
+use crate::store::imports::{in_transaction, ImportSettings, Upsert};
 use crate::store::sources::records_by_key;
 use crate::store::{DbConnection, Store, StoreError};
 
@@ -399,9 +399,6 @@ pub struct ActivityImportOptions {
     pub source: Option<String>,
 }
 
-/// The audit action of activities an import writes.
-pub const IMPORT_ACTION: &str = "activity.import";
-
 /// Imports activity records (each with where it is: `line 3`, `record 0`, or whatever the
 /// caller's reader calls it) into `store` in one transaction, as asset imports do: all or
 /// nothing (or, with `skip_invalid`, the valid ones, the others reported), upserted by
@@ -537,30 +534,17 @@ fn import_read(
         if t.register(&names)? {
             t.wrote();
         }
-        let seq = t.seq();
-        let author = author.to_string();
         for (_, fields) in valid {
-            let (source, source_id) = (
-                fields.source.clone().unwrap_or_default(),
-                fields.source_id.clone().unwrap_or_default(),
-            );
-            match store::by_source_key(t.conn(), &source, &source_id)? {
-                Some(old) if old.fields == fields => t.counts().unchanged += 1,
-                Some(old) => {
-                    store::update(t.conn(), seq, &old, fields, &author, IMPORT_ACTION)?;
-                    t.counts().updated += 1;
-                    t.wrote();
+            let archived = fields.status == Status::Archived;
+            let counts = match t.write_activity(fields)? {
+                Upsert::Unchanged => &mut t.counts().unchanged,
+                Upsert::Updated => &mut t.counts().updated,
+                Upsert::Inserted => {
+                    t.counts().inserted_archived += usize::from(archived);
+                    &mut t.counts().inserted
                 }
-                None => {
-                    let archived = fields.status == Status::Archived;
-                    let activity = Activity::new(Uuid::new_v4(), fields, crate::store::now());
-                    store::insert(t.conn(), seq, &activity, &author, IMPORT_ACTION)?;
-                    let counts = t.counts();
-                    counts.inserted += 1;
-                    counts.inserted_archived += usize::from(archived);
-                    t.wrote();
-                }
-            }
+            };
+            *counts += 1;
         }
         Ok::<_, ImportError>(problems)
     })?;

@@ -350,7 +350,7 @@ fn write_activities(
             }
         }
         match parsed {
-            Ok(fields) => t.write_activity(fields, &mut out.counts)?,
+            Ok(fields) => out.counts.add(t.write_activity(fields)?),
             Err(errors) => out.rejected.extend(errors.into_iter().map(|e| RowError {
                 location: d.location.clone(),
                 value: body.get(&e.field).map(|v| match v {

@@ -178,6 +178,24 @@ pub fn in_transaction<T, E: From<StoreError>>(
     }
 }
 
+/// What [`Transaction::write_activity`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upsert {
+    Inserted,
+    Updated,
+    Unchanged,
+}
+
+impl ActivityCounts {
+    pub fn add(&mut self, done: Upsert) {
+        match done {
+            Upsert::Inserted => self.inserted += 1,
+            Upsert::Updated => self.updated += 1,
+            Upsert::Unchanged => self.unchanged += 1,
+        }
+    }
+}
+
 /// What an import did (or would do) to the activities at its venues.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ActivityCounts {
@@ -207,33 +225,30 @@ impl Transaction<'_> {
             .collect())
     }
 
-    /// Writes an activity by its (source, source_id): inserted when new, else updated
-    /// when its fields changed, audited as `import` under the importer's name.
-    pub fn write_activity(
-        &mut self,
-        fields: ActivityFields,
-        counts: &mut ActivityCounts,
-    ) -> Result<(), StoreError> {
+    /// Writes one activity by its (source, source_id) key: inserted when the key is new,
+    /// updated when its fields differ, else left alone; audited as `activity.import` by
+    /// the import's author. The one upsert of activity files and Open Referral feeds.
+    pub fn write_activity(&mut self, fields: ActivityFields) -> Result<Upsert, StoreError> {
+        const ACTION: &str = "activity.import";
         let key = (
             fields.source.clone().unwrap_or_default(),
             fields.source_id.clone().unwrap_or_default(),
         );
         let author = self.settings.author.clone();
-        match activities::by_source_key(self.c, &key.0, &key.1)? {
-            Some(old) if old.fields == fields => counts.unchanged += 1,
+        let done = match activities::by_source_key(self.c, &key.0, &key.1)? {
+            Some(old) if old.fields == fields => Upsert::Unchanged,
             Some(old) => {
-                activities::update(self.c, self.seq, &old, fields, &author, "import")?;
-                counts.updated += 1;
-                self.wrote = true;
+                activities::update(self.c, self.seq, &old, fields, &author, ACTION)?;
+                Upsert::Updated
             }
             None => {
                 let activity = Activity::new(Uuid::new_v4(), fields, self.now);
-                activities::insert(self.c, self.seq, &activity, &author, "import")?;
-                counts.inserted += 1;
-                self.wrote = true;
+                activities::insert(self.c, self.seq, &activity, &author, ACTION)?;
+                Upsert::Inserted
             }
-        }
-        Ok(())
+        };
+        self.wrote |= done != Upsert::Unchanged;
+        Ok(done)
     }
 
     /// Applies one batch of rows.
