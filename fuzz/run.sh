@@ -23,7 +23,7 @@ TIMEOUT=${FUZZ_TIMEOUT:-10}
 RSS_MB=${FUZZ_RSS_MB:-2048}
 DATA=${SHARED_DATA:-$(cd .. && pwd)/../shared/data}
 CARGO_FUZZ_VERSION=0.13.2
-ALL_TARGETS=(query_params csv_assets geojson_assets osm iod opening_hours)
+ALL_TARGETS=(query_params csv_assets geojson_assets osm iod opening_hours oruk_feed activity_json)
 if [ $# -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 
 # The largest input each target tries (bytes): a little over the query-string limit; the
