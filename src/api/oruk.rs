@@ -71,7 +71,7 @@ pub async fn details() -> HttpResponse {
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Page number, from 1 (default 1).
+    /// Page number, from 1 (default 1); 0 reads as 1.
     pub page: Option<usize>,
     /// Records per page, 1 to 500 (default 50).
     pub per_page: Option<usize>,
@@ -116,7 +116,9 @@ impl QueryContract for PageQuery {
         }
         p.one_of("format", &["json"])?;
         Ok(PageQuery {
-            page: Some(p.usize_in("page", 1, 1, MAX_PAGE)?),
+            // The official validator asks for the middle page as `total_pages / 2`, which is 0
+            // for a one-page list; the specification sets no minimum, so 0 is the first page.
+            page: Some(p.usize_in("page", 1, 0, MAX_PAGE)?.max(1)),
             per_page: Some(p.usize_in("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)?),
             search,
             format: None,
@@ -172,7 +174,7 @@ fn since_param(p: &Params, name: &str) -> Result<Option<DateTime<Utc>>, ApiError
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ServicesQuery {
-    /// Page number, from 1 (default 1).
+    /// Page number, from 1 (default 1); 0 reads as 1.
     pub page: Option<usize>,
     /// Records per page, 1 to 500 (default 50).
     pub per_page: Option<usize>,
@@ -426,7 +428,7 @@ pub async fn service_at_location(
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OrganizationsQuery {
-    /// Page number, from 1 (default 1).
+    /// Page number, from 1 (default 1); 0 reads as 1.
     pub page: Option<usize>,
     /// Records per page, 1 to 500 (default 50).
     pub per_page: Option<usize>,
@@ -528,7 +530,7 @@ pub async fn taxonomy(
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TermsQuery {
-    /// Page number, from 1 (default 1).
+    /// Page number, from 1 (default 1); 0 reads as 1.
     pub page: Option<usize>,
     /// Records per page, 1 to 500 (default 50).
     pub per_page: Option<usize>,

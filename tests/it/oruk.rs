@@ -254,7 +254,8 @@ fn check_feed(spec: &Spec, get: Get) -> Report {
                 );
                 errors.extend(spec.errors(list, &body));
                 r.bodies.push((list.clone(), body));
-                let mut pages = vec![(total_pages / 2).max(1), total_pages];
+                // As the validator does: `total_pages / 2` is page 0 for a one-page list.
+                let mut pages = vec![total_pages / 2, total_pages];
                 pages.dedup();
                 for page in pages.into_iter().filter(|p| *p != 1) {
                     match get(&format!("{list}?page={page}")) {
@@ -581,9 +582,14 @@ fn cors_is_open_and_errors_are_problems(backend: Backend) {
     assert_eq!(pre.header("access-control-allow-origin"), Some("*"));
     // Both forms of the root answer the same.
     assert_eq!(app.get("/oruk").json(), app.get("/oruk/").json());
+    // Page 0 (the validator's middle page of a one-page list) is the first page.
+    assert_eq!(
+        app.get("/oruk/taxonomies?page=0").json(),
+        app.get("/oruk/taxonomies?page=1").json()
+    );
     // Bad input: a problem naming the parameter.
     for (query, param) in [
-        ("/oruk/services?page=0", "page"),
+        ("/oruk/services?page=-1", "page"),
         ("/oruk/services?page=x", "page"),
         ("/oruk/services?per_page=0", "per_page"),
         ("/oruk/services?per_page=501", "per_page"),
