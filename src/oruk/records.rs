@@ -356,12 +356,14 @@ fn accessibility(venue: &Asset) -> Option<Value> {
     }))
 }
 
-/// A venue as a location; `full` adds its address and accessibility.
+/// A venue as a location; `full` adds its address and accessibility. The description is
+/// the venue's own, so that it travels even when only activities are published there.
 pub fn location(venue: &Asset, full: bool) -> Value {
     let mut v = json!({
         "id": venue.id,
         "location_type": "physical",
         "name": venue.fields.name,
+        "description": venue.fields.description,
         "latitude": venue.fields.lat,
         "longitude": venue.fields.lon,
     });
