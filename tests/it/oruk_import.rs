@@ -4,6 +4,8 @@
 //! from the files by parsing them here), and a feed of pages built here from the real
 //! libraries. On SQLite and PostgreSQL.
 
+use community_assets::domain::activity::Term;
+use community_assets::store::activities::TermList;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -794,6 +796,30 @@ fn our_own_oruk_feed_of_the_real_libraries_imports_as_the_same_venues(backend: B
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
     community_assets::synth::seed_activities(&app.store, 300, 7, today).unwrap();
     app.state.refresh().unwrap();
+    // A kind and an audience an admin added travel too (the importing database has them).
+    app.add_user("root", "admin", "a long admin password");
+    let admin = format!("Bearer {}", app.token("root", "a long admin password"));
+    let added = [("activity-kinds", "gardening"), ("audiences", "veterans")];
+    for (list, slug) in added {
+        let body = json!({"label": slug, "description": "Added by an admin"}).to_string();
+        let path = format!("/v1/admin/{list}/{slug}");
+        let r = app.send("PUT", &path, &[("Authorization", &admin)], Some(&body));
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let first = app.get("/v1/activities?limit=1").json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/v1/admin/activities/{first}");
+    let r = app.send("GET", &path, &[("Authorization", &admin)], None);
+    let etag = r.header("etag").unwrap().to_string();
+    let change = json!({"kind": "gardening", "audiences": ["veterans", "carers"]}).to_string();
+    let headers = [
+        ("Authorization", admin.as_str()),
+        ("If-Match", etag.as_str()),
+    ];
+    let r = app.send("PATCH", &path, &headers, Some(&change));
+    assert_eq!(r.status, 200, "{}", r.body);
     let dir = app.temp_path("feed");
     std::fs::create_dir_all(&dir).unwrap();
     let mut page = 1;
@@ -823,6 +849,19 @@ fn our_own_oruk_feed_of_the_real_libraries_imports_as_the_same_venues(backend: B
         activities.iter().map(|a| a.fields.asset_id).collect();
     assert!(published.len() > 1000);
     let empty = TestDb::new(backend);
+    let mut conn = Store::open(&empty.url).unwrap().conn().unwrap();
+    for (list, slug) in [
+        (TermList::Kinds, "gardening"),
+        (TermList::Audiences, "veterans"),
+    ] {
+        let term = Term {
+            slug: slug.into(),
+            label: slug.into(),
+            description: String::new(),
+        };
+        community_assets::store::activities::put_term(&mut conn, list, &term, "test").unwrap();
+    }
+    drop(conn);
     let r = import_json(&empty.url, &dir, "ours", &[]);
     assert_eq!(r["rejected_total"], 0, "{r}");
     assert_eq!(
@@ -899,4 +938,9 @@ fn our_own_oruk_feed_of_the_real_libraries_imports_as_the_same_venues(backend: B
         };
         assert_eq!(b.fields, want, "{}", a.fields.name);
     }
+    let gardening = imported
+        .iter()
+        .find(|a| a.fields.kind == "gardening")
+        .unwrap();
+    assert_eq!(gardening.fields.audiences, ["carers", "veterans"]);
 }

@@ -89,14 +89,17 @@ pub(super) fn activity(
         .copied()
         .filter(|t| words(&taxonomy_of(t)).contains(" kind"))
         .collect();
-    let by_term = kind_of(&kind_terms).or_else(|| kind_of(&terms));
+    let by_term = kind_of(&kind_terms)
+        .map(str::to_string)
+        .or_else(|| kind_terms.iter().find_map(|t| slug_of(t)).filter(|_| ours))
+        .or_else(|| kind_of(&terms).map(str::to_string));
     let by_words = || {
         let named = words(&name);
         let kind_in = |w: &str| {
             KIND_KEYWORDS
                 .iter()
                 .find(|(_, keys)| keys.iter().any(|k| says(w, k)))
-                .map(|(slug, _)| *slug)
+                .map(|(slug, _)| slug.to_string())
         };
         kind_in(&named).or_else(|| kind_in(&described))
     };
@@ -122,14 +125,23 @@ pub(super) fn activity(
         || terms
             .iter()
             .any(|t| words(&taxonomy_of(t)).contains(" audience"));
-    let audiences: Vec<&str> = AUDIENCE_KEYWORDS
+    let mut audiences: Vec<String> = AUDIENCE_KEYWORDS
         .iter()
         .filter(|(slug, keys)| {
             terms.iter().any(|t| term_is(t, slug))
                 || (!classified && keys.iter().any(|k| says(&who, k)))
         })
-        .map(|(slug, _)| *slug)
+        .map(|(slug, _)| slug.to_string())
         .collect();
+    for slug in terms
+        .iter()
+        .filter(|t| ours && words(&taxonomy_of(t)).contains(" audience"))
+        .filter_map(|t| slug_of(t))
+    {
+        if !audiences.contains(&slug) {
+            audiences.push(slug);
+        }
+    }
     let venue_id = text(place.value, "id");
     let source_id = match service.link.map(|l| text(l, "id")) {
         Some(id) if !id.is_empty() => id,
@@ -146,7 +158,7 @@ pub(super) fn activity(
     put("name", Value::String(name.clone()));
     put("description", Value::String(description));
     put("accessibility_notes", Value::String(accessibility_notes));
-    put("kind", Value::String(kind.into()));
+    put("kind", Value::String(kind));
     put("audiences", Value::from(audiences));
     for (ours, theirs) in [("min_age", "minimum_age"), ("max_age", "maximum_age")] {
         match s.get(theirs).and_then(Value::as_u64) {
@@ -243,6 +255,19 @@ pub(super) fn activity(
         venue: venue_id,
         body,
     })
+}
+
+/// The slug of a term in our own feed's kinds or audiences taxonomy (its `term`), so that a
+/// kind or audience an admin added travels too; the importing database's vocabulary then
+/// accepts it or names it as unknown. Other feeds' terms are read by their words only.
+fn slug_of(t: &Map<String, Value>) -> Option<String> {
+    let slug = text(t, "term");
+    let shaped = !slug.is_empty()
+        && slug.len() <= 64
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    shaped.then_some(slug)
 }
 
 #[cfg(test)]

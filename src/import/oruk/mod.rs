@@ -381,6 +381,43 @@ mod tests {
         );
     }
 
+    /// A kind or audience an admin added comes through from our own feed (its slug, for the
+    /// importing database to check); another feed's unknown terms are read by their words.
+    #[test]
+    fn added_kinds_and_audiences_travel_in_our_own_feed_only() {
+        let term = |taxonomy: &str, term: &str| json!({"taxonomy_term": {"taxonomy": taxonomy, "term": term, "name": term}});
+        let read = |attributes: Value| {
+            let service = json!({"id": "A", "name": "Allotment club", "status": "active",
+                "attributes": attributes,
+                "service_at_locations": [{"id": "SAL", "location": {"id": "L", "name": "Hall",
+                    "latitude": 53.3389, "longitude": -2.8737}}]});
+            let bytes = service.to_string().into_bytes();
+            let doc = Document {
+                name: String::new(),
+                bytes: &bytes,
+            };
+            read_services(&[doc], "s").unwrap()
+        };
+        let ours = read(json!([
+            term("Community asset categories", "community_centre"),
+            term("Activity kinds", "gardening"),
+            term("Audiences", "veterans"),
+            term("Audiences", "carers"),
+            term("Audiences", "Not A Slug")
+        ]));
+        let body = &ours.activities[0].body;
+        assert_eq!(body["kind"], "gardening");
+        assert_eq!(body["audiences"], json!(["carers", "veterans"]));
+        let theirs = read(json!([
+            term("Activity kinds", "gardening"),
+            term("Audiences", "veterans")
+        ]));
+        // Read by its words ("allotment"), not taken at the term's word.
+        let body = &theirs.activities[0].body;
+        assert_eq!(body["kind"], "nature");
+        assert_eq!(body.get("audiences"), None);
+    }
+
     /// Round trip through the publisher's own code: a venue with an activity, as
     /// `crate::oruk::Feed` writes it (`/oruk/services?full=true`), reads back as the same
     /// venue fields and the same activity (every field of it).
