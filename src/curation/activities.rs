@@ -142,6 +142,7 @@ fn rewrite(
     // The vocabularies are read in the write's transaction: what it is checked against is
     // what it commits beside.
     c.transaction(|c| {
+        crate::store::lock_for_write(c)?;
         let vocab = Vocabularies::read(c)?;
         let (activity, _) = store::modify(c, id, expected, author, action, |old| {
             let object = new_object(old)?;
@@ -179,6 +180,7 @@ pub fn create(state: &AppState, author: &str, body: &Value) -> Result<Activity, 
     let object = object(body)?;
     committed(state, |conn| {
         conn.transaction(|c| {
+            crate::store::lock_for_write(c)?;
             let vocab = Vocabularies::read(c)?;
             let fields = validate(c, &vocab, object)?;
             Ok(store::create(c, fields, author, "activity.create")?)

@@ -311,6 +311,17 @@ pub(crate) fn bump_version(conn: &mut DbConnection) -> Result<ChangeSeq, StoreEr
     Ok(ChangeSeq(v))
 }
 
+/// Takes the write lock at once, for a write transaction that reads before its first
+/// write (an activity is checked against the vocabularies first). On SQLite such a
+/// transaction fails with "database is locked" if another write commits in between,
+/// instead of queueing on the busy timeout; a write that changes nothing avoids that.
+pub fn lock_for_write(conn: &mut DbConnection) -> Result<(), StoreError> {
+    diesel::update(schema::data_version::table)
+        .set(schema::data_version::version.eq(schema::data_version::version))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// The random tag the write that reached `version` left; `None` for a version from
 /// before tags were kept, or one too old to be kept. Two databases at one version with
 /// different tags have different histories (a restore, then new writes).
