@@ -149,13 +149,7 @@ impl QueryContract for ImportQuery {
             snapshot: p.bool("snapshot")?,
             as_of: p.timestamp("as_of")?,
             source,
-            on_error: p.one_of("on_error", &["reject", "skip"])?.map(|o| {
-                if o == "skip" {
-                    OnError::Skip
-                } else {
-                    OnError::Reject
-                }
-            }),
+            on_error: on_error(p)?,
             mapping: p
                 .get("mapping")
                 .map(|m| {
@@ -163,13 +157,7 @@ impl QueryContract for ImportQuery {
                         .map_err(|e| ApiError::param("mapping", format!("is not a mapping: {e}")))
                 })
                 .transpose()?,
-            encoding: p
-                .one_of("encoding", &Encoding::NAMES)?
-                .map(|e| match Encoding::parse(e) {
-                    Some(Encoding::Utf8) => EncodingParam::Utf8,
-                    Some(Encoding::Windows1252) => EncodingParam::Windows1252,
-                    _ => EncodingParam::Auto,
-                }),
+            encoding: encoding(p)?,
         })
     }
 }
@@ -305,20 +293,8 @@ impl QueryContract for ActivityImportQuery {
             }),
             dry_run: p.bool("dry_run")?,
             source: p.get("source").map(str::to_string),
-            on_error: p.one_of("on_error", &["reject", "skip"])?.map(|o| {
-                if o == "skip" {
-                    OnError::Skip
-                } else {
-                    OnError::Reject
-                }
-            }),
-            encoding: p
-                .one_of("encoding", &Encoding::NAMES)?
-                .map(|e| match Encoding::parse(e) {
-                    Some(Encoding::Utf8) => EncodingParam::Utf8,
-                    Some(Encoding::Windows1252) => EncodingParam::Windows1252,
-                    _ => EncodingParam::Auto,
-                }),
+            on_error: on_error(p)?,
+            encoding: encoding(p)?,
         })
     }
 }
@@ -547,4 +523,25 @@ pub async fn stale(
     })
     .await?;
     Ok(HttpResponse::Ok().json(StalePage { items, total }))
+}
+
+/// `on_error`, as both import endpoints take it.
+fn on_error(p: &Params) -> Result<Option<OnError>, ApiError> {
+    Ok(p.one_of("on_error", &["reject", "skip"])?.map(|o| {
+        if o == "skip" {
+            OnError::Skip
+        } else {
+            OnError::Reject
+        }
+    }))
+}
+
+/// `encoding`, as both import endpoints take it.
+fn encoding(p: &Params) -> Result<Option<EncodingParam>, ApiError> {
+    Ok(p.one_of("encoding", &Encoding::NAMES)?
+        .map(|e| match Encoding::parse(e) {
+            Some(Encoding::Utf8) => EncodingParam::Utf8,
+            Some(Encoding::Windows1252) => EncodingParam::Windows1252,
+            _ => EncodingParam::Auto,
+        }))
 }
