@@ -509,4 +509,18 @@ mod tests {
         assert_eq!(rows[0].tags, vec!["family", "free-entry"]);
         assert_eq!((rows[0].lat, rows[0].lon), (51.5, -0.1));
     }
+
+    /// serde_json's default float parser may miss by an ulp; an exported position must come
+    /// back exactly (the fuzzer found 0.14777777777777779, the shortest form of an f64, read
+    /// as 0.1477777777777778).
+    #[test]
+    fn geojson_positions_parse_exactly() {
+        let doc = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","geometry":{"type":"Point","coordinates":[0.14777777777777779,51.540376]},
+             "properties":{"source":"s","source_id":"1","name":"A","category":"museum"}}]}"#;
+        let rows = parse_assets(doc.as_bytes(), &cats(), Contacts::Strict)
+            .unwrap()
+            .rows;
+        assert_eq!(rows[0].lon, "0.14777777777777779".parse::<f64>().unwrap());
+    }
 }
