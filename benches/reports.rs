@@ -45,7 +45,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("access_gaps_cached", |b| {
         b.iter(|| {
             let reports = cache.of(&snap);
-            let r = reports.cached::<()>("gaps", || Ok(("application/json", gaps(&reports))));
+            let r = reports.cached::<()>("gaps", &[], || Ok(("application/json", gaps(&reports))));
             black_box(r.unwrap().body.len())
         })
     });

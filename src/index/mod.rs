@@ -14,7 +14,7 @@ pub mod tiles;
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 use rstar::primitives::GeomWithData;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
@@ -88,6 +88,22 @@ pub struct Snapshot {
     interner: Arc<Mutex<Interner>>,
     /// The activities at the venues ([`activities`]), of the same version.
     pub activities: Activities,
+    /// The snapshots this one was made from by deltas, the latest first (at most
+    /// [`LINEAGE`]; none after a full build), each with the categories whose published
+    /// assets changed since: what figures computed per category on one of them may be kept.
+    pub ancestors: Arc<Vec<Ancestor>>,
+}
+
+/// Ancestors a snapshot remembers ([`Snapshot::ancestors`]).
+const LINEAGE: usize = 16;
+
+/// An earlier snapshot, by its version and build time, and the categories whose published
+/// assets (any field, or their coming and going) changed between it and this one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ancestor {
+    pub version: i64,
+    pub built_at: DateTime<Utc>,
+    pub changed: BTreeSet<String>,
 }
 
 fn shard_of(id: &Uuid) -> usize {
@@ -154,6 +170,7 @@ impl Snapshot {
             areas,
             interner: Arc::new(Mutex::new(interner)),
             activities: Activities::default(),
+            ancestors: Arc::default(),
         };
         s.count();
         s
@@ -205,6 +222,13 @@ impl Snapshot {
         let mut interner = self.interner.lock().unwrap_or_else(|e| e.into_inner());
         // Venues whose activities' points may move (a move, or a change of status).
         let mut venues: Vec<u32> = Vec::new();
+        // Categories with a published asset changed, before or after.
+        let mut touched: BTreeSet<String> = BTreeSet::new();
+        let mut touch = |e: &Entry| {
+            if e.status == Status::Published {
+                touched.insert(e.category.to_string());
+            }
+        };
         for asset in changed {
             let id = asset.id;
             let entry = Entry::new(asset, &mut interner, &self.areas);
@@ -213,6 +237,8 @@ impl Snapshot {
             match known {
                 Some(idx) => {
                     let old = &chunks[idx as usize / CHUNK][idx as usize % CHUNK];
+                    touch(old);
+                    touch(&entry);
                     let (old_key, new_key) = (key(old), key(&entry));
                     if old.status != entry.status || old.lat != entry.lat || old.lon != entry.lon {
                         venues.push(idx);
@@ -228,6 +254,7 @@ impl Snapshot {
                     Arc::make_mut(&mut chunks[idx as usize / CHUNK])[idx as usize % CHUNK] = entry;
                 }
                 None => {
+                    touch(&entry);
                     let idx = len as u32;
                     len += 1;
                     moves
@@ -270,10 +297,30 @@ impl Snapshot {
             areas: self.areas.clone(),
             interner: self.interner.clone(),
             activities: Activities::default(),
+            ancestors: Arc::new(self.lineage_after(&touched)),
         };
         s.count();
         s.activities = self.activities.apply(self, &s, &venues, activities);
         s
+    }
+
+    /// The ancestors of a snapshot made from this one by a delta that changed the
+    /// published assets of `touched`: this one, then this one's own, each with `touched`
+    /// added to what changed since.
+    fn lineage_after(&self, touched: &BTreeSet<String>) -> Vec<Ancestor> {
+        let parent = Ancestor {
+            version: self.version,
+            built_at: self.built_at,
+            changed: BTreeSet::new(),
+        };
+        std::iter::once(&parent)
+            .chain(self.ancestors.iter())
+            .take(LINEAGE)
+            .map(|a| Ancestor {
+                changed: a.changed.union(touched).cloned().collect(),
+                ..a.clone()
+            })
+            .collect()
     }
 
     /// Every asset, whatever its status.

@@ -3,10 +3,16 @@
 //!
 //! It lives beside the snapshot (in the shared state), not inside it, so that the read model
 //! ([`crate::index`]) knows nothing of reports. One *generation* belongs to one snapshot;
-//! a request with a newer snapshot starts a fresh one, and a request still holding an older
+//! a request with a newer snapshot starts the next one, and a request still holding an older
 //! snapshot computes without caching, so it can neither evict nor fill the newer cache.
+//!
+//! A report depends only on the areas and on the published assets of its categories. When
+//! the newer snapshot was made from the generation's by deltas (its
+//! [`ancestors`](Snapshot::ancestors)), the next generation keeps the nearest arrays and the
+//! bodies of every category those deltas left alone: an edit of a cafe does not make the
+//! library reports cold. A kept body still names the data version it was computed at.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -88,6 +94,28 @@ impl Generation {
             }),
         })
     }
+
+    /// The generation of a snapshot made from this one's by deltas that changed the
+    /// published assets of `changed` (and nothing else a report reads: the areas and the
+    /// categories' list make a full build): what the other categories computed is kept.
+    /// Asset indexes are stable across deltas, so a kept nearest array stays true.
+    fn successor(&self, key: Key, changed: &BTreeSet<String>) -> Arc<Self> {
+        let nearest = lock(&self.nearest)
+            .iter()
+            .filter(|(c, _)| !changed.contains(*c))
+            .map(|(c, cell)| (c.clone(), cell.clone()))
+            .collect();
+        let bodies = lock(&self.bodies).kept(changed);
+        Arc::new(Generation {
+            key,
+            nearest: Mutex::new(nearest),
+            bodies: Mutex::new(bodies),
+        })
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Rendered bodies, at most `max_bytes` of them: the least recently used go first.
@@ -95,39 +123,71 @@ impl Generation {
 struct Bodies {
     max_bytes: usize,
     bytes: usize,
-    /// Each body with when it was last used.
-    map: HashMap<String, (Arc<Rendered>, u64)>,
+    /// Each body with when it was last used and the categories it was computed from.
+    map: HashMap<String, Body>,
     clock: u64,
+}
+
+struct Body {
+    rendered: Arc<Rendered>,
+    used: u64,
+    categories: Vec<String>,
 }
 
 impl Bodies {
     fn get(&mut self, key: &str) -> Option<Arc<Rendered>> {
         self.clock += 1;
-        let (r, used) = self.map.get_mut(key)?;
-        *used = self.clock;
-        Some(r.clone())
+        let body = self.map.get_mut(key)?;
+        body.used = self.clock;
+        Some(body.rendered.clone())
     }
 
     /// Keeps `r` unless it alone is larger than the bound, evicting the least recently
     /// used bodies until it fits. (A linear scan per eviction: a few thousand entries at
     /// most, and evictions are rare next to the rendering that precedes them.)
-    fn put(&mut self, key: &str, r: Arc<Rendered>) {
+    fn put(&mut self, key: &str, r: Arc<Rendered>, categories: &[String]) {
         let size = r.body.len() + key.len();
         if size > self.max_bytes || self.map.contains_key(key) {
             return;
         }
         while self.bytes + size > self.max_bytes || self.map.len() >= MAX_BODIES {
-            let Some(oldest) = self.map.iter().min_by_key(|(_, (_, used))| *used) else {
+            let Some(oldest) = self.map.iter().min_by_key(|(_, b)| b.used) else {
                 break;
             };
             let oldest = oldest.0.clone();
-            if let Some((gone, _)) = self.map.remove(&oldest) {
-                self.bytes -= gone.body.len() + oldest.len();
+            if let Some(gone) = self.map.remove(&oldest) {
+                self.bytes -= gone.rendered.body.len() + oldest.len();
             }
         }
         self.clock += 1;
         self.bytes += size;
-        self.map.insert(key.to_string(), (r, self.clock));
+        let body = Body {
+            rendered: r,
+            used: self.clock,
+            categories: categories.to_vec(),
+        };
+        self.map.insert(key.to_string(), body);
+    }
+
+    /// The bodies computed from none of the `changed` categories.
+    fn kept(&self, changed: &BTreeSet<String>) -> Bodies {
+        let mut kept = Bodies {
+            max_bytes: self.max_bytes,
+            clock: self.clock,
+            ..Default::default()
+        };
+        for (key, b) in &self.map {
+            if !b.categories.iter().any(|c| changed.contains(c)) {
+                kept.bytes += b.rendered.body.len() + key.len();
+                let body = Body {
+                    rendered: b.rendered.clone(),
+                    used: b.used,
+                    categories: b.categories.clone(),
+                };
+                kept.map.insert(key.clone(), body);
+            }
+        }
+        kept
     }
 }
 
@@ -172,7 +232,21 @@ impl ReportCache {
             Some(g) if g.key == key => g.clone(),
             // An in-flight request on a snapshot already replaced: its own, kept nowhere.
             Some(g) if g.key.built_at > key.built_at => Generation::new(key, 0),
-            _ => current.insert(Generation::new(key, self.max_bytes)).clone(),
+            Some(g) => {
+                let from = snap.ancestors.iter().find(|a| {
+                    g.key
+                        == Key {
+                            version: a.version,
+                            built_at: a.built_at,
+                        }
+                });
+                let next = match from {
+                    Some(a) => g.successor(key, &a.changed),
+                    None => Generation::new(key, self.max_bytes),
+                };
+                current.insert(next).clone()
+            }
+            None => current.insert(Generation::new(key, self.max_bytes)).clone(),
         };
         SnapshotReports {
             snap,
@@ -221,12 +295,13 @@ impl<'a> SnapshotReports<'a> {
             .get(key)
     }
 
-    /// The cached body for `key`, or renders, caches and returns it. The ETag is the
-    /// snapshot's data version and a hash of the key: equal on every instance for the same
-    /// data and request.
+    /// The cached body for `key`, or renders, caches and returns it; `categories` are those
+    /// whose published assets it is computed from. The ETag is the snapshot's data version
+    /// and a hash of the key: equal on every instance for the same data and request.
     pub fn cached<E>(
         &self,
         key: &str,
+        categories: &[String],
         render: impl FnOnce() -> Result<(&'static str, Vec<u8>), E>,
     ) -> Result<Arc<Rendered>, E> {
         if let Some(r) = self.lookup(key) {
@@ -249,7 +324,7 @@ impl<'a> SnapshotReports<'a> {
             .bodies
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .put(key, rendered.clone());
+            .put(key, rendered.clone(), categories);
         Ok(rendered)
     }
 }
@@ -296,7 +371,7 @@ mod tests {
     fn get(cache: &ReportCache, snap: &Snapshot, body: &str) -> Vec<u8> {
         let r = cache
             .of(snap)
-            .cached::<()>("key", || Ok(("text/plain", body.into())));
+            .cached::<()>("key", &[], || Ok(("text/plain", body.into())));
         r.unwrap().body.to_vec()
     }
 
@@ -311,8 +386,61 @@ mod tests {
         assert_eq!(get(&cache, &v1, "late"), b"late");
         assert_eq!(get(&cache, &v1, "later"), b"later");
         assert_eq!(get(&cache, &v2, "other"), b"two");
-        let etag = cache.of(&v2).cached::<()>("key", || unreachable!());
+        let etag = cache.of(&v2).cached::<()>("key", &[], || unreachable!());
         assert!(etag.unwrap().etag.starts_with("\"2-"));
+    }
+
+    #[test]
+    fn a_delta_keeps_what_the_categories_it_left_alone_computed() {
+        use crate::domain::{Asset, AssetFields, Status};
+        use uuid::Uuid;
+        let now = Utc::now();
+        let asset = |n: u64, category: &str| {
+            let f = AssetFields::at(format!("A{n}"), category, 51.5, -0.1 + n as f64 * 0.01);
+            Asset::new(Uuid::from_u64_pair(0, n), f, now)
+        };
+        let cache = ReportCache::new(1 << 20);
+        let body = |snap: &Snapshot, category: &str, text: &str| {
+            let r = cache
+                .of(snap)
+                .cached::<()>(category, &[category.to_string()], || {
+                    Ok(("text/plain", text.into()))
+                });
+            String::from_utf8(r.unwrap().body.to_vec()).unwrap()
+        };
+        let all = vec![asset(1, "library"), asset(2, "museum"), asset(3, "cafe")];
+        let v1 = Snapshot::build(1, &[], all, Arc::new(AreaSet::empty()));
+        body(&v1, "library", "library 1");
+        body(&v1, "museum", "museum 1");
+        body(&v1, "cafe", "cafe 1");
+
+        // A museum renamed, and a draft cafe (no report reads drafts).
+        let mut museum = asset(2, "museum");
+        museum.fields.name = "Renamed".into();
+        let mut draft = asset(4, "cafe");
+        draft.fields.status = Status::Draft;
+        let v2 = v1.apply(2, vec![museum, draft], vec![]);
+        assert_eq!(body(&v2, "library", "library 2"), "library 1");
+        assert_eq!(body(&v2, "museum", "museum 2"), "museum 2");
+        assert_eq!(body(&v2, "cafe", "cafe 2"), "cafe 1");
+
+        // A library that becomes a museum changes both; a cafe archived changes cafes.
+        let mut archived = asset(3, "cafe");
+        archived.fields.status = Status::Archived;
+        let v3 = v2.apply(3, vec![asset(1, "museum"), archived], vec![]);
+        assert_eq!(body(&v3, "library", "library 3"), "library 3");
+        assert_eq!(body(&v3, "museum", "museum 3"), "museum 3");
+        assert_eq!(body(&v3, "cafe", "cafe 3"), "cafe 3");
+
+        // Two deltas on, the first never seen by the cache: kept through the lineage.
+        let v4 = v3.apply(4, vec![asset(5, "cafe")], vec![]);
+        let v5 = v4.apply(5, vec![asset(6, "theatre")], vec![]);
+        assert_eq!(body(&v5, "library", "library 5"), "library 3");
+        assert_eq!(body(&v5, "cafe", "cafe 5"), "cafe 5");
+
+        // A full build (a restore, new areas) keeps nothing.
+        let v6 = Snapshot::build(6, &[], vec![asset(1, "library")], v5.areas.clone());
+        assert_eq!(body(&v6, "library", "library 6"), "library 6");
     }
 
     #[test]
@@ -333,7 +461,7 @@ mod tests {
         let put = |k: &str, n: u8| {
             cache
                 .of(&snap)
-                .cached::<()>(k, || Ok(("text/plain", body(n))))
+                .cached::<()>(k, &[], || Ok(("text/plain", body(n))))
                 .unwrap()
         };
         put("k1", 1);
@@ -350,7 +478,7 @@ mod tests {
         }
         // A body larger than the whole bound is answered but never kept.
         let big = reports
-            .cached::<()>("big", || Ok(("text/plain", vec![0; 400])))
+            .cached::<()>("big", &[], || Ok(("text/plain", vec![0; 400])))
             .unwrap();
         assert_eq!(big.body.len(), 400);
         assert!(reports.lookup("big").is_none());

@@ -45,9 +45,21 @@ impl Report {
         reports.lookup(&self.key())
     }
 
+    /// The categories whose published assets the report is computed from.
+    fn categories(&self) -> &[String] {
+        match self {
+            Report::Gaps { scope, .. }
+            | Report::GapsMap(scope)
+            | Report::Deciles { scope, .. }
+            | Report::DecilesChart(scope)
+            | Report::LocalAuthorities { scope, .. } => &scope.categories,
+            Report::WhatIf { what_if, .. } => &what_if.scope.categories,
+        }
+    }
+
     /// The cached body, or renders and caches it (costly: run it on the work budget).
     pub fn render(&self, reports: &SnapshotReports) -> Result<Arc<Rendered>, ApiError> {
-        reports.cached(&self.key(), || match self {
+        reports.cached(&self.key(), self.categories(), || match self {
             Report::Gaps {
                 scope,
                 sort,

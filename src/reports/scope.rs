@@ -80,7 +80,9 @@ pub fn local_authorities(
 pub struct Basis {
     /// The area vintage.
     pub vintage: AreaSetInfo,
-    /// The data version of the snapshot (changes with every write).
+    /// The data version the figures were computed at. A later write that changes no
+    /// published asset of the report's categories (nor the areas) leaves the report, and
+    /// this version, as they were.
     pub data_version: i64,
     /// `population` when every area has one (figures weighted by residents); `areas` when
     /// no population was imported: unweighted, each area counts once, and people counts are

@@ -766,6 +766,28 @@ fn reports_are_cached_with_etags_until_the_data_change(backend: Backend) {
     assert_eq!(area["access"][0]["nearest"]["distance_m"], 0.0);
     assert_eq!(area["access"][0]["nearest"]["name"], "New library");
 
+    // A write to another category (a museum there) leaves the library report as it was,
+    // body and ETag; a fresh instance on the same database computes the same figures at
+    // the newer data version.
+    let museum = app.temp_path("museum.csv");
+    std::fs::write(
+        &museum,
+        format!(
+            "source,source_id,name,category,lat,lon\nnew,2,New museum,museum,{},{}\n",
+            row["lat"], row["lon"]
+        ),
+    )
+    .unwrap();
+    app.import(&museum);
+    let kept = app.get(path);
+    assert_eq!(kept.header("etag"), after.header("etag"));
+    assert_eq!(kept.body, after.body);
+    let fresh = TestApp::spawn_at(&app.url, &[]).get(path).json();
+    let mut figures = kept.json();
+    assert!(fresh["data_version"].as_i64() > figures["data_version"].as_i64());
+    figures["data_version"] = fresh["data_version"].clone();
+    assert_eq!(figures, fresh);
+
     for svg in [
         "/v1/reports/access-by-decile.svg?category=library",
         "/v1/reports/access-gaps.svg?category=library&la=E08000003",
