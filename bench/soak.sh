@@ -28,6 +28,10 @@ cd "$(dirname "$0")/.."
 # RATE_LIMIT_KEY_PER_MINUTE: per API key). No proxy in front: nothing to trust.
 export RATE_LIMIT_PER_MINUTE=${SOAK_RATE_LIMIT_PER_MINUTE:-0}
 export RATE_LIMIT_KEY_PER_MINUTE=${SOAK_RATE_LIMIT_KEY_PER_MINUTE:-0}
+# The work budget's share per client (WORK_PER_CLIENT: 2 costly requests in flight per
+# address by default) is a per-address limit too: off, for the same reason. The budget's own
+# bound stays (WORK_THREADS running, WORK_QUEUE waiting, 503 beyond), and a 503 fails the soak.
+export WORK_PER_CLIENT=${SOAK_WORK_PER_CLIENT:-0}
 unset TRUSTED_PROXIES
 # ========================================================================================
 

@@ -215,6 +215,15 @@ async fn answer(
     }
     let client = super::auth::client(req, state);
     let r = super::costly(state, &state.work, &client, move |st| {
+        // Writes may have made newer snapshots while this waited: render on the newest when
+        // it descends from the request's (same areas and categories), sharing the current
+        // cache, rather than alone on a snapshot already replaced.
+        let latest = st.snapshot.load();
+        let snap = if latest.descends_from(&snap) {
+            latest
+        } else {
+            snap
+        };
         report.render(&st.reports.of(&snap))
     })
     .await?;

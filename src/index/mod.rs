@@ -323,6 +323,16 @@ impl Snapshot {
             .collect()
     }
 
+    /// Whether this snapshot is `other`, or was made from it by at most [`LINEAGE`]
+    /// deltas (so it has the same areas and categories; only assets and activities changed).
+    pub fn descends_from(&self, other: &Snapshot) -> bool {
+        let same = |version: i64, built_at: DateTime<Utc>| {
+            version == other.version && built_at == other.built_at
+        };
+        same(self.version, self.built_at)
+            || self.ancestors.iter().any(|a| same(a.version, a.built_at))
+    }
+
     /// Every asset, whatever its status.
     pub fn len(&self) -> usize {
         self.len

@@ -437,10 +437,13 @@ mod tests {
         let v5 = v4.apply(5, vec![asset(6, "theatre")], vec![]);
         assert_eq!(body(&v5, "library", "library 5"), "library 3");
         assert_eq!(body(&v5, "cafe", "cafe 5"), "cafe 5");
+        assert!(v5.descends_from(&v5) && v5.descends_from(&v3) && v5.descends_from(&v1));
+        assert!(!v3.descends_from(&v5));
 
         // A full build (a restore, new areas) keeps nothing.
         let v6 = Snapshot::build(6, &[], vec![asset(1, "library")], v5.areas.clone());
         assert_eq!(body(&v6, "library", "library 6"), "library 6");
+        assert!(!v6.descends_from(&v5));
     }
 
     #[test]
