@@ -14,7 +14,7 @@ pub mod tiles;
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 use rstar::primitives::GeomWithData;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
@@ -97,13 +97,37 @@ pub struct Snapshot {
 /// Ancestors a snapshot remembers ([`Snapshot::ancestors`]).
 const LINEAGE: usize = 16;
 
+/// Assets of one category an ancestor remembers as changed, at most: past this it only
+/// remembers that the category changed ([`Changed::Many`]).
+const CHANGED_MAX: usize = 1024;
+
 /// An earlier snapshot, by its version and build time, and the categories whose published
 /// assets (any field, or their coming and going) changed between it and this one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ancestor {
     pub version: i64,
     pub built_at: DateTime<Utc>,
-    pub changed: BTreeSet<String>,
+    pub changed: BTreeMap<String, Changed>,
+}
+
+/// The published assets of a category that changed since an ancestor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Changed {
+    /// These indexes, each published in the category before or after (or both).
+    Few(BTreeSet<u32>),
+    /// More than [`CHANGED_MAX`].
+    Many,
+}
+
+impl Changed {
+    fn union(&self, other: &Changed) -> Changed {
+        match (self, other) {
+            (Changed::Few(a), Changed::Few(b)) if a.len() + b.len() <= CHANGED_MAX => {
+                Changed::Few(a.union(b).copied().collect())
+            }
+            _ => Changed::Many,
+        }
+    }
 }
 
 fn shard_of(id: &Uuid) -> usize {
@@ -222,11 +246,15 @@ impl Snapshot {
         let mut interner = self.interner.lock().unwrap_or_else(|e| e.into_inner());
         // Venues whose activities' points may move (a move, or a change of status).
         let mut venues: Vec<u32> = Vec::new();
-        // Categories with a published asset changed, before or after.
-        let mut touched: BTreeSet<String> = BTreeSet::new();
-        let mut touch = |e: &Entry| {
+        // Per category, the published assets changed (published before or after).
+        let mut touched: BTreeMap<String, Changed> = BTreeMap::new();
+        let mut touch = |e: &Entry, idx: u32| {
             if e.status == Status::Published {
-                touched.insert(e.category.to_string());
+                let one = Changed::Few(BTreeSet::from([idx]));
+                let c = touched
+                    .entry(e.category.to_string())
+                    .or_insert(Changed::Few(BTreeSet::new()));
+                *c = c.union(&one);
             }
         };
         for asset in changed {
@@ -237,8 +265,8 @@ impl Snapshot {
             match known {
                 Some(idx) => {
                     let old = &chunks[idx as usize / CHUNK][idx as usize % CHUNK];
-                    touch(old);
-                    touch(&entry);
+                    touch(old, idx);
+                    touch(&entry, idx);
                     let (old_key, new_key) = (key(old), key(&entry));
                     if old.status != entry.status || old.lat != entry.lat || old.lon != entry.lon {
                         venues.push(idx);
@@ -254,8 +282,8 @@ impl Snapshot {
                     Arc::make_mut(&mut chunks[idx as usize / CHUNK])[idx as usize % CHUNK] = entry;
                 }
                 None => {
-                    touch(&entry);
                     let idx = len as u32;
+                    touch(&entry, idx);
                     len += 1;
                     moves
                         .entry(key(&entry))
@@ -305,20 +333,29 @@ impl Snapshot {
     }
 
     /// The ancestors of a snapshot made from this one by a delta that changed the
-    /// published assets of `touched`: this one, then this one's own, each with `touched`
+    /// published assets `touched`: this one, then this one's own, each with `touched`
     /// added to what changed since.
-    fn lineage_after(&self, touched: &BTreeSet<String>) -> Vec<Ancestor> {
+    fn lineage_after(&self, touched: &BTreeMap<String, Changed>) -> Vec<Ancestor> {
         let parent = Ancestor {
             version: self.version,
             built_at: self.built_at,
-            changed: BTreeSet::new(),
+            changed: BTreeMap::new(),
         };
         std::iter::once(&parent)
             .chain(self.ancestors.iter())
             .take(LINEAGE)
-            .map(|a| Ancestor {
-                changed: a.changed.union(touched).cloned().collect(),
-                ..a.clone()
+            .map(|a| {
+                let mut changed = a.changed.clone();
+                for (category, t) in touched {
+                    let c = changed
+                        .entry(category.clone())
+                        .or_insert(Changed::Few(BTreeSet::new()));
+                    *c = c.union(t);
+                }
+                Ancestor {
+                    changed,
+                    ..a.clone()
+                }
             })
             .collect()
     }

@@ -10,17 +10,23 @@
 //! the newer snapshot was made from the generation's by deltas (its
 //! [`ancestors`](Snapshot::ancestors)), the next generation keeps the nearest arrays and the
 //! bodies of every category those deltas left alone: an edit of a cafe does not make the
-//! library reports cold. A kept body still names the data version it was computed at.
+//! library reports cold. A kept body still names the data version it was computed at. The
+//! nearest array of a category a few assets of which changed is updated from its last one
+//! (only areas whose nearest asset changed ask the tree again), not computed afresh.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
 
+use rstar::primitives::GeomWithData;
+use rstar::PointDistance;
+
+use crate::domain::{Area, Status};
 use crate::geo::sphere::{haversine_m, unit_vector};
-use crate::index::Snapshot;
+use crate::index::{Changed, Snapshot, Tiles};
 
 /// The nearest published asset of a category to an area's representative point.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -80,7 +86,21 @@ impl Key {
 struct Generation {
     key: Key,
     nearest: Mutex<HashMap<String, NearestCell>>,
+    /// For a category some of whose assets changed since an earlier generation computed its
+    /// nearest array: what to update instead of computing afresh.
+    seeds: HashMap<String, Seed>,
     bodies: Mutex<Bodies>,
+}
+
+/// Changed assets past which a nearest array is computed afresh rather than updated.
+const SEED_MAX: usize = 1024;
+
+/// An earlier nearest array of a category (computed) and the category's published assets
+/// that changed since.
+#[derive(Clone)]
+struct Seed {
+    before: NearestCell,
+    changed: BTreeSet<u32>,
 }
 
 impl Generation {
@@ -88,6 +108,7 @@ impl Generation {
         Arc::new(Generation {
             key,
             nearest: Default::default(),
+            seeds: HashMap::new(),
             bodies: Mutex::new(Bodies {
                 max_bytes,
                 ..Default::default()
@@ -99,16 +120,51 @@ impl Generation {
     /// published assets of `changed` (and nothing else a report reads: the areas and the
     /// categories' list make a full build): what the other categories computed is kept.
     /// Asset indexes are stable across deltas, so a kept nearest array stays true.
-    fn successor(&self, key: Key, changed: &BTreeSet<String>) -> Arc<Self> {
-        let nearest = lock(&self.nearest)
-            .iter()
-            .filter(|(c, _)| !changed.contains(*c))
-            .map(|(c, cell)| (c.clone(), cell.clone()))
-            .collect();
+    fn successor(&self, key: Key, changed: &BTreeMap<String, Changed>) -> Arc<Self> {
+        let old = lock(&self.nearest);
+        let mut nearest = HashMap::new();
+        let mut seeds = HashMap::new();
+        for category in old.keys().chain(self.seeds.keys()) {
+            let cell = old.get(category);
+            let seed = self.seeds.get(category);
+            match changed.get(category) {
+                None => {
+                    if let Some(cell) = cell {
+                        nearest.insert(category.clone(), cell.clone());
+                    }
+                    if let Some(seed) = seed {
+                        seeds.insert(category.clone(), seed.clone());
+                    }
+                }
+                Some(Changed::Few(assets)) => {
+                    let next = match (cell, seed) {
+                        (Some(cell), _) if cell.get().is_some() => Some(Seed {
+                            before: cell.clone(),
+                            changed: assets.clone(),
+                        }),
+                        // Never computed here: from this generation's own seed, while the
+                        // changes stay few.
+                        (_, Some(seed)) if seed.changed.len() + assets.len() <= SEED_MAX => {
+                            Some(Seed {
+                                before: seed.before.clone(),
+                                changed: seed.changed.iter().chain(assets).copied().collect(),
+                            })
+                        }
+                        _ => None,
+                    };
+                    if let Some(next) = next {
+                        seeds.insert(category.clone(), next);
+                    }
+                }
+                Some(Changed::Many) => {}
+            }
+        }
+        drop(old);
         let bodies = lock(&self.bodies).kept(changed);
         Arc::new(Generation {
             key,
             nearest: Mutex::new(nearest),
+            seeds,
             bodies: Mutex::new(bodies),
         })
     }
@@ -170,14 +226,14 @@ impl Bodies {
     }
 
     /// The bodies computed from none of the `changed` categories.
-    fn kept(&self, changed: &BTreeSet<String>) -> Bodies {
+    fn kept(&self, changed: &BTreeMap<String, Changed>) -> Bodies {
         let mut kept = Bodies {
             max_bytes: self.max_bytes,
             clock: self.clock,
             ..Default::default()
         };
         for (key, b) in &self.map {
-            if !b.categories.iter().any(|c| changed.contains(c)) {
+            if !b.categories.iter().any(|c| changed.contains_key(c)) {
                 kept.bytes += b.rendered.body.len() + key.len();
                 let body = Body {
                     rendered: b.rendered.clone(),
@@ -281,8 +337,14 @@ impl<'a> SnapshotReports<'a> {
             .entry(category.to_string())
             .or_default()
             .clone();
-        cell.get_or_init(|| compute_nearest(self.snap, category))
-            .clone()
+        cell.get_or_init(|| {
+            let seed = self.generation.seeds.get(category);
+            match seed.and_then(|s| Some((s.before.get()?, &s.changed))) {
+                Some((before, changed)) => update_nearest(self.snap, category, before, changed),
+                None => compute_nearest(self.snap, category),
+            }
+        })
+        .clone()
     }
 
     /// The body cached for `key`, if any: a request whose answer is cached need not wait
@@ -329,6 +391,81 @@ impl<'a> SnapshotReports<'a> {
     }
 }
 
+/// The nearest point of `tree` to `q` with its squared chord; of equally near ones, the
+/// lowest index, so that an array updated from a delta equals one computed afresh.
+fn nearest_in(tree: &Tiles, q: &[f64; 3]) -> Option<(f64, u32)> {
+    let mut walk = tree.nearest_neighbor_iter_with_distance_2(q);
+    let (first, d2) = walk.next()?;
+    let ties = walk.take_while(|(_, d)| *d == d2).map(|(p, _)| p.data);
+    Some((d2, ties.fold(first.data, u32::min)))
+}
+
+/// The nearest of `idx` (an asset of the snapshot) to area `a`.
+fn nearest_of(snap: &Snapshot, a: &Area, idx: u32) -> Nearest {
+    let e = snap.entry(idx);
+    Nearest {
+        idx,
+        distance_m: haversine_m(a.lat, a.lon, e.lat, e.lon),
+    }
+}
+
+/// `before` (the category's nearest array on an earlier snapshot) brought up to `snap`,
+/// where the published assets `changed` (indexes) of the category changed: an area keeps
+/// its nearest asset unless that changed or a changed asset is now nearer; an area whose
+/// nearest asset changed asks the tree again.
+fn update_nearest(
+    snap: &Snapshot,
+    category: &str,
+    before: &[Option<Nearest>],
+    changed: &BTreeSet<u32>,
+) -> Arc<[Option<Nearest>]> {
+    let areas = snap.areas.areas();
+    let Some(tree) = snap.category_tree(category) else {
+        return vec![None; areas.len()].into();
+    };
+    // The same points, and so the same distances, as the tree's.
+    let point = |idx: u32| {
+        let e = snap.entry(idx);
+        GeomWithData::new(unit_vector(e.lat, e.lon), idx)
+    };
+    let now_in: Vec<_> = changed
+        .iter()
+        .filter(|&&i| {
+            let e = snap.entry(i);
+            e.status == Status::Published && &*e.category == category
+        })
+        .map(|&i| point(i))
+        .collect();
+    let nearer = |a: (f64, u32), b: (f64, u32)| {
+        if b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).is_lt() {
+            b
+        } else {
+            a
+        }
+    };
+    areas
+        .iter()
+        .zip(before)
+        .map(|(a, b)| {
+            let q = unit_vector(a.lat, a.lon);
+            let kept = b
+                .filter(|n| !changed.contains(&n.idx))
+                .map(|n| (point(n.idx).distance_2(&q), n.idx));
+            let best = match kept {
+                Some(k) => Some(
+                    now_in
+                        .iter()
+                        .map(|p| (p.distance_2(&q), p.data))
+                        .fold(k, nearer),
+                ),
+                None => nearest_in(tree, &q),
+            };
+            best.map(|(_, idx)| nearest_of(snap, a, idx))
+        })
+        .collect::<Vec<_>>()
+        .into()
+}
+
 /// The nearest asset per area with the category's R-tree, on all cores.
 fn compute_nearest(snap: &Snapshot, category: &str) -> Arc<[Option<Nearest>]> {
     let areas = snap.areas.areas();
@@ -342,13 +479,8 @@ fn compute_nearest(snap: &Snapshot, category: &str) -> Arc<[Option<Nearest>]> {
         for (slice, dest) in areas.chunks(chunk).zip(out.chunks_mut(chunk)) {
             s.spawn(move || {
                 for (a, d) in slice.iter().zip(dest) {
-                    *d = tree.nearest_neighbor(&unit_vector(a.lat, a.lon)).map(|p| {
-                        let e = snap.entry(p.data);
-                        Nearest {
-                            idx: p.data,
-                            distance_m: haversine_m(a.lat, a.lon, e.lat, e.lon),
-                        }
-                    });
+                    *d = nearest_in(tree, &unit_vector(a.lat, a.lon))
+                        .map(|(_, idx)| nearest_of(snap, a, idx));
                 }
             });
         }
@@ -444,6 +576,78 @@ mod tests {
         let v6 = Snapshot::build(6, &[], vec![asset(1, "library")], v5.areas.clone());
         assert_eq!(body(&v6, "library", "library 6"), "library 6");
         assert!(!v6.descends_from(&v5));
+    }
+
+    /// Random writes (creates, moves, status and category changes, assets stacked on one
+    /// spot for ties); the nearest arrays the cache updates from deltas, asked for at some
+    /// snapshots and not others, equal arrays computed afresh.
+    #[test]
+    fn nearest_arrays_updated_from_deltas_equal_fresh_ones() {
+        use crate::domain::{Area, AreaSetInfo, Asset, AssetFields, Status};
+        use crate::synth::Rng;
+        use uuid::Uuid;
+        let mut rng = Rng::new(5);
+        let areas: Vec<Area> = (0..400)
+            .map(|i| Area {
+                code: format!("E{i:08}"),
+                name: String::new(),
+                la_code: "E0".into(),
+                la_name: String::new(),
+                nation: "England".into(),
+                lat: 51.0 + rng.unit(),
+                lon: -1.0 + rng.unit(),
+                population: Some(1),
+                imd_score: None,
+                imd_rank: i + 1,
+                imd_decile: 1 + i % 10,
+                domains: Default::default(),
+                supplementary: Default::default(),
+                boundary: None,
+            })
+            .collect();
+        let info = AreaSetInfo {
+            version: 1,
+            ..Default::default()
+        };
+        let areas = Arc::new(AreaSet::build(info, areas));
+        let now = Utc::now();
+        let spots: Vec<(f64, f64)> = (0..60)
+            .map(|_| (51.0 + rng.unit(), -1.0 + rng.unit()))
+            .collect();
+        let random_asset = |rng: &mut Rng, n: u64| {
+            let (lat, lon) = *rng.pick(&spots);
+            let category = *rng.pick(&["library", "museum"]);
+            let mut f = AssetFields::at(format!("A{n}"), category, lat, lon);
+            f.status = *rng.pick(&[Status::Published, Status::Published, Status::Draft]);
+            Asset::new(Uuid::from_u64_pair(0, n), f, now)
+        };
+        let mut assets: Vec<Asset> = (0..80).map(|n| random_asset(&mut rng, n)).collect();
+        let mut snap = Arc::new(Snapshot::build(1, &[], assets.clone(), areas));
+        let cache = ReportCache::new(1 << 20);
+        for version in 2..120 {
+            // As the database gives a delta: each changed asset once, as it is now.
+            let mut delta: HashMap<Uuid, Asset> = HashMap::new();
+            for _ in 0..1 + rng.next_u64() % 4 {
+                let n = (rng.next_u64() % (assets.len() as u64 + 3)).min(assets.len() as u64);
+                let a = random_asset(&mut rng, n);
+                match assets.get_mut(n as usize) {
+                    Some(old) => *old = a.clone(),
+                    None => assets.push(a.clone()),
+                }
+                delta.insert(a.id, a);
+            }
+            let delta = delta.into_values().collect();
+            snap = Arc::new(snap.apply(version, delta, Vec::new()));
+            if rng.next_u64() % 3 == 0 {
+                continue; // this snapshot's reports are never asked for
+            }
+            for category in ["library", "museum"] {
+                let cached = cache.of(&snap).nearest_by_area(category);
+                let fresh = compute_nearest(&snap, category);
+                let differ = (0..fresh.len()).find(|&i| cached[i] != fresh[i]);
+                assert_eq!(differ, None, "{category} at version {version}");
+            }
+        }
     }
 
     #[test]

@@ -757,6 +757,10 @@ fn reports_are_cached_with_etags_until_the_data_change(backend: Backend) {
     let after = app.get(path);
     assert_ne!(after.header("etag"), Some(etag.as_str()));
     assert_ne!(after.body, first.body);
+    // The library figures were updated from the delta, not computed afresh: the same as a
+    // fresh instance's, byte for byte.
+    let fresh = TestApp::spawn_at(&app.url, &[]).get(path);
+    assert_eq!(fresh.body, after.body);
     let area = app
         .get(&format!(
             "/v1/areas/{}?category=library",
