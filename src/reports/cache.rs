@@ -391,13 +391,26 @@ impl<'a> SnapshotReports<'a> {
     }
 }
 
-/// The nearest point of `tree` to `q` with its squared chord; of equally near ones, the
-/// lowest index, so that an array updated from a delta equals one computed afresh.
-fn nearest_in(tree: &Tiles, q: &[f64; 3]) -> Option<(f64, u32)> {
+/// Of two (squared chord, index) candidates, the nearer; of equally near ones, the lower
+/// asset id, so that every instance, and an array updated from a delta, agree whatever
+/// the order of the snapshot's entries.
+fn nearer(snap: &Snapshot, a: (f64, u32), b: (f64, u32)) -> (f64, u32) {
+    let order =
+        b.0.total_cmp(&a.0)
+            .then_with(|| snap.entry(b.1).id.cmp(&snap.entry(a.1).id));
+    if order.is_lt() {
+        b
+    } else {
+        a
+    }
+}
+
+/// The nearest point of `tree` to `q`, with its squared chord (ties as [`nearer`]).
+fn nearest_in(snap: &Snapshot, tree: &Tiles, q: &[f64; 3]) -> Option<(f64, u32)> {
     let mut walk = tree.nearest_neighbor_iter_with_distance_2(q);
     let (first, d2) = walk.next()?;
-    let ties = walk.take_while(|(_, d)| *d == d2).map(|(p, _)| p.data);
-    Some((d2, ties.fold(first.data, u32::min)))
+    let ties = walk.take_while(|(_, d)| *d == d2).map(|(p, d)| (d, p.data));
+    Some(ties.fold((d2, first.data), |a, b| nearer(snap, a, b)))
 }
 
 /// The nearest of `idx` (an asset of the snapshot) to area `a`.
@@ -436,13 +449,6 @@ fn update_nearest(
         })
         .map(|&i| point(i))
         .collect();
-    let nearer = |a: (f64, u32), b: (f64, u32)| {
-        if b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).is_lt() {
-            b
-        } else {
-            a
-        }
-    };
     areas
         .iter()
         .zip(before)
@@ -456,9 +462,9 @@ fn update_nearest(
                     now_in
                         .iter()
                         .map(|p| (p.distance_2(&q), p.data))
-                        .fold(k, nearer),
+                        .fold(k, |a, b| nearer(snap, a, b)),
                 ),
-                None => nearest_in(tree, &q),
+                None => nearest_in(snap, tree, &q),
             };
             best.map(|(_, idx)| nearest_of(snap, a, idx))
         })
@@ -479,7 +485,7 @@ fn compute_nearest(snap: &Snapshot, category: &str) -> Arc<[Option<Nearest>]> {
         for (slice, dest) in areas.chunks(chunk).zip(out.chunks_mut(chunk)) {
             s.spawn(move || {
                 for (a, d) in slice.iter().zip(dest) {
-                    *d = nearest_in(tree, &unit_vector(a.lat, a.lon))
+                    *d = nearest_in(snap, tree, &unit_vector(a.lat, a.lon))
                         .map(|(_, idx)| nearest_of(snap, a, idx));
                 }
             });
@@ -529,7 +535,7 @@ mod tests {
         let now = Utc::now();
         let asset = |n: u64, category: &str| {
             let f = AssetFields::at(format!("A{n}"), category, 51.5, -0.1 + n as f64 * 0.01);
-            Asset::new(Uuid::from_u64_pair(0, n), f, now)
+            Asset::new(Uuid::from_u64_pair(0, 1_000_000 - n), f, now)
         };
         let cache = ReportCache::new(1 << 20);
         let body = |snap: &Snapshot, category: &str, text: &str| {
@@ -580,7 +586,9 @@ mod tests {
 
     /// Random writes (creates, moves, status and category changes, assets stacked on one
     /// spot for ties); the nearest arrays the cache updates from deltas, asked for at some
-    /// snapshots and not others, equal arrays computed afresh.
+    /// snapshots and not others, equal arrays computed afresh, and those of a snapshot built
+    /// afresh from the same assets (as another instance would, its entries in another order:
+    /// later assets have lower ids).
     #[test]
     fn nearest_arrays_updated_from_deltas_equal_fresh_ones() {
         use crate::domain::{Area, AreaSetInfo, Asset, AssetFields, Status};
@@ -611,7 +619,7 @@ mod tests {
         };
         let areas = Arc::new(AreaSet::build(info, areas));
         let now = Utc::now();
-        let spots: Vec<(f64, f64)> = (0..60)
+        let spots: Vec<(f64, f64)> = (0..12)
             .map(|_| (51.0 + rng.unit(), -1.0 + rng.unit()))
             .collect();
         let random_asset = |rng: &mut Rng, n: u64| {
@@ -628,7 +636,8 @@ mod tests {
             // As the database gives a delta: each changed asset once, as it is now.
             let mut delta: HashMap<Uuid, Asset> = HashMap::new();
             for _ in 0..1 + rng.next_u64() % 4 {
-                let n = (rng.next_u64() % (assets.len() as u64 + 3)).min(assets.len() as u64);
+                // One change in five creates an asset.
+                let n = (rng.next_u64() % (assets.len() as u64 * 5 / 4)).min(assets.len() as u64);
                 let a = random_asset(&mut rng, n);
                 match assets.get_mut(n as usize) {
                     Some(old) => *old = a.clone(),
@@ -646,6 +655,16 @@ mod tests {
                 let fresh = compute_nearest(&snap, category);
                 let differ = (0..fresh.len()).find(|&i| cached[i] != fresh[i]);
                 assert_eq!(differ, None, "{category} at version {version}");
+                if version % 10 == 0 {
+                    let other = Snapshot::build(version, &[], assets.clone(), snap.areas.clone());
+                    let ids = |s: &Snapshot, a: &[Option<Nearest>]| -> Vec<_> {
+                        a.iter()
+                            .map(|n| n.map(|n| (s.entry(n.idx).id, n.distance_m)))
+                            .collect()
+                    };
+                    let theirs = compute_nearest(&other, category);
+                    assert_eq!(ids(&snap, &cached), ids(&other, &theirs), "{version}");
+                }
             }
         }
     }
