@@ -89,8 +89,8 @@ pub struct Snapshot {
     /// The activities at the venues ([`activities`]), of the same version.
     pub activities: Activities,
     /// The snapshots this one was made from by deltas, the latest first (at most
-    /// [`LINEAGE`]; none after a full build), each with the categories whose published
-    /// assets changed since: what figures computed per category on one of them may be kept.
+    /// [`LINEAGE`]; none after a full build), each with the published assets changed since,
+    /// by category: what figures computed per category on one of them may be kept or updated.
     pub ancestors: Arc<Vec<Ancestor>>,
 }
 
@@ -120,6 +120,15 @@ pub enum Changed {
 }
 
 impl Changed {
+    fn insert(&mut self, idx: u32) {
+        if let Changed::Few(set) = self {
+            set.insert(idx);
+            if set.len() > CHANGED_MAX {
+                *self = Changed::Many;
+            }
+        }
+    }
+
     fn union(&self, other: &Changed) -> Changed {
         match (self, other) {
             (Changed::Few(a), Changed::Few(b)) if a.len() + b.len() <= CHANGED_MAX => {
@@ -250,11 +259,10 @@ impl Snapshot {
         let mut touched: BTreeMap<String, Changed> = BTreeMap::new();
         let mut touch = |e: &Entry, idx: u32| {
             if e.status == Status::Published {
-                let one = Changed::Few(BTreeSet::from([idx]));
-                let c = touched
+                touched
                     .entry(e.category.to_string())
-                    .or_insert(Changed::Few(BTreeSet::new()));
-                *c = c.union(&one);
+                    .or_insert(Changed::Few(BTreeSet::new()))
+                    .insert(idx);
             }
         };
         for asset in changed {

@@ -744,16 +744,17 @@ fn reports_are_cached_with_etags_until_the_data_change(backend: Backend) {
         .get("/v1/reports/access-gaps?category=library&max_decile=1&limit=1")
         .json();
     let row = &gaps["rows"][0];
-    let file = app.temp_path("one.csv");
-    std::fs::write(
-        &file,
-        format!(
-            "source,source_id,name,category,lat,lon\nnew,1,New library,library,{},{}\n",
+    // One new asset of `category` at the gap's point, imported.
+    let import_one = |source_id: u32, name: &str, category: &str| {
+        let file = app.temp_path(&format!("{category}.csv"));
+        let csv = format!(
+            "source,source_id,name,category,lat,lon\nnew,{source_id},{name},{category},{},{}\n",
             row["lat"], row["lon"]
-        ),
-    )
-    .unwrap();
-    app.import(&file);
+        );
+        std::fs::write(&file, csv).unwrap();
+        app.import(&file);
+    };
+    import_one(1, "New library", "library");
     let after = app.get(path);
     assert_ne!(after.header("etag"), Some(etag.as_str()));
     assert_ne!(after.body, first.body);
@@ -773,16 +774,7 @@ fn reports_are_cached_with_etags_until_the_data_change(backend: Backend) {
     // A write to another category (a museum there) leaves the library report as it was,
     // body and ETag; a fresh instance on the same database computes the same figures at
     // the newer data version.
-    let museum = app.temp_path("museum.csv");
-    std::fs::write(
-        &museum,
-        format!(
-            "source,source_id,name,category,lat,lon\nnew,2,New museum,museum,{},{}\n",
-            row["lat"], row["lon"]
-        ),
-    )
-    .unwrap();
-    app.import(&museum);
+    import_one(2, "New museum", "museum");
     let kept = app.get(path);
     assert_eq!(kept.header("etag"), after.header("etag"));
     assert_eq!(kept.body, after.body);
