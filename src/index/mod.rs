@@ -8,6 +8,7 @@ pub mod activities;
 pub mod areas;
 mod entry;
 
+mod kd;
 pub mod query;
 pub mod tiles;
 

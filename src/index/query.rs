@@ -270,29 +270,32 @@ pub struct Page {
     pub next: Option<Cursor>,
 }
 
-/// A page candidate in the bounded heap of a distance search: the largest on top.
-struct Ranked {
+/// A page candidate in the bounded heap of a distance search: the largest on top. Ties go
+/// by asset id, read from the snapshot only when distances are equal (an entry read per
+/// candidate would be a cache miss each).
+struct Ranked<'a> {
     chord2: f64,
-    id: Uuid,
     idx: u32,
+    snap: &'a Snapshot,
 }
 
-impl PartialEq for Ranked {
+impl PartialEq for Ranked<'_> {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
 }
-impl Eq for Ranked {}
-impl PartialOrd for Ranked {
+impl Eq for Ranked<'_> {}
+impl PartialOrd for Ranked<'_> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Ranked {
+impl Ord for Ranked<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.chord2
-            .total_cmp(&other.chord2)
-            .then(self.id.cmp(&other.id))
+        self.chord2.total_cmp(&other.chord2).then_with(|| {
+            let id = |r: &Self| r.snap.entry(r.idx).id;
+            id(self).cmp(&id(other))
+        })
     }
 }
 
@@ -363,8 +366,8 @@ impl Snapshot {
                 }
                 let ranked = Ranked {
                     chord2: c2,
-                    id: self.entry(idx).id,
                     idx,
+                    snap: self,
                 };
                 if heap.len() > s.limit {
                     if heap.peek().is_some_and(|top| ranked < *top) {

@@ -7,11 +7,13 @@
 //! past twice [`CAP`] is split the same way. Queries visit the tiles whose points'
 //! envelope can hold an answer.
 
-use rstar::{Envelope, ParentNode, RTree, RTreeNode, AABB};
-use std::collections::{HashMap, HashSet};
+use rstar::{Envelope, RTree, AABB};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::iter::Peekable;
 use std::sync::Arc;
 
+use super::kd::Kd;
 use super::SpherePoint;
 
 /// Points a tile holds after a split (tiles are split when they pass twice this).
@@ -21,6 +23,10 @@ const CAP: usize = 2048;
 #[derive(Clone)]
 pub struct Tiles {
     cells: Vec<Cell>,
+    /// Runs of [`GROUP`] consecutive cells (neighbours: cells are in k-d order) with their
+    /// points' envelope, so that a query reads a few dozen boxes before the cells', not
+    /// every cell's.
+    groups: Vec<Group>,
     len: usize,
 }
 
@@ -28,21 +34,31 @@ pub struct Tiles {
 struct Cell {
     lo: [f64; 3],
     hi: [f64; 3],
-    tile: Arc<Tile>,
-}
-
-struct Tile {
-    tree: RTree<SpherePoint>,
-    /// The points' envelope; `None` when the tile is empty.
+    /// The points' envelope, kept beside the cell (not behind its `Arc`) so that choosing
+    /// the cells of a query reads one vector; `None` when the tile is empty.
     env: Option<AABB<[f64; 3]>>,
+    tile: Arc<Kd>,
 }
 
-impl Tile {
-    fn new(points: Vec<SpherePoint>) -> Self {
-        let tree = RTree::bulk_load(points);
-        let env = (tree.size() > 0).then(|| tree.root().envelope());
-        Tile { tree, env }
+impl Cell {
+    fn new(lo: [f64; 3], hi: [f64; 3], points: Vec<SpherePoint>) -> Self {
+        let tile = Kd::new(points);
+        Cell {
+            lo,
+            hi,
+            env: tile.envelope(),
+            tile: Arc::new(tile),
+        }
     }
+}
+
+/// Cells a group holds.
+const GROUP: usize = 16;
+
+#[derive(Clone)]
+struct Group {
+    env: AABB<[f64; 3]>,
+    cells: std::ops::Range<usize>,
 }
 
 fn inside(lo: &[f64; 3], hi: &[f64; 3], p: &[f64; 3]) -> bool {
@@ -67,13 +83,7 @@ fn split_on(
     out: &mut Vec<Cell>,
     threads: usize,
 ) {
-    let leaf = |points, out: &mut Vec<Cell>| {
-        out.push(Cell {
-            lo,
-            hi,
-            tile: Arc::new(Tile::new(points)),
-        })
-    };
+    let leaf = |points, out: &mut Vec<Cell>| out.push(Cell::new(lo, hi, points));
     if points.len() <= CAP {
         return leaf(points, out);
     }
@@ -124,7 +134,6 @@ fn split_on(
 
 impl Tiles {
     pub fn build(points: Vec<SpherePoint>) -> Self {
-        let len = points.len();
         let mut cells = Vec::new();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         split_on(
@@ -134,7 +143,7 @@ impl Tiles {
             &mut cells,
             threads,
         );
-        Tiles { cells, len }
+        Tiles::of(cells)
     }
 
     pub fn len(&self) -> usize {
@@ -178,14 +187,12 @@ impl Tiles {
             touched.entry(i).or_default().1.push(*a);
         }
         let mut cells = Vec::with_capacity(self.cells.len() + 2);
-        let mut len = 0;
         for (i, cell) in self.cells.iter().enumerate() {
             match touched.remove(&i) {
                 None => cells.push(cell.clone()),
                 Some((gone, new)) => {
                     let mut points: Vec<SpherePoint> = cell
                         .tile
-                        .tree
                         .iter()
                         .filter(|p| !gone.contains(&p.data))
                         .copied()
@@ -194,24 +201,48 @@ impl Tiles {
                     if points.len() > 2 * CAP {
                         split_into(points, cell.lo, cell.hi, &mut cells);
                     } else {
-                        cells.push(Cell {
-                            lo: cell.lo,
-                            hi: cell.hi,
-                            tile: Arc::new(Tile::new(points)),
-                        });
+                        cells.push(Cell::new(cell.lo, cell.hi, points));
                     }
                 }
             }
         }
-        for c in &cells {
-            len += c.tile.tree.size();
-        }
-        Tiles { cells, len }
+        Tiles::of(cells)
+    }
+
+    fn of(cells: Vec<Cell>) -> Tiles {
+        let groups = cells
+            .chunks(GROUP)
+            .enumerate()
+            .filter_map(|(g, run)| {
+                let env = run
+                    .iter()
+                    .filter_map(|c| c.env)
+                    .reduce(|a, b| a.merged(&b))?;
+                Some(Group {
+                    env,
+                    cells: g * GROUP..g * GROUP + run.len(),
+                })
+            })
+            .collect();
+        let len = cells.iter().map(|c| c.tile.len()).sum();
+        Tiles { cells, groups, len }
+    }
+
+    /// The non-empty cells whose points' envelope passes `keep` (and whose group's does).
+    fn cells_where(
+        &self,
+        keep: impl Fn(&AABB<[f64; 3]>) -> bool + Copy,
+    ) -> impl Iterator<Item = &Cell> {
+        self.groups
+            .iter()
+            .filter(move |g| keep(&g.env))
+            .flat_map(|g| &self.cells[g.cells.clone()])
+            .filter(move |c| c.env.as_ref().is_some_and(keep))
     }
 
     /// Every point.
     pub fn iter(&self) -> impl Iterator<Item = &SpherePoint> {
-        self.cells.iter().flat_map(|c| c.tile.tree.iter())
+        self.cells.iter().flat_map(|c| c.tile.iter())
     }
 
     /// The points within squared chord `r2` of `q`.
@@ -220,10 +251,8 @@ impl Tiles {
         q: [f64; 3],
         r2: f64,
     ) -> impl Iterator<Item = &SpherePoint> {
-        self.cells
-            .iter()
-            .filter(move |c| c.tile.env.is_some_and(|e| e.distance_2(&q) <= r2))
-            .flat_map(move |c| c.tile.tree.locate_within_distance(q, r2))
+        self.cells_where(move |e| e.distance_2(&q) <= r2)
+            .flat_map(move |c| c.tile.within(q, r2))
     }
 
     /// Visits the points within squared chord `outer` of `q` for a count and a nearest
@@ -241,19 +270,15 @@ impl Tiles {
         point: &mut dyn FnMut(&SpherePoint, f64),
         count: &mut dyn FnMut(usize),
     ) {
-        for c in &self.cells {
-            if c.tile.env.is_some_and(|e| e.distance_2(&q) <= outer) {
-                visit(c.tile.tree.root(), q, outer, inner, worst, point, count);
-            }
+        for c in self.cells_where(|e| e.distance_2(&q) <= outer) {
+            c.tile.visit_within(q, outer, inner, worst, point, count);
         }
     }
 
     /// The points in the box `env`.
     pub fn locate_in_envelope(&self, env: AABB<[f64; 3]>) -> impl Iterator<Item = &SpherePoint> {
-        self.cells
-            .iter()
-            .filter(move |c| c.tile.env.is_some_and(|e| e.intersects(&env)))
-            .flat_map(move |c| c.tile.tree.locate_in_envelope(&env))
+        self.cells_where(move |e| e.intersects(&env))
+            .flat_map(move |c| c.tile.in_envelope(env))
     }
 
     /// Every point, nearest to `q` first, with its squared chord.
@@ -265,59 +290,6 @@ impl Tiles {
         self.nearest_neighbor_iter_with_distance_2(q)
             .next()
             .map(|(p, _)| p)
-    }
-}
-
-/// The squared distance from `q` to the farthest corner of `e`.
-fn max_distance_2(e: &AABB<[f64; 3]>, q: &[f64; 3]) -> f64 {
-    let (lo, hi) = (e.lower(), e.upper());
-    (0..3)
-        .map(|k| (q[k] - lo[k]).abs().max((q[k] - hi[k]).abs()).powi(2))
-        .sum()
-}
-
-/// Points under `node` (leaf nodes hold only points).
-fn size(node: &ParentNode<SpherePoint>) -> usize {
-    match node.children().first() {
-        Some(RTreeNode::Parent(_)) => node
-            .children()
-            .iter()
-            .map(|c| match c {
-                RTreeNode::Parent(p) => size(p),
-                RTreeNode::Leaf(_) => 1,
-            })
-            .sum(),
-        _ => node.children().len(),
-    }
-}
-
-fn visit(
-    node: &ParentNode<SpherePoint>,
-    q: [f64; 3],
-    outer: f64,
-    inner: f64,
-    worst: &mut dyn FnMut() -> f64,
-    point: &mut dyn FnMut(&SpherePoint, f64),
-    count: &mut dyn FnMut(usize),
-) {
-    let env = node.envelope();
-    let near = env.distance_2(&q);
-    if near > outer {
-        return;
-    }
-    if near > worst() && max_distance_2(&env, &q) <= inner {
-        return count(size(node));
-    }
-    for child in node.children() {
-        match child {
-            RTreeNode::Leaf(p) => {
-                let d2 = (0..3).map(|k| (p.geom()[k] - q[k]).powi(2)).sum::<f64>();
-                if d2 <= outer {
-                    point(p, d2);
-                }
-            }
-            RTreeNode::Parent(p) => visit(p, q, outer, inner, worst, point, count),
-        }
     }
 }
 
@@ -359,12 +331,38 @@ impl PointSet for Tiles {
 }
 
 /// Points of several [`Tiles`], nearest first: the tiles' own nearest-first walks, merged,
-/// each started only once the walk reaches its tile's envelope.
+/// each started only once the walk reaches its tile's envelope (and a group's cells
+/// looked at only once it reaches the group's).
 pub struct Nearest<'a> {
     q: [f64; 3],
-    /// Tiles not yet walked, by the distance to their envelope, nearest last.
-    pending: Vec<(f64, &'a RTree<SpherePoint>)>,
+    /// Groups and tiles not yet walked, nearest on top.
+    pending: BinaryHeap<Reverse<Pending<'a>>>,
     walks: Vec<Peekable<NearestFirst<'a>>>,
+}
+
+enum Part<'a> {
+    Group(&'a Tiles, &'a Group),
+    Tile(&'a Kd),
+}
+
+/// A group or tile by the distance to its envelope.
+struct Pending<'a>(f64, Part<'a>);
+
+impl PartialEq for Pending<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.total_cmp(&other.0).is_eq()
+    }
+}
+impl Eq for Pending<'_> {}
+impl PartialOrd for Pending<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Pending<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
 }
 
 impl<'a> Nearest<'a> {
@@ -373,11 +371,10 @@ impl<'a> Nearest<'a> {
     }
 
     pub fn of(sets: impl Iterator<Item = &'a Tiles>, q: [f64; 3]) -> Self {
-        let mut pending: Vec<(f64, &RTree<SpherePoint>)> = sets
-            .flat_map(|s| s.cells.iter())
-            .filter_map(|c| c.tile.env.map(|e| (e.distance_2(&q), &c.tile.tree)))
+        let pending = sets
+            .flat_map(|s| s.groups.iter().map(move |g| (s, g)))
+            .map(|(s, g)| Reverse(Pending(g.env.distance_2(&q), Part::Group(s, g))))
             .collect();
-        pending.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
         Nearest {
             q,
             pending,
@@ -397,12 +394,25 @@ impl<'a> Iterator for Nearest<'a> {
                 .enumerate()
                 .filter_map(|(i, w)| w.peek().map(|(_, d)| (i, *d)))
                 .min_by(|a, b| a.1.total_cmp(&b.1));
-            match (self.pending.last(), best) {
-                (Some(&(d, tree)), b) if b.is_none_or(|(_, bd)| d <= bd) => {
-                    self.pending.pop();
-                    let walk: NearestFirst<'a> =
-                        Box::new(tree.nearest_neighbor_iter_with_distance_2(&self.q));
-                    self.walks.push(walk.peekable());
+            match (self.pending.peek(), best) {
+                (Some(Reverse(Pending(d, _))), b) if b.is_none_or(|(_, bd)| *d <= bd) => {
+                    let Some(Reverse(Pending(_, part))) = self.pending.pop() else {
+                        unreachable!("peeked")
+                    };
+                    match part {
+                        Part::Group(set, g) => {
+                            for c in &set.cells[g.cells.clone()] {
+                                if let Some(e) = c.env {
+                                    let d = e.distance_2(&self.q);
+                                    self.pending.push(Reverse(Pending(d, Part::Tile(&c.tile))));
+                                }
+                            }
+                        }
+                        Part::Tile(kd) => {
+                            let walk: NearestFirst<'a> = Box::new(kd.nearest_first(self.q));
+                            self.walks.push(walk.peekable());
+                        }
+                    }
                 }
                 (_, Some((i, _))) => return self.walks[i].next(),
                 (_, None) => return None,
@@ -449,7 +459,7 @@ mod tests {
             split_on(all.clone(), inf.map(|x| -x), inf, &mut cells, threads);
             cells
                 .iter()
-                .map(|c| (c.lo, c.hi, c.tile.tree.iter().map(|p| p.data).collect()))
+                .map(|c| (c.lo, c.hi, c.tile.iter().map(|p| p.data).collect()))
                 .collect::<Vec<([f64; 3], [f64; 3], Vec<u32>)>>()
         };
         let serial = cells(1);
