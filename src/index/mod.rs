@@ -103,7 +103,8 @@ const LINEAGE: usize = 16;
 const CHANGED_MAX: usize = 1024;
 
 /// An earlier snapshot, by its version and build time, and the categories whose published
-/// assets (any field, or their coming and going) changed between it and this one.
+/// assets came, went or moved between it and this one (their other fields are not
+/// remembered: no report reads them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ancestor {
     pub version: i64,
@@ -256,7 +257,8 @@ impl Snapshot {
         let mut interner = self.interner.lock().unwrap_or_else(|e| e.into_inner());
         // Venues whose activities' points may move (a move, or a change of status).
         let mut venues: Vec<u32> = Vec::new();
-        // Per category, the published assets changed (published before or after).
+        // Per category, the published assets that came, went or moved: all that a report
+        // reads of an asset (its id, category and point); an edit in place leaves them.
         let mut touched: BTreeMap<String, Changed> = BTreeMap::new();
         let mut touch = |e: &Entry, idx: u32| {
             if e.status == Status::Published {
@@ -274,13 +276,13 @@ impl Snapshot {
             match known {
                 Some(idx) => {
                     let old = &chunks[idx as usize / CHUNK][idx as usize % CHUNK];
-                    touch(old, idx);
-                    touch(&entry, idx);
                     let (old_key, new_key) = (key(old), key(&entry));
                     if old.status != entry.status || old.lat != entry.lat || old.lon != entry.lon {
                         venues.push(idx);
                     }
                     if old_key != new_key || old.lat != entry.lat || old.lon != entry.lon {
+                        touch(old, idx);
+                        touch(&entry, idx);
                         moves.entry(old_key).or_default().0.push(point_of(old, idx));
                         moves
                             .entry(new_key)

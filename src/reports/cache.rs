@@ -10,7 +10,8 @@
 //! the newer snapshot was made from the generation's by deltas (its
 //! [`ancestors`](Snapshot::ancestors)), the next generation keeps the nearest arrays and the
 //! bodies of every category those deltas left alone: an edit of a cafe does not make the
-//! library reports cold. A kept body still names the data version it was computed at. The
+//! library reports cold, nor does an edit of a library that leaves its place, category
+//! and status (a report reads nothing else of an asset). A kept body still names the data version it was computed at. The
 //! nearest array of a category a few assets of which changed is updated from its last one
 //! (only areas whose nearest asset changed ask the tree again), not computed afresh.
 
@@ -552,12 +553,20 @@ mod tests {
         body(&v1, "museum", "museum 1");
         body(&v1, "cafe", "cafe 1");
 
-        // A museum renamed, and a draft cafe (no report reads drafts).
-        let mut museum = asset(2, "museum");
-        museum.fields.name = "Renamed".into();
+        // A library renamed (no report reads names), and a draft cafe (nor drafts).
+        let mut library = asset(1, "library");
+        library.fields.name = "Renamed".into();
         let mut draft = asset(4, "cafe");
         draft.fields.status = Status::Draft;
-        let v2 = v1.apply(2, vec![museum, draft], vec![]);
+        let v2 = v1.apply(2, vec![library, draft], vec![]);
+        assert_eq!(body(&v2, "library", "library 2"), "library 1");
+        assert_eq!(body(&v2, "museum", "museum 2"), "museum 1");
+        assert_eq!(body(&v2, "cafe", "cafe 2"), "cafe 1");
+
+        // A museum moved changes museums.
+        let mut museum = asset(2, "museum");
+        museum.fields.lat += 0.001;
+        let v2 = v2.apply(2, vec![museum], vec![]);
         assert_eq!(body(&v2, "library", "library 2"), "library 1");
         assert_eq!(body(&v2, "museum", "museum 2"), "museum 2");
         assert_eq!(body(&v2, "cafe", "cafe 2"), "cafe 1");
