@@ -1,6 +1,6 @@
 //! What the snapshot costs in memory, per entry: the heap bytes of 100,000 synthetic
 //! assets (placed where people live, each with its source record, in the official IoD2019
-//! areas with boundaries) as entries alone and as a whole snapshot (entries, R-trees, the
+//! areas with boundaries) as entries alone and as a whole snapshot (entries, spatial tiles, the
 //! id map), counted by a global allocator that adds up malloc's real chunk sizes (usable size
 //! plus its 8-byte header), so allocator rounding is included. Also the time to build the
 //! entries and to write 50 of them as JSON (what a `near` page costs).
@@ -114,7 +114,7 @@ fn main() {
     let before = live();
     let snap = Snapshot::build(1, &categories, assets.clone(), areas);
     println!(
-        "snapshot: {} B/entry (entries, R-trees, id map) for {} assets",
+        "snapshot: {} B/entry (entries, spatial tiles, id map) for {} assets",
         ((live() - before) as f64 / n).round(),
         snap.len()
     );
