@@ -341,12 +341,18 @@ mod tests {
             let kd = Kd::new(all.clone());
             assert_eq!(kd.len(), all.len());
             assert_eq!(ids(kd.iter()), ids(all.iter()));
-            for (lat, lon, r2) in [
-                (51.5, -0.12, 1e-12),
-                (51.5, -0.12, 1e-6),
-                (51.4, -0.6, 4e-5),
-            ] {
-                let q = unit_vector(lat, lon);
+            let q0 = unit_vector(51.4, -0.6);
+            let mut cases = vec![
+                (unit_vector(51.5, -0.12), 1e-12, 0.05),
+                (unit_vector(51.5, -0.12), 1e-6, 0.05),
+                (q0, 4e-5, 0.05),
+            ];
+            // Radii and page bounds exactly at points' distances: the edges where the
+            // rounded offsets must give way to the exact points.
+            for p in all.iter().step_by(97).take(8) {
+                cases.push((q0, distance2(p, &q0), 0.3));
+            }
+            for (q, r2, share) in cases {
                 let inside = |p: &&SpherePoint| distance2(p, &q) <= r2;
                 assert_eq!(ids(kd.within(q, r2)), ids(all.iter().filter(inside)));
 
@@ -358,7 +364,11 @@ mod tests {
 
                 // Counted or visited: every point within once; every point nearer than
                 // the bound visited.
-                let bound = r2 * 0.05;
+                let bound = all
+                    .iter()
+                    .map(|p| distance2(p, &q))
+                    .filter(|d| *d <= r2 * share)
+                    .fold(r2 * share * 0.5, f64::max);
                 let (mut counted, mut seen) = (0, Vec::new());
                 kd.visit_within(
                     q,
@@ -375,7 +385,7 @@ mod tests {
                 assert_eq!(counted + seen.len(), all.iter().filter(inside).count());
                 let near = |p: &&SpherePoint| distance2(p, &q) <= bound;
                 assert_eq!(ids(seen.iter().filter(near)), ids(all.iter().filter(near)));
-                if n == 4000 && r2 > 1e-6 {
+                if n == 4000 && r2 == 4e-5 {
                     assert!(counted > 0, "nothing was only counted");
                 }
 
