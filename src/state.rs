@@ -10,11 +10,11 @@ use crate::auth::token::TokenKeys;
 use crate::auth::Auth;
 use crate::budget::Budget;
 use crate::config::Config;
-use crate::index::{AreaSet, Snapshot, SnapshotCell};
+use crate::index::{AreaSet, Entry, EntryBuilder, Snapshot, SnapshotCell};
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
 use crate::store::assets::Changes;
-use crate::store::{assets, Backend, Store, StoreError};
+use crate::store::{assets, consistent_read, Backend, DbConnection, Store, StoreError};
 
 /// What every request handler shares: the source of truth and the read model.
 #[derive(Clone)]
@@ -283,21 +283,118 @@ pub fn full_snapshot(store: &Store) -> Result<Snapshot, StoreError> {
     build_snapshot(store, None)
 }
 
+/// Like [`full_snapshot`], the assets read in `readers` ranges on as many connections and
+/// threads whatever their number (tests: the result must not depend on it).
+pub fn full_snapshot_in_parts(store: &Store, readers: usize) -> Result<Snapshot, StoreError> {
+    build_snapshot_in(store, None, Some(readers))
+}
+
 /// Builds a snapshot of every asset from scratch, reusing the areas of `previous` when
 /// their version is unchanged.
+///
+/// The assets are read and made entries on every core: each thread reads a range of ids
+/// on its own connection and builds its entries from the rows as it decodes them (what a
+/// thread allocates it frees itself: batches handed between threads fragmented glibc's
+/// arenas). The other connections' transactions must see the version the first one read,
+/// or the first reads their ranges too.
 fn build_snapshot(store: &Store, previous: Option<&Snapshot>) -> Result<Snapshot, StoreError> {
-    let held = previous.map(|s| s.areas.info.version);
-    let src = assets::load_snapshot_source(&mut *store.conn()?, held, false)?;
-    let areas = match (src.areas, previous) {
-        (Some(rows), _) => Arc::new(AreaSet::build(src.area_info, rows)),
-        (None, Some(prev)) => prev.areas.clone(),
-        (None, None) => Arc::new(AreaSet::empty()),
-    };
-    Ok(
-        Snapshot::build(src.version, &src.categories, src.assets, areas).with_activities(
-            src.terms.kinds,
-            src.terms.audiences,
-            src.activities,
-        ),
-    )
+    build_snapshot_in(store, previous, None)
 }
+
+/// [`build_snapshot`], on `readers` connections if given, else one a core (at most
+/// [`MAX_READERS`], and only from [`PARALLEL_FROM`] assets).
+fn build_snapshot_in(
+    store: &Store,
+    previous: Option<&Snapshot>,
+    readers: Option<usize>,
+) -> Result<Snapshot, StoreError> {
+    let held = previous.map(|s| s.areas.info.version);
+    let mut conn = store.conn()?;
+    let started = Instant::now();
+    consistent_read(&mut conn, |c| {
+        let src = assets::load_snapshot_source(c, held)?;
+        let areas = match (src.areas, previous) {
+            (Some(rows), _) => Arc::new(AreaSet::build(src.area_info, rows)),
+            (None, Some(prev)) => prev.areas.clone(),
+            (None, None) => Arc::new(AreaSet::empty()),
+        };
+        let areas_ms = started.elapsed().as_millis() as u64;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let (count, cuts) =
+            assets::split_ids(c, readers.unwrap_or(threads.min(MAX_READERS)).max(1))?;
+        // Below this many assets a thread and a connection cost more than they save.
+        let cuts = if count < PARALLEL_FROM && readers.is_none() {
+            Vec::new()
+        } else {
+            cuts
+        };
+        let per_part = count as usize / (cuts.len() + 1) + SCAN_SLACK;
+        let bounds: Vec<(Option<&str>, Option<&str>)> = std::iter::once(None)
+            .chain(cuts.iter().map(|c| Some(c.as_str())))
+            .zip(
+                cuts.iter()
+                    .map(|c| Some(c.as_str()))
+                    .chain(std::iter::once(None)),
+            )
+            .collect();
+        // The first part gets room for all: the others are appended to it.
+        let read = |c: &mut DbConnection, (from, to): (Option<&str>, Option<&str>)| {
+            let room = if from.is_none() {
+                count as usize + SCAN_SLACK
+            } else {
+                per_part
+            };
+            let mut entries = EntryBuilder::new(&areas, room);
+            assets::scan(c, from, to, |a| entries.push(&a))?;
+            Ok::<_, StoreError>(entries.finish())
+        };
+        let parts = std::thread::scope(|s| {
+            let others: Vec<_> = bounds[1..]
+                .iter()
+                .map(|&range| {
+                    s.spawn(move || -> Result<Option<Vec<Entry>>, StoreError> {
+                        let mut conn = store.conn()?;
+                        consistent_read(&mut conn, |c| {
+                            if assets::data_version(c)? != src.version {
+                                return Ok(None);
+                            }
+                            read(c, range).map(Some)
+                        })
+                    })
+                })
+                .collect();
+            let mut parts = vec![read(c, bounds[0])?];
+            for (w, &range) in others.into_iter().zip(&bounds[1..]) {
+                match w.join().expect("reading assets does not panic") {
+                    Ok(Some(part)) => parts.push(part),
+                    // Another version (a write in between), or no connection: read here.
+                    failed => {
+                        if let Err(e) = failed {
+                            tracing::warn!(error = %e, "reading assets on another connection");
+                        }
+                        parts.push(read(c, range)?);
+                    }
+                }
+            }
+            Ok::<_, StoreError>(parts)
+        })?;
+        let read_ms = started.elapsed().as_millis() as u64;
+        let snap = Snapshot::from_parts(src.version, &src.categories, parts, areas)
+            .with_activities(src.terms.kinds, src.terms.audiences, src.activities);
+        tracing::debug!(
+            areas_ms,
+            read_ms,
+            ms = started.elapsed().as_millis() as u64,
+            readers = bounds.len(),
+            "snapshot built from scratch"
+        );
+        Ok(snap)
+    })
+}
+
+/// Connections and threads reading the assets of a whole build, at most.
+const MAX_READERS: usize = 4;
+/// Assets from which a whole build reads on more than one connection.
+const PARALLEL_FROM: i64 = 50_000;
+/// Room for a few more entries than counted a part (the cuts are estimates).
+const SCAN_SLACK: usize = 1024;

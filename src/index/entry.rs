@@ -98,6 +98,10 @@ const CONTACTS: [(u16, &str); 7] = [
 pub(super) struct Interner {
     categories: HashMap<String, Arc<str>>,
     hours: HashMap<String, Arc<SharedHours>>,
+    /// Where an entry's texts are put together before they are copied to their own
+    /// allocation of the exact size (growing each entry's buffer would free a chunk or two
+    /// an entry: in a long build, glibc then consolidates them whenever its heap grows).
+    scratch: String,
 }
 
 /// Entries for `assets`, in their order, built on every core.
@@ -131,6 +135,35 @@ pub fn build_entries(assets: Vec<Asset>, areas: &AreaSet) -> Vec<Entry> {
     })
 }
 
+/// Entries built one asset at a time, as a reader decodes them (a whole build's rows are
+/// never all held at once: see [`super::Snapshot::from_parts`]). One interner a builder.
+pub struct EntryBuilder<'a> {
+    interner: Interner,
+    areas: &'a AreaSet,
+    entries: Vec<Entry>,
+}
+
+impl<'a> EntryBuilder<'a> {
+    /// A builder locating in `areas`, with room for `capacity` entries.
+    pub fn new(areas: &'a AreaSet, capacity: usize) -> Self {
+        EntryBuilder {
+            interner: Interner::default(),
+            areas,
+            entries: Vec::with_capacity(capacity),
+        }
+    }
+
+    pub fn push(&mut self, asset: &Asset) {
+        let entry = Entry::from_asset(asset, &mut self.interner, self.areas);
+        self.entries.push(entry);
+    }
+
+    /// The entries, in the order pushed.
+    pub fn finish(self) -> Vec<Entry> {
+        self.entries
+    }
+}
+
 impl Entry {
     /// One entry, as a change to a snapshot makes it (whole builds use [`build_entries`]).
     #[cfg_attr(not(test), allow(dead_code))]
@@ -142,7 +175,8 @@ impl Entry {
         let f = &asset.fields;
         let area = areas.locate(f.lat, f.lon);
         let mut present = 0;
-        let mut texts = String::with_capacity(64 + f.name.len());
+        let mut texts = std::mem::take(&mut interner.scratch);
+        texts.clear();
         put(&mut texts, &f.name);
         let contacts = [
             &f.address,
@@ -187,23 +221,33 @@ impl Entry {
             present |= AREA_CODE;
             put(&mut texts, &areas.area(i).code);
         }
-        let hours = f.opening_hours.as_ref().map(|h| {
-            interner
-                .hours
-                .entry(h.clone())
-                .or_insert_with(|| {
-                    Arc::new(SharedHours {
-                        text: h.as_str().into(),
-                        parsed: Hours::parse(h).ok(),
+        // Looked up before an owned key is made: most values are already there.
+        let hours = f
+            .opening_hours
+            .as_ref()
+            .map(|h| match interner.hours.get(h) {
+                Some(shared) => shared.clone(),
+                None => interner
+                    .hours
+                    .entry(h.clone())
+                    .or_insert_with(|| {
+                        Arc::new(SharedHours {
+                            text: h.as_str().into(),
+                            parsed: Hours::parse(h).ok(),
+                        })
                     })
-                })
-                .clone()
-        });
-        let category = interner
-            .categories
-            .entry(f.category.clone())
-            .or_insert_with(|| f.category.as_str().into())
-            .clone();
+                    .clone(),
+            });
+        let category = match interner.categories.get(&f.category) {
+            Some(c) => c.clone(),
+            None => interner
+                .categories
+                .entry(f.category.clone())
+                .or_insert_with(|| f.category.as_str().into())
+                .clone(),
+        };
+        let packed: Box<str> = texts.as_str().into();
+        interner.scratch = texts;
         Entry {
             id: asset.id,
             lat: f.lat,
@@ -223,7 +267,7 @@ impl Entry {
             precision: f.location_precision,
             present,
             name_prefix: name_prefix(&f.name),
-            texts: texts.into_boxed_str(),
+            texts: packed,
         }
     }
 

@@ -25,7 +25,7 @@ use crate::domain::{Asset, Category, Status};
 pub use activities::{Activities, ActivityFilter, ActivitySearch, ActivitySort};
 pub use areas::AreaSet;
 use entry::Interner;
-pub use entry::{build_entries, Entry};
+pub use entry::{build_entries, Entry, EntryBuilder};
 pub use query::{Cursor, Filter, Hit, Page, Search, SortBy};
 
 pub(crate) type SpherePoint = GeomWithData<[f64; 3], u32>;
@@ -158,9 +158,27 @@ impl Snapshot {
         assets: Vec<Asset>,
         areas: Arc<AreaSet>,
     ) -> Self {
-        let mut entries = build_entries(assets, &areas);
+        let entries = build_entries(assets, &areas);
+        Self::from_parts(version, categories, vec![entries], areas)
+    }
+
+    /// Builds a snapshot from scratch from entries built in parts (each an
+    /// [`EntryBuilder`]'s, made with `areas`); parts in the order of ids make no sort.
+    pub fn from_parts(
+        version: i64,
+        categories: &[Category],
+        parts: Vec<Vec<Entry>>,
+        areas: Arc<AreaSet>,
+    ) -> Self {
+        let mut parts = parts.into_iter();
+        let mut entries = parts.next().unwrap_or_default();
+        for part in parts {
+            entries.extend(part);
+        }
         let interner = Interner::default();
-        entries.sort_unstable_by_key(|e| e.id);
+        if !entries.is_sorted_by(|a, b| a.id < b.id) {
+            entries.sort_unstable_by_key(|e| e.id);
+        }
         let len = entries.len();
         let mut points: HashMap<(Arc<str>, bool), Vec<SpherePoint>> = HashMap::new();
         let mut by_id: Vec<HashMap<Uuid, u32>> = vec![HashMap::new(); ID_SHARDS];

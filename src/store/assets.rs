@@ -5,18 +5,17 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::models::{AssetRow, CategoryRow};
-use super::schema::{assets, categories, data_version};
+use super::schema::{assets, categories, data_version, source_records};
 use super::{audit, bump_version, consistent_read, now, DbConnection, StoreError};
 use crate::domain::activity::{Activity, Term};
 use crate::domain::source::{created_by, edited_by};
 use crate::domain::{Area, AreaSetInfo, Asset, AssetFields, Category, SourceRef};
 
-/// Everything the in-memory snapshot is built from, read in one consistent transaction.
+/// Everything the in-memory snapshot is built from but the assets, read in the transaction
+/// that then reads the assets ([`scan`]).
 pub struct SnapshotSource {
     pub version: i64,
     pub categories: Vec<Category>,
-    /// The assets (published only when asked).
-    pub assets: Vec<Asset>,
     pub area_info: AreaSetInfo,
     /// The areas, unless the caller already holds this area version.
     pub areas: Option<Vec<Area>>,
@@ -55,38 +54,227 @@ pub fn categories(conn: &mut DbConnection) -> Result<Vec<Category>, StoreError> 
         .collect())
 }
 
-/// Reads what a snapshot is built from. Areas change rarely and are costly to parse, so
-/// they are only read when their version differs from `held_area_version`.
+/// Reads what a snapshot is built from, but the assets: call in a consistent read
+/// ([`consistent_read`]) and read the assets with [`scan`] in the same one. Areas change
+/// rarely and are costly to parse, so they are only read when their version differs from
+/// `held_area_version`.
 pub fn load_snapshot_source(
     conn: &mut DbConnection,
     held_area_version: Option<i64>,
-    published_only: bool,
 ) -> Result<SnapshotSource, StoreError> {
-    consistent_read(conn, |c| {
-        let version = data_version(c)?;
-        let area_info = super::areas::area_set_info(c)?;
-        let areas = if Some(area_info.version) == held_area_version {
-            None
-        } else {
-            Some(super::areas::load_areas(c)?)
-        };
-        let categories = categories(c)?;
-        let mut query = assets::table.select(AssetRow::as_select()).into_boxed();
-        if published_only {
-            query = query.filter(assets::status.eq("published"));
-        }
-        let refs = super::sources::all_refs(c)?;
-        let assets = with_sources(query.load(c)?, refs)?;
-        Ok(SnapshotSource {
-            version,
-            categories,
-            assets,
-            area_info,
-            areas,
-            activities: super::activities::all(c)?,
-            terms: activity_terms(c)?,
-        })
+    let version = data_version(conn)?;
+    let area_info = super::areas::area_set_info(conn)?;
+    let areas = if Some(area_info.version) == held_area_version {
+        None
+    } else {
+        Some(super::areas::load_areas(conn)?)
+    };
+    Ok(SnapshotSource {
+        version,
+        categories: categories(conn)?,
+        area_info,
+        areas,
+        activities: super::activities::all(conn)?,
+        terms: activity_terms(conn)?,
     })
+}
+
+/// Assets a page of [`scan`] reads: enough that the three queries a page cost little, few
+/// enough that a page's records stay in the reading thread's cache.
+const SCAN_PAGE: i64 = 2048;
+
+/// How many assets there are, and the ids that cut them into `parts` ranges of about
+/// the same size, in the database's order of ids (for [`scan`] on as many connections).
+pub fn split_ids(conn: &mut DbConnection, parts: usize) -> Result<(i64, Vec<String>), StoreError> {
+    let count: i64 = assets::table.count().get_result(conn)?;
+    let mut cuts = Vec::new();
+    for k in 1..parts as i64 {
+        let cut: Option<String> = assets::table
+            .select(assets::id)
+            .order(assets::id)
+            .offset(count * k / parts as i64)
+            .limit(1)
+            .first(conn)
+            .optional()?;
+        // Equal cuts (few assets) would make an empty range: harmless, but skipped.
+        if let Some(cut) = cut.filter(|c| cuts.last() != Some(c)) {
+            cuts.push(cut);
+        }
+    }
+    Ok((count, cuts))
+}
+
+/// Every asset (any status) whose id is at least `from` and below `to` (the database's
+/// order, bounds absent: unbounded), with its source records, handed to `each` in the
+/// order of ids. Read in pages of [`SCAN_PAGE`] ids, each page's records first, then its
+/// rows one at a time: a million assets cost no map of a million records and no million
+/// intermediate values. What a row allocates is freed before the next is read, on the
+/// same thread, so glibc reuses the same few chunks (a page of rows held at once would
+/// leave thousands of freed chunks that it consolidates each time its heap grows). Call
+/// in a consistent read, after [`load_snapshot_source`].
+pub fn scan(
+    conn: &mut DbConnection,
+    from: Option<&str>,
+    to: Option<&str>,
+    mut each: impl FnMut(Asset),
+) -> Result<(), StoreError> {
+    use diesel::connection::DefaultLoadingMode as Rows;
+    let mut records = PageRecords::default();
+    // The page's range: above `after` (or from `from`), up to `until` (or below `to`).
+    let mut after: Option<String> = None;
+    loop {
+        let mut ends = assets::table
+            .select(assets::id)
+            .order(assets::id)
+            .offset(SCAN_PAGE - 1)
+            .limit(1)
+            .into_boxed();
+        ends = match (&after, from) {
+            (Some(last), _) => ends.filter(assets::id.gt(last.clone())),
+            (None, Some(from)) => ends.filter(assets::id.ge(from.to_string())),
+            (None, None) => ends,
+        };
+        if let Some(to) = to {
+            ends = ends.filter(assets::id.lt(to.to_string()));
+        }
+        let until: Option<String> = ends.first(conn).optional()?;
+        // The records of the page's assets, ordered by source and source id within an
+        // asset, as an asset lists them.
+        let mut query = source_records::table
+            .select((
+                source_records::asset_id,
+                source_records::source,
+                source_records::source_id,
+            ))
+            .order((
+                source_records::asset_id,
+                source_records::source,
+                source_records::source_id,
+            ))
+            .into_boxed();
+        let mut rows = assets::table
+            .select(AssetRow::as_select())
+            .order(assets::id)
+            .into_boxed();
+        match (&after, from) {
+            (Some(last), _) => {
+                query = query.filter(source_records::asset_id.gt(last.clone()));
+                rows = rows.filter(assets::id.gt(last.clone()));
+            }
+            (None, Some(from)) => {
+                query = query.filter(source_records::asset_id.ge(from.to_string()));
+                rows = rows.filter(assets::id.ge(from.to_string()));
+            }
+            (None, None) => {}
+        }
+        match (&until, to) {
+            (Some(until), _) => {
+                query = query.filter(source_records::asset_id.le(until.clone()));
+                rows = rows.filter(assets::id.le(until.clone()));
+            }
+            (None, Some(to)) => {
+                query = query.filter(source_records::asset_id.lt(to.to_string()));
+                rows = rows.filter(assets::id.lt(to.to_string()));
+            }
+            (None, None) => {}
+        }
+        records.clear();
+        for record in query.load_iter::<(String, String, String), Rows>(conn)? {
+            let (asset_id, source, source_id) = record?;
+            records.push(&asset_id, &source, &source_id);
+        }
+        records.sort();
+        let mut cursor = RecordCursor::default();
+        for row in rows.load_iter::<AssetRow, Rows>(conn)? {
+            let row = row?;
+            let sources = records.of(&row.id, &mut cursor);
+            each(Asset {
+                sources,
+                ..row.into_asset()?
+            });
+        }
+        match until {
+            Some(until) => after = Some(until),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// A page's source records in one buffer, reused from page to page: each record its asset
+/// id, source and source id as ranges of `text`, in the database's order, then (a stable
+/// sort) by asset id in the order of bytes, so that a row finds its records whatever the
+/// database's collation.
+#[derive(Default)]
+struct PageRecords {
+    text: String,
+    spans: Vec<[u32; 4]>,
+}
+
+/// Where the next row's records may start (rows usually come in the order of bytes).
+#[derive(Default)]
+struct RecordCursor(usize);
+
+impl PageRecords {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.spans.clear();
+    }
+
+    fn push(&mut self, asset_id: &str, source: &str, source_id: &str) {
+        let start = self.text.len() as u32;
+        self.text.push_str(asset_id);
+        self.text.push_str(source);
+        self.text.push_str(source_id);
+        let (a, s) = (asset_id.len() as u32, source.len() as u32);
+        self.spans
+            .push([start, start + a, start + a + s, self.text.len() as u32]);
+    }
+
+    fn asset(&self, i: usize) -> &str {
+        let [a, s, ..] = self.spans[i];
+        &self.text[a as usize..s as usize]
+    }
+
+    fn sort(&mut self) {
+        let text = &self.text;
+        let key = |s: &[u32; 4]| &text[s[0] as usize..s[1] as usize];
+        if !self.spans.is_sorted_by(|a, b| key(a) <= key(b)) {
+            self.spans.sort_by(|a, b| key(a).cmp(key(b)));
+        }
+    }
+
+    /// The records of asset `id`.
+    fn of(&self, id: &str, cursor: &mut RecordCursor) -> Vec<SourceRef> {
+        let n = self.spans.len();
+        let mut i = cursor.0;
+        // Not after the last row's: found again.
+        if i > 0 && self.asset(i - 1) >= id {
+            let (mut lo, mut hi) = (0, n);
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if self.asset(mid) < id {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            i = lo;
+        }
+        while i < n && self.asset(i) < id {
+            i += 1;
+        }
+        let mut out = Vec::new();
+        while i < n && self.asset(i) == id {
+            let [_, s, r, e] = self.spans[i];
+            out.push(SourceRef {
+                source: self.text[s as usize..r as usize].to_string(),
+                source_id: self.text[r as usize..e as usize].to_string(),
+            });
+            i += 1;
+        }
+        cursor.0 = i;
+        out
+    }
 }
 
 /// What changed since a snapshot's version, read in one consistent transaction.

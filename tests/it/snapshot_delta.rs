@@ -12,8 +12,8 @@ use community_assets::index::query::{BBox, Near};
 use community_assets::index::{
     ActivityFilter, ActivitySearch, ActivitySort, Cursor, Filter, Search, Snapshot, SortBy,
 };
-use community_assets::state::full_snapshot;
-use community_assets::store::{activities, StoreError};
+use community_assets::state::{full_snapshot, full_snapshot_in_parts};
+use community_assets::store::{activities, assets, StoreError};
 use community_assets::synth::{generate_activities, Rng};
 use std::collections::HashSet;
 
@@ -408,6 +408,30 @@ fn assert_same_as_rebuild(app: &TestApp, context: &str) {
     let d = incremental.differences(&full);
     assert!(d.is_empty(), "{context}: {d:?}");
     assert_eq!(answers(&incremental), answers(&full), "{context}");
+    // A build reads its assets in pages, on one connection or several: the same as every
+    // asset read at once with all source records (the export's reading, which is how
+    // builds read before).
+    let mut conn = app.store.conn().unwrap();
+    let at_once = Snapshot::build(
+        full.version,
+        &assets::categories(&mut conn).unwrap(),
+        assets::all(&mut conn).unwrap(),
+        full.areas.clone(),
+    )
+    .with_activities(
+        activities::kinds(&mut conn).unwrap(),
+        activities::audiences(&mut conn).unwrap(),
+        activities::all(&mut conn).unwrap(),
+    );
+    drop(conn);
+    for readers in [1, 3] {
+        let parts = full_snapshot_in_parts(&app.store, readers).unwrap();
+        let d = at_once.differences(&parts);
+        assert!(d.is_empty(), "{context}, {readers} readers: {d:?}");
+        let d = parts.differences(&at_once);
+        assert!(d.is_empty(), "{context}, {readers} readers: {d:?}");
+        assert_eq!(answers(&at_once), answers(&parts), "{context}");
+    }
 }
 
 fn random_writes_leave_the_snapshot_equal_to_a_full_rebuild(backend: Backend) {
