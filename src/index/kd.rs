@@ -308,7 +308,7 @@ impl<'a> Iterator for NearestFirst<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::geo::sphere::unit_vector;
 
@@ -328,7 +328,8 @@ mod tests {
             .collect()
     }
 
-    fn ids<'a>(it: impl Iterator<Item = &'a SpherePoint>) -> Vec<u32> {
+    /// The points' indexes, sorted (to compare sets of points).
+    pub(in crate::index) fn ids<'a>(it: impl Iterator<Item = &'a SpherePoint>) -> Vec<u32> {
         let mut v: Vec<u32> = it.map(|p| p.data).collect();
         v.sort_unstable();
         v

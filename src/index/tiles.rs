@@ -1,4 +1,4 @@
-//! Points on the unit sphere in spatial tiles, each an R-tree behind an `Arc`, so that a new
+//! Points on the unit sphere in spatial tiles, each a k-d tree ([`Kd`]) behind an `Arc`, so that a new
 //! snapshot shares every tile a write did not touch: a write rebuilds one tile of at most a
 //! few thousand points and copies a vector of `Arc`s, whatever the number of assets.
 //!
@@ -425,6 +425,7 @@ impl<'a> Iterator for Nearest<'a> {
 mod tests {
     use super::*;
     use crate::geo::sphere::unit_vector;
+    use crate::index::kd::tests::ids as sorted_ids;
 
     fn points(n: u32) -> Vec<SpherePoint> {
         // A deterministic scatter around a few "cities", with duplicates.
@@ -441,12 +442,6 @@ mod tests {
                 SpherePoint::new(unit_vector(lat, lon), i)
             })
             .collect()
-    }
-
-    fn sorted_ids<'a>(it: impl Iterator<Item = &'a SpherePoint>) -> Vec<u32> {
-        let mut v: Vec<u32> = it.map(|p| p.data).collect();
-        v.sort_unstable();
-        v
     }
 
     /// A build split over threads gives the very cells, in the same order, as on one.
