@@ -204,12 +204,12 @@ fn position(ring: &LineString<f64>, bands: &Ring, c: Coord<f64>) -> CoordPos {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use ::geo::{Contains, Point, Polygon};
 
     /// A small deterministic generator (no dependency): xorshift.
-    struct Rng(u64);
+    pub(crate) struct Rng(pub u64);
     impl Rng {
         fn next(&mut self) -> u64 {
             self.0 ^= self.0 << 13;
@@ -217,7 +217,7 @@ mod tests {
             self.0 ^= self.0 << 17;
             self.0
         }
-        fn unit(&mut self) -> f64 {
+        pub(crate) fn unit(&mut self) -> f64 {
             (self.next() >> 11) as f64 / (1u64 << 53) as f64
         }
     }

@@ -329,15 +329,7 @@ mod tests {
     use super::*;
     use ::geo::{Contains, LineString, Point, Polygon};
 
-    struct Rng(u64);
-    impl Rng {
-        fn unit(&mut self) -> f64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 >> 11) as f64 / (1u64 << 53) as f64
-        }
-    }
+    use crate::geo::banded::tests::Rng;
 
     fn area(i: usize, shape: Option<&MultiPolygon<f64>>) -> Area {
         Area {
