@@ -13,6 +13,7 @@ export SYNTHETIC=${SYNTHETIC:-100000} DURATION=${DURATION:-60s}
 WRITE_PCT_MIXED=${WRITE_PCT:-5}
 if [ -z "${BIN:-}" ]; then cargo build --release --quiet --bins; fi
 export BIN=${BIN:-target/release/community-assets}
+mkdir -p bench/out
 for pct in 0 "$WRITE_PCT_MIXED"; do
   OUT=bench/out/mixed-$pct WRITE_PCT=$pct bench/soak.sh | tee "bench/out/mixed-$pct.txt" \
     | grep -E '^(instance|both|RSS|write-to-visible|====)'

@@ -35,6 +35,8 @@ pub struct Metrics {
     import_rows: AtomicU64,
     snapshot_rebuilds: AtomicU64,
     snapshot_refresh_failures: AtomicU64,
+    /// Writes of this instance applied to its snapshot without reading them back.
+    own_writes_applied: AtomicU64,
 }
 
 /// How an import through the API ended.
@@ -95,6 +97,16 @@ impl Metrics {
             Ok(false) => {}
             Err(_) => _ = self.snapshot_refresh_failures.fetch_add(1, Relaxed),
         }
+    }
+
+    /// Counts a write of this instance applied to its snapshot as it is
+    /// (`AppState::applied`).
+    pub fn own_write_applied(&self) {
+        self.own_writes_applied.fetch_add(1, Relaxed);
+    }
+
+    pub fn own_writes_applied(&self) -> u64 {
+        self.own_writes_applied.load(Relaxed)
     }
 
     /// The exposition text, with the snapshot's gauges and the `others` given (name, type,
@@ -171,6 +183,11 @@ impl Metrics {
             "snapshot_refresh_failures_total",
             "Polls of the database that failed (the last snapshot kept serving).",
             &[("", self.snapshot_refresh_failures.load(Relaxed))],
+        );
+        counter(
+            "snapshot_own_writes_applied_total",
+            "Writes of this instance applied to its snapshot without reading them back.",
+            &[("", self.own_writes_applied.load(Relaxed))],
         );
         let age = (chrono::Utc::now() - snap.built_at).num_milliseconds() as f64 / 1000.0;
         let gauges: [(&str, &str, f64); 5] = [

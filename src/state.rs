@@ -10,11 +10,13 @@ use crate::auth::token::TokenKeys;
 use crate::auth::Auth;
 use crate::budget::Budget;
 use crate::config::Config;
+use crate::domain::activity::Activity;
+use crate::domain::Asset;
 use crate::index::{AreaSet, Entry, EntryBuilder, Snapshot, SnapshotCell};
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
 use crate::store::assets::Changes;
-use crate::store::{assets, consistent_read, Backend, DbConnection, Store, StoreError};
+use crate::store::{assets, consistent_read, Backend, ChangeSeq, DbConnection, Store, StoreError};
 
 /// What every request handler shares: the source of truth and the read model.
 #[derive(Clone)]
@@ -113,20 +115,58 @@ impl AppState {
                 assets,
                 activities,
             } => {
-                self.snapshot
-                    .replace(previous.apply(version, assets, activities));
-                // Each delta frees a few copied chunks and tiles, all over the heap: trimmed
-                // now and then, so that the resident size stays flat over many writes.
-                let deltas = self.deltas.fetch_add(1, Ordering::Relaxed) + 1;
-                if deltas % TRIM_EVERY_DELTAS == 0 {
-                    drop(previous);
-                    crate::budget::release_free_memory();
-                }
+                self.install(previous, version, assets, activities);
                 tag
             }
         };
         *held_tag = tag;
         Ok(true)
+    }
+
+    /// Makes this instance's own write of `asset` public without reading it back, when
+    /// the snapshot is at the version right before the write's (`seq`), of the same
+    /// history (tag `after`): then the asset is all that changed since. Otherwise (another
+    /// write came in between, or a restore) by a refresh; not at all when the snapshot
+    /// already has the write.
+    pub fn applied(
+        &self,
+        seq: ChangeSeq,
+        after: Option<i64>,
+        asset: &Asset,
+    ) -> Result<(), StoreError> {
+        {
+            let mut held_tag = self.held_tag.lock().unwrap_or_else(|e| e.into_inner());
+            let previous = self.snapshot.load();
+            if previous.version >= seq.version() {
+                return Ok(());
+            }
+            if previous.version + 1 == seq.version() && (held_tag.is_none() || *held_tag == after) {
+                self.install(previous, seq.version(), vec![asset.clone()], Vec::new());
+                *held_tag = Some(seq.tag());
+                self.metrics.own_write_applied();
+                return Ok(());
+            }
+        }
+        self.refresh().map(drop)
+    }
+
+    /// Replaces `previous` by itself with a delta applied.
+    fn install(
+        &self,
+        previous: Arc<Snapshot>,
+        version: i64,
+        assets: Vec<Asset>,
+        activities: Vec<Activity>,
+    ) {
+        self.snapshot
+            .replace(previous.apply(version, assets, activities));
+        // Each delta frees a few copied chunks and tiles, all over the heap: trimmed now
+        // and then, so that the resident size stays flat over many writes.
+        let deltas = self.deltas.fetch_add(1, Ordering::Relaxed) + 1;
+        if deltas % TRIM_EVERY_DELTAS == 0 {
+            drop(previous);
+            crate::budget::release_free_memory();
+        }
     }
 
     /// The snapshot as of now (drafts and archived too: status is a filter), for the admin
@@ -145,9 +185,10 @@ impl AppState {
         let interval = self.config.refresh_interval;
         if let Backend::Postgres(url) = self.store.backend() {
             let (url, wake) = (url.clone(), self.wake.clone());
+            let origin = self.store.origin().to_string();
             std::thread::Builder::new()
                 .name("snapshot-listen".into())
-                .spawn(move || listen(&url, &wake))
+                .spawn(move || listen(&url, &origin, &wake))
                 .expect("spawn the change listener thread");
         }
         std::thread::Builder::new()
@@ -220,10 +261,12 @@ impl Wake {
 
 /// Listens on PostgreSQL for the NOTIFY every write sends at commit
 /// ([`crate::store::CHANGES_CHANNEL`]) on a connection of its own, and wakes the
-/// refresher. diesel reads notifications without blocking, so the connection is polled
-/// every 10 ms (a local read of the socket) and pinged every 5 s; when it fails it
-/// reconnects after a second, the refresher's own interval covering the gap.
-fn listen(url: &str, wake: &Wake) {
+/// refresher, unless the write was this process's own (payload `origin`): a write
+/// refreshes its own instance before it answers. diesel reads notifications without
+/// blocking, so the connection is polled every 10 ms (a local read of the socket) and
+/// pinged every 5 s; when it fails it reconnects after a second, the refresher's own
+/// interval covering the gap.
+fn listen(url: &str, origin: &str, wake: &Wake) {
     use diesel::connection::SimpleConnection;
     use diesel::{Connection, PgConnection};
     loop {
@@ -250,7 +293,7 @@ fn listen(url: &str, wake: &Wake) {
             let mut failed = None;
             for n in conn.notifications_iter() {
                 match n {
-                    Ok(_) => woke = true,
+                    Ok(n) => woke |= n.payload != origin,
                     Err(e) => {
                         failed = Some(e.to_string());
                         break;

@@ -5,7 +5,7 @@ use serde_json::Value;
 use std::collections::HashSet;
 use uuid::Uuid;
 
-use super::committed;
+use super::{committed, committed_asset};
 use crate::domain::{Asset, AssetFields, RawAsset, Status};
 use crate::error::{ApiError, InvalidParam};
 use crate::state::AppState;
@@ -150,14 +150,13 @@ pub fn replace(
     body: &Value,
 ) -> Result<Asset, ApiError> {
     let fields = fields_from(body, &categories(state))?;
-    committed(state, |c| {
-        let (asset, _) = store::modify(c, id, expected, author, "update", |old| {
+    committed_asset(state, |c| {
+        store::modify(c, id, expected, author, "update", |old| {
             Ok::<_, ApiError>(Asset {
                 fields,
                 ..old.clone()
             })
-        })?;
-        Ok(asset)
+        })
     })
 }
 
@@ -176,11 +175,10 @@ pub fn patch(
         ));
     }
     let known = categories(state);
-    committed(state, |c| {
-        let (asset, _) = store::modify(c, id, expected, author, "patch", |old| {
+    committed_asset(state, |c| {
+        store::modify(c, id, expected, author, "patch", |old| {
             patched(old, patch, &known)
-        })?;
-        Ok(asset)
+        })
     })
 }
 
@@ -192,12 +190,11 @@ pub fn act(
     expected: Option<i64>,
     action: Action,
 ) -> Result<Asset, ApiError> {
-    committed(state, |c| {
-        let (asset, _) = store::modify(c, id, expected, author, action.as_str(), |old| {
+    committed_asset(state, |c| {
+        store::modify(c, id, expected, author, action.as_str(), |old| {
             let mut new = old.clone();
             action.apply(&mut new);
             Ok::<_, ApiError>(new)
-        })?;
-        Ok(asset)
+        })
     })
 }

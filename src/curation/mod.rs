@@ -11,8 +11,10 @@ pub mod sources;
 pub mod suggestions;
 pub mod users;
 
+use crate::domain::Asset;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::assets::Written;
 use crate::store::DbConnection;
 
 /// Runs a write on the server's store, then refreshes its snapshot.
@@ -24,4 +26,21 @@ fn committed<T>(
     let out = write(&mut *state.store.conn()?)?;
     state.refresh()?;
     Ok(out)
+}
+
+/// Runs a write of one asset ([`crate::store::assets::modify`]), then makes it public:
+/// when it changed that asset only, by applying it to the snapshot without reading it back
+/// (see [`AppState::applied`]); otherwise by a refresh.
+fn committed_asset(
+    state: &AppState,
+    write: impl FnOnce(&mut DbConnection) -> Result<(Asset, Written), ApiError>,
+) -> Result<Asset, ApiError> {
+    let (asset, written) = write(&mut *state.store.conn()?)?;
+    match written {
+        Written::Only { seq, after } => state.applied(seq, after, &asset)?,
+        Written::Nothing | Written::More => {
+            state.refresh()?;
+        }
+    }
+    Ok(asset)
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::models::{AssetRow, CategoryRow};
 use super::schema::{assets, categories, data_version, source_records};
-use super::{audit, bump_version, consistent_read, now, DbConnection, StoreError};
+use super::{audit, bump_version, consistent_read, now, ChangeSeq, DbConnection, StoreError};
 use crate::domain::activity::{Activity, Term};
 use crate::domain::source::{created_by, edited_by};
 use crate::domain::{Area, AreaSetInfo, Asset, AssetFields, Category, SourceRef};
@@ -417,7 +417,7 @@ enum Stop<E> {
 /// they were (no instance rebuilds for nothing). Otherwise the version goes up, and the
 /// write is conditional on the version read, so two concurrent writers can never both
 /// win. With `expected_version` (from `If-Match`), another version is a
-/// [`StoreError::VersionMismatch`]. Returns the asset and whether it changed.
+/// [`StoreError::VersionMismatch`]. Returns the asset and what the write changed.
 pub fn modify<E: From<StoreError>>(
     conn: &mut DbConnection,
     id: &Uuid,
@@ -425,12 +425,17 @@ pub fn modify<E: From<StoreError>>(
     username: &str,
     action: &str,
     change: impl FnOnce(&Asset) -> Result<Asset, E>,
-) -> Result<(Asset, bool), E> {
+) -> Result<(Asset, Written), E> {
     let mut stopped: Option<Stop<E>> = None;
-    // The version is bumped first even though the change may turn out to be empty: on
-    // SQLite that takes the write lock at once (see `bump_version`).
     let result = conn.transaction(|c| {
-        let seq = bump_version(c)?;
+        // On SQLite the version is bumped first even though the change may turn out to be
+        // empty: that takes the write lock at once (see `bump_version`). On PostgreSQL
+        // after the reads, so that concurrent writes wait on the version row only for
+        // their writes; the update is conditional on the version read anyway.
+        let early = match c {
+            DbConnection::Sqlite(_) => Some(bump_version(c)?),
+            DbConnection::Pg(_) => None,
+        };
         let old =
             get(c, id)?.ok_or_else(|| StoreError::NotFound(format!("no asset has id {id}")))?;
         if expected_version.is_some_and(|v| v != old.version) {
@@ -449,6 +454,10 @@ pub fn modify<E: From<StoreError>>(
             stopped = Some(Stop::Unchanged(Box::new(old)));
             return Err(StoreError::Invalid("unchanged".into()));
         }
+        let seq = match early {
+            Some(seq) => seq,
+            None => bump_version(c)?,
+        };
         let new = Asset {
             id: old.id,
             created_at: old.created_at,
@@ -481,23 +490,35 @@ pub fn modify<E: From<StoreError>>(
         );
         super::sources::set_origins(c, &id, &origins)?;
         let key = |a: &Asset| (a.fields.source.clone(), a.fields.source_id.clone());
-        let new = if key(&new) == key(&old) {
-            new
+        let (new, written) = if key(&new) == key(&old) {
+            let after = super::version_tag(c, seq.version() - 1)?;
+            (new, Written::Only { seq, after })
         } else {
             super::sources::link_edited(c, seq, &new)?;
-            Asset {
-                sources: super::sources::refs_of(c, &id)?,
-                ..new
-            }
+            let sources = super::sources::refs_of(c, &id)?;
+            (Asset { sources, ..new }, Written::More)
         };
         audit::record(c, username, action, Some(&old), Some(&new))?;
-        Ok((new, true))
+        Ok((new, written))
     });
     match (result, stopped) {
         (_, Some(Stop::Refused(e))) => Err(e),
-        (_, Some(Stop::Unchanged(old))) => Ok((*old, false)),
+        (_, Some(Stop::Unchanged(old))) => Ok((*old, Written::Nothing)),
         (r, None) => r.map_err(E::from),
     }
+}
+
+/// What a write of one asset changed, so that the writer's own snapshot can take it
+/// without reading it back (see `AppState::applied`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// Nothing: the transaction was rolled back.
+    Nothing,
+    /// The asset returned, and nothing else, at version `seq`, which came right after
+    /// the version of tag `after`.
+    Only { seq: ChangeSeq, after: Option<i64> },
+    /// The asset returned and others too (source records moved between assets).
+    More,
 }
 
 /// Every asset, any status, by id, with its source records (the export).

@@ -132,7 +132,7 @@ pub fn in_transaction<T, E: From<StoreError>>(
     let result = conn.transaction(|c| {
         let dry_run = settings.dry_run;
         let seq = if dry_run {
-            ChangeSeq(0)
+            ChangeSeq(0, 0)
         } else {
             super::bump_version(c)?
         };

@@ -88,10 +88,12 @@ impl Backend {
     }
 }
 
-/// Opens connections of the configured backend and sets SQLite's pragmas on each.
+/// Opens connections of the configured backend and sets SQLite's pragmas on each, or
+/// on PostgreSQL this process's origin (see [`Store::origin`]).
 #[derive(Clone, Debug)]
 pub struct Manager {
     backend: Backend,
+    origin: String,
 }
 
 impl ManageConnection for Manager {
@@ -100,9 +102,12 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
         match &self.backend {
-            Backend::Postgres(url) => PgConnection::establish(url)
-                .map(DbConnection::Pg)
-                .map_err(r2d2::Error::ConnectionError),
+            Backend::Postgres(url) => {
+                let mut c = PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
+                c.batch_execute(&format!("SET {ORIGIN_SETTING} = '{}'", self.origin))
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Pg(c))
+            }
             Backend::Sqlite(path) => {
                 let mut c =
                     SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
@@ -133,6 +138,7 @@ impl ManageConnection for Manager {
 pub struct Store {
     pool: Pool<Manager>,
     backend: Backend,
+    origin: String,
 }
 
 impl Store {
@@ -161,6 +167,7 @@ impl Store {
                 })?;
             }
         }
+        let origin = uuid::Uuid::new_v4().simple().to_string();
         let size = match backend {
             Backend::Postgres(_) => 8,
             Backend::Sqlite(_) => 4,
@@ -172,15 +179,26 @@ impl Store {
             .test_on_check_out(true)
             .build(Manager {
                 backend: backend.clone(),
+                origin: origin.clone(),
             })
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            origin,
+        };
         store.migrate()?;
         Ok(store)
     }
 
     pub fn backend(&self) -> &Backend {
         &self.backend
+    }
+
+    /// A random name of this process, the payload of the notifications its writes send
+    /// on PostgreSQL ([`CHANGES_CHANNEL`]).
+    pub fn origin(&self) -> &str {
+        &self.origin
     }
 
     pub fn conn(&self) -> Result<PooledConnection<Manager>, StoreError> {
@@ -269,26 +287,48 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 /// `change_seq > N` ([`assets::changes_since`]). Only [`bump_version`] makes one: a
 /// write cannot set an asset row without having bumped the version first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ChangeSeq(i64);
+pub struct ChangeSeq(i64, i64);
+
+impl ChangeSeq {
+    /// The data version the write reached.
+    pub fn version(self) -> i64 {
+        self.0
+    }
+
+    /// The random tag the write left on its version ([`version_tag`]).
+    pub fn tag(self) -> i64 {
+        self.1
+    }
+}
 
 /// The PostgreSQL channel on which writes announce a new data version (the listener of
 /// every instance wakes its refresher; see `state`).
 pub const CHANGES_CHANNEL: &str = "community_assets_changes";
 
+/// The session setting in which a PostgreSQL connection holds its process's origin, the
+/// payload of its notifications: an instance skips its own, already applied.
+const ORIGIN_SETTING: &str = "community_assets.origin";
+
 /// Marks the data as changed, so every instance refreshes its snapshot, and returns the
-/// new version. Called first in every write transaction: on SQLite a write as the first
-/// statement takes the write lock at once, so concurrent writers queue on the busy
-/// timeout instead of failing. The row stays locked until the commit, so versions
-/// commit in order (a reader that sees version V sees every row of a change_seq <= V).
-/// On PostgreSQL the transaction also NOTIFYs the other instances (delivered at commit,
-/// dropped on rollback). Each version gets a random tag ([`version_tag`]).
+/// new version. Called before a write transaction writes any other row, and on SQLite
+/// first of all: there a write as the first statement takes the write lock at once, so
+/// concurrent writers queue on the busy timeout instead of failing. The row stays locked
+/// until the commit, so versions commit in order (a reader that sees version V sees every
+/// row of a change_seq <= V). On PostgreSQL the transaction also NOTIFYs the other
+/// instances (delivered at commit, dropped on rollback). Each version gets a random tag
+/// ([`version_tag`]).
 pub(crate) fn bump_version(conn: &mut DbConnection) -> Result<ChangeSeq, StoreError> {
-    diesel::update(schema::data_version::table)
+    if let DbConnection::Pg(_) = conn {
+        // Queued until the commit; first, so that the version row is locked for as
+        // few statements as possible. The payload names this process (see `Manager`).
+        conn.batch_execute(&format!(
+            "SELECT pg_notify('{CHANGES_CHANNEL}', current_setting('{ORIGIN_SETTING}', true))"
+        ))?;
+    }
+    let v: i64 = diesel::update(schema::data_version::table)
         .set(schema::data_version::version.eq(schema::data_version::version + 1))
-        .execute(conn)?;
-    let v: i64 = schema::data_version::table
-        .select(schema::data_version::version)
-        .first(conn)?;
+        .returning(schema::data_version::version)
+        .get_result(conn)?;
     let tag = uuid::Uuid::new_v4().as_u64_pair().0 as i64;
     // Tags of this version or later belong to a history the database no longer has (a
     // restore of the data without this table).
@@ -305,10 +345,7 @@ pub(crate) fn bump_version(conn: &mut DbConnection) -> Result<ChangeSeq, StoreEr
         diesel::delete(schema::change_log::table.filter(schema::change_log::seq.lt(v - 100_000)))
             .execute(conn)?;
     }
-    if let DbConnection::Pg(_) = conn {
-        conn.batch_execute(&format!("NOTIFY {CHANGES_CHANNEL}"))?;
-    }
-    Ok(ChangeSeq(v))
+    Ok(ChangeSeq(v, tag))
 }
 
 /// Takes the write lock at once, for a write transaction that reads before its first

@@ -455,6 +455,13 @@ fn random_writes_leave_the_snapshot_equal_to_a_full_rebuild(backend: Backend) {
         now.shared_tiles(&before) > 0,
         "every tile was rebuilt: the writes were not applied as deltas"
     );
+    // Patches and status changes were applied as they were written, not read back.
+    assert!(
+        app.state.metrics.own_writes_applied() > 5,
+        "{} of {} writes applied without reading them back",
+        app.state.metrics.own_writes_applied(),
+        done.len()
+    );
     assert!(
         w.activities.len() > 5 && now.activities.public_len() > 0,
         "{} activities written, {} public",
