@@ -211,7 +211,7 @@ pub(crate) mod tests {
     /// A small deterministic generator (no dependency): xorshift.
     pub(crate) struct Rng(pub u64);
     impl Rng {
-        fn next(&mut self) -> u64 {
+        pub(crate) fn next(&mut self) -> u64 {
             self.0 ^= self.0 << 13;
             self.0 ^= self.0 >> 7;
             self.0 ^= self.0 << 17;

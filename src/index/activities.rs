@@ -345,8 +345,7 @@ pub struct Activities {
 }
 
 fn shard_of(id: &Uuid) -> usize {
-    let b = id.as_bytes();
-    (u16::from_le_bytes([b[0], b[1]]) as usize) % SHARDS
+    super::id_shard(id, SHARDS)
 }
 
 fn venue_shard(v: u32) -> usize {
