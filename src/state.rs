@@ -354,7 +354,8 @@ fn build_snapshot_in(
     let held = previous.map(|s| s.areas.info.version);
     let mut conn = store.conn()?;
     let started = Instant::now();
-    consistent_read(&mut conn, |c| {
+    crate::store::map_file(&mut conn, true)?;
+    let built = consistent_read(&mut conn, |c| {
         let src = assets::load_snapshot_source(c, held)?;
         let areas = match (src.areas, previous) {
             (Some(rows), _) => Arc::new(AreaSet::build(src.area_info, rows)),
@@ -397,12 +398,15 @@ fn build_snapshot_in(
                 .map(|&range| {
                     s.spawn(move || -> Result<Option<Vec<Entry>>, StoreError> {
                         let mut conn = store.conn()?;
-                        consistent_read(&mut conn, |c| {
+                        crate::store::map_file(&mut conn, true)?;
+                        let part = consistent_read(&mut conn, |c| {
                             if assets::data_version(c)? != src.version {
                                 return Ok(None);
                             }
                             read(c, range).map(Some)
-                        })
+                        });
+                        crate::store::map_file(&mut conn, false)?;
+                        part
                     })
                 })
                 .collect();
@@ -432,7 +436,9 @@ fn build_snapshot_in(
             "snapshot built from scratch"
         );
         Ok(snap)
-    })
+    });
+    crate::store::map_file(&mut conn, false)?;
+    built
 }
 
 /// Connections and threads reading the assets of a whole build, at most.

@@ -260,6 +260,17 @@ pub fn backup(store: &Store, to: &Path) -> Result<(), StoreError> {
     }
 }
 
+/// On SQLite, reads the file through a memory map (`on`), or through `pread` again. A whole
+/// build reads every page of the assets, and the map saves copying each into SQLite's page
+/// cache; off again after it, so that the mapped file does not count in the resident size.
+pub fn map_file(conn: &mut DbConnection, on: bool) -> Result<(), StoreError> {
+    if let DbConnection::Sqlite(_) = conn {
+        let size: u64 = if on { 1 << 40 } else { 0 };
+        conn.batch_execute(&format!("PRAGMA mmap_size = {size}"))?;
+    }
+    Ok(())
+}
+
 /// Runs `f` in a transaction that sees one consistent state of the database, even across
 /// several statements (PostgreSQL defaults to READ COMMITTED, which would not).
 pub fn consistent_read<T>(
